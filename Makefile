@@ -1,0 +1,45 @@
+# Presidio: `make run` serves the portal, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test test-sqlite test-postgres lint format messages check-deploy clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	@rm -rf build *.egg-info
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) scripts/run.py
+
+test: $(STAMP)
+	bash scripts/test.sh
+
+test-sqlite: $(STAMP)
+	bash scripts/test.sh sqlite
+
+test-postgres: $(STAMP)
+	bash scripts/test.sh postgres
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Refresh the message catalogues after adding strings (needs GNU gettext).
+messages: $(STAMP)
+	$(PY) manage.py makemessages --locale it --locale en --ignore '.venv/*' --ignore '.tmp/*' --no-obsolete
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf .tmp staticfiles build *.egg-info

@@ -1,0 +1,93 @@
+"""The API's error contract and its system endpoints.
+
+Every error under /api/ is JSON: `{"code": ..., "message": ..., "fields": {...}}`.
+"""
+
+import logging
+
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config import roles
+from config.errors import PresidioError
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"code": code, "message": str(message), "fields": fields or {}}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, reshaped; PresidioError carries its own code and status."""
+    if isinstance(exc, PresidioError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = error_body("invalid", _("I dati inviati non sono validi."), fields)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        response.data = error_body(code, exc.detail if isinstance(exc.detail, str) else "")
+    return response
+
+
+def not_found(request, *args, **kwargs):
+    """Unknown URLs under /api/ answer JSON, never Django's HTML page."""
+    return JsonResponse(
+        error_body("not_found", _("Risorsa API inesistente.")), status=status.HTTP_404_NOT_FOUND
+    )
+
+
+class ApiRootApi(APIView):
+    @extend_schema(
+        summary="API index",
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                "me": serializers.URLField(),
+                "schema": serializers.URLField(),
+                "docs": serializers.URLField(),
+            },
+        ),
+    )
+    def get(self, request):
+        return Response(
+            {
+                "me": reverse("api:me", request=request),
+                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api-docs", request=request),
+            }
+        )
+
+
+class MeApi(APIView):
+    class Output(serializers.Serializer):
+        username = serializers.CharField()
+        full_name = serializers.CharField()
+        roles = serializers.ListField(child=serializers.CharField())
+        capabilities = serializers.ListField(child=serializers.CharField())
+        language = serializers.CharField()
+
+    @extend_schema(summary="The authenticated user", responses=Output)
+    def get(self, request):
+        user = request.user
+        data = {
+            "username": user.get_username(),
+            "full_name": user.get_full_name(),
+            "roles": roles.roles_of(user),
+            "capabilities": sorted(roles.capabilities_of(user)),
+            "language": request.LANGUAGE_CODE,
+        }
+        return Response(self.Output(data).data)

@@ -1,0 +1,68 @@
+import logging
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils.translation import gettext as _
+
+from config.api import error_body
+
+logger = logging.getLogger(__name__)
+
+LOGIN_AT_KEY = "presidio_login_at"
+
+
+def remember_login_time(sender, request, user, **kwargs) -> None:
+    """Signal receiver: the absolute session lifetime counts from here."""
+    request.session[LOGIN_AT_KEY] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session 12 hours after login however active it is (idle expiry is Django's)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated and hasattr(request, "session"):
+            login_at = request.session.get(LOGIN_AT_KEY)
+            if login_at is None:
+                request.session[LOGIN_AT_KEY] = int(time.time())
+            elif time.time() - login_at > settings.SESSION_MAX_AGE:
+                logout(request)
+                messages.info(request, _("La sessione è scaduta: accedi di nuovo."))
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Scripts and styles from our own origin only; templates carry no inline script."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class ApiErrorMiddleware:
+    """An unexpected error under /api/ answers JSON (logged with its traceback), never HTML."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith("/api/"):
+            return None
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            error_body("server_error", _("Errore interno: l'operazione non è stata eseguita.")),
+            status=500,
+        )

@@ -1,0 +1,101 @@
+"""Settings in both modes, and start-up errors that name the bad variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x7!k2@Lq9#vR4$wZ8&mN1^pT6*yB3(cF5)hJ0_sD-gA+eU=iO~" * 2,
+    "DJANGO_ALLOWED_HOSTS": "presidio.example.it",
+    "DATABASE_URL": "postgres://presidio:pw@db.internal:5432/presidio",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))
+    }
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_mode_uses_postgres_redis_and_secure_cookies():
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'],"
+        " s.CELERY_BROKER_URL, s.SESSION_COOKIE_SECURE, s.DEBUG,"
+        " s.STORAGES['staticfiles']['BACKEND'])"
+    )
+    result = run_manage("shell", "--no-imports", "-c", script, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    engine, cache, broker, secure, debug, storage = result.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert broker == "redis://cache.internal:6379/1"
+    assert (secure, debug) == ("True", "False")
+    assert storage == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_embedded_default_needs_no_variables():
+    script = (
+        "from django.conf import settings as s;"
+        "o = s.DATABASES['default']['OPTIONS'];"
+        "print(s.DATABASES['default']['ENGINE'], o['transaction_mode'], s.CELERY_BROKER_URL,"
+        " s.DEBUG, s.LANGUAGE_CODE, s.CELERY_TASK_ACKS_LATE, s.CELERY_WORKER_PREFETCH_MULTIPLIER)"
+    )
+    result = run_manage("shell", "--no-imports", "-c", script, env={})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "IMMEDIATE",
+        "filesystem://",
+        "True",
+        "it",
+        "True",
+        "1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "x.it"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 60}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_ALLOWED_HOSTS": "a.it,,b.it"}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DATABASE_URL": "mysql://db/presidio"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"CELERY_BROKER_URL": "localhost:6379"}, "CELERY_BROKER_URL"),
+        ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL"),
+    ],
+)
+def test_bad_variable_stops_start_up_with_one_line_naming_it(env, variable):
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error:")
+    assert variable in lines[0]
