@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# English is the source language; Italian (the default) is the catalogue to keep complete.
+MAKEMESSAGES_ARGS := --locale it --no-obsolete --ignore '.venv/*' --ignore '.tmp/*' \
+	--ignore 'tests/*' --ignore 'staticfiles/*' --ignore 'scripts/*'
 
-.PHONY: run test test-sqlite test-postgres lint format messages check-deploy clean
+.PHONY: run test test-sqlite test-postgres lint format messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,8 +41,8 @@ format: $(STAMP)
 
 # Refresh the message catalogues after adding strings (needs GNU gettext).
 messages: $(STAMP)
-	$(PY) manage.py makemessages --locale it --locale en --ignore '.venv/*' --ignore '.tmp/*' --no-obsolete
-	$(PY) manage.py compilemessages --ignore '.venv/*'
+	$(PY) manage.py makemessages $(MAKEMESSAGES_ARGS)
+	$(PY) manage.py compilemessages --locale it --ignore '.venv/*'
 
 clean:
 	rm -rf .tmp staticfiles build *.egg-info

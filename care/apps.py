@@ -6,4 +6,4 @@ class CareConfig(AppConfig):
     """Cases, notes, hand-offs and the SLA clock of each case."""
 
     name = "care"
-    verbose_name = _("Pratiche")
+    verbose_name = _("Cases")

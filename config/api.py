@@ -36,7 +36,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        response.data = error_body("invalid", _("I dati inviati non sono validi."), fields)
+        response.data = error_body("invalid", _("The data sent is not valid."), fields)
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = error_body(code, exc.detail if isinstance(exc.detail, str) else "")
@@ -46,7 +46,7 @@ def exception_handler(exc, context):
 def not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer JSON, never Django's HTML page."""
     return JsonResponse(
-        error_body("not_found", _("Risorsa API inesistente.")), status=status.HTTP_404_NOT_FOUND
+        error_body("not_found", _("No such API resource.")), status=status.HTTP_404_NOT_FOUND
     )
 
 

@@ -7,7 +7,7 @@ class PresidioConfig(AppConfig):
 
     name = "config"
     label = "config"
-    verbose_name = _("Sistema")
+    verbose_name = _("System")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

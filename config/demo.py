@@ -1,9 +1,5 @@
 """Demo logins for `seed_demo`: one user per role, created once and never changed after."""
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import transaction
-
 from config import roles
 
 DEMO_PASSWORD = "presidio-demo"  # noqa: S105 - a demo login, only seeded when DEBUG is on
@@ -20,6 +16,11 @@ DEMO_USERS = [
 
 def seed_demo_users() -> int:
     """Returns how many users were created (0 on a second run)."""
+    # Imported here so `make run` can print the logins before Django is set up.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
     user_model = get_user_model()
     created_count = 0
     with transaction.atomic():

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 class PresidioError(Exception):
     code = "error"
     status = 400
-    default_message = _("La richiesta non può essere eseguita.")
+    default_message = _("The request cannot be carried out.")
 
     def __init__(self, message=None, *, fields: dict[str, list[str]] | None = None) -> None:
         self.message = message if message is not None else self.default_message
@@ -22,13 +22,13 @@ class PresidioError(Exception):
 class InvalidInput(PresidioError):
     code = "invalid"
     status = 400
-    default_message = _("I dati inviati non sono validi.")
+    default_message = _("The data sent is not valid.")
 
 
 class PermissionDenied(PresidioError):
     code = "permission_denied"
     status = 403
-    default_message = _("Non hai i permessi per questa operazione.")
+    default_message = _("You do not have permission for this operation.")
 
 
 class NotFound(PresidioError):
@@ -36,10 +36,10 @@ class NotFound(PresidioError):
 
     code = "not_found"
     status = 404
-    default_message = _("Elemento non trovato.")
+    default_message = _("Not found.")
 
 
 class Conflict(PresidioError):
     code = "conflict"
     status = 409
-    default_message = _("L'operazione è in conflitto con lo stato attuale.")
+    default_message = _("The operation conflicts with the current state.")

@@ -4,6 +4,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.middleware import locale as django_locale
 from django.utils.translation import gettext as _
 
 from config.api import error_body
@@ -31,7 +32,7 @@ class SessionLifetimeMiddleware:
                 request.session[LOGIN_AT_KEY] = int(time.time())
             elif time.time() - login_at > settings.SESSION_MAX_AGE:
                 logout(request)
-                messages.info(request, _("La sessione è scaduta: accedi di nuovo."))
+                messages.info(request, _("Your session has expired: please sign in again."))
         return self.get_response(request)
 
 
@@ -63,6 +64,19 @@ class ApiErrorMiddleware:
         from django.http import JsonResponse
 
         return JsonResponse(
-            error_body("server_error", _("Errore interno: l'operazione non è stata eseguita.")),
+            error_body("server_error", _("Internal error: the operation was not carried out.")),
             status=500,
         )
+
+
+class LocaleMiddleware(django_locale.LocaleMiddleware):
+    """Pages speak Italian unless the user chose English with the language switch.
+
+    The browser's Accept-Language is ignored on pages (the unit works in Italian whatever
+    the workstation's setup) and honoured under /api/, where integrations choose by header.
+    """
+
+    def process_request(self, request):
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

@@ -8,17 +8,17 @@ class Capability(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        verbose_name = _("capacità")
-        verbose_name_plural = _("capacità")
+        verbose_name = _("capability")
+        verbose_name_plural = _("capabilities")
         permissions = [
-            ("handle_cases", _("Rispondere alle chiamate e lavorare le pratiche")),
-            ("work_backoffice", _("Lavorare ordini contrattuali e fidelizzazione")),
-            ("supervise", _("Gestire code, presenze, riassegnazioni ed emergenze")),
-            ("view_reports", _("Vedere report e cruscotti")),
-            ("export_reports", _("Esportare report")),
-            ("manage_contracts", _("Configurare contratti, SLA e calendari")),
-            ("view_unmasked_personal_data", _("Vedere ed esportare dati personali in chiaro")),
-            ("administer", _("Gestire utenti, ruoli e impostazioni di sistema")),
+            ("handle_cases", _("Answer calls and work cases")),
+            ("work_backoffice", _("Work contract orders and loyalty")),
+            ("supervise", _("Run queues, presence, reassignments and emergencies")),
+            ("view_reports", _("See reports and dashboards")),
+            ("export_reports", _("Export reports")),
+            ("manage_contracts", _("Configure contracts, SLA and calendars")),
+            ("view_unmasked_personal_data", _("See and export unmasked personal data")),
+            ("administer", _("Manage users, roles and system settings")),
         ]
 
     def __str__(self) -> str:
@@ -31,13 +31,13 @@ class Heartbeat(models.Model):
     WORKER = "worker"
     SLA_RECOMPUTE = "sla_recompute"
 
-    name = models.CharField(_("nome"), max_length=50, primary_key=True)
-    beat_at = models.DateTimeField(_("ultimo segnale"))
-    detail = models.JSONField(_("dettaglio"), default=dict, blank=True)
+    name = models.CharField(_("name"), max_length=50, primary_key=True)
+    beat_at = models.DateTimeField(_("last beat"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = _("segnale di vita")
-        verbose_name_plural = _("segnali di vita")
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

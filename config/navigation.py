@@ -18,7 +18,7 @@ class NavItem:
 ITEMS = [
     NavItem(_("Home"), "home"),
     NavItem(_("API"), "api-docs"),
-    NavItem(_("Amministrazione"), "admin:index", permission="config.administer", staff_only=True),
+    NavItem(_("Administration"), "admin:index", permission="config.administer", staff_only=True),
 ]
 
 

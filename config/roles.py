@@ -13,11 +13,11 @@ MANAGER = "manager"
 ADMIN = "admin"
 
 ROLE_LABELS = {
-    OPERATOR: _("Operatore"),
-    BACKOFFICE: _("Back-office"),
-    SUPERVISOR: _("Supervisore"),
+    OPERATOR: _("Operator"),
+    BACKOFFICE: _("Back office"),
+    SUPERVISOR: _("Supervisor"),
     MANAGER: _("Manager"),
-    ADMIN: _("Amministratore"),
+    ADMIN: _("Administrator"),
 }
 
 ROLE_CAPABILITIES = {

@@ -6,4 +6,4 @@ class ContractsConfig(AppConfig):
     """Clients, contracts, SLA targets, business calendars and the end-user directory."""
 
     name = "contracts"
-    verbose_name = _("Contratti")
+    verbose_name = _("Contracts")

@@ -6,4 +6,4 @@ class ReportsConfig(AppConfig):
     """Backlog snapshots, reports, exports and dashboards."""
 
     name = "reports"
-    verbose_name = _("Report")
+    verbose_name = _("Reports")

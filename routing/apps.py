@@ -6,4 +6,4 @@ class RoutingConfig(AppConfig):
     """Sites, operators, presence, queues and the assignment engine."""
 
     name = "routing"
-    verbose_name = _("Instradamento")
+    verbose_name = _("Routing")

@@ -1,0 +1,71 @@
+"""Browser tests: Debian's chromium, driven headless by Playwright, against a live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from config import roles
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct-horse-battery"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# around it (creating users) are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required under CI=true (apt-get install chromium)")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="it-IT", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def operator_login(django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username="op.ferri", password=PASSWORD, first_name="Paola", last_name="Ferri"
+    )
+    user.groups.add(Group.objects.get(name=roles.OPERATOR))
+    return user
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/accounts/login/")
+    expect(page.locator("#id_username")).to_be_focused()  # typing starts on arrival
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
