@@ -1,5 +1,6 @@
 """`make run`: the portal and one Celery worker with beat, stopped together by Ctrl-C."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -74,19 +75,15 @@ def _stop(children: list[subprocess.Popen]) -> None:
         _signal_group(child, signal.SIGINT)
     deadline = time.monotonic() + 15
     for child in children:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
         _signal_group(child, signal.SIGKILL)
         child.wait()
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 if __name__ == "__main__":
