@@ -40,7 +40,7 @@ def broker_state() -> dict:
 
 
 def _transport() -> str:
-    return str(celery_app.conf.broker_url).split("://", 1)[0]
+    return str(celery_app.conf.broker_write_url).split("://", 1)[0]
 
 
 def heartbeat_state(name: str, *, now: datetime, stale_after) -> dict | None:

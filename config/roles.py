@@ -1,7 +1,7 @@
 """Roles are Django groups; what each may do is a set of `config` capabilities.
 
-The groups and their permissions are created by a data migration (config 0002), which keeps
-its own frozen copy of ROLE_CAPABILITIES; later migrations extend it.
+The groups are created by a data migration (config 0002) that calls `sync_role_groups`;
+a migration that changes ROLE_CAPABILITIES calls it again.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,33 @@ ROLE_CAPABILITIES = {
         "administer",
     },
 }
+
+
+# Model permissions admins need beside the capabilities: users, groups, API tokens, lockouts.
+ADMIN_MODEL_PERMISSIONS = [
+    ("auth", "user"),
+    ("auth", "group"),
+    ("authtoken", "token"),
+    ("axes", "accessattempt"),
+]
+
+
+def sync_role_groups(group_model, permission_model) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent).
+
+    Takes the models as arguments so a migration can pass its historical ones.
+    """
+    for role, capabilities in ROLE_CAPABILITIES.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        permissions = permission_model.objects.filter(
+            content_type__app_label="config", codename__in=capabilities
+        )
+        if role == ADMIN:
+            for app_label, model in ADMIN_MODEL_PERMISSIONS:
+                permissions = permissions | permission_model.objects.filter(
+                    content_type__app_label=app_label, content_type__model=model
+                )
+        group.permissions.set(permissions)
 
 
 def roles_of(user) -> list[str]:

@@ -174,7 +174,8 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"  # filled by `collectstatic` in production
+# Filled by `collectstatic` in production.
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 if DEBUG:
     STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders but wants the folder
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -20,6 +20,17 @@ def _isolated_cache():
     cache.clear()
 
 
+@pytest.fixture
+def role_groups(db):
+    """The role groups as the migration made them; a transactional test's flush removes them."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+
+    create_permissions(apps.get_app_config("config"), verbosity=0)
+    roles.sync_role_groups(Group, Permission)
+
+
 @pytest.fixture(autouse=True)
 def _skip_by_database(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
@@ -42,7 +53,7 @@ def make_user(django_user_model, username: str, role: str | None, **extra):
 
 
 @pytest.fixture
-def user_factory(db, django_user_model):
+def user_factory(role_groups, django_user_model):
     def factory(username: str = "utente", role: str | None = roles.OPERATOR, **extra):
         return make_user(django_user_model, username, role, **extra)
 

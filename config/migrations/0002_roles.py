@@ -3,19 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-ROLE_CAPABILITIES = {
-    "operatore": ["handle_cases"],
-    "backoffice": ["handle_cases", "work_backoffice"],
-    "supervisore": ["handle_cases", "supervise", "view_reports"],
-    "manager": ["view_reports", "export_reports", "manage_contracts"],
-    "admin": [
-        "handle_cases", "work_backoffice", "supervise", "view_reports", "export_reports",
-        "manage_contracts", "view_unmasked_personal_data", "administer",
-    ],
-}
-ADMIN_MODEL_PERMISSIONS = [
-    ("auth", "user"), ("auth", "group"), ("authtoken", "token"), ("axes", "accessattempt"),
-]
+from config.roles import ROLE_CAPABILITIES, sync_role_groups
 
 
 def create_roles(apps, schema_editor):
@@ -25,20 +13,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codenames in ROLE_CAPABILITIES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="config", codename__in=codenames)
-        )
-    admin = Group.objects.get(name="admin")
-    for app_label, model in ADMIN_MODEL_PERMISSIONS:
-        admin.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label,
-                                       content_type__model=model)
-        )
+    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):

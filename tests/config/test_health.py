@@ -47,13 +47,13 @@ def test_recording_a_heartbeat_twice_keeps_one_row(now):
 @pytest.fixture
 def broker_down():
     """A broker URL on a closed loopback port: nothing listens there."""
-    saved = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    saved = celery_app.conf.broker_write_url, celery_app.conf.broker_transport_options
+    celery_app.conf.broker_write_url = "redis://127.0.0.1:9/0"
     celery_app.conf.broker_transport_options = {}
-    celery_app.pool.force_close_all()
+    celery_app.close()  # drop pooled connections to the broker in use
     yield
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
-    celery_app.pool.force_close_all()
+    celery_app.conf.broker_write_url, celery_app.conf.broker_transport_options = saved
+    celery_app.close()  # drop pooled connections to the broker in use
 
 
 def test_healthz_is_503_when_the_broker_is_down(client, broker_down):

@@ -99,3 +99,30 @@ def test_bad_variable_stops_start_up_with_one_line_naming_it(env, variable):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Configuration error:")
     assert variable in lines[0]
+
+
+def test_every_beat_entry_expires_after_its_interval(settings):
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["options"]["expires"] == entry["schedule"], name
+
+
+def test_tasks_survive_a_dying_worker(settings):
+    """Late acknowledgement + reject on worker loss: a killed worker's task is re-queued."""
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_collectstatic_builds_compressed_hashed_assets_for_production(tmp_path):
+    result = run_manage(
+        "collectstatic",
+        "--noinput",
+        "-v0",
+        env={**PRODUCTION_ENV, "DJANGO_STATIC_ROOT": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert "css/presidio.css" in manifest
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in manifest
+    assert list(tmp_path.glob("css/presidio.*.css.gz"))

@@ -17,7 +17,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # as tests/conftest.py make_user
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # around it (creating users) are still plain synchronous calls.
@@ -50,14 +50,8 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def operator_login(django_user_model):
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user(
-        username="op.ferri", password=PASSWORD, first_name="Paola", last_name="Ferri"
-    )
-    user.groups.add(Group.objects.get(name=roles.OPERATOR))
-    return user
+def operator_login(user_factory):
+    return user_factory("op.ferri", roles.OPERATOR, first_name="Paola", last_name="Ferri")
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:

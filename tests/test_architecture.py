@@ -1,0 +1,73 @@
+"""A few rules of STYLE.md that a reviewer should not have to check by eye."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APPS = ["config", "contracts", "care", "routing", "reports"]
+THIN_MODULES = ["api.py", "views.py", "forms.py", "admin.py", "tasks.py"]
+WRITE_CALL = re.compile(
+    r"\.(save|create|update|delete|bulk_create|bulk_update|get_or_create|"
+    r"update_or_create)\("
+)
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def writes_in(source: str) -> list[str]:
+    """Lines that write to the database directly instead of calling a service."""
+    return [
+        line.strip()
+        for line in source.splitlines()
+        if WRITE_CALL.search(line) and not line.lstrip().startswith("#")
+    ]
+
+
+def inline_scripts_in(html: str) -> list[str]:
+    return INLINE_SCRIPT.findall(html) + INLINE_HANDLER.findall(html)
+
+
+def test_write_rule_catches_a_direct_save_and_spares_a_service_call():
+    bad = (
+        "def post(request):\n    case.status = 'closed'\n    case.save(update_fields=['status'])\n"
+    )
+    good = "def post(request):\n    services.close_case(case=case, by=request.user)\n"
+    assert writes_in(bad) == ["case.save(update_fields=['status'])"]
+    assert writes_in(good) == []
+
+
+def test_inline_script_rule_catches_inline_code_and_spares_script_files():
+    assert inline_scripts_in("<script>alert(1)</script>") == ["<script>"]
+    assert inline_scripts_in('<button onclick="go()">') == [" onclick="]
+    assert inline_scripts_in('<script src="/static/js/intake.js" defer></script>') == []
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_thin_modules_leave_writes_to_services(app):
+    offending = {}
+    for name in THIN_MODULES:
+        path = ROOT / app / name
+        if path.exists() and (lines := writes_in(path.read_text())):
+            offending[str(path.relative_to(ROOT))] = lines
+    assert offending == {}, "write through a service instead"
+
+
+def test_templates_carry_no_inline_script():
+    offending = {
+        str(path.relative_to(ROOT)): found
+        for path in ROOT.glob("templates/**/*.html")
+        if (found := inline_scripts_in(path.read_text()))
+    }
+    assert offending == {}, "move scripts to static/ files (CSP forbids inline code)"
+
+
+def test_no_template_or_module_loads_assets_from_another_site():
+    external = re.compile(r"""(src|href)=["']https?://""", re.IGNORECASE)
+    offending = [
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("templates/**/*.html")
+        if external.search(p.read_text())
+    ]
+    assert offending == []
