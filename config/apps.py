@@ -10,8 +10,9 @@ class PresidioConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from config.middleware import remember_login_time
+        from config.middleware import remember_login_time, say_goodbye
 
         user_logged_in.connect(remember_login_time, dispatch_uid="presidio-login-time")
+        user_logged_out.connect(say_goodbye, dispatch_uid="presidio-goodbye")

@@ -19,6 +19,12 @@ def remember_login_time(sender, request, user, **kwargs) -> None:
     request.session[LOGIN_AT_KEY] = int(time.time())
 
 
+def say_goodbye(sender, request, user, **kwargs) -> None:
+    """Signal receiver: the login page shown after logout confirms it."""
+    if request is not None and user is not None:
+        messages.info(request, _("You have signed out."))
+
+
 class SessionLifetimeMiddleware:
     """Ends a session 12 hours after login however active it is (idle expiry is Django's)."""
 
