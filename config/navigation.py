@@ -1,4 +1,4 @@
-"""The main navigation: each entry shows only to users holding its capability."""
+"""The main navigation: each entry shows only to users holding one of its capabilities."""
 
 from dataclasses import dataclass
 
@@ -6,19 +6,28 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from config.permissions import ANY_ROLE
+
 
 @dataclass(frozen=True)
 class NavItem:
     label: Promise
     url_name: str
-    permission: str | None = None  # e.g. "config.view_reports"; None = every signed-in user
+    capabilities: tuple[str, ...] = ()  # any of them; empty = every signed-in user
     staff_only: bool = False
 
 
 ITEMS = [
     NavItem(_("Home"), "home"),
+    NavItem(_("Caller lookup"), "contracts:lookup", ANY_ROLE),
+    NavItem(_("Contracts"), "contracts:contract-list", ANY_ROLE),
+    NavItem(_("Clients"), "contracts:client-list", ("manage_contracts",)),
+    NavItem(_("Calendars"), "contracts:calendar-list", ("manage_contracts",)),
+    NavItem(
+        _("Import end users"), "contracts:end-user-import", ("manage_contracts", "work_backoffice")
+    ),
     NavItem(_("API"), "api-docs"),
-    NavItem(_("Administration"), "admin:index", permission="config.administer", staff_only=True),
+    NavItem(_("Administration"), "admin:index", ("administer",), staff_only=True),
 ]
 
 
@@ -26,18 +35,18 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = []
-    for item in ITEMS:
-        if item.permission and not user.has_perm(item.permission):
-            continue
-        if item.staff_only and not user.is_staff:
-            continue
-        url = reverse(item.url_name)
-        items.append(
-            {
-                "label": item.label,
-                "url": url,
-                "active": request.path == url or (url != "/" and request.path.startswith(url)),
-            }
-        )
+    items = [
+        {"label": item.label, "url": reverse(item.url_name)}
+        for item in ITEMS
+        if (not item.capabilities or any(user.has_perm(f"config.{c}") for c in item.capabilities))
+        and (user.is_staff or not item.staff_only)
+    ]
+    # The entry whose address is the longest prefix of this page's is the current one.
+    current = max(
+        (i for i in items if request.path.startswith(i["url"])),
+        key=lambda i: len(i["url"]),
+        default=None,
+    )
+    for item in items:
+        item["active"] = item is current
     return {"nav_items": items}

@@ -231,7 +231,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"lookup": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Presidio API",
@@ -244,7 +243,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "contracts.models.Priority"},
 }
+
+# Caller lookups per user per minute, on pages and API alike: nobody walks the directory.
+LOOKUPS_PER_MINUTE = 60
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_url(

@@ -6,11 +6,13 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import api, views
+from contracts.urls import api_urlpatterns as contracts_api
 
 api_v1 = (
     [
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
+        *contracts_api,
     ],
     "api",
 )
@@ -26,6 +28,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("contracts/", include("contracts.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from config.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
+from contracts.demo import seed_contracts_demo
 
 
 class Command(BaseCommand):
@@ -20,6 +22,11 @@ class Command(BaseCommand):
         created = seed_demo_users()
         self.stdout.write(
             f"Demo users: {created} created, {len(DEMO_USERS) - created} already present."
+        )
+        manager = get_user_model().objects.get(username="manager")
+        counts = seed_contracts_demo(actor=manager)
+        self.stdout.write(
+            "Contracts demo: " + ", ".join(f"{n} {what} created" for what, n in counts.items())
         )
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): "

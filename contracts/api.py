@@ -1,0 +1,375 @@
+"""REST endpoints of the contracts app: parse, call a selector or a service, render."""
+
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import InvalidInput
+from config.permissions import ANY_ROLE, capability
+from contracts import selectors, services
+from contracts.imports import UnreadableFile, read_rows
+from contracts.models import BusinessCalendar, Client, EndUser
+from contracts.ratelimit import LookupThrottle
+from contracts.serializers import (
+    AmendmentInput,
+    CalendarInput,
+    CalendarSerializer,
+    ClientInput,
+    ClientSerializer,
+    ContractDetailSerializer,
+    ContractInput,
+    ContractSerializer,
+    ContractUpdateInput,
+    ContractVersionSerializer,
+    EndUserImportInput,
+    EndUserInput,
+    EndUserSerializer,
+    LookupInput,
+    LookupMatchSerializer,
+    SlaPreviewSerializer,
+)
+
+ManageContracts = capability("manage_contracts", read=ANY_ROLE)
+ManageDirectory = capability("manage_contracts", "work_backoffice")
+
+
+def _valid(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+# --- Clients --------------------------------------------------------------------------------
+
+
+class ClientListCreateApi(generics.ListAPIView):
+    permission_classes = [ManageContracts]
+    serializer_class = ClientSerializer
+    filterset_fields = ["segment", "province", "is_active"]
+
+    def get_queryset(self):
+        return Client.objects.prefetch_related("account_team").order_by("name")
+
+    @extend_schema(request=ClientInput, responses={201: ClientSerializer})
+    def post(self, request):
+        data = _valid(ClientInput, request).validated_data
+        data.pop("is_active")
+        client = services.create_client(actor=request.user, **data)
+        return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
+
+
+class ClientDetailApi(APIView):
+    permission_classes = [ManageContracts]
+
+    @extend_schema(responses=ClientSerializer)
+    def get(self, request, pk: int):
+        return Response(ClientSerializer(get_object_or_404(Client, pk=pk)).data)
+
+    @extend_schema(request=ClientInput, responses=ClientSerializer)
+    def put(self, request, pk: int):
+        client = get_object_or_404(Client, pk=pk)
+        data = _valid(ClientInput, request).validated_data
+        client = services.update_client(actor=request.user, client=client, **data)
+        return Response(ClientSerializer(client).data)
+
+
+# --- Calendars ------------------------------------------------------------------------------
+
+
+class CalendarListCreateApi(generics.ListAPIView):
+    permission_classes = [ManageContracts]
+    serializer_class = CalendarSerializer
+
+    def get_queryset(self):
+        return selectors.calendars_with_rules().order_by("name")
+
+    @extend_schema(request=CalendarInput, responses={201: CalendarSerializer})
+    def post(self, request):
+        data = _valid(CalendarInput, request).validated_data
+        calendar = services.create_calendar(
+            actor=request.user,
+            name=data["name"],
+            timezone_name=data["timezone"],
+            province=data["province"],
+            always_open=data["always_open"],
+            hours=data["hours"],
+            closures=data["closures"],
+        )
+        calendar = selectors.calendars_with_rules().get(id=calendar.id)
+        return Response(CalendarSerializer(calendar).data, status=status.HTTP_201_CREATED)
+
+
+class CalendarDetailApi(APIView):
+    permission_classes = [ManageContracts]
+
+    @extend_schema(responses=CalendarSerializer)
+    def get(self, request, pk: int):
+        return Response(
+            CalendarSerializer(get_object_or_404(selectors.calendars_with_rules(), pk=pk)).data
+        )
+
+    @extend_schema(request=CalendarInput, responses=CalendarSerializer)
+    def put(self, request, pk: int):
+        calendar = get_object_or_404(BusinessCalendar, pk=pk)
+        data = _valid(CalendarInput, request).validated_data
+        services.update_calendar(
+            actor=request.user,
+            calendar=calendar,
+            name=data["name"],
+            timezone_name=data["timezone"],
+            province=data["province"],
+            always_open=data["always_open"],
+            hours=data["hours"],
+            closures=data["closures"],
+        )
+        calendar = selectors.calendars_with_rules().get(id=calendar.id)
+        return Response(CalendarSerializer(calendar).data)
+
+
+# --- Contracts ------------------------------------------------------------------------------
+
+
+class ContractListCreateApi(generics.ListAPIView):
+    """Every role reads contract cards; managers create contracts."""
+
+    permission_classes = [ManageContracts]
+    serializer_class = ContractSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str),
+            OpenApiParameter("client", int),
+            OpenApiParameter("segment", str),
+            OpenApiParameter("service", str),
+            OpenApiParameter("status", str),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        client = params.get("client", "")
+        return selectors.contract_list(
+            search=params.get("search", "").strip(),
+            client_id=int(client) if client.isdigit() else None,
+            segment=params.get("segment", ""),
+            service=params.get("service", ""),
+            status=params.get("status", ""),
+        )
+
+    @extend_schema(request=ContractInput, responses={201: ContractDetailSerializer})
+    def post(self, request):
+        serializer = _valid(ContractInput, request)
+        data = serializer.validated_data
+        contract = services.create_contract(
+            actor=request.user,
+            code=data["code"],
+            client=data["client"],
+            calendar=data["calendar"],
+            services=data["services"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            terms=serializer.to_terms(),
+        )
+        contract = selectors.contract_by_code(contract.code)
+        return Response(ContractDetailSerializer(contract).data, status=status.HTTP_201_CREATED)
+
+
+class ContractDetailApi(APIView):
+    permission_classes = [ManageContracts]
+
+    @extend_schema(responses=ContractDetailSerializer)
+    def get(self, request, code: str):
+        return Response(ContractDetailSerializer(selectors.contract_by_code(code)).data)
+
+    @extend_schema(request=ContractUpdateInput, responses=ContractDetailSerializer)
+    def patch(self, request, code: str):
+        contract = selectors.contract_by_code(code)
+        data = _valid(ContractUpdateInput, request).validated_data
+        services.update_contract(
+            actor=request.user,
+            contract=contract,
+            calendar=data.get("calendar", contract.calendar),
+            services=data.get("services", contract.services),
+            valid_to=data.get("valid_to", contract.valid_to),
+            status=data.get("status", contract.status),
+        )
+        return Response(ContractDetailSerializer(selectors.contract_by_code(code)).data)
+
+
+class ContractAmendApi(APIView):
+    permission_classes = [capability("manage_contracts")]
+
+    @extend_schema(request=AmendmentInput, responses={201: ContractVersionSerializer})
+    def post(self, request, code: str):
+        contract = selectors.contract_by_code(code)
+        serializer = _valid(AmendmentInput, request)
+        version = services.amend_contract(
+            actor=request.user,
+            contract=contract,
+            effective_from=serializer.validated_data["effective_from"],
+            terms=serializer.to_terms(),
+        )
+        version = selectors.versions_with_terms().get(id=version.id)
+        return Response(ContractVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class ContractSlaPreviewApi(APIView):
+    permission_classes = [ManageContracts]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("priority", str, required=True),
+            OpenApiParameter(
+                "opened_at",
+                datetime,
+                required=False,
+                description="ISO 8601 with offset; default now",
+            ),
+        ],
+        responses=SlaPreviewSerializer,
+    )
+    def get(self, request, code: str):
+        contract = selectors.contract_by_code(code)
+        priority = request.query_params.get("priority", "")
+        raw = request.query_params.get("opened_at", "")
+        opened_at = parse_datetime(raw) if raw else timezone.now()
+        if opened_at is None or timezone.is_naive(opened_at):
+            raise InvalidInput(
+                _("opened_at must be ISO 8601 with a UTC offset."),
+                fields={"opened_at": [_("Not a valid date and time.")]},
+            )
+        due = selectors.sla_due(contract, priority=priority, opened_at=opened_at)
+        return Response(
+            SlaPreviewSerializer(
+                {
+                    "priority": priority,
+                    "opened_at": opened_at,
+                    "clock_starts_at": due.clock_starts_at,
+                    "first_response_due": due.first_response_due,
+                    "resolution_due": due.resolution_due,
+                    "first_response_minutes": due.first_response_minutes,
+                    "resolution_minutes": due.resolution_minutes,
+                }
+            ).data
+        )
+
+
+# --- End users ------------------------------------------------------------------------------
+
+
+def _end_user_data(data) -> services.EndUserData:
+    phones = [*([data["phone"]] if data["phone"] else []), *data["phones"]]
+    return services.EndUserData(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        phones=phones,
+        email=data["email"],
+        employee_code=data["employee_code"],
+        codice_fiscale=data["codice_fiscale"],
+    )
+
+
+class EndUserListCreateApi(generics.ListAPIView):
+    """The directory is listed to managers and back-office only; operators use the lookup."""
+
+    permission_classes = [ManageDirectory]
+    serializer_class = EndUserSerializer
+    filterset_fields = ["client"]
+
+    def get_queryset(self):
+        return selectors.end_user_list()
+
+    @extend_schema(request=EndUserInput, responses={201: EndUserSerializer})
+    def post(self, request):
+        data = _valid(EndUserInput, request).validated_data
+        end_user = services.create_end_user(
+            actor=request.user, client=data["client"], data=_end_user_data(data)
+        )
+        return Response(
+            EndUserSerializer(selectors.end_user_list().get(id=end_user.id)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EndUserDetailApi(APIView):
+    permission_classes = [ManageDirectory]
+
+    @extend_schema(responses=EndUserSerializer)
+    def get(self, request, pk: int):
+        return Response(EndUserSerializer(get_object_or_404(selectors.end_user_list(), pk=pk)).data)
+
+    @extend_schema(request=EndUserInput, responses=EndUserSerializer)
+    def put(self, request, pk: int):
+        end_user = get_object_or_404(EndUser, pk=pk)
+        data = _valid(EndUserInput, request).validated_data
+        if data["client"].id != end_user.client_id:
+            raise InvalidInput(fields={"client": [_("An end user cannot change client.")]})
+        services.update_end_user(
+            actor=request.user,
+            end_user=end_user,
+            data=_end_user_data(data),
+            is_active=data["is_active"],
+        )
+        return Response(EndUserSerializer(selectors.end_user_list().get(id=pk)).data)
+
+
+class EndUserImportApi(APIView):
+    """CSV or XLSX; `dry_run` reports every bad row without writing anything."""
+
+    permission_classes = [ManageDirectory]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request={"multipart/form-data": EndUserImportInput}, responses=dict)
+    def post(self, request):
+        data = _valid(EndUserImportInput, request).validated_data
+        upload = data["file"]
+        try:
+            rows = list(read_rows(upload.read(), upload.name))
+        except UnreadableFile as exc:
+            raise InvalidInput(str(exc), fields={"file": [str(exc)]}) from None
+        report = services.import_end_users(
+            actor=request.user,
+            client=data["client"],
+            rows=rows,
+            dry_run=data["dry_run"],
+            all_or_nothing=data["all_or_nothing"],
+        )
+        return Response(
+            {
+                "rows": report.rows,
+                "valid": report.valid,
+                "created": report.created,
+                "dry_run": report.dry_run,
+                "all_or_nothing": report.all_or_nothing,
+                "errors": [
+                    {"line": e.line, "field": e.field, "message": e.message} for e in report.errors
+                ],
+            },
+            status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK,
+        )
+
+
+# --- Caller lookup --------------------------------------------------------------------------
+
+
+class CallerLookupApi(APIView):
+    """POST, so the phone number travels in the body and never in a logged URL."""
+
+    permission_classes = [capability(*ANY_ROLE)]
+    throttle_classes = [LookupThrottle]
+
+    @extend_schema(request=LookupInput, responses=LookupMatchSerializer(many=True))
+    def post(self, request):
+        data = _valid(LookupInput, request).validated_data
+        matches = selectors.caller_lookup(on=timezone.localdate(), **data)
+        return Response({"results": LookupMatchSerializer(matches, many=True).data})

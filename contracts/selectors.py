@@ -1,0 +1,246 @@
+"""Reads of the contracts app that pages, the API and other apps share."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from config.errors import InvalidInput
+from contracts import calendars, signals
+from contracts.exceptions import ContractNotFound, ContractNotInForce
+from contracts.models import (
+    BusinessCalendar,
+    Category,
+    Client,
+    Contract,
+    ContractStatus,
+    ContractVersion,
+    EndUser,
+    EndUserPhone,
+    SlaTarget,
+)
+from contracts.phones import InvalidPhoneNumber, normalise_phone
+
+
+def calendar_spec(calendar: BusinessCalendar) -> calendars.CalendarSpec:
+    """The pure calendar of a stored one (uses prefetched intervals and closures)."""
+    weekly: list[list[calendars.Interval]] = [[] for _ in range(7)]
+    for interval in calendar.intervals.all():
+        weekly[interval.weekday].append(
+            calendars.Interval(interval.start_minute, interval.end_minute)
+        )
+    return calendars.CalendarSpec(
+        weekly_hours=tuple(tuple(day) for day in weekly),
+        timezone=calendar.timezone,
+        province=calendar.province or None,
+        closures=frozenset(closure.day for closure in calendar.closures.all()),
+        always_open=calendar.always_open,
+    )
+
+
+def calendars_with_rules() -> QuerySet[BusinessCalendar]:
+    return BusinessCalendar.objects.prefetch_related("intervals", "closures")
+
+
+def versions_with_terms() -> QuerySet[ContractVersion]:
+    return ContractVersion.objects.prefetch_related(
+        Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("priority")),
+        Prefetch("categories", queryset=Category.objects.order_by("name")),
+    )
+
+
+def contract_list(
+    *,
+    search: str = "",
+    client_id: int | None = None,
+    segment: str = "",
+    service: str = "",
+    status: str = "",
+) -> QuerySet[Contract]:
+    """Every contract card is open to every role; the list is filtered, never scoped."""
+    contracts = Contract.objects.select_related("client", "calendar").order_by("code")
+    if search:
+        contracts = contracts.filter(Q(code__icontains=search) | Q(client__name__icontains=search))
+    if client_id:
+        contracts = contracts.filter(client_id=client_id)
+    if segment:
+        contracts = contracts.filter(client__segment=segment)
+    if service:
+        # JSON list membership that works on SQLite and PostgreSQL alike.
+        contracts = contracts.filter(services__icontains=f'"{service}"')
+    if status:
+        contracts = contracts.filter(status=status)
+    return contracts
+
+
+def contract_by_code(code: str) -> Contract:
+    contract = (
+        Contract.objects.select_related("client")
+        .prefetch_related(
+            Prefetch("calendar", queryset=calendars_with_rules()),
+            Prefetch("versions", queryset=versions_with_terms().order_by("-number")),
+        )
+        .filter(code=(code or "").upper())
+        .first()
+    )
+    if contract is None:
+        raise ContractNotFound()
+    return contract
+
+
+def in_force_on(on: date) -> Q:
+    """Contracts in force on a day: active and within their validity."""
+    return Q(status=ContractStatus.ACTIVE, valid_from__lte=on) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on)
+    )
+
+
+def version_in_force(contract: Contract, on: date) -> ContractVersion | None:
+    """The version whose terms apply on `on` (uses prefetched versions when present)."""
+    for version in sorted(contract.versions.all(), key=lambda v: v.effective_from, reverse=True):
+        if version.effective_from <= on and (
+            version.effective_to is None or on <= version.effective_to
+        ):
+            return version
+    return None
+
+
+@dataclass(frozen=True)
+class SlaDue:
+    clock_starts_at: datetime
+    first_response_due: datetime
+    resolution_due: datetime
+    first_response_minutes: int
+    resolution_minutes: int
+
+
+def sla_due(contract: Contract, *, priority: str, opened_at: datetime) -> SlaDue:
+    """Due instants of a case opened now on this contract: the clock starts at the next
+    opening of the contract's calendar and counts business minutes of the version in force."""
+    spec = calendar_spec(contract.calendar)
+    local_day = opened_at.astimezone(ZoneInfo(spec.timezone)).date()
+    version = version_in_force(contract, local_day)
+    if version is None or not contract_in_force(contract, local_day):
+        raise ContractNotInForce()
+    target = next((t for t in version.sla_targets.all() if t.priority == priority), None)
+    if target is None:
+        raise InvalidInput(
+            _("The contract has no SLA target for priority %(p)s.") % {"p": priority},
+            fields={"priority": [_("No target.")]},
+        )
+    return SlaDue(
+        clock_starts_at=calendars.next_opening(spec, opened_at),
+        first_response_due=calendars.add_business_minutes(
+            spec, opened_at, target.first_response_minutes
+        ),
+        resolution_due=calendars.add_business_minutes(spec, opened_at, target.resolution_minutes),
+        first_response_minutes=target.first_response_minutes,
+        resolution_minutes=target.resolution_minutes,
+    )
+
+
+def contract_in_force(contract: Contract, on: date) -> bool:
+    return (
+        contract.status == ContractStatus.ACTIVE
+        and contract.valid_from <= on
+        and (contract.valid_to is None or on <= contract.valid_to)
+    )
+
+
+# --- Caller lookup --------------------------------------------------------------------------
+
+
+@dataclass
+class CallerMatch:
+    """One end user with one of their client's contracts in force (or None)."""
+
+    end_user: EndUser
+    client: Client
+    contract: Contract | None
+    version: ContractVersion | None
+    open_cases: list = field(default_factory=list)
+
+
+def find_end_users(
+    *, phone: str = "", email: str = "", employee_code: str = ""
+) -> QuerySet[EndUser]:
+    """End users matching exactly one of the keys (normalised as they are stored)."""
+    end_users = EndUser.objects.filter(is_active=True).select_related("client")
+    if phone:
+        try:
+            number = normalise_phone(phone)
+        except InvalidPhoneNumber:
+            raise InvalidInput(
+                _("This is not a valid phone number."),
+                fields={"phone": [_("Not a valid phone number.")]},
+            ) from None
+        ids = EndUserPhone.objects.filter(number=number).values("end_user_id")
+        return end_users.filter(id__in=ids)
+    if email:
+        return end_users.filter(email=email.strip().lower())
+    if employee_code:
+        return end_users.filter(employee_code=employee_code.strip())
+    raise InvalidInput(
+        _("Search by phone, e-mail or employee code."),
+        fields={"phone": [_("Give one search key.")]},
+    )
+
+
+LOOKUP_LIMIT = 20
+
+
+def caller_lookup(
+    *, on: date, phone: str = "", email: str = "", employee_code: str = ""
+) -> list[CallerMatch]:
+    """Who is calling: each matching end user with each contract of their client in force
+    today, its version's terms, and (through `signals.open_cases_requested`) their open
+    cases. A fixed handful of queries, whatever the number of matches."""
+    end_users = list(
+        find_end_users(phone=phone, email=email, employee_code=employee_code).prefetch_related(
+            "phones"
+        )[:LOOKUP_LIMIT]
+    )
+    if not end_users:
+        return []
+    contracts_by_client: dict[int, list[Contract]] = {}
+    contracts = (
+        Contract.objects.filter(in_force_on(on), client_id__in={u.client_id for u in end_users})
+        .prefetch_related(Prefetch("versions", queryset=versions_with_terms()))
+        .order_by("code")
+    )
+    for contract in contracts:
+        contracts_by_client.setdefault(contract.client_id, []).append(contract)
+    open_cases = _open_cases_of([u.id for u in end_users])
+    return [
+        CallerMatch(
+            end_user=end_user,
+            client=end_user.client,
+            contract=contract,
+            version=version_in_force(contract, on) if contract else None,
+            open_cases=open_cases.get(end_user.id, []),
+        )
+        for end_user in end_users
+        for contract in contracts_by_client.get(end_user.client_id) or [None]
+    ]
+
+
+def _open_cases_of(end_user_ids: Iterable[int]) -> dict[int, list]:
+    merged: dict[int, list] = {}
+    for _receiver, response in signals.open_cases_requested.send(
+        sender=EndUser, end_user_ids=list(end_user_ids)
+    ):
+        for end_user_id, cases in (response or {}).items():
+            merged.setdefault(end_user_id, []).extend(cases)
+    return merged
+
+
+def end_user_list(*, client_id: int | None = None, search: str = "") -> QuerySet[EndUser]:
+    end_users = EndUser.objects.select_related("client").prefetch_related("phones")
+    if client_id:
+        end_users = end_users.filter(client_id=client_id)
+    if search:
+        end_users = end_users.filter(Q(last_name__icontains=search) | Q(employee_code=search))
+    return end_users.order_by("last_name", "first_name", "id")

@@ -1,0 +1,379 @@
+"""API shapes of the contracts app (DESIGN.md §7). Inputs check shape only; the rules are in
+`contracts.services`."""
+
+import re
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from contracts import selectors
+from contracts.models import (
+    BusinessCalendar,
+    Category,
+    Client,
+    Contract,
+    ContractStatus,
+    ContractVersion,
+    EndUser,
+    Priority,
+    Segment,
+    SlaTarget,
+)
+from contracts.phones import display_phone
+from contracts.services import CategoryTerms, ContractTerms, TargetTerms
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def minutes_from_clock(text: str) -> int:
+    match = CLOCK.match(text or "")
+    if not match or (match.group(1) == "24" and match.group(2) != "00"):
+        raise serializers.ValidationError(_("Use HH:MM, e.g. 08:30 (24:00 ends the day)."))
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def clock_from_minutes(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    account_team = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+
+    class Meta:
+        model = Client
+        fields = ["id", "name", "segment", "vat_number", "province", "is_active", "account_team"]
+
+
+class ClientBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = ["id", "name", "segment", "province"]
+
+
+class CalendarSerializer(serializers.ModelSerializer):
+    hours = serializers.SerializerMethodField()
+    closures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["id", "name", "timezone", "province", "always_open", "hours", "closures"]
+
+    def get_hours(self, calendar) -> dict[str, list[list[str]]]:
+        hours: dict[str, list[list[str]]] = {}
+        for interval in calendar.intervals.all():
+            hours.setdefault(WEEKDAYS[interval.weekday], []).append(
+                [clock_from_minutes(interval.start_minute), clock_from_minutes(interval.end_minute)]
+            )
+        return hours
+
+    def get_closures(self, calendar) -> list[dict]:
+        return [{"day": c.day.isoformat(), "reason": c.reason} for c in calendar.closures.all()]
+
+
+class SlaTargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SlaTarget
+        fields = ["priority", "first_response_minutes", "resolution_minutes"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["code", "name", "default_priority", "template"]
+
+
+class ContractVersionSerializer(serializers.ModelSerializer):
+    at_risk_share = serializers.FloatField()
+    sla_targets = SlaTargetSerializer(many=True)
+    categories = CategorySerializer(many=True)
+
+    class Meta:
+        model = ContractVersion
+        fields = [
+            "number",
+            "effective_from",
+            "effective_to",
+            "at_risk_share",
+            "card_markdown",
+            "card_html",
+            "entitlements",
+            "handoff_units",
+            "escalation_contacts",
+            "change_summary",
+            "sla_targets",
+            "categories",
+        ]
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    client = ClientBriefSerializer()
+    calendar = serializers.PrimaryKeyRelatedField(read_only=True)
+    in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contract
+        fields = [
+            "code",
+            "client",
+            "calendar",
+            "services",
+            "valid_from",
+            "valid_to",
+            "status",
+            "in_force",
+        ]
+
+    def get_in_force(self, contract) -> bool:
+        return selectors.contract_in_force(contract, timezone.localdate())
+
+
+class ContractDetailSerializer(ContractSerializer):
+    calendar = CalendarSerializer()
+    current_version = serializers.SerializerMethodField()
+    versions = serializers.SerializerMethodField()
+
+    class Meta(ContractSerializer.Meta):
+        fields = [*ContractSerializer.Meta.fields, "current_version", "versions"]
+
+    def get_current_version(self, contract) -> dict | None:
+        version = selectors.version_in_force(contract, timezone.localdate())
+        return ContractVersionSerializer(version).data if version else None
+
+    def get_versions(self, contract) -> list[dict]:
+        return [
+            {
+                "number": v.number,
+                "effective_from": v.effective_from,
+                "effective_to": v.effective_to,
+                "change_summary": v.change_summary,
+            }
+            for v in contract.versions.all()
+        ]
+
+
+class EndUserSerializer(serializers.ModelSerializer):
+    phones = serializers.SlugRelatedField(many=True, read_only=True, slug_field="number")
+    client = ClientBriefSerializer()
+
+    class Meta:
+        model = EndUser
+        fields = [
+            "id",
+            "client",
+            "first_name",
+            "last_name",
+            "phones",
+            "email",
+            "employee_code",
+            "codice_fiscale",
+            "is_active",
+        ]
+
+
+class SlaPreviewSerializer(serializers.Serializer):
+    priority = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    clock_starts_at = serializers.DateTimeField()
+    first_response_due = serializers.DateTimeField()
+    resolution_due = serializers.DateTimeField()
+    first_response_minutes = serializers.IntegerField()
+    resolution_minutes = serializers.IntegerField()
+
+
+class LookupMatchSerializer(serializers.Serializer):
+    end_user = serializers.SerializerMethodField()
+    client = serializers.SerializerMethodField()
+    contract = serializers.SerializerMethodField()
+    open_cases = serializers.ListField(child=serializers.DictField())
+
+    def get_end_user(self, match) -> dict:
+        user = match.end_user
+        return {
+            "id": user.id,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "phones": [display_phone(p.number) for p in user.phones.all()],
+            "email": user.email,
+            "employee_code": user.employee_code,
+        }
+
+    def get_client(self, match) -> dict:
+        return ClientBriefSerializer(match.client).data
+
+    def get_contract(self, match) -> dict | None:
+        if match.contract is None:
+            return None
+        version = match.version
+        return {
+            "code": match.contract.code,
+            "services": match.contract.services,
+            "valid_to": match.contract.valid_to,
+            "version": version.number if version else None,
+            "card_html": version.card_html if version else "",
+            "sla_targets": SlaTargetSerializer(version.sla_targets.all(), many=True).data
+            if version
+            else [],
+            "categories": CategorySerializer(version.categories.all(), many=True).data
+            if version
+            else [],
+            "handoff_units": version.handoff_units if version else [],
+        }
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class ClientInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    segment = serializers.ChoiceField(choices=Segment.choices)
+    vat_number = serializers.CharField(max_length=20)
+    province = serializers.CharField(max_length=2)
+    is_active = serializers.BooleanField(default=True)
+
+
+class CalendarInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    timezone = serializers.CharField(max_length=64, default="Europe/Rome")
+    province = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    always_open = serializers.BooleanField(default=False)
+    hours = serializers.DictField(
+        child=serializers.ListField(
+            child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2)
+        ),
+        required=False,
+        default=dict,
+    )
+    closures = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
+
+    def validate_hours(self, value) -> dict[int, list[tuple[int, int]]]:
+        unknown = [day for day in value if day not in WEEKDAYS]
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown weekdays: %(days)s (use mon…sun).") % {"days": ", ".join(unknown)}
+            )
+        return {
+            WEEKDAYS.index(day): [
+                (minutes_from_clock(a), minutes_from_clock(b)) for a, b in intervals
+            ]
+            for day, intervals in value.items()
+        }
+
+    def validate_closures(self, value) -> list[tuple]:
+        closures = []
+        field = serializers.DateField()
+        for item in value:
+            day, reason = (
+                (item.get("day"), item.get("reason", "")) if isinstance(item, dict) else (item, "")
+            )
+            closures.append((field.to_internal_value(day), str(reason or "")))
+        return closures
+
+
+class TargetInput(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    first_response_minutes = serializers.IntegerField()
+    resolution_minutes = serializers.IntegerField()
+
+
+class CategoryInput(serializers.Serializer):
+    code = serializers.SlugField(max_length=50)
+    name = serializers.CharField(max_length=150)
+    default_priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.P3)
+    template = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TermsInput(serializers.Serializer):
+    at_risk_share = serializers.DecimalField(max_digits=4, decimal_places=3, default="0.2")
+    sla_targets = TargetInput(many=True)
+    categories = CategoryInput(many=True, required=False, default=list)
+    card_markdown = serializers.CharField(required=False, allow_blank=True, default="")
+    entitlements = serializers.DictField(required=False, default=dict)
+    handoff_units = serializers.ListField(
+        child=serializers.DictField(), required=False, default=list
+    )
+    escalation_contacts = serializers.ListField(
+        child=serializers.DictField(), required=False, default=list
+    )
+    change_summary = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+    def to_terms(self) -> ContractTerms:
+        data = self.validated_data
+        return ContractTerms(
+            at_risk_share=data["at_risk_share"],
+            sla_targets=[TargetTerms(**t) for t in data["sla_targets"]],
+            categories=[CategoryTerms(**c) for c in data["categories"]],
+            card_markdown=data["card_markdown"],
+            entitlements=data["entitlements"],
+            handoff_units=data["handoff_units"],
+            escalation_contacts=data["escalation_contacts"],
+            change_summary=data["change_summary"],
+        )
+
+
+class ContractInput(TermsInput):
+    code = serializers.CharField(max_length=40)
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+    calendar = serializers.PrimaryKeyRelatedField(queryset=BusinessCalendar.objects.all())
+    services = serializers.ListField(child=serializers.CharField(max_length=20))
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class AmendmentInput(TermsInput):
+    effective_from = serializers.DateField()
+
+
+class ContractUpdateInput(serializers.Serializer):
+    calendar = serializers.PrimaryKeyRelatedField(
+        queryset=BusinessCalendar.objects.all(), required=False
+    )
+    services = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    valid_to = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=ContractStatus.choices, required=False)
+
+
+class EndUserInput(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list
+    )
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    employee_code = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
+    codice_fiscale = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, default=""
+    )
+    is_active = serializers.BooleanField(default=True)
+
+
+class EndUserImportInput(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+    file = serializers.FileField(max_length=200, allow_empty_file=False)
+    dry_run = serializers.BooleanField(default=True)
+    all_or_nothing = serializers.BooleanField(default=True)
+
+
+class LookupInput(serializers.Serializer):
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    employee_code = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
+
+    def validate(self, attrs):
+        if sum(bool(v.strip()) for v in attrs.values()) != 1:
+            raise serializers.ValidationError(
+                _("Give exactly one of phone, e-mail or employee code.")
+            )
+        return attrs

@@ -1,0 +1,330 @@
+"""The contracts API with the payload shapes of DESIGN.md §7."""
+
+import io
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from contracts.models import Client, Contract, EndUser
+from tests.factories import EndUserFactory
+
+pytestmark = pytest.mark.django_db
+
+CALENDAR = {
+    "name": "Palermo uffici",
+    "timezone": "Europe/Rome",
+    "province": "PA",
+    "always_open": False,
+    "hours": {
+        day: [["08:30", "13:00"], ["14:00", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")
+    }
+    | {"sat": [["09:00", "12:00"]]},
+    "closures": ["2026-12-24"],
+}
+
+
+def contract_payload(client_id, calendar_id, **changes):
+    payload = {
+        "code": "RSIC-MOB-2026",
+        "client": client_id,
+        "calendar": calendar_id,
+        "services": ["mobile"],
+        "valid_from": "2026-01-01",
+        "valid_to": "2028-12-31",
+        "at_risk_share": 0.2,
+        "sla_targets": [
+            {"priority": "P1", "first_response_minutes": 30, "resolution_minutes": 240},
+            {"priority": "P2", "first_response_minutes": 60, "resolution_minutes": 960},
+        ],
+        "categories": [
+            {
+                "code": "sim-lost",
+                "name": "SIM smarrita o rubata",
+                "default_priority": "P2",
+                "template": "Numero coinvolto: …\nDenuncia presentata: sì/no\n",
+            }
+        ],
+    }
+    payload.update(changes)
+    return payload
+
+
+@pytest.fixture
+def onboarded(manager_api):
+    """A client, a calendar and a contract created through the API, as an integration would."""
+    client = manager_api.post(
+        "/api/v1/clients/",
+        {
+            "name": "Regione Siciliana",
+            "segment": "PA",
+            "vat_number": "02711070827",
+            "province": "PA",
+        },
+        format="json",
+    )
+    assert client.status_code == 201, client.json()
+    calendar = manager_api.post("/api/v1/calendars/", CALENDAR, format="json")
+    assert calendar.status_code == 201, calendar.json()
+    contract = manager_api.post(
+        "/api/v1/contracts/",
+        contract_payload(client.json()["id"], calendar.json()["id"]),
+        format="json",
+    )
+    assert contract.status_code == 201, contract.json()
+    return {"client": client.json(), "calendar": calendar.json(), "contract": contract.json()}
+
+
+def test_integration_onboards_client_calendar_and_contract(onboarded):
+    calendar = onboarded["calendar"]
+    assert calendar["hours"]["sat"] == [["09:00", "12:00"]]
+    assert calendar["closures"] == [{"day": "2026-12-24", "reason": ""}]
+    contract = onboarded["contract"]
+    assert contract["code"] == "RSIC-MOB-2026"
+    assert contract["current_version"]["number"] == 1
+    assert contract["current_version"]["categories"][0]["code"] == "sim-lost"
+
+
+def test_sla_preview_answers_due_instants_with_offset(onboarded, operator_api):
+    response = operator_api.get(
+        "/api/v1/contracts/RSIC-MOB-2026/sla-preview/",
+        {"priority": "P2", "opened_at": "2026-12-04T17:30:00+01:00"},
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    # Friday 17:30 is closing time; Saturday opens 09:00-12:00 in this calendar.
+    assert body["first_response_due"] == "2026-12-05T10:00:00+01:00"
+    assert body["clock_starts_at"] == "2026-12-05T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"priority": "P2", "opened_at": "2026-12-04T17:30:00"}, "opened_at"),
+        ({"priority": "P2", "opened_at": "yesterday"}, "opened_at"),
+        ({"priority": "P4", "opened_at": "2026-12-04T17:30:00+01:00"}, "priority"),
+    ],
+)
+def test_sla_preview_bad_input_is_a_400_naming_the_field(onboarded, operator_api, query, field):
+    response = operator_api.get("/api/v1/contracts/RSIC-MOB-2026/sla-preview/", query)
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_unknown_contract_is_a_json_404(operator_api):
+    response = operator_api.get("/api/v1/contracts/NOPE/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "contract_not_found"
+
+
+def test_contract_with_bad_terms_answers_400_with_fields_and_saves_nothing(manager_api, onboarded):
+    payload = contract_payload(
+        onboarded["client"]["id"],
+        onboarded["calendar"]["id"],
+        code="RSIC-2",
+        sla_targets=[{"priority": "P1", "first_response_minutes": 0, "resolution_minutes": -1}],
+    )
+    response = manager_api.post("/api/v1/contracts/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_contract_data"
+    assert "sla_targets" in response.json()["fields"]
+    assert Contract.objects.count() == 1
+
+
+def test_overlapping_calendar_intervals_are_a_400(manager_api):
+    response = manager_api.post(
+        "/api/v1/calendars/",
+        {**CALENDAR, "hours": {"mon": [["08:30", "13:00"], ["12:00", "17:00"]]}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "sovrappone" in response.json()["fields"]["hours"][0]
+
+
+def test_malformed_clock_times_are_a_400(manager_api):
+    response = manager_api.post(
+        "/api/v1/calendars/", {**CALENDAR, "hours": {"mon": [["8.30", "25:00"]]}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "hours" in response.json()["fields"]
+
+
+def test_amendment_through_the_api_and_overlap_refused(manager_api, onboarded):
+    body = {
+        "effective_from": "2027-01-01",
+        "change_summary": "Nuovi tempi",
+        "sla_targets": [
+            {"priority": "P2", "first_response_minutes": 30, "resolution_minutes": 480}
+        ],
+    }
+    created = manager_api.post("/api/v1/contracts/RSIC-MOB-2026/versions/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["number"] == 2
+    again = manager_api.post("/api/v1/contracts/RSIC-MOB-2026/versions/", body, format="json")
+    assert again.status_code == 400
+    assert "effective_from" in again.json()["fields"]
+
+
+def test_operators_read_contracts_but_cannot_change_them(operator_api, onboarded):
+    assert operator_api.get("/api/v1/contracts/").status_code == 200
+    assert operator_api.get("/api/v1/contracts/RSIC-MOB-2026/").status_code == 200
+    refused = operator_api.post("/api/v1/clients/", {"name": "X"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "permission_denied"
+    assert operator_api.get("/api/v1/end-users/").status_code == 403
+
+
+def test_contract_list_needs_a_fixed_number_of_queries(
+    operator_api, onboarded, manager_api, django_assert_max_num_queries
+):
+    for n in range(5):
+        manager_api.post(
+            "/api/v1/contracts/",
+            contract_payload(onboarded["client"]["id"], onboarded["calendar"]["id"], code=f"C-{n}"),
+            format="json",
+        )
+    with django_assert_max_num_queries(6):
+        response = operator_api.get("/api/v1/contracts/")
+    assert response.json()["count"] == 6
+
+
+def test_end_user_created_with_the_design_payload(manager_api, onboarded):
+    response = manager_api.post(
+        "/api/v1/end-users/",
+        {
+            "client": onboarded["client"]["id"],
+            "first_name": "Giuseppe",
+            "last_name": "Lo Bue",
+            "phone": "347 123 4567",
+            "email": "g.lobue@regione.sicilia.it",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["phones"] == ["+393471234567"]
+
+
+def test_end_user_with_invalid_phone_is_a_400(manager_api, onboarded):
+    response = manager_api.post(
+        "/api/v1/end-users/",
+        {
+            "client": onboarded["client"]["id"],
+            "first_name": "G",
+            "last_name": "L",
+            "phone": "12345",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "phone" in response.json()["fields"]
+    assert not EndUser.objects.exists()
+
+
+def test_import_api_dry_run_then_import(manager_api, onboarded):
+    csv = b"nome;cognome;telefono\nAnna;Bruno;347 111 2222\nLuca;;347 111 3333\n"
+
+    def upload(**fields):
+        return manager_api.post(
+            "/api/v1/end-users/import/",
+            {
+                "client": onboarded["client"]["id"],
+                "file": SimpleUploadedFile("utenti.csv", csv, content_type="text/csv"),
+                **fields,
+            },
+            format="multipart",
+        )
+
+    dry = upload(dry_run=True)
+    assert dry.status_code == 200
+    assert dry.json()["errors"] == [
+        {"line": 3, "field": "last_name", "message": "Inserisci il cognome."}
+    ]
+    assert upload(dry_run=False, all_or_nothing=True).json()["created"] == 0
+    done = upload(dry_run=False, all_or_nothing=False)
+    assert done.status_code == 201
+    assert done.json()["created"] == 1
+
+
+def test_import_api_refuses_an_unreadable_file(manager_api, onboarded):
+    response = manager_api.post(
+        "/api/v1/end-users/import/",
+        {
+            "client": onboarded["client"]["id"],
+            "file": SimpleUploadedFile("utenti.pdf", io.BytesIO(b"%PDF").read()),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "file" in response.json()["fields"]
+
+
+# --- Lookup ---------------------------------------------------------------------------------
+
+
+def test_lookup_by_phone_finds_caller_client_contract_card_and_targets(operator_api, onboarded):
+    EndUserFactory(
+        client=Client.objects.get(),
+        first_name="Giuseppe",
+        last_name="Lo Bue",
+        phone="+393471234567",
+    )
+    response = operator_api.post("/api/v1/lookup/", {"phone": "347 123 4567"}, format="json")
+    assert response.status_code == 200
+    [match] = response.json()["results"]
+    assert match["end_user"]["last_name"] == "Lo Bue"
+    assert match["client"]["name"] == "Regione Siciliana"
+    assert match["contract"]["code"] == "RSIC-MOB-2026"
+    assert [t["priority"] for t in match["contract"]["sla_targets"]] == ["P1", "P2"]
+    assert match["open_cases"] == []
+
+
+def test_lookup_without_match_is_an_empty_200(operator_api, onboarded):
+    response = operator_api.post("/api/v1/lookup/", {"phone": "+39 333 000 0000"}, format="json")
+    assert response.status_code == 200
+    assert response.json() == {"results": []}
+
+
+def test_same_number_in_two_clients_lists_both_for_the_operator_to_choose(operator_api, onboarded):
+    EndUserFactory(client=Client.objects.get(), phone="+393471234567")
+    EndUserFactory(phone="+393471234567")
+    results = operator_api.post("/api/v1/lookup/", {"phone": "3471234567"}, format="json")
+    assert len(results.json()["results"]) == 2
+
+
+@pytest.mark.parametrize("body", [{}, {"phone": "abc"}, {"phone": "347", "email": "a@b.it"}])
+def test_lookup_bad_input_is_a_400(operator_api, body):
+    assert operator_api.post("/api/v1/lookup/", body, format="json").status_code == 400
+
+
+def test_lookup_by_email_or_employee_code(operator_api, onboarded):
+    EndUserFactory(client=Client.objects.get(), email="a.b@x.it", employee_code="E77")
+    by_email = operator_api.post("/api/v1/lookup/", {"email": "A.B@x.it"}, format="json")
+    by_code = operator_api.post("/api/v1/lookup/", {"employee_code": "E77"}, format="json")
+    assert len(by_email.json()["results"]) == len(by_code.json()["results"]) == 1
+
+
+def test_lookup_is_never_a_get_with_personal_data_in_the_url(operator_api):
+    assert operator_api.get("/api/v1/lookup/", {"phone": "3471234567"}).status_code == 405
+
+
+def test_lookup_is_throttled_per_user(operator_api, settings):
+    cache.clear()
+    statuses = [
+        operator_api.post(
+            "/api/v1/lookup/", {"phone": "+39 333 000 0000"}, format="json"
+        ).status_code
+        for _ in range(61)
+    ]
+    assert statuses[:60] == [200] * 60
+    assert statuses[60] == 429
+
+
+def test_lookup_query_count_does_not_grow_with_matches(
+    operator_api, onboarded, django_assert_max_num_queries
+):
+    client = Client.objects.get()
+    for n in range(8):
+        EndUserFactory(client=client, email="shared@x.it", employee_code=f"S{n}")
+    with django_assert_max_num_queries(8):
+        response = operator_api.post("/api/v1/lookup/", {"email": "shared@x.it"}, format="json")
+    assert len(response.json()["results"]) == 8

@@ -1,0 +1,58 @@
+"""One factory per model, in its default state. Other states come from the real services."""
+
+import factory
+from stdnum import luhn
+
+from contracts.models import BusinessCalendar, Client, EndUser, EndUserPhone, OpeningInterval
+
+
+def valid_vat_number(n: int) -> str:
+    body = f"{n:07d}" + "001"  # seven digits, then a valid office code
+    return body + luhn.calc_check_digit(body)  # the partita IVA check digit is Luhn
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    name = factory.Sequence(lambda n: f"Cliente {n}")
+    segment = "PA"
+    vat_number = factory.Sequence(lambda n: valid_vat_number(n + 1))
+    province = "PA"
+
+
+class BusinessCalendarFactory(factory.django.DjangoModelFactory):
+    """Office hours Monday to Friday, 08:30–13:00 and 14:00–17:30, Palermo holidays."""
+
+    class Meta:
+        model = BusinessCalendar
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Calendario {n}")
+    province = "PA"
+
+    @factory.post_generation
+    def office_hours(calendar, create, extracted, **kwargs):
+        if create and extracted is not False:
+            OpeningInterval.objects.bulk_create(
+                OpeningInterval(calendar=calendar, weekday=day, start_minute=start, end_minute=end)
+                for day in range(5)
+                for start, end in ((510, 780), (840, 1050))
+            )
+
+
+class EndUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EndUser
+        skip_postgeneration_save = True
+
+    client = factory.SubFactory(ClientFactory)
+    first_name = "Maria"
+    last_name = factory.Sequence(lambda n: f"Russo{n}")
+    email = factory.Sequence(lambda n: f"utente{n}@regione.example.it")
+    employee_code = factory.Sequence(lambda n: f"M{n:05d}")
+
+    @factory.post_generation
+    def phone(end_user, create, extracted, **kwargs):
+        if create and extracted:
+            EndUserPhone.objects.create(end_user=end_user, client=end_user.client, number=extracted)
