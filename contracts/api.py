@@ -56,11 +56,11 @@ class ClientListCreateApi(generics.ListAPIView):
     filterset_fields = ["segment", "province", "is_active"]
 
     def get_queryset(self):
-        return Client.objects.prefetch_related("account_team").order_by("name")
+        return Client.objects.prefetch_related("account_team", "referents").order_by("name")
 
     @extend_schema(request=ClientInput, responses={201: ClientSerializer})
     def post(self, request):
-        data = _valid(ClientInput, request).validated_data
+        data = _valid(ClientInput, request).service_arguments()
         data.pop("is_active")
         client = services.create_client(actor=request.user, **data)
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
@@ -76,7 +76,7 @@ class ClientDetailApi(APIView):
     @extend_schema(request=ClientInput, responses=ClientSerializer)
     def put(self, request, pk: int):
         client = get_object_or_404(Client, pk=pk)
-        data = _valid(ClientInput, request).validated_data
+        data = _valid(ClientInput, request).service_arguments()
         client = services.update_client(actor=request.user, client=client, **data)
         return Response(ClientSerializer(client).data)
 

@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import (
@@ -16,7 +17,7 @@ from contracts.models import (
     Segment,
     Service,
 )
-from contracts.services import CategoryTerms, ContractTerms, TargetTerms
+from contracts.services import CategoryTerms, ContractTerms, ReferentData, TargetTerms
 
 WEEKDAY_LABELS = [
     _("Monday"),
@@ -47,6 +48,62 @@ class ClientForm(forms.Form):
         label=_("Province"), max_length=2, help_text=_("Two letters, e.g. PA, MI, RM.")
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    account_team = forms.ModelMultipleChoiceField(
+        label=_("Account team"),
+        required=False,
+        queryset=get_user_model()
+        .objects.filter(is_active=True, groups__name__in=["backoffice", "manager"])
+        .distinct()
+        .order_by("last_name", "first_name"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    referents = forms.CharField(
+        label=_("Referents"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "One per line: first name | last name | role | phone | e-mail | x if primary contact."
+        ),
+    )
+
+    def clean_referents(self) -> list[ReferentData]:
+        return [
+            ReferentData(
+                first_name=first,
+                last_name=last,
+                role=role,
+                phone=phone,
+                email=email,
+                is_primary=primary.lower() in {"x", "si", "sì", "yes", "1"},
+            )
+            for first, last, role, phone, email, primary in (
+                _pipe_fields(line, 6) for line in _lines(self.cleaned_data["referents"])
+            )
+        ]
+
+    @staticmethod
+    def initial_for(client: Client) -> dict:
+        return {
+            "name": client.name,
+            "segment": client.segment,
+            "vat_number": client.vat_number,
+            "province": client.province,
+            "is_active": client.is_active,
+            "account_team": list(client.account_team.all()),
+            "referents": "\n".join(
+                " | ".join(
+                    [
+                        r.first_name,
+                        r.last_name,
+                        r.role,
+                        r.phone,
+                        r.email,
+                        "x" if r.is_primary else "",
+                    ]
+                ).rstrip(" |")
+                for r in client.referents.all()
+            ),
+        }
 
 
 class CalendarForm(forms.Form):

@@ -3,6 +3,7 @@
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -17,11 +18,12 @@ from contracts.models import (
     ContractVersion,
     EndUser,
     Priority,
+    Referent,
     Segment,
     SlaTarget,
 )
 from contracts.phones import display_phone
-from contracts.services import CategoryTerms, ContractTerms, TargetTerms
+from contracts.services import CategoryTerms, ContractTerms, ReferentData, TargetTerms
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
@@ -41,12 +43,28 @@ def clock_from_minutes(minutes: int) -> str:
 # --- Output ---------------------------------------------------------------------------------
 
 
+class ReferentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Referent
+        fields = ["first_name", "last_name", "role", "phone", "email", "is_primary"]
+
+
 class ClientSerializer(serializers.ModelSerializer):
     account_team = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    referents = ReferentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Client
-        fields = ["id", "name", "segment", "vat_number", "province", "is_active", "account_team"]
+        fields = [
+            "id",
+            "name",
+            "segment",
+            "vat_number",
+            "province",
+            "is_active",
+            "account_team",
+            "referents",
+        ]
 
 
 class ClientBriefSerializer(serializers.ModelSerializer):
@@ -228,12 +246,34 @@ class LookupMatchSerializer(serializers.Serializer):
 # --- Input ----------------------------------------------------------------------------------
 
 
+class ReferentInput(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    role = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    is_primary = serializers.BooleanField(default=False)
+
+
 class ClientInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     segment = serializers.ChoiceField(choices=Segment.choices)
     vat_number = serializers.CharField(max_length=20)
     province = serializers.CharField(max_length=2)
     is_active = serializers.BooleanField(default=True)
+    account_team = serializers.SlugRelatedField(
+        many=True,
+        required=False,
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+    )
+    referents = ReferentInput(many=True, required=False)
+
+    def service_arguments(self) -> dict:
+        data = dict(self.validated_data)
+        if "referents" in data:
+            data["referents"] = [ReferentData(**r) for r in data["referents"]]
+        return data
 
 
 class CalendarInput(serializers.Serializer):

@@ -36,6 +36,7 @@ from contracts.models import (
     EndUserPhone,
     OpeningInterval,
     Priority,
+    Referent,
     Segment,
     Service,
     SlaTarget,
@@ -134,17 +135,74 @@ def _checked_client_fields(
     return values
 
 
+@dataclass(frozen=True)
+class ReferentData:
+    first_name: str
+    last_name: str
+    role: str = ""
+    phone: str = ""
+    email: str = ""
+    is_primary: bool = False
+
+
+def _checked_referents(errors: FieldErrors, referents: Sequence[ReferentData]) -> list[dict]:
+    rows = []
+    for referent in referents:
+        name = f"{referent.first_name} {referent.last_name}".strip()
+        if not referent.first_name.strip() or not referent.last_name.strip():
+            errors.add("referents", _("Each referent needs a first and a last name."))
+            continue
+        phone = ""
+        if referent.phone.strip():
+            try:
+                phone = normalise_phone(referent.phone)
+            except InvalidPhoneNumber:
+                errors.add(
+                    "referents",
+                    _("%(name)s: %(raw)s is not a valid phone number.")
+                    % {"name": name, "raw": referent.phone},
+                )
+        email = referent.email.strip().lower()
+        if email and "@" not in email:
+            errors.add("referents", _("%(name)s: enter a valid e-mail address.") % {"name": name})
+        rows.append(
+            {
+                "first_name": referent.first_name.strip(),
+                "last_name": referent.last_name.strip(),
+                "role": referent.role.strip(),
+                "phone": phone,
+                "email": email,
+                "is_primary": referent.is_primary,
+            }
+        )
+    return rows
+
+
+def _write_referents(client: Client, rows: list[dict]) -> None:
+    client.referents.all().delete()
+    Referent.objects.bulk_create(Referent(client=client, **row) for row in rows)
+
+
 @transaction.atomic(durable=True)
 def create_client(
-    *, actor, name: str, segment: str, vat_number: str, province: str, account_team: Iterable = ()
+    *,
+    actor,
+    name: str,
+    segment: str,
+    vat_number: str,
+    province: str,
+    account_team: Iterable = (),
+    referents: Sequence[ReferentData] = (),
 ) -> Client:
     errors = FieldErrors()
     values = _checked_client_fields(
         errors, name=name, segment=segment, vat_number=vat_number, province=province
     )
+    referent_rows = _checked_referents(errors, referents)
     errors.raise_if_any()
     client = Client.objects.create(**values)
     client.account_team.set(account_team)
+    _write_referents(client, referent_rows)
     _audit(
         AuditEvent.Kind.CLIENT_CREATED,
         actor=actor,
@@ -165,7 +223,9 @@ def update_client(
     province: str,
     is_active: bool = True,
     account_team: Iterable | None = None,
+    referents: Sequence[ReferentData] | None = None,
 ) -> Client:
+    """`account_team` and `referents`, when given, replace the current ones."""
     errors = FieldErrors()
     values = _checked_client_fields(
         errors,
@@ -175,6 +235,7 @@ def update_client(
         province=province,
         exclude_id=client.id,
     )
+    referent_rows = _checked_referents(errors, referents or ())
     errors.raise_if_any()
     client = Client.objects.select_for_update().get(id=client.id)
     for attribute, value in {**values, "is_active": is_active}.items():
@@ -182,6 +243,8 @@ def update_client(
     client.save(update_fields=[*values, "is_active", "updated_at"])
     if account_team is not None:
         client.account_team.set(account_team)
+    if referents is not None:
+        _write_referents(client, referent_rows)
     _audit(AuditEvent.Kind.CLIENT_UPDATED, actor=actor, client=client, summary=client.name)
     return client
 

@@ -195,18 +195,9 @@ def client_list(request):
 @require_http_methods(["GET", "POST"])
 def client_form(request, pk: int | None = None):
     client = get_object_or_404(Client, pk=pk) if pk else None
-    initial = (
-        {
-            "name": client.name,
-            "segment": client.segment,
-            "vat_number": client.vat_number,
-            "province": client.province,
-            "is_active": client.is_active,
-        }
-        if client
-        else {}
+    form = ClientForm(
+        request.POST or None, initial=ClientForm.initial_for(client) if client else {}
     )
-    form = ClientForm(request.POST or None, initial=initial)
     if form.is_valid():
         data = form.cleaned_data
         try:

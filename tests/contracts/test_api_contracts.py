@@ -328,3 +328,49 @@ def test_lookup_query_count_does_not_grow_with_matches(
     with django_assert_max_num_queries(8):
         response = operator_api.post("/api/v1/lookup/", {"email": "shared@x.it"}, format="json")
     assert len(response.json()["results"]) == 8
+
+
+def test_client_referents_and_account_team_through_the_api(manager_api, onboarded, manager):
+    client_id = onboarded["client"]["id"]
+    response = manager_api.put(
+        f"/api/v1/clients/{client_id}/",
+        {
+            "name": "Regione Siciliana",
+            "segment": "PA",
+            "vat_number": "02711070827",
+            "province": "PA",
+            "account_team": [manager.username],
+            "referents": [
+                {
+                    "first_name": "Carmela",
+                    "last_name": "Puglisi",
+                    "role": "Dirigente ICT",
+                    "phone": "091 707 1111",
+                    "is_primary": True,
+                }
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["account_team"] == [manager.username]
+    assert body["referents"][0]["phone"] == "+390917071111"
+
+
+def test_referent_with_a_bad_phone_is_a_400_and_nothing_changes(manager_api, onboarded):
+    client_id = onboarded["client"]["id"]
+    response = manager_api.put(
+        f"/api/v1/clients/{client_id}/",
+        {
+            "name": "Nuovo nome",
+            "segment": "PA",
+            "vat_number": "02711070827",
+            "province": "PA",
+            "referents": [{"first_name": "A", "last_name": "B", "phone": "12"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "referents" in response.json()["fields"]
+    assert Client.objects.get().name == "Regione Siciliana"

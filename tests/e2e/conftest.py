@@ -62,4 +62,5 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
