@@ -7,3 +7,11 @@ class CareConfig(AppConfig):
 
     name = "care"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from care import receivers
+        from contracts import signals
+
+        signals.open_cases_requested.connect(
+            receivers.open_cases_for_lookup, dispatch_uid="care-open-cases"
+        )

@@ -1,1 +1,356 @@
-"""Models of the care app."""
+"""Cases, their notes, hand-offs and the append-only trail of everything that happened.
+
+Writes go through `care.services`. Cases are never deleted; notes and events are never
+changed (a correction is a new note).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import (
+    Category,
+    Client,
+    Contract,
+    ContractVersion,
+    EndUser,
+    Priority,
+    Referent,
+)
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    PORTAL = "portal", _("Web portal")
+    CHAT = "chat", _("Chat")
+    REFERENT = "referent", _("Referent request")
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", _("New")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_CUSTOMER = "waiting_customer", _("Waiting for the customer")
+    WAITING_UNIT = "waiting_unit", _("Waiting for another unit")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (
+    CaseStatus.NEW,
+    CaseStatus.ASSIGNED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.WAITING_CUSTOMER,
+    CaseStatus.WAITING_UNIT,
+)
+
+
+class SlaState(models.TextChoices):
+    OK = "ok", _("On time")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+    MET = "met", _("Met")
+    NONE = "none", _("No SLA")
+
+
+class CaseSequence(models.Model):
+    """The last reference number given in a year: CS-2026-000123."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case sequence")
+        verbose_name_plural = _("case sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Case(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="cases", verbose_name=_("client")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="cases", verbose_name=_("contract")
+    )
+    contract_version = models.ForeignKey(
+        ContractVersion,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("contract version"),
+    )
+    end_user = models.ForeignKey(
+        EndUser,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("end user"),
+    )
+    referent = models.ForeignKey(
+        Referent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("referent"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("category")
+    )
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW
+    )
+    queue_code = models.CharField(_("queue"), max_length=50, blank=True, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="opened_cases",
+        verbose_name=_("opened by"),
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    opening_reason = models.CharField(
+        _("why a new case"),
+        max_length=300,
+        blank=True,
+        help_text=_("Recorded when a new case was opened although a similar one existed."),
+    )
+    # SLA clock: due instants are computed whenever the clock changes and stored, so
+    # reading or recomputing states is a comparison with now.
+    clock_started_at = models.DateTimeField(_("clock started at"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_response_at_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    resolution_at_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    first_response_state = models.CharField(
+        max_length=10, choices=SlaState.choices, default=SlaState.OK
+    )
+    resolution_state = models.CharField(
+        max_length=10, choices=SlaState.choices, default=SlaState.OK
+    )
+    paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    paused_minutes = models.FloatField(_("paused business minutes"), default=0)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    resolution_code = models.CharField(_("resolution code"), max_length=50, blank=True)
+    first_contact_resolution = models.BooleanField(_("resolved at first contact"), default=False)
+    reopen_count = models.PositiveSmallIntegerField(_("re-openings"), default=0)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+        verbose_name=_("merged into"),
+    )
+    linked_to = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="linked_cases",
+        verbose_name=_("linked to"),
+    )
+    row_version = models.PositiveIntegerField(default=1, editable=False)  # optimistic lock
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_user__isnull=False) | Q(referent__isnull=False),
+                name="case_has_a_caller",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CaseStatus.values), name="case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values), name="case_priority_valid"
+            ),
+        ]
+        indexes = [
+            # Queue pages and take-next: open cases by priority, then earliest due, oldest.
+            models.Index(
+                fields=["status", "priority", "resolution_due_at", "opened_at"],
+                name="case_queue_order",
+            ),
+            models.Index(
+                fields=["queue_code", "status", "priority", "resolution_due_at"],
+                name="case_queue_code_order",
+            ),
+            models.Index(fields=["assignee", "status"], name="case_assignee_status"),
+            models.Index(fields=["end_user", "status"], name="case_end_user_status"),
+            models.Index(fields=["client", "status"], name="case_client_status"),
+            models.Index(fields=["opened_at"], name="case_opened_at"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Note(models.Model):
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        CUSTOMER = "customer", _("Visible to the customer")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="notes", verbose_name=_("case")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("written at"))
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    body = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [models.Index(fields=["case", "created_at"], name="note_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(models.Model):
+    note = models.ForeignKey(
+        Note, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("note")
+    )
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Handoff(models.Model):
+    """A question sent to another operational unit, with its own clock and outcome."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Waiting for the answer")
+        RESOLVED = "resolved", _("Resolved by the unit")
+        BOUNCED = "bounced", _("Sent back")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="handoffs", verbose_name=_("case")
+    )
+    unit_code = models.CharField(_("unit"), max_length=50)
+    unit_name = models.CharField(_("unit name"), max_length=150)
+    request = models.TextField(_("what was asked"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    requested_at = models.DateTimeField(_("sent at"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("hand-off")
+        verbose_name_plural = _("hand-offs")
+        constraints = [
+            # One question at a time per case: a case waits on one unit, never on a pile.
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(outcome="pending"), name="handoff_one_pending_per_case"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit_code", "outcome"], name="handoff_unit_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.unit_code}"
+
+
+class CaseEvent(models.Model):
+    """Append-only: every change of a case, who made it and when."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        QUEUE_CHANGED = "queue_changed", _("Queue changed")
+        NOTE_ADDED = "note_added", _("Note added")
+        FIRST_RESPONSE = "first_response", _("First response given")
+        HANDOFF_SENT = "handoff_sent", _("Forwarded to a unit")
+        HANDOFF_ANSWERED = "handoff_answered", _("A unit answered")
+        REOPENED = "reopened", _("Reopened")
+        MERGED = "merged", _("Merged")
+        LINKED = "linked", _("Linked")
+        DUPLICATE_OVERRIDE = "duplicate_override", _("Opened despite a similar case")
+        CLOCK_PAUSED = "clock_paused", _("SLA clock paused")
+        CLOCK_RESUMED = "clock_resumed", _("SLA clock resumed")
+        SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    from_value = models.CharField(max_length=100, blank=True)
+    to_value = models.CharField(max_length=100, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        indexes = [
+            models.Index(fields=["case", "at"], name="event_case_time"),
+            models.Index(fields=["kind", "at"], name="event_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.kind}"

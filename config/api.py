@@ -27,7 +27,9 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 def exception_handler(exc, context):
     """DRF's handler, reshaped; PresidioError carries its own code and status."""
     if isinstance(exc, PresidioError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        return Response(
+            {**exc.extra, **error_body(exc.code, exc.message, exc.fields)}, status=exc.status
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

@@ -13,9 +13,12 @@ class PresidioError(Exception):
     status = 400
     default_message = _("The request cannot be carried out.")
 
-    def __init__(self, message=None, *, fields: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, message=None, *, fields: dict[str, list[str]] | None = None, extra: dict | None = None
+    ) -> None:
         self.message = message if message is not None else self.default_message
         self.fields = fields or {}
+        self.extra = extra or {}  # more keys for the API body, e.g. the similar cases found
         super().__init__(str(self.message))
 
 

@@ -4,10 +4,13 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import Http404
 from django.middleware import locale as django_locale
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 from config.api import error_body
+from config.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,8 @@ class ContentSecurityPolicyMiddleware:
 
 
 class ApiErrorMiddleware:
-    """An unexpected error under /api/ answers JSON (logged with its traceback), never HTML."""
+    """An unexpected error under /api/ answers JSON (logged with its traceback), never HTML;
+    on pages, a not-found raised by a selector becomes the 404 page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,6 +69,9 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request, exception):
         if not request.path.startswith("/api/"):
+            # Pages: a service's "not found" is the usual 404 page, never a 500.
+            if isinstance(exception, NotFound):
+                return page_not_found(request, Http404())
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         from django.http import JsonResponse

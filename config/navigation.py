@@ -19,6 +19,9 @@ class NavItem:
 
 ITEMS = [
     NavItem(_("Home"), "home"),
+    NavItem(_("New case"), "care:intake", ("handle_cases",)),
+    NavItem(_("My cases"), "care:my-cases", ("handle_cases",)),
+    NavItem(_("Cases"), "care:case-list", ("handle_cases", "supervise")),
     NavItem(_("Caller lookup"), "contracts:lookup", ANY_ROLE),
     NavItem(_("Contracts"), "contracts:contract-list", ANY_ROLE),
     NavItem(_("Clients"), "contracts:client-list", ("manage_contracts",)),

@@ -188,6 +188,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env_str("DJANGO_MEDIA_ROOT", str(TMP_DIR / "media"))
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS_PER_NOTE = 5
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security -------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
@@ -243,7 +247,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "contracts.models.Priority"},
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "contracts.models.Priority",
+        "CaseStatusEnum": "care.models.CaseStatus",
+        "SlaStateEnum": "care.models.SlaState",
+    },
 }
 
 # Caller lookups per user per minute, on pages and API alike: nobody walks the directory.
@@ -294,11 +302,18 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "config.log_filters.RedactPersonalData"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         # Request lines carry URLs; personal data never travels in them (DESIGN.md §10).
-        "django.server": {"level": "INFO"},
+        "django.server": {"level": "INFO", "handlers": ["console"], "propagate": False},
         "axes": {"level": "WARNING"},
     },
 }

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from care.urls import api_urlpatterns as care_api
 from config import api, views
 from contracts.urls import api_urlpatterns as contracts_api
 
@@ -13,6 +14,7 @@ api_v1 = (
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
         *contracts_api,
+        *care_api,
     ],
     "api",
 )
@@ -29,6 +31,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("contracts/", include("contracts.urls")),
+    path("care/", include("care.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from config import roles
 
+pytest_plugins = ["tests.fixtures_contracts"]
+
 ROME = ZoneInfo("Europe/Rome")
 
 

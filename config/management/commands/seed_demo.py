@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from care.demo import seed_care_demo
+from config import roles
 from config.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
 
@@ -28,6 +30,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "Contracts demo: " + ", ".join(f"{n} {what} created" for what, n in counts.items())
         )
+        operators = list(
+            get_user_model()
+            .objects.filter(groups__name__in=[roles.OPERATOR, roles.BACKOFFICE])
+            .order_by("username")
+        )
+        self.stdout.write(f"Care demo: {seed_care_demo(operators=operators)} cases created")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): "
             + ", ".join(username for username, *_ in DEMO_USERS)

@@ -1,0 +1,194 @@
+"""REST endpoints of the care app: parse, fetch through a selector, call one service, render.
+
+Writes need `handle_cases`; supervisors and report readers may read. A case someone else
+changed since the client loaded it (`row_version`) is refused with 409.
+"""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from care import selectors, services
+from care.filters import CaseFilter
+from care.serializers import (
+    CaseDetailSerializer,
+    CaseInput,
+    CaseListSerializer,
+    CaseUpdateInput,
+    HandoffAnswerInput,
+    HandoffInput,
+    HandoffSerializer,
+    NoteInput,
+    NoteSerializer,
+    ReopenInput,
+    TransitionInput,
+)
+from config.errors import NotFound
+from config.permissions import capability
+
+# Reads as on the case pages: people who work or supervise cases (managers see aggregates).
+HandleCases = capability("handle_cases", read=("handle_cases", "supervise"))
+
+
+def _valid(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def _detail(request, reference: str) -> Response:
+    """The case as it is now, with its notes, events and hand-offs."""
+    return Response(CaseDetailSerializer(selectors.case_by_reference(request.user, reference)).data)
+
+
+class CaseListCreateApi(generics.ListAPIView):
+    """Cases visible to the user, newest first, filtered by `CaseFilter`; POST opens one."""
+
+    permission_classes = [HandleCases]
+    serializer_class = CaseListSerializer
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return selectors.cases_visible_to(self.request.user).order_by("-opened_at", "-id")
+
+    @extend_schema(responses=CaseListSerializer(many=True))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=CaseInput, responses={201: CaseDetailSerializer})
+    def post(self, request):
+        case_request = _valid(CaseInput, request).to_request()
+        case = services.open_case(actor=request.user, request=case_request)
+        response = _detail(request, case.reference)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class CaseDetailApi(APIView):
+    permission_classes = [HandleCases]
+
+    @extend_schema(responses=CaseDetailSerializer)
+    def get(self, request, reference: str):
+        return _detail(request, reference)
+
+    @extend_schema(request=CaseUpdateInput, responses=CaseDetailSerializer)
+    def patch(self, request, reference: str):
+        """Change the priority (its targets follow); nothing else changes in place."""
+        case = selectors.case_by_reference(request.user, reference)
+        data = _valid(CaseUpdateInput, request).validated_data
+        services.change_priority(
+            actor=request.user,
+            case=case,
+            priority=data["priority"],
+            expected_version=data["row_version"],
+        )
+        return _detail(request, case.reference)
+
+
+class CaseNotesApi(APIView):
+    """Notes are append-only; a note visible to the customer is the first response."""
+
+    permission_classes = [HandleCases]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses=NoteSerializer(many=True))
+    def get(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        return Response(NoteSerializer(case.notes.all(), many=True).data)
+
+    @extend_schema(
+        request={"application/json": NoteInput, "multipart/form-data": NoteInput},
+        responses={201: NoteSerializer},
+    )
+    def post(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        data = _valid(NoteInput, request).validated_data
+        note = services.add_note(
+            actor=request.user,
+            case=case,
+            body=data["body"],
+            visibility=data["visibility"],
+            attachments=data["attachments"],
+            expected_version=data["row_version"],
+        )
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class CaseTransitionApi(APIView):
+    permission_classes = [HandleCases]
+
+    @extend_schema(request=TransitionInput, responses=CaseDetailSerializer)
+    def post(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        data = _valid(TransitionInput, request).validated_data
+        services.transition_case(
+            actor=request.user,
+            case=case,
+            to=data["to"],
+            expected_version=data["row_version"],
+            resolution_code=data["resolution_code"],
+            first_contact_resolution=data["first_contact_resolution"],
+        )
+        return _detail(request, case.reference)
+
+
+class CaseHandoffApi(APIView):
+    """Forward the case to one of its contract's hand-off units; the case waits on it."""
+
+    permission_classes = [HandleCases]
+
+    @extend_schema(request=HandoffInput, responses={201: HandoffSerializer})
+    def post(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        data = _valid(HandoffInput, request).validated_data
+        handoff = services.send_handoff(
+            actor=request.user,
+            case=case,
+            unit_code=data["unit"],
+            request=data["request"],
+            expected_version=data["row_version"],
+        )
+        return Response(HandoffSerializer(handoff).data, status=status.HTTP_201_CREATED)
+
+
+class CaseHandoffAnswerApi(APIView):
+    """Record a unit's answer: `resolved` resolves the case, `bounced` sends it back."""
+
+    permission_classes = [HandleCases]
+
+    @extend_schema(request=HandoffAnswerInput, responses=HandoffSerializer)
+    def post(self, request, reference: str, handoff_id: int):
+        case = selectors.case_by_reference(request.user, reference)
+        handoff = next((h for h in case.handoffs.all() if h.id == handoff_id), None)
+        if handoff is None:
+            raise NotFound(_("This case has no such hand-off."))
+        data = _valid(HandoffAnswerInput, request).validated_data
+        handoff = services.answer_handoff(
+            actor=request.user,
+            handoff=handoff,
+            answer=data["answer"],
+            outcome=data["outcome"],
+            resolution_code=data["resolution_code"],
+        )
+        return Response(HandoffSerializer(handoff).data)
+
+
+class CaseReopenApi(APIView):
+    """A resolved or closed case comes back to work; the re-opening is counted."""
+
+    permission_classes = [HandleCases]
+
+    @extend_schema(request=ReopenInput, responses=CaseDetailSerializer)
+    def post(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        data = _valid(ReopenInput, request).validated_data
+        services.reopen_case(
+            actor=request.user,
+            case=case,
+            reason=data["reason"],
+            expected_version=data["row_version"],
+        )
+        return _detail(request, case.reference)

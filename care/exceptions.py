@@ -1,0 +1,43 @@
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import Conflict, InvalidInput, NotFound
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+    default_message = _("Case not found.")
+
+
+class InvalidCaseData(InvalidInput):
+    code = "invalid_case_data"
+    default_message = _("Some data is not valid: check the highlighted fields.")
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+    default_message = _("This change of status is not allowed.")
+
+
+class CaseChangedMeanwhile(Conflict):
+    code = "case_changed_meanwhile"
+    default_message = _("Someone else changed this case in the meantime: reload it and try again.")
+
+
+class DuplicateSuspected(Conflict):
+    """The caller already has a similar case: add a note to it, reopen it, or give a reason."""
+
+    code = "duplicate_suspected"
+    default_message = _(
+        "This caller already has a similar case. Add a note to it, reopen "
+        "it, or give the reason for a new case."
+    )
+
+    def __init__(self, candidates, **kwargs):
+        self.candidates = list(candidates)
+        extra = {
+            "similar_cases": [
+                {"reference": c.reference, "status": c.status, "subject": c.subject}
+                for c in self.candidates
+            ]
+        }
+        super().__init__(extra=extra, **kwargs)

@@ -1,0 +1,61 @@
+"""Case list filters, shared by the case pages, the API and (later) exports."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from care.models import OPEN_STATUSES, Case, CaseStatus, SlaState
+from contracts.models import Priority
+from contracts.phones import InvalidPhoneNumber, normalise_phone
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Reference, phone, name or text")
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=CaseStatus.choices)
+    open = django_filters.BooleanFilter(label=_("Open only"), method="only_open")
+    priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    client = django_filters.NumberFilter(label=_("Client"), field_name="client_id")
+    contract = django_filters.CharFilter(
+        label=_("Contract"), field_name="contract__code", lookup_expr="iexact"
+    )
+    queue = django_filters.CharFilter(label=_("Queue"), field_name="queue_code")
+    assignee = django_filters.NumberFilter(label=_("Assignee"), field_name="assignee_id")
+    sla = django_filters.ChoiceFilter(
+        label=_("SLA state"), choices=SlaState.choices, method="sla_state"
+    )
+    opened_after = django_filters.DateFilter(
+        label=_("Opened from"), field_name="opened_at", lookup_expr="date__gte"
+    )
+    opened_before = django_filters.DateFilter(
+        label=_("Opened until"), field_name="opened_at", lookup_expr="date__lte"
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.upper().startswith("CS-"):
+            return queryset.filter(reference__iexact=value)
+        try:
+            number = normalise_phone(value)
+        except InvalidPhoneNumber:
+            number = None
+        if number:
+            return queryset.filter(end_user__phones__number=number)
+        words = Q(subject__icontains=value) | Q(end_user__last_name__iexact=value)
+        if len(value) >= 4:
+            words |= Q(description__icontains=value)
+        return queryset.filter(words)
+
+    def only_open(self, queryset, name, value):
+        return queryset.filter(status__in=OPEN_STATUSES) if value else queryset
+
+    def sla_state(self, queryset, name, value):
+        """Either target in that state (breached and at-risk are what people look for)."""
+        return queryset.filter(Q(first_response_state=value) | Q(resolution_state=value))

@@ -1,0 +1,141 @@
+"""Forms of the case pages. They check the shape of what was typed; the rules (and their
+messages) are in `care.services`.
+
+Every action form of the case page carries the `row_version` the user saw, so a change made
+by someone else in the meantime is refused instead of silently overwritten. Each form has its
+own id prefix: several of them share the page.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from care.models import CaseStatus, Handoff, Note, SlaState
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Zero or more files from one `<input type="file" multiple>`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return [] if not self.required else super().clean(data, initial)
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(MultipleFileField, self).clean(upload, initial) for upload in files]
+
+
+class CaseActionForm(forms.Form):
+    """Base of the case page's forms: the version seen and a per-form id prefix."""
+
+    id_prefix = "action"
+    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class NoteForm(CaseActionForm):
+    id_prefix = "note"
+    body = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(
+            attrs={"rows": 4, "data-note-body": "", "aria-describedby": "note-shortcuts"}
+        ),
+    )
+    visibility = forms.ChoiceField(
+        label=_("Who can see it"),
+        choices=Note.Visibility.choices,
+        initial=Note.Visibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        help_text=_("PDF, images, text, Word, Excel or e-mail; up to 5 files of 10 MB each."),
+    )
+
+
+class TransitionForm(CaseActionForm):
+    id_prefix = "transition"
+    to = forms.ChoiceField(label=_("New status"), choices=CaseStatus.choices)
+    resolution_code = forms.CharField(
+        label=_("Resolution code"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"list": "resolution-codes", "autocomplete": "off"}),
+    )
+    first_contact_resolution = forms.BooleanField(
+        label=_("Resolved at first contact"), required=False
+    )
+
+
+class HandoffForm(CaseActionForm):
+    id_prefix = "handoff"
+    unit = forms.ChoiceField(label=_("Unit"))
+    request = forms.CharField(
+        label=_("What the unit should do"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [
+            (unit.get("code", ""), unit.get("name") or unit.get("code", "")) for unit in units
+        ]
+
+
+class HandoffAnswerForm(CaseActionForm):
+    id_prefix = "answer"
+    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
+    answer = forms.CharField(label=_("The unit's answer"), widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            (Handoff.Outcome.RESOLVED, Handoff.Outcome.RESOLVED.label),
+            (Handoff.Outcome.BOUNCED, Handoff.Outcome.BOUNCED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+
+class ReopenForm(CaseActionForm):
+    id_prefix = "reopen"
+    reason = forms.CharField(label=_("Why it is reopened"), max_length=300)
+
+
+class MergeForm(CaseActionForm):
+    id_prefix = "merge"
+    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
+    into = forms.CharField(
+        label=_("Merge into case"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "CS-2026-000123", "autocomplete": "off"}),
+    )
+
+    def clean_into(self) -> str:
+        return self.cleaned_data["into"].strip().upper()
+
+
+def style_filter_form(form: forms.Form) -> forms.Form:
+    """The case list's filter form (built by `care.filters.CaseFilter`) as people use it all
+    day: the search box first and focused, checkboxes for the short lists, date pickers."""
+    fields = form.fields
+    fields["q"].widget = forms.TextInput(
+        attrs={"type": "search", "autofocus": True, "autocomplete": "off", "size": 28}
+    )
+    for name in ("status", "priority"):
+        fields[name].widget = forms.CheckboxSelectMultiple(choices=fields[name].choices)
+    fields["open"].widget = forms.CheckboxInput()
+    fields["sla"].empty_label = _("All")
+    fields["sla"].choices = SlaState.choices  # re-set: the widget's options read the label
+    for name in ("opened_after", "opened_before"):
+        fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    for name in ("contract", "queue"):
+        fields[name].widget = forms.TextInput(attrs={"size": 14, "autocomplete": "off"})
+    return form

@@ -1,0 +1,234 @@
+"""The intake page: who is calling, what their contract says, and a case in one request.
+
+A telephony system opens `/care/intake/?phone=…` (screen pop); the number moves into the
+session and the browser is sent to the clean URL, so it never stays in a URL, a history or a
+log. The lookup panel and the short form share the page; keyboard alone is enough.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from care import selectors, services
+from care.exceptions import DuplicateSuspected
+from care.models import CaseStatus, Channel, Note
+from config.errors import PresidioError
+from config.forms import add_service_errors
+from config.permissions import capability_required
+from contracts import selectors as contract_selectors
+from contracts.forms import LookupForm
+from contracts.models import Priority
+from contracts.ratelimit import LOOKUP_LIMIT_MESSAGE, lookup_allowed
+
+SESSION_QUERY = "intake_query"  # what to look up: {"phone": "..."} or e-mail / employee code
+SESSION_CALLER = "intake_caller"  # the chosen caller: end user id and contract code
+FCR_CODE = "first_contact"
+
+
+class IntakeForm(forms.Form):
+    category = forms.ChoiceField(label=gettext_lazy("Category"))
+    priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=Priority.choices)
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"), choices=Channel.choices, initial=Channel.PHONE
+    )
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 8})
+    )
+    resolved_now = forms.BooleanField(
+        label=gettext_lazy("Resolved during the call"), required=False
+    )
+    override_reason = forms.CharField(
+        label=gettext_lazy("Why a new case instead of the existing one"),
+        required=False,
+        max_length=300,
+    )
+
+    def __init__(self, *args, version, **kwargs):
+        super().__init__(*args, **kwargs)
+        categories = list(version.categories.all())
+        self.categories = categories
+        self.fields["category"].choices = [(c.code, c.name) for c in categories]
+        if categories and not self.is_bound:
+            first = categories[0]
+            self.initial.setdefault("priority", first.default_priority)
+            self.initial.setdefault("description", first.template)
+
+
+def _caller_in_session(request):
+    """The chosen caller's end user, contract and version in force, or None."""
+    chosen = request.session.get(SESSION_CALLER)
+    if not chosen:
+        return None
+    try:
+        contract = contract_selectors.contract_by_code(chosen["contract_code"])
+    except PresidioError:
+        return None
+    end_user = (
+        contract.client.end_users.prefetch_related("phones")
+        .filter(id=chosen["end_user_id"])
+        .first()
+    )
+    version = contract_selectors.version_in_force(contract, timezone.localdate())
+    if end_user is None or version is None:
+        return None
+    return {"end_user": end_user, "contract": contract, "version": version}
+
+
+@capability_required("handle_cases")
+@require_http_methods(["GET", "POST"])
+def intake(request):
+    if "phone" in request.GET:  # screen pop: keep the number out of the URL from now on
+        request.session[SESSION_QUERY] = {"phone": request.GET["phone"][:40]}
+        request.session.pop(SESSION_CALLER, None)
+        return redirect("care:intake")
+    if request.method == "POST" and request.POST.get("action") == "lookup":
+        return _start_lookup(request)
+    if request.method == "POST" and request.POST.get("action") == "restart":
+        request.session.pop(SESSION_QUERY, None)
+        request.session.pop(SESSION_CALLER, None)
+        return redirect("care:intake")
+
+    caller = _caller_in_session(request)
+    lookup_form = LookupForm()
+    matches = None
+    if caller is None and request.session.get(SESSION_QUERY):
+        matches, lookup_error = _lookup(request)
+        if lookup_error:
+            lookup_form.add_error(None, lookup_error)
+        if matches and len(matches) == 1 and matches[0].version:
+            _remember_caller(request, matches[0].end_user.id, matches[0].contract.code)
+            caller = _caller_in_session(request)
+    form = similar = None
+    if caller:
+        form = IntakeForm(request.POST or None, version=caller["version"])
+        if request.method == "POST":
+            response, similar = _submit(request, form, caller)
+            if response:
+                return response
+    return render(
+        request,
+        "care/intake.html",
+        {
+            "lookup_form": lookup_form,
+            "matches": matches,
+            "caller": caller,
+            "form": form,
+            "similar": similar,
+            "open_cases": selectors.open_cases_of_end_users([caller["end_user"].id]).get(
+                caller["end_user"].id, []
+            )
+            if caller
+            else [],
+        },
+    )
+
+
+def _start_lookup(request):
+    form = LookupForm(request.POST)
+    if form.is_valid():
+        request.session[SESSION_QUERY] = form.lookup_keys()
+        request.session.pop(SESSION_CALLER, None)
+    return redirect("care:intake")
+
+
+def _lookup(request):
+    if not lookup_allowed(request.user):
+        return None, LOOKUP_LIMIT_MESSAGE
+    try:
+        return contract_selectors.caller_lookup(
+            on=timezone.localdate(), **request.session[SESSION_QUERY]
+        ), None
+    except PresidioError as error:
+        return None, str(error.message)
+
+
+def _remember_caller(request, end_user_id: int, contract_code: str) -> None:
+    request.session[SESSION_CALLER] = {"end_user_id": end_user_id, "contract_code": contract_code}
+
+
+@capability_required("handle_cases")
+@require_POST
+def choose_caller(request):
+    """The operator picks one of several matches (end user and contract)."""
+    end_user_id = request.POST.get("end_user", "")
+    contract_code = request.POST.get("contract", "")
+    if end_user_id.isdigit() and contract_code:
+        _remember_caller(request, int(end_user_id), contract_code)
+    return redirect("care:intake")
+
+
+def _submit(request, form, caller):
+    """Open the case, or use the similar case the operator chose. Returns (redirect, similar)."""
+    if not form.is_valid():
+        return None, None
+    data = form.cleaned_data
+    action, _sep, target = request.POST.get("use_case", "").partition(":")
+    if action in ("note", "reopen"):
+        return _use_existing_case(request, data, caller, action=action, target=target), None
+    try:
+        case = services.open_case(
+            actor=request.user,
+            request=services.CaseRequest(
+                contract_code=caller["contract"].code,
+                category_code=data["category"],
+                channel=data["channel"],
+                subject=data["subject"],
+                description=data["description"],
+                priority=data["priority"],
+                end_user_id=caller["end_user"].id,
+                duplicate_override_reason=data["override_reason"],
+            ),
+        )
+    except DuplicateSuspected as error:
+        return None, error.candidates
+    except PresidioError as error:
+        add_service_errors(form, error)
+        return None, None
+    if data["resolved_now"]:
+        services.transition_case(
+            actor=request.user,
+            case=case,
+            to=CaseStatus.RESOLVED,
+            resolution_code=FCR_CODE,
+            first_contact_resolution=True,
+        )
+    _forget_intake(request)
+    messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+    return redirect("care:case-detail", reference=case.reference), None
+
+
+def _use_existing_case(request, data, caller, *, action: str, target: str):
+    """Instead of a duplicate: the new contact becomes a note of the case (reopened if it
+    was resolved or closed)."""
+    try:
+        case = selectors.case_by_reference(request.user, target)
+        if case.end_user_id != caller["end_user"].id:
+            raise PresidioError(_("That case belongs to another caller."))
+        if action == "reopen":
+            case = services.reopen_case(
+                actor=request.user,
+                case=case,
+                reason=_("New contact: %(subject)s") % {"subject": data["subject"]},
+            )
+        services.add_note(
+            actor=request.user,
+            case=case,
+            body=f"{data['subject']}\n\n{data['description']}",
+            visibility=Note.Visibility.INTERNAL,
+        )
+    except PresidioError as error:
+        messages.error(request, str(error.message))
+        return redirect("care:intake")
+    _forget_intake(request)
+    messages.success(request, _("The contact was added to %(ref)s.") % {"ref": case.reference})
+    return redirect("care:case-detail", reference=case.reference)
+
+
+def _forget_intake(request) -> None:
+    request.session.pop(SESSION_QUERY, None)
+    request.session.pop(SESSION_CALLER, None)

@@ -1,0 +1,273 @@
+"""API shapes of the care app (DESIGN.md §7). Inputs check shape only; the rules, and their
+messages, are in `care.services`.
+
+Case status and SLA states are rendered as plain strings: their choice sets would collide in
+the OpenAPI enum names with `contracts` (`status`) and with each other (two SLA states).
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from care import services
+from care.models import Attachment, Case, CaseEvent, CaseStatus, Channel, Handoff, Note
+from contracts.models import Category, Client, EndUser, Priority, Referent
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+def _username_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
+
+
+class CaseClientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = ["id", "name"]
+
+
+class CaseCategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["code", "name"]
+
+
+class CaseEndUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EndUser
+        fields = ["id", "first_name", "last_name"]
+
+
+class CaseReferentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Referent
+        fields = ["id", "first_name", "last_name"]
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    """One row of the case list: everything comes from `cases_visible_to`'s joins."""
+
+    status = serializers.CharField(read_only=True)
+    first_response_state = serializers.CharField(read_only=True)
+    resolution_state = serializers.CharField(read_only=True)
+    client = CaseClientSerializer(read_only=True)
+    contract = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = CaseCategorySerializer(read_only=True)
+    end_user = CaseEndUserSerializer(read_only=True, allow_null=True)
+    referent = CaseReferentSerializer(read_only=True, allow_null=True)
+    assignee = _username_field(allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "status",
+            "priority",
+            "channel",
+            "subject",
+            "client",
+            "contract",
+            "category",
+            "end_user",
+            "referent",
+            "assignee",
+            "queue_code",
+            "opened_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "first_response_state",
+            "resolution_state",
+            "reopen_count",
+        ]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "content_type", "url"]
+        read_only_fields = fields
+
+    def get_url(self, attachment) -> str:
+        return reverse("care:attachment-download", args=[attachment.id])
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = _username_field()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "author", "created_at", "visibility", "body", "attachments"]
+        read_only_fields = fields
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    actor = _username_field(allow_null=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = ["kind", "at", "actor", "from_value", "to_value", "detail"]
+        read_only_fields = fields
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    requested_by = _username_field()
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "unit_code",
+            "unit_name",
+            "request",
+            "requested_by",
+            "requested_at",
+            "answer",
+            "answered_at",
+            "outcome",
+        ]
+        read_only_fields = fields
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    """The whole case; expects the prefetches of `selectors.case_by_reference`."""
+
+    contract_version = serializers.IntegerField(source="contract_version.number", read_only=True)
+    opened_by = _username_field()
+    merged_into = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True, allow_null=True
+    )
+    linked_to = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True, allow_null=True
+    )
+    notes = NoteSerializer(many=True, read_only=True)
+    events = CaseEventSerializer(many=True, read_only=True)
+    handoffs = HandoffSerializer(many=True, read_only=True)
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "description",
+            "contract_version",
+            "opened_by",
+            "opening_reason",
+            "clock_started_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "resolution_code",
+            "first_contact_resolution",
+            "merged_into",
+            "linked_to",
+            "row_version",
+            "notes",
+            "events",
+            "handoffs",
+        ]
+        read_only_fields = fields
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+def _row_version_field() -> serializers.IntegerField:
+    """The `row_version` the client saw: a stale one is refused with 409."""
+    return serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class CaseInput(serializers.Serializer):
+    """A new case: `contract` is a code, `end_user` (or `referent`) an id, `category` a code of
+    the contract version in force; an empty `priority` takes the category's default."""
+
+    contract = serializers.CharField(max_length=40)
+    end_user = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    referent = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    category = serializers.CharField(max_length=50)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, allow_blank=True, default=""
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    subject = serializers.CharField(max_length=200, allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    duplicate_override_reason = serializers.CharField(
+        max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
+    )
+
+    def to_request(self) -> services.CaseRequest:
+        data = self.validated_data
+        return services.CaseRequest(
+            contract_code=data["contract"],
+            category_code=data["category"],
+            channel=data["channel"],
+            subject=data["subject"],
+            description=data["description"],
+            priority=data["priority"],
+            end_user_id=data["end_user"],
+            referent_id=data["referent"],
+            duplicate_override_reason=data["duplicate_override_reason"],
+        )
+
+
+class CaseUpdateInput(serializers.Serializer):
+    """The one thing changed in place; status, notes and hand-offs have their own endpoints."""
+
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    row_version = _row_version_field()
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [_("This field cannot be changed here.")] for name in unknown}
+            )
+        return attrs
+
+
+class NoteInput(serializers.Serializer):
+    """JSON, or multipart with the files in `attachments`."""
+
+    body = serializers.CharField(allow_blank=True)
+    visibility = serializers.ChoiceField(
+        choices=Note.Visibility.choices, default=Note.Visibility.INTERNAL
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(max_length=200), required=False, default=list
+    )
+    row_version = _row_version_field()
+
+
+class TransitionInput(serializers.Serializer):
+    to = serializers.ChoiceField(choices=CaseStatus.choices)
+    resolution_code = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
+    first_contact_resolution = serializers.BooleanField(required=False, default=False)
+    row_version = _row_version_field()
+
+
+class HandoffInput(serializers.Serializer):
+    unit = serializers.CharField(max_length=50)
+    request = serializers.CharField(allow_blank=True)
+    row_version = _row_version_field()
+
+
+class HandoffAnswerInput(serializers.Serializer):
+    answer = serializers.CharField(allow_blank=True)
+    outcome = serializers.ChoiceField(
+        choices=[
+            (Handoff.Outcome.RESOLVED.value, Handoff.Outcome.RESOLVED.label),
+            (Handoff.Outcome.BOUNCED.value, Handoff.Outcome.BOUNCED.label),
+        ]
+    )
+    resolution_code = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
+
+
+class ReopenInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    row_version = _row_version_field()

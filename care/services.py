@@ -1,0 +1,861 @@
+"""Every write of the care app: one function per business operation.
+
+Each runs in one transaction, locks the case row it changes (so two operators acting on one
+case are serialised, and a stale `expected_version` is refused), writes the case's events in
+the same transaction and announces follow-ups after commit.
+"""
+
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from care import clock, selectors, signals
+from care.exceptions import (
+    CaseChangedMeanwhile,
+    DuplicateSuspected,
+    InvalidCaseData,
+    TransitionNotAllowed,
+)
+from care.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseSequence,
+    CaseStatus,
+    Channel,
+    Handoff,
+    Note,
+    SlaState,
+)
+from contracts import selectors as contract_selectors
+from contracts.models import Contract, EndUser, Priority, Referent
+
+# from -> allowed destinations. Re-opening (resolved/closed -> in_progress) goes through
+# `reopen_case`, which counts it; assignment through `assign_case`.
+TRANSITIONS = {
+    CaseStatus.NEW: {CaseStatus.IN_PROGRESS, CaseStatus.WAITING_CUSTOMER, CaseStatus.RESOLVED},
+    CaseStatus.ASSIGNED: {
+        CaseStatus.IN_PROGRESS,
+        CaseStatus.WAITING_CUSTOMER,
+        CaseStatus.RESOLVED,
+        CaseStatus.NEW,
+    },
+    CaseStatus.IN_PROGRESS: {CaseStatus.WAITING_CUSTOMER, CaseStatus.RESOLVED},
+    CaseStatus.WAITING_CUSTOMER: {CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED},
+    # Out of waiting_unit only through the unit's answer: no hand-off is ever forgotten.
+    CaseStatus.WAITING_UNIT: set(),
+    CaseStatus.RESOLVED: {CaseStatus.CLOSED},
+    CaseStatus.CLOSED: set(),
+}
+DUPLICATE_WINDOW = timedelta(days=7)
+REASON_MAX = 300
+
+
+def _errors_or_none(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise InvalidCaseData(fields=errors)
+
+
+def _event(
+    case: Case, kind: str, *, actor, at: datetime, from_value="", to_value="", **detail
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        at=at,
+        from_value=str(from_value)[:100],
+        to_value=str(to_value)[:100],
+        detail=detail,
+    )
+
+
+def _locked(case: Case, expected_version: int | None) -> Case:
+    """The case row, locked; refused if it changed since the user loaded it."""
+    locked = Case.objects.select_for_update().get(id=case.id)
+    if expected_version is not None and locked.row_version != expected_version:
+        raise CaseChangedMeanwhile()
+    return locked
+
+
+def _save(case: Case, fields: list[str]) -> None:
+    case.row_version = F("row_version") + 1
+    case.save(update_fields=[*fields, "row_version", "updated_at"])
+    case.refresh_from_db(fields=["row_version"])
+
+
+def _next_reference(year: int) -> str:
+    sequence, _ = CaseSequence.objects.select_for_update().get_or_create(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"CS-{year}-{sequence.last:06d}"
+
+
+# --- Opening --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    """What intake sends: everything an operator types or picks."""
+
+    contract_code: str
+    category_code: str
+    channel: str
+    subject: str
+    description: str
+    priority: str = ""  # empty: the category's default
+    end_user_id: int | None = None
+    referent_id: int | None = None
+    duplicate_override_reason: str = ""
+
+
+def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Case:
+    """Open a case in one transaction: checked against the contract version in force, its
+    due instants computed from the contract's calendar, its first event written.
+
+    If the caller already has a similar case (same category, open or closed in the last
+    7 days), `DuplicateSuspected` is raised unless a reason for a new case is given.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        contract = (
+            Contract.objects.select_related("client")
+            .filter(code=(request.contract_code or "").strip().upper())
+            .first()
+        )
+        errors: dict[str, list[str]] = {}
+        if contract is None:
+            raise InvalidCaseData(fields={"contract": [_("Unknown contract.")]})
+        contract = contract_selectors.contract_by_code(contract.code)
+        local_day = now.astimezone(ZoneInfo(contract.calendar.timezone)).date()
+        version = contract_selectors.version_in_force(contract, local_day)
+        if version is None or not contract_selectors.contract_in_force(contract, local_day):
+            raise InvalidCaseData(fields={"contract": [_("The contract is not in force today.")]})
+        end_user, referent = _caller(contract, request, errors)
+        category = next(
+            (c for c in version.categories.all() if c.code == request.category_code), None
+        )
+        if category is None:
+            errors.setdefault("category", []).append(_("This category is not in the contract."))
+        priority = request.priority or (category.default_priority if category else "")
+        if priority not in Priority.values and (category or request.priority):
+            errors.setdefault("priority", []).append(_("Choose a priority from P1 to P4."))
+        if request.channel not in Channel.values:
+            errors.setdefault("channel", []).append(_("Choose a channel."))
+        subject, description = request.subject.strip(), request.description.strip()
+        if not subject:
+            errors.setdefault("subject", []).append(_("Write a subject."))
+        if not description or (category and _same_text(description, category.template)):
+            errors.setdefault("description", []).append(
+                _("Describe the request (fill in the template).")
+            )
+        _errors_or_none(errors)
+        reason = request.duplicate_override_reason.strip()[:REASON_MAX]
+        if end_user is not None and not reason:
+            similar = selectors.similar_cases(
+                end_user_id=end_user.id, category_code=category.code, now=now
+            )
+            if similar:
+                raise DuplicateSuspected(similar)
+
+        target = next((t for t in version.sla_targets.all() if t.priority == priority), None)
+        case = Case(
+            reference=_next_reference(local_day.year),
+            client=contract.client,
+            contract=contract,
+            contract_version=version,
+            end_user=end_user,
+            referent=referent,
+            channel=request.channel,
+            category=category,
+            priority=priority,
+            subject=subject[:200],
+            description=description,
+            opened_by=actor,
+            opened_at=now,
+            opening_reason=reason,
+        )
+        _apply_deadlines(case, target=target, version=version)
+        case.save()
+        _event(
+            case,
+            CaseEvent.Kind.OPENED,
+            actor=actor,
+            at=now,
+            to_value=CaseStatus.NEW,
+            channel=case.channel,
+            priority=priority,
+            category=category.code,
+        )
+        if reason:
+            _event(case, CaseEvent.Kind.DUPLICATE_OVERRIDE, actor=actor, at=now, reason=reason)
+        transaction.on_commit(
+            lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
+        )
+    return case
+
+
+def _same_text(one: str, other: str) -> bool:
+    """Equal but for line endings (a browser sends CRLF) and blanks at the ends of lines."""
+    return [line.rstrip() for line in one.strip().splitlines()] == [
+        line.rstrip() for line in other.strip().splitlines()
+    ]
+
+
+def _caller(contract: Contract, request: CaseRequest, errors: dict) -> tuple:
+    end_user = referent = None
+    if request.end_user_id:
+        # Locked: two calls from one person at once cannot both pass the duplicate guard.
+        end_user = (
+            EndUser.objects.select_for_update()
+            .filter(id=request.end_user_id, client_id=contract.client_id, is_active=True)
+            .first()
+        )
+        if end_user is None:
+            errors.setdefault("end_user", []).append(
+                _("This end user does not belong to the contract's client.")
+            )
+    elif request.referent_id:
+        referent = Referent.objects.filter(
+            id=request.referent_id, client_id=contract.client_id
+        ).first()
+        if referent is None:
+            errors.setdefault("referent", []).append(
+                _("This referent does not belong to the contract's client.")
+            )
+    else:
+        errors.setdefault("end_user", []).append(_("Choose who is calling."))
+    return end_user, referent
+
+
+def _apply_deadlines(case: Case, *, target, version) -> None:
+    """Due and at-risk instants of both targets, from the opening and the pauses so far.
+    A met or breached target keeps its instants; without a target there are none."""
+    frozen = (SlaState.MET, SlaState.BREACHED)
+    if target is None:
+        if case.first_response_state not in frozen:
+            case.first_response_state = SlaState.NONE
+            case.first_response_due_at = case.first_response_at_risk_at = None
+        if case.resolution_state not in frozen:
+            case.resolution_state = SlaState.NONE
+            case.resolution_due_at = case.resolution_at_risk_at = None
+        return
+    spec = contract_selectors.calendar_spec(case.contract.calendar)
+    due = clock.deadlines(
+        spec,
+        opened_at=case.opened_at,
+        first_response_minutes=target.first_response_minutes,
+        resolution_minutes=target.resolution_minutes,
+        at_risk_share=version.at_risk_share,
+        paused_minutes=case.paused_minutes,
+    )
+    case.clock_started_at = due.clock_started_at
+    if case.first_response_state not in frozen:
+        case.first_response_due_at = due.first_response_due_at
+        case.first_response_at_risk_at = due.first_response_at_risk_at
+        if case.first_response_at is not None:  # answered while the priority had no target
+            case.first_response_state = (
+                SlaState.MET
+                if case.first_response_at <= due.first_response_due_at
+                else SlaState.BREACHED
+            )
+        elif case.first_response_state == SlaState.NONE:
+            case.first_response_state = SlaState.OK
+    if case.resolution_state not in frozen:
+        case.resolution_due_at = due.resolution_due_at
+        case.resolution_at_risk_at = due.resolution_at_risk_at
+        if case.resolution_state == SlaState.NONE:
+            case.resolution_state = SlaState.OK
+
+
+DEADLINE_FIELDS = [
+    "clock_started_at",
+    "first_response_due_at",
+    "first_response_at_risk_at",
+    "resolution_due_at",
+    "resolution_at_risk_at",
+    "first_response_state",
+    "resolution_state",
+]
+
+
+def _target_of(case: Case):
+    return case.contract_version.sla_targets.filter(priority=case.priority).first()
+
+
+# --- Notes ----------------------------------------------------------------------------------
+
+ALLOWED_ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".eml": "message/rfc822",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MAGIC = {
+    ".pdf": b"%PDF",
+    ".png": b"\x89PNG",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+    ".docx": b"PK",
+    ".xlsx": b"PK",
+}
+
+
+def _checked_attachments(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    errors = []
+    checked = []
+    limit = settings.MAX_ATTACHMENT_BYTES
+    if len(files) > settings.MAX_ATTACHMENTS_PER_NOTE:
+        errors.append(
+            _("At most %(n)s attachments per note.") % {"n": settings.MAX_ATTACHMENTS_PER_NOTE}
+        )
+    for upload in files:
+        name = upload.name or ""
+        extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+        if extension not in ALLOWED_ATTACHMENT_TYPES:
+            errors.append(
+                _(
+                    "%(name)s: this type of file is not accepted (PDF, images, text, "
+                    "Word, Excel, e-mail)."
+                )
+                % {"name": name}
+            )
+            continue
+        if upload.size > limit:
+            errors.append(
+                _("%(name)s is larger than %(mb)s MB.")
+                % {"name": name, "mb": limit // (1024 * 1024)}
+            )
+            continue
+        head = upload.read(8)
+        upload.seek(0)
+        if extension in MAGIC and not head.startswith(MAGIC[extension]):
+            errors.append(
+                _("%(name)s does not look like a %(ext)s file.") % {"name": name, "ext": extension}
+            )
+            continue
+        checked.append(
+            (
+                upload,
+                ALLOWED_ATTACHMENT_TYPES[extension]
+                or mimetypes.guess_type(name)[0]
+                or "application/octet-stream",
+            )
+        )
+    if errors:
+        raise InvalidCaseData(fields={"attachments": errors})
+    return checked
+
+
+def add_note(
+    *,
+    actor,
+    case: Case,
+    body: str,
+    visibility: str = Note.Visibility.INTERNAL,
+    attachments: Sequence[UploadedFile] = (),
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Note:
+    """Append a note. The first note visible to the customer meets the first-response
+    target (on time or late: either way the target freezes)."""
+    now = now or timezone.now()
+    body = (body or "").strip()
+    errors = {}
+    if not body:
+        errors["body"] = [_("Write the note.")]
+    if visibility not in Note.Visibility.values:
+        errors["visibility"] = [_("Choose who can see the note.")]
+    _errors_or_none(errors)
+    files = _checked_attachments(attachments)
+    with transaction.atomic(durable=True):
+        case = _locked(case, expected_version)
+        note = Note.objects.create(
+            case=case, author=actor, created_at=now, body=body, visibility=visibility
+        )
+        for upload, content_type in files:
+            Attachment.objects.create(
+                note=note,
+                file=upload,
+                original_name=upload.name[:200],
+                content_type=content_type,
+                size=upload.size,
+            )
+        _event(
+            case,
+            CaseEvent.Kind.NOTE_ADDED,
+            actor=actor,
+            at=now,
+            note=note.id,
+            visibility=visibility,
+            attachments=len(files),
+        )
+        fields = []
+        if visibility == Note.Visibility.CUSTOMER:
+            fields = _meet_first_response(case, actor=actor, now=now)
+        _save(case, fields)
+    return note
+
+
+def _meet_first_response(case: Case, *, actor, now: datetime) -> list[str]:
+    if case.first_response_at is not None:
+        return []
+    case.first_response_at = now
+    if case.first_response_state not in (SlaState.NONE, SlaState.BREACHED):
+        case.first_response_state = (
+            SlaState.MET if now <= case.first_response_due_at else SlaState.BREACHED
+        )
+    _event(
+        case, CaseEvent.Kind.FIRST_RESPONSE, actor=actor, at=now, to_value=case.first_response_state
+    )
+    return ["first_response_at", "first_response_state"]
+
+
+# --- Status ---------------------------------------------------------------------------------
+
+
+def transition_case(
+    *,
+    actor,
+    case: Case,
+    to: str,
+    expected_version: int | None = None,
+    resolution_code: str = "",
+    first_contact_resolution: bool = False,
+    now: datetime | None = None,
+) -> Case:
+    """The one way a case changes status (besides assignment, hand-offs and re-opening,
+    which call the same helpers). The SLA clock pauses only while waiting on the customer."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        case = _locked(case, expected_version)
+        _change_status(
+            case,
+            to,
+            actor=actor,
+            now=now,
+            resolution_code=resolution_code,
+            first_contact_resolution=first_contact_resolution,
+        )
+    return case
+
+
+def _change_status(
+    case: Case,
+    to: str,
+    *,
+    actor,
+    now: datetime,
+    resolution_code: str = "",
+    first_contact_resolution: bool = False,
+    by_unit_answer: bool = False,
+) -> None:
+    if to not in CaseStatus.values:
+        raise InvalidCaseData(fields={"to": [_("Unknown status.")]})
+    leaves_unit = by_unit_answer and case.status == CaseStatus.WAITING_UNIT
+    if to not in TRANSITIONS[case.status] and not leaves_unit:
+        raise TransitionNotAllowed(
+            _("A case cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": CaseStatus(case.status).label, "to": CaseStatus(to).label}
+        )
+    if to == CaseStatus.RESOLVED and not resolution_code.strip():
+        raise InvalidCaseData(fields={"resolution_code": [_("Say how it was resolved.")]})
+    fields = ["status"]
+    previous = case.status
+    if previous == CaseStatus.WAITING_CUSTOMER:
+        fields += _resume_clock(case, actor=actor, now=now)
+    if to == CaseStatus.WAITING_CUSTOMER:
+        case.paused_at = now
+        fields.append("paused_at")
+        _event(case, CaseEvent.Kind.CLOCK_PAUSED, actor=actor, at=now)
+    if to == CaseStatus.RESOLVED:
+        fields += _meet_first_response(case, actor=actor, now=now)
+        case.resolved_at = now
+        case.resolution_code = resolution_code.strip()[:50]
+        case.first_contact_resolution = first_contact_resolution
+        if case.resolution_state not in (SlaState.NONE, SlaState.MET, SlaState.BREACHED):
+            case.resolution_state = (
+                SlaState.MET if now <= case.resolution_due_at else SlaState.BREACHED
+            )
+        fields += ["resolved_at", "resolution_code", "first_contact_resolution", "resolution_state"]
+    if to == CaseStatus.CLOSED:
+        case.closed_at = now
+        fields.append("closed_at")
+    if to == CaseStatus.NEW and case.assignee_id:
+        released = case.assignee_id
+        case.assignee = None
+        fields.append("assignee")
+        transaction.on_commit(
+            lambda: signals.case_released.send(sender=Case, case_id=case.id, assignee_id=released),
+            robust=True,
+        )
+    case.status = to
+    _event(
+        case,
+        CaseEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        at=now,
+        from_value=previous,
+        to_value=to,
+        **({"resolution_code": case.resolution_code} if to == CaseStatus.RESOLVED else {}),
+    )
+    if (
+        to in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+        and case.assignee_id
+        and previous in OPEN_STATUSES
+    ):
+        assignee_id = case.assignee_id
+        transaction.on_commit(
+            lambda: signals.case_released.send(
+                sender=Case, case_id=case.id, assignee_id=assignee_id
+            ),
+            robust=True,
+        )
+    _save(case, sorted(set(fields)))
+
+
+def _resume_clock(case: Case, *, actor, now: datetime) -> list[str]:
+    spec = contract_selectors.calendar_spec(case.contract.calendar)
+    paused = clock.paused_business_minutes(spec, case.paused_at, now) if case.paused_at else 0
+    case.paused_minutes += paused
+    case.paused_at = None
+    _apply_deadlines(case, target=_target_of(case), version=case.contract_version)
+    _event(case, CaseEvent.Kind.CLOCK_RESUMED, actor=actor, at=now, paused_minutes=round(paused, 2))
+    return ["paused_minutes", "paused_at", *DEADLINE_FIELDS]
+
+
+def reopen_case(
+    *,
+    actor,
+    case: Case,
+    reason: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """A resolved or closed case comes back to work; the re-opening is counted (reports show
+    reopen rates). The resolution target already met or breached stays as it was."""
+    now = now or timezone.now()
+    if not (reason or "").strip():
+        raise InvalidCaseData(fields={"reason": [_("Say why the case is reopened.")]})
+    with transaction.atomic(durable=True):
+        case = _locked(case, expected_version)
+        if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            raise TransitionNotAllowed(_("Only a resolved or closed case can be reopened."))
+        if case.merged_into_id:
+            raise TransitionNotAllowed(
+                _("A merged case cannot be reopened: reopen %(ref)s.")
+                % {"ref": case.merged_into.reference}
+            )
+        previous = case.status
+        case.status = CaseStatus.IN_PROGRESS
+        case.reopen_count += 1
+        case.resolved_at = case.closed_at = None
+        case.first_contact_resolution = False
+        _event(
+            case,
+            CaseEvent.Kind.REOPENED,
+            actor=actor,
+            at=now,
+            from_value=previous,
+            to_value=CaseStatus.IN_PROGRESS,
+            reason=reason.strip()[:REASON_MAX],
+        )
+        _save(
+            case, ["status", "reopen_count", "resolved_at", "closed_at", "first_contact_resolution"]
+        )
+    return case
+
+
+def assign_case(
+    *,
+    actor,
+    case: Case,
+    assignee,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+    reason: str = "",
+) -> Case:
+    """Give the case to an operator (routing's engine and supervisors call this)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        case = _locked(case, expected_version)
+        if case.status not in OPEN_STATUSES:
+            raise TransitionNotAllowed(_("A resolved or closed case cannot be assigned."))
+        previous = case.assignee
+        case.assignee = assignee
+        fields = ["assignee"]
+        if case.status == CaseStatus.NEW:
+            case.status = CaseStatus.ASSIGNED
+            fields.append("status")
+        _event(
+            case,
+            CaseEvent.Kind.ASSIGNED,
+            actor=actor,
+            at=now,
+            from_value=previous.get_username() if previous else "",
+            to_value=assignee.get_username(),
+            reason=reason,
+        )
+        _save(case, fields)
+    return case
+
+
+def change_priority(
+    *,
+    actor,
+    case: Case,
+    priority: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """A new priority brings its own targets: due instants not yet met or breached follow."""
+    now = now or timezone.now()
+    if priority not in Priority.values:
+        raise InvalidCaseData(fields={"priority": [_("Choose a priority from P1 to P4.")]})
+    with transaction.atomic(durable=True):
+        case = _locked(case, expected_version)
+        if case.priority == priority:
+            return case
+        if case.status not in OPEN_STATUSES:
+            raise TransitionNotAllowed(_("The priority of a resolved case does not change."))
+        previous = case.priority
+        case.priority = priority
+        _apply_deadlines(case, target=_target_of(case), version=case.contract_version)
+        _event(
+            case,
+            CaseEvent.Kind.PRIORITY_CHANGED,
+            actor=actor,
+            at=now,
+            from_value=previous,
+            to_value=priority,
+        )
+        _save(case, ["priority", *DEADLINE_FIELDS])
+    return case
+
+
+def set_queue(*, actor, case: Case, queue_code: str, now: datetime | None = None) -> Case:
+    """Routing files the case in a queue (at intake, or a supervisor moves it)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        case = _locked(case, None)
+        if case.queue_code == queue_code:
+            return case
+        _event(
+            case,
+            CaseEvent.Kind.QUEUE_CHANGED,
+            actor=actor,
+            at=now,
+            from_value=case.queue_code,
+            to_value=queue_code,
+        )
+        case.queue_code = queue_code
+        _save(case, ["queue_code"])
+    return case
+
+
+# --- Hand-offs ------------------------------------------------------------------------------
+
+
+def send_handoff(
+    *,
+    actor,
+    case: Case,
+    unit_code: str,
+    request: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Handoff:
+    """Ask another unit; the case waits on it (the customer's SLA clock keeps running)."""
+    now = now or timezone.now()
+    if not (request or "").strip():
+        raise InvalidCaseData(fields={"request": [_("Write what the unit should do.")]})
+    with transaction.atomic(durable=True):
+        case = _locked(case, expected_version)
+        unit = next(
+            (u for u in case.contract_version.handoff_units if u.get("code") == unit_code), None
+        )
+        if unit is None:
+            raise InvalidCaseData(
+                fields={"unit": [_("This unit is not among the contract's hand-off units.")]}
+            )
+        if case.handoffs.filter(outcome=Handoff.Outcome.PENDING).exists():
+            raise TransitionNotAllowed(_("The case is already waiting for a unit's answer."))
+        if case.status not in OPEN_STATUSES:
+            raise TransitionNotAllowed(_("A resolved or closed case cannot be forwarded."))
+        handoff = Handoff.objects.create(
+            case=case,
+            unit_code=unit_code,
+            unit_name=unit.get("name", unit_code)[:150],
+            request=request.strip(),
+            requested_by=actor,
+            requested_at=now,
+        )
+        previous = case.status
+        if previous == CaseStatus.WAITING_CUSTOMER:
+            _resume_clock(case, actor=actor, now=now)
+        case.status = CaseStatus.WAITING_UNIT
+        _event(
+            case,
+            CaseEvent.Kind.HANDOFF_SENT,
+            actor=actor,
+            at=now,
+            from_value=previous,
+            to_value=CaseStatus.WAITING_UNIT,
+            handoff=handoff.id,
+            unit=unit_code,
+        )
+        _save(case, ["status", "paused_at", "paused_minutes", *DEADLINE_FIELDS])
+    return handoff
+
+
+def answer_handoff(
+    *,
+    actor,
+    handoff: Handoff,
+    answer: str,
+    outcome: str,
+    resolution_code: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Handoff:
+    """Record the unit's answer: it resolves the case, or sends it back to the operator."""
+    now = now or timezone.now()
+    errors = {}
+    if not (answer or "").strip():
+        errors["answer"] = [_("Write the unit's answer.")]
+    if outcome not in (Handoff.Outcome.RESOLVED, Handoff.Outcome.BOUNCED):
+        errors["outcome"] = [_("Say whether the unit resolved the case or sent it back.")]
+    _errors_or_none(errors)
+    with transaction.atomic(durable=True):
+        case = _locked(handoff.case, expected_version)  # the case first, as everywhere
+        handoff = Handoff.objects.select_for_update().get(id=handoff.id)
+        if handoff.outcome != Handoff.Outcome.PENDING:
+            raise TransitionNotAllowed(_("This hand-off has already been answered."))
+        handoff.answer, handoff.outcome = answer.strip(), outcome
+        handoff.answered_at, handoff.answer_recorded_by = now, actor
+        handoff.save(update_fields=["answer", "outcome", "answered_at", "answer_recorded_by"])
+        waited = (now - handoff.requested_at).total_seconds() / 60
+        _event(
+            case,
+            CaseEvent.Kind.HANDOFF_ANSWERED,
+            actor=actor,
+            at=now,
+            to_value=outcome,
+            handoff=handoff.id,
+            unit=handoff.unit_code,
+            waited_minutes=round(waited),
+        )
+        if case.status == CaseStatus.WAITING_UNIT:
+            if outcome == Handoff.Outcome.RESOLVED:
+                _change_status(
+                    case,
+                    CaseStatus.RESOLVED,
+                    actor=actor,
+                    now=now,
+                    resolution_code=resolution_code or f"unit:{handoff.unit_code}",
+                    by_unit_answer=True,
+                )
+            else:
+                _change_status(
+                    case, CaseStatus.IN_PROGRESS, actor=actor, now=now, by_unit_answer=True
+                )
+        else:
+            _save(case, [])
+    return handoff
+
+
+# --- Merge and link -------------------------------------------------------------------------
+
+
+def merge_case(
+    *,
+    actor,
+    case: Case,
+    into: Case,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Close an open duplicate into the case that carries on; both timelines say so."""
+    now = now or timezone.now()
+    if case.id == into.id:
+        raise InvalidCaseData(fields={"into": [_("A case cannot be merged into itself.")]})
+    with transaction.atomic(durable=True):
+        first, second = sorted([case, into], key=lambda c: c.id)  # lock in id order
+        versions = {case.id: expected_version}
+        first = _locked(first, versions.get(first.id))
+        second = _locked(second, versions.get(second.id))
+        case, into = (first, second) if first.id == case.id else (second, first)
+        if case.client_id != into.client_id:
+            raise InvalidCaseData(
+                fields={"into": [_("Only cases of the same client can be merged.")]}
+            )
+        if case.merged_into_id or into.merged_into_id:
+            raise TransitionNotAllowed(_("One of the cases is already merged."))
+        if into.status not in OPEN_STATUSES:
+            raise TransitionNotAllowed(_("Merge into an open case."))
+        if (
+            case.status not in OPEN_STATUSES
+            or case.handoffs.filter(outcome=Handoff.Outcome.PENDING).exists()
+        ):
+            raise TransitionNotAllowed(
+                _("Only an open case that is not waiting for a unit can be merged.")
+            )
+        previous = case.status
+        case.merged_into = into
+        case.status = CaseStatus.CLOSED
+        case.closed_at = now
+        case.resolution_code = "merged"
+        _event(
+            case,
+            CaseEvent.Kind.MERGED,
+            actor=actor,
+            at=now,
+            from_value=previous,
+            to_value=into.reference,
+        )
+        _event(
+            into,
+            CaseEvent.Kind.MERGED,
+            actor=actor,
+            at=now,
+            from_value=case.reference,
+            to_value=into.reference,
+        )
+        _save(case, ["merged_into", "status", "closed_at", "resolution_code"])
+        _save(into, [])
+        if case.assignee_id and previous in OPEN_STATUSES:
+            assignee_id = case.assignee_id
+            transaction.on_commit(
+                lambda: signals.case_released.send(
+                    sender=Case, case_id=case.id, assignee_id=assignee_id
+                ),
+                robust=True,
+            )
+    return case
+
+
+def link_case(*, actor, case: Case, other: Case, now: datetime | None = None) -> Case:
+    now = now or timezone.now()
+    if case.id == other.id:
+        raise InvalidCaseData(fields={"other": [_("A case cannot be linked to itself.")]})
+    with transaction.atomic(durable=True):
+        case = _locked(case, None)
+        case.linked_to = other
+        _event(case, CaseEvent.Kind.LINKED, actor=actor, at=now, to_value=other.reference)
+        _save(case, ["linked_to"])
+    return case

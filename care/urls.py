@@ -1,0 +1,39 @@
+from django.urls import path
+
+from care import api, intake, views
+
+api_urlpatterns = [
+    path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
+    path("cases/<str:reference>/", api.CaseDetailApi.as_view(), name="case-detail"),
+    path("cases/<str:reference>/notes/", api.CaseNotesApi.as_view(), name="case-notes"),
+    path(
+        "cases/<str:reference>/transition/", api.CaseTransitionApi.as_view(), name="case-transition"
+    ),
+    path("cases/<str:reference>/handoff/", api.CaseHandoffApi.as_view(), name="case-handoff"),
+    path(
+        "cases/<str:reference>/handoff/<int:handoff_id>/answer/",
+        api.CaseHandoffAnswerApi.as_view(),
+        name="case-handoff-answer",
+    ),
+    path("cases/<str:reference>/reopen/", api.CaseReopenApi.as_view(), name="case-reopen"),
+]
+
+app_name = "care"
+urlpatterns = [
+    path("intake/", intake.intake, name="intake"),
+    path("intake/caller/", intake.choose_caller, name="intake-caller"),
+    path("cases/", views.case_list, name="case-list"),
+    path("cases/mine/", views.my_cases, name="my-cases"),
+    path("cases/<str:reference>/", views.case_detail, name="case-detail"),
+    path("cases/<str:reference>/notes/", views.case_add_note, name="case-add-note"),
+    path("cases/<str:reference>/transition/", views.case_transition, name="case-transition"),
+    path("cases/<str:reference>/handoff/", views.case_handoff, name="case-handoff"),
+    path(
+        "cases/<str:reference>/handoff/<int:handoff_id>/answer/",
+        views.case_handoff_answer,
+        name="case-handoff-answer",
+    ),
+    path("cases/<str:reference>/reopen/", views.case_reopen, name="case-reopen"),
+    path("cases/<str:reference>/merge/", views.case_merge, name="case-merge"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
+]

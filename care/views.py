@@ -1,0 +1,416 @@
+"""Case pages: the lists people work from and the case page, where everything about a case is
+read and done.
+
+Each action of the case page posts to its own URL, calls one service and redirects back to
+the page (POST-redirect-GET), or shows the page again with the form's errors; a case changed
+by someone else in the meantime is refused by the service and said at the top of the page.
+"""
+
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from care import selectors, services
+from care.exceptions import CaseNotFound
+from care.filters import CaseFilter
+from care.forms import (
+    HandoffAnswerForm,
+    HandoffForm,
+    MergeForm,
+    NoteForm,
+    ReopenForm,
+    TransitionForm,
+    style_filter_form,
+)
+from care.models import OPEN_STATUSES, Attachment, CaseEvent, CaseStatus, Handoff, SlaState
+from config.errors import PresidioError
+from config.forms import add_service_errors
+from config.permissions import capability_required
+from contracts.models import Priority
+
+READ = ("handle_cases", "supervise")
+WRITE = ("handle_cases",)
+PAGE_SIZE = 50
+# Event values that are codes of a choice: shown with their label.
+VALUE_LABELS = {
+    CaseEvent.Kind.OPENED: CaseStatus,
+    CaseEvent.Kind.STATUS_CHANGED: CaseStatus,
+    CaseEvent.Kind.REOPENED: CaseStatus,
+    CaseEvent.Kind.HANDOFF_SENT: CaseStatus,
+    CaseEvent.Kind.FIRST_RESPONSE: SlaState,
+    CaseEvent.Kind.HANDOFF_ANSWERED: Handoff.Outcome,
+    CaseEvent.Kind.MERGED: CaseStatus,
+    CaseEvent.Kind.PRIORITY_CHANGED: Priority,
+}
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+@capability_required(*READ)
+@require_GET
+def case_list(request):
+    return _list_page(
+        request, selectors.cases_visible_to(request.user), title=_("Cases"), mine=False
+    )
+
+
+@capability_required(*READ)
+@require_GET
+def my_cases(request):
+    """The signed-in user's open cases, the most urgent first."""
+    cases = (
+        selectors.cases_visible_to(request.user)
+        .filter(assignee=request.user, status__in=OPEN_STATUSES)
+        .order_by("priority", "resolution_due_at", "opened_at")
+    )
+    return _list_page(request, cases, title=_("My cases"), mine=True)
+
+
+def _list_page(request, cases, *, title: str, mine: bool):
+    filterset = CaseFilter(request.GET or None, queryset=cases)
+    form = style_filter_form(filterset.form)  # before filtering: the widgets read the data
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "care/case_list.html",
+        {
+            "title": title,
+            "mine": mine,
+            "filter_form": form,
+            "page": page,
+            "rows": [{"case": case, "sla": sla_summary(case, now)} for case in page],
+            "filters_query": keep.urlencode(),
+            "filtered": bool(keep),
+        },
+    )
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    return _("%(m)s min") % {"m": minutes}
+
+
+def sla_summary(case, now: datetime) -> dict:
+    """What the list shows of a case's SLA: the next target due, its state as of `now` (the
+    stored state may lag the periodic recompute) and the time left, or how late it is."""
+    if not case.is_open or (
+        case.first_response_state == SlaState.NONE and case.resolution_state == SlaState.NONE
+    ):
+        state = case.resolution_state
+        if not case.is_open and state not in (SlaState.MET, SlaState.BREACHED):
+            state = SlaState.NONE
+        return {"state": state, "label": SlaState(state).label, "due": None}
+    if case.first_response_at is None and case.first_response_state != SlaState.NONE:
+        target = _("First response")
+        state, due = case.first_response_state, case.first_response_due_at
+        at_risk = case.first_response_at_risk_at
+    else:
+        target = _("Resolution")
+        state, due = case.resolution_state, case.resolution_due_at
+        at_risk = case.resolution_at_risk_at
+    paused = case.status == CaseStatus.WAITING_CUSTOMER
+    if state in (SlaState.OK, SlaState.AT_RISK) and due and not paused:
+        if now > due:
+            state = SlaState.BREACHED
+        elif at_risk and now >= at_risk:
+            state = SlaState.AT_RISK
+    summary = {"state": state, "label": SlaState(state).label, "target": target, "due": due}
+    if due:
+        summary |= {"late": now > due, "paused": paused, "left": _duration(due - now)}
+    return summary
+
+
+# --- The case page --------------------------------------------------------------------------
+
+
+def _case_or_404(user, reference: str):
+    try:
+        return selectors.case_by_reference(user, reference)
+    except CaseNotFound as error:
+        raise Http404(str(error.message)) from error
+
+
+@capability_required(*READ)
+@require_GET
+def case_detail(request, reference: str):
+    return _case_page(request, _case_or_404(request.user, reference))
+
+
+def _case_page(request, case, *, failed=None):
+    """The case page; `failed` is the action form that was refused, shown with its errors."""
+    version = case.contract_version
+    pending = next((h for h in case.handoffs.all() if h.outcome == Handoff.Outcome.PENDING), None)
+    now = timezone.now()
+    forms = {
+        "note_form": NoteForm(),
+        "transition_form": TransitionForm(),
+        "handoff_form": HandoffForm(units=version.handoff_units),
+        "answer_form": HandoffAnswerForm(),
+        "reopen_form": ReopenForm(),
+        "merge_form": MergeForm(),
+    }
+    if failed is not None:
+        forms[failed[0]] = failed[1]
+    destinations = services.TRANSITIONS[CaseStatus(case.status)]
+    timeline = [_timeline_item(item) for item in reversed(selectors.timeline(case))]
+    return render(
+        request,
+        "care/case_detail.html",
+        {
+            "case": case,
+            "version": version,
+            "timeline": timeline,
+            "sla": _sla_panel(case, now),
+            "pending": pending,
+            "pending_waited": _duration(now - pending.requested_at) if pending else "",
+            "handoffs": case.handoffs.all(),
+            "moves": [
+                (status, CaseStatus(status).label)
+                for status in CaseStatus.values
+                if status in destinations and status != CaseStatus.RESOLVED
+            ],
+            "can_resolve": CaseStatus.RESOLVED in destinations,
+            "can_reopen": case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+            and not case.merged_into_id,
+            "can_write": request.user.has_perm("config.handle_cases"),
+            "failed": failed[1] if failed else None,
+            "failed_name": failed[0] if failed else "",
+            **forms,
+        },
+    )
+
+
+def _timeline_item(item: dict) -> dict:
+    if item["kind"] == "event":
+        event = item["event"]
+        labels = VALUE_LABELS.get(event.kind)
+        item["from"] = _label(labels, event.from_value)
+        item["to"] = _label(labels, event.to_value)
+    return item
+
+
+def _label(choices, value: str) -> str:
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return value
+
+
+def _sla_panel(case, now: datetime) -> list[dict]:
+    rows = []
+    for name, label, due, met_at, stored in (
+        (
+            "first_response",
+            _("First response"),
+            case.first_response_due_at,
+            case.first_response_at,
+            case.first_response_state,
+        ),
+        (
+            "resolution",
+            _("Resolution"),
+            case.resolution_due_at,
+            case.resolved_at,
+            case.resolution_state,
+        ),
+    ):
+        state = stored
+        if (
+            state in (SlaState.OK, SlaState.AT_RISK)
+            and due
+            and now > due
+            and case.status != CaseStatus.WAITING_CUSTOMER
+            and case.is_open
+        ):
+            state = SlaState.BREACHED
+        rows.append(
+            {
+                "name": name,
+                "label": label,
+                "due": due,
+                "met_at": met_at,
+                "state": state,
+                "state_label": SlaState(state).label,
+            }
+        )
+    return rows
+
+
+# --- Actions --------------------------------------------------------------------------------
+
+
+def _done(request, case, message: str):
+    messages.success(request, message)
+    return redirect("care:case-detail", reference=case.reference)
+
+
+@capability_required(*WRITE)
+@require_POST
+def case_add_note(request, reference: str):
+    case = _case_or_404(request.user, reference)
+    form = NoteForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_note(
+                actor=request.user,
+                case=case,
+                body=data["body"],
+                visibility=data["visibility"],
+                attachments=data["attachments"],
+                expected_version=data["row_version"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, case, _("Note added."))
+    return _case_page(request, case, failed=("note_form", form))
+
+
+@capability_required(*WRITE)
+@require_POST
+def case_transition(request, reference: str):
+    case = _case_or_404(request.user, reference)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.transition_case(
+                actor=request.user,
+                case=case,
+                to=data["to"],
+                expected_version=data["row_version"],
+                resolution_code=data["resolution_code"],
+                first_contact_resolution=data["first_contact_resolution"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(
+                request,
+                case,
+                _("Status changed to “%(status)s”.") % {"status": case.get_status_display()},
+            )
+    return _case_page(request, case, failed=("transition_form", form))
+
+
+@capability_required(*WRITE)
+@require_POST
+def case_handoff(request, reference: str):
+    case = _case_or_404(request.user, reference)
+    form = HandoffForm(request.POST, units=case.contract_version.handoff_units)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            handoff = services.send_handoff(
+                actor=request.user,
+                case=case,
+                unit_code=data["unit"],
+                request=data["request"],
+                expected_version=data["row_version"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, case, _("Forwarded to %(unit)s.") % {"unit": handoff.unit_name})
+    return _case_page(request, case, failed=("handoff_form", form))
+
+
+@capability_required(*WRITE)
+@require_POST
+def case_handoff_answer(request, reference: str, handoff_id: int):
+    case = _case_or_404(request.user, reference)
+    handoff = next((h for h in case.handoffs.all() if h.id == handoff_id), None)
+    if handoff is None:
+        raise Http404
+    form = HandoffAnswerForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.answer_handoff(
+                actor=request.user,
+                handoff=handoff,
+                answer=data["answer"],
+                outcome=data["outcome"],
+                expected_version=data["row_version"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, case, _("The unit's answer was recorded."))
+    return _case_page(request, case, failed=("answer_form", form))
+
+
+@capability_required(*WRITE)
+@require_POST
+def case_reopen(request, reference: str):
+    case = _case_or_404(request.user, reference)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reopen_case(
+                actor=request.user,
+                case=case,
+                reason=data["reason"],
+                expected_version=data["row_version"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, case, _("Case reopened."))
+    return _case_page(request, case, failed=("reopen_form", form))
+
+
+@capability_required(*WRITE)
+@require_POST
+def case_merge(request, reference: str):
+    case = _case_or_404(request.user, reference)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        try:
+            into = selectors.case_by_reference(request.user, form.cleaned_data["into"])
+            services.merge_case(
+                actor=request.user,
+                case=case,
+                into=into,
+                expected_version=form.cleaned_data["row_version"],
+            )
+        except CaseNotFound as error:
+            form.add_error("into", str(error.message))
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, case, _("Case merged into %(ref)s.") % {"ref": into.reference})
+    return _case_page(request, case, failed=("merge_form", form))
+
+
+@require_GET
+def attachment_download(request, attachment_id: int):
+    """Only for users who may see the attachment's case; anyone else gets the same 404."""
+    if not any(request.user.has_perm(f"config.{name}") for name in READ):
+        raise Http404
+    attachment = get_object_or_404(
+        Attachment, id=attachment_id, note__case__in=selectors.cases_visible_to(request.user)
+    )
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

@@ -1,0 +1,178 @@
+"""The intake page: screen pop, caller choice, a case in one request, the duplicate guard."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from care import services
+from care.intake import SESSION_CALLER, SESSION_QUERY
+from care.models import Case, CaseEvent, CaseStatus
+from config.log_filters import redact
+from tests.factories import EndUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def caller(contract):
+    return EndUserFactory(
+        client=contract.client, first_name="Rosalia", last_name="Amato", phone="+393471234567"
+    )
+
+
+def case_form(**changes):
+    data = {
+        "category": "roaming",
+        "priority": "P3",
+        "channel": "phone",
+        "subject": "Roaming in Francia",
+        "description": "Nessun servizio dati a Parigi.",
+    }
+    data.update(changes)
+    return data
+
+
+def test_screen_pop_moves_the_number_into_the_session_and_redirects_to_a_clean_url(
+    client, operator, caller
+):
+    client.force_login(operator)
+    response = client.get(reverse("care:intake"), {"phone": "347 123 4567"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("care:intake")
+    assert client.session[SESSION_QUERY] == {"phone": "347 123 4567"}
+    page = client.get(response["Location"]).content.decode()
+    assert "Rosalia Amato" in page
+    assert "RSIC-MOB-2026" in page
+    assert 'name="category"' in page  # one match: the form is ready
+    assert client.session[SESSION_CALLER]["end_user_id"] == caller.id
+
+
+def test_the_number_of_a_screen_pop_never_reaches_a_log_line():
+    line = '"GET /care/intake/?phone=%2B393471234567 HTTP/1.1" 302 0'
+    assert "3471234567" not in redact(line)
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        ("GET /care/intake/?phone=3471234567&x=1 HTTP/1.1", 302),
+        None,
+    )
+    from config.log_filters import RedactPersonalData
+
+    RedactPersonalData().filter(record)
+    assert "3471234567" not in record.getMessage()
+
+
+def test_a_case_is_opened_in_one_request_with_the_category_defaults(client, operator, caller):
+    client.force_login(operator)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    response = client.post(reverse("care:intake"), case_form())
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("care:case-detail", args=[case.reference])
+    assert (case.end_user, case.category.code, case.channel) == (caller, "roaming", "phone")
+    assert case.opened_by == operator
+    assert SESSION_CALLER not in client.session  # the next call starts clean
+
+
+def test_resolved_during_the_call_counts_as_first_contact_resolution(client, operator, caller):
+    client.force_login(operator)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    client.post(reverse("care:intake"), case_form(resolved_now="on"))
+    case = Case.objects.get()
+    assert case.status == CaseStatus.RESOLVED
+    assert case.first_contact_resolution is True
+    assert case.first_response_at is not None
+
+
+def test_bad_input_is_shown_on_the_form_and_nothing_is_written(client, operator, caller):
+    client.force_login(operator)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    page = client.post(reverse("care:intake"), case_form(description="  ", priority="P9"))
+    assert page.status_code == 200
+    assert page.context["form"].errors.keys() >= {"description", "priority"}
+    assert not Case.objects.exists()
+
+
+def test_several_matches_let_the_operator_choose(client, operator, caller, contract):
+    EndUserFactory(
+        client=contract.client, first_name="Omonimo", phone="+393480000000", email="shared@x.it"
+    )
+    caller.email = "shared@x.it"
+    caller.save(update_fields=["email"])
+    client.force_login(operator)
+    client.post(reverse("care:intake"), {"action": "lookup", "query": "shared@x.it"})
+    page = client.get(reverse("care:intake")).content.decode()
+    assert page.count('name="end_user"') == 2
+    client.post(reverse("care:intake-caller"), {"end_user": caller.id, "contract": contract.code})
+    assert 'name="category"' in client.get(reverse("care:intake")).content.decode()
+
+
+def test_unknown_number_says_so_without_a_form(client, operator, contract):
+    client.force_login(operator)
+    client.get(reverse("care:intake"), {"phone": "333 000 0000"})
+    response = client.get(reverse("care:intake"))
+    assert response.context["matches"] == []
+    assert response.context["form"] is None
+
+
+def _open_first_case(client, operator, caller):
+    client.force_login(operator)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    client.post(reverse("care:intake"), case_form())
+    return Case.objects.get()
+
+
+def test_a_similar_open_case_is_proposed_instead_of_a_new_one(client, operator, caller):
+    existing = _open_first_case(client, operator, caller)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    page = client.post(reverse("care:intake"), case_form(subject="Ancora roaming"))
+    assert page.status_code == 200
+    assert [c.reference for c in page.context["similar"]] == [existing.reference]
+    assert Case.objects.count() == 1
+    # The operator adds the contact to the existing case.
+    response = client.post(
+        reverse("care:intake"),
+        case_form(subject="Ancora roaming", use_case=f"note:{existing.reference}"),
+    )
+    assert response["Location"] == reverse("care:case-detail", args=[existing.reference])
+    assert existing.notes.get().body.startswith("Ancora roaming")
+    assert Case.objects.count() == 1
+
+
+def test_opening_anyway_records_the_reason(client, operator, caller):
+    _open_first_case(client, operator, caller)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    client.post(reverse("care:intake"), case_form(override_reason="Altro numero coinvolto"))
+    new = Case.objects.order_by("-id").first()
+    assert Case.objects.count() == 2
+    assert new.opening_reason == "Altro numero coinvolto"
+    assert new.events.filter(kind=CaseEvent.Kind.DUPLICATE_OVERRIDE).exists()
+
+
+def test_a_recently_resolved_case_is_reopened_with_the_new_contact(client, operator, caller):
+    existing = _open_first_case(client, operator, caller)
+    services.transition_case(
+        actor=operator, case=existing, to=CaseStatus.RESOLVED, resolution_code="fixed"
+    )
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    client.post(reverse("care:intake"), case_form(use_case=f"reopen:{existing.reference}"))
+    existing.refresh_from_db()
+    assert existing.status == CaseStatus.IN_PROGRESS
+    assert existing.reopen_count == 1
+    assert Case.objects.count() == 1
+
+
+def test_intake_is_for_people_who_handle_cases(client, manager):
+    client.force_login(manager)
+    assert client.get(reverse("care:intake")).status_code == 403
