@@ -15,3 +15,6 @@ class CareConfig(AppConfig):
         signals.open_cases_requested.connect(
             receivers.open_cases_for_lookup, dispatch_uid="care-open-cases"
         )
+        signals.calendar_changed.connect(
+            receivers.move_deadlines_on_calendar_change, dispatch_uid="care-move-deadlines"
+        )

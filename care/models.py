@@ -323,6 +323,7 @@ class CaseEvent(models.Model):
         DUPLICATE_OVERRIDE = "duplicate_override", _("Opened despite a similar case")
         CLOCK_PAUSED = "clock_paused", _("SLA clock paused")
         CLOCK_RESUMED = "clock_resumed", _("SLA clock resumed")
+        DEADLINES_MOVED = "deadlines_moved", _("Due times moved by a calendar change")
         SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
         SLA_BREACHED = "sla_breached", _("SLA breached")
 

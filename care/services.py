@@ -8,7 +8,7 @@ the same transaction and announces follow-ups after commit.
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from care.models import (
     Note,
     SlaState,
 )
+from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts.models import Contract, EndUser, Priority, Referent
 
@@ -859,3 +860,63 @@ def link_case(*, actor, case: Case, other: Case, now: datetime | None = None) ->
         _event(case, CaseEvent.Kind.LINKED, actor=actor, at=now, to_value=other.reference)
         _save(case, ["linked_to"])
     return case
+
+
+# --- Calendar changes -----------------------------------------------------------------------
+
+DEADLINE_PAIRS = [
+    ("first_response_state", ("first_response_due_at", "first_response_at_risk_at")),
+    ("resolution_state", ("resolution_due_at", "resolution_at_risk_at")),
+]
+MOVE_BATCH = 500
+
+
+def move_deadlines_after_calendar_change(
+    *, calendar_id: int, effective_at: datetime, previous_spec, contract_id: int | None = None
+) -> int:
+    """A calendar changed at `effective_at`: each open case's instants still ahead keep the
+    business time they had left under the old calendar, counted from then on with the new
+    one. Targets met, breached or already due stay where they are. Returns the cases moved.
+    """
+    cases = Case.objects.filter(status__in=OPEN_STATUSES, contract__calendar_id=calendar_id)
+    if contract_id is not None:
+        cases = cases.filter(contract_id=contract_id)
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        locked = list(cases.select_for_update().select_related("contract__calendar").order_by("id"))
+        if not locked:
+            return 0
+        new_spec = contract_selectors.calendar_spec(locked[0].contract.calendar)
+        changed, events = [], []
+        for case in locked:
+            before, after = {}, {}
+            for state_field, instant_fields in DEADLINE_PAIRS:
+                if getattr(case, state_field) in (SlaState.MET, SlaState.BREACHED, SlaState.NONE):
+                    continue
+                for field in instant_fields:
+                    old = getattr(case, field)
+                    if old is None or old <= effective_at:
+                        continue
+                    left = calendars.business_minutes_between(previous_spec, effective_at, old)
+                    new = calendars.add_business_minutes(new_spec, effective_at, left)
+                    new = new.astimezone(UTC)
+                    if new != old:
+                        before[field], after[field] = old.isoformat(), new.isoformat()
+                        setattr(case, field, new)
+            if after:
+                case.row_version += 1
+                changed.append(case)
+                events.append(
+                    CaseEvent(
+                        case=case,
+                        kind=CaseEvent.Kind.DEADLINES_MOVED,
+                        at=effective_at,
+                        detail={"calendar": calendar_id, "before": before, "after": after},
+                    )
+                )
+        Case.objects.bulk_update(
+            changed,
+            [f for _s, fields in DEADLINE_PAIRS for f in fields] + ["row_version"],
+            batch_size=MOVE_BATCH,
+        )
+        CaseEvent.objects.bulk_create(events, batch_size=MOVE_BATCH)
+    return len(changed)

@@ -41,6 +41,20 @@ def calendar_spec(calendar: BusinessCalendar) -> calendars.CalendarSpec:
     )
 
 
+def calendar_spec_from_state(state: dict) -> calendars.CalendarSpec:
+    """The pure calendar of a recorded state (as `services.calendar_state` writes it)."""
+    weekly: list[list[calendars.Interval]] = [[] for _ in range(7)]
+    for weekday, start, end in state["hours"]:
+        weekly[weekday].append(calendars.Interval(start, end))
+    return calendars.CalendarSpec(
+        weekly_hours=tuple(tuple(day) for day in weekly),
+        timezone=state["timezone"],
+        province=state["province"] or None,
+        closures=frozenset(date.fromisoformat(day) for day, _reason in state["closures"]),
+        always_open=state["always_open"],
+    )
+
+
 def calendars_with_rules() -> QuerySet[BusinessCalendar]:
     return BusinessCalendar.objects.prefetch_related("intervals", "closures")
 

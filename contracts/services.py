@@ -313,7 +313,7 @@ def _checked_calendar_fields(
     return values
 
 
-def _calendar_state(calendar: BusinessCalendar) -> dict:
+def calendar_state(calendar: BusinessCalendar) -> dict:
     """A plain picture of the calendar, stored before and after each change."""
     return {
         "timezone": calendar.timezone,
@@ -391,12 +391,12 @@ def update_calendar(
     errors.raise_if_any()
     now = now or timezone.now()
     calendar = BusinessCalendar.objects.select_for_update().get(id=calendar.id)
-    before = _calendar_state(calendar)
+    before = calendar_state(calendar)
     for attribute, value in {**values, "always_open": always_open}.items():
         setattr(calendar, attribute, value)
     calendar.save(update_fields=[*values, "always_open", "updated_at"])
     _write_hours_and_closures(calendar, rows, closures)
-    after = _calendar_state(calendar)
+    after = calendar_state(calendar)
     if before != after:
         AuditEvent.objects.create(
             kind=AuditEvent.Kind.CALENDAR_CHANGED,
@@ -408,7 +408,10 @@ def update_calendar(
         )
         transaction.on_commit(
             lambda: signals.calendar_changed.send(
-                sender=BusinessCalendar, calendar_id=calendar.id, effective_at=now
+                sender=BusinessCalendar,
+                calendar_id=calendar.id,
+                effective_at=now,
+                previous_state=before,
             ),
             robust=True,
         )
@@ -645,6 +648,7 @@ def update_contract(
         errors.add("valid_to", _("Version %(n)s starts after that date.") % {"n": latest.number})
     errors.raise_if_any()
     calendar_changed = contract.calendar_id != calendar.id
+    previous_state = calendar_state(contract.calendar) if calendar_changed else None
     contract.calendar, contract.services = calendar, services
     contract.valid_to, contract.status = valid_to, status
     contract.save(update_fields=["calendar", "services", "valid_to", "status", "updated_at"])
@@ -665,7 +669,11 @@ def update_contract(
         now = timezone.now()
         transaction.on_commit(
             lambda: signals.calendar_changed.send(
-                sender=Contract, calendar_id=calendar.id, effective_at=now, contract_id=contract.id
+                sender=Contract,
+                calendar_id=calendar.id,
+                effective_at=now,
+                previous_state=previous_state,
+                contract_id=contract.id,
             ),
             robust=True,
         )

@@ -107,9 +107,9 @@ def test_calendar_change_is_logged_with_before_and_after_and_announced_after_com
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.CALENDAR_CHANGED)
     assert event.detail["before"]["closures"] == []
     assert event.detail["after"]["closures"] == [["2026-12-02", "Chiusura straordinaria"]]
-    assert received == [
-        {"signal": signals.calendar_changed, "calendar_id": office_calendar.id, "effective_at": now}
-    ]
+    [signal] = received
+    assert (signal["calendar_id"], signal["effective_at"]) == (office_calendar.id, now)
+    assert signal["previous_state"] == event.detail["before"]
 
 
 def test_saving_a_calendar_unchanged_logs_nothing(manager, office_calendar):
