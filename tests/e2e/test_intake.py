@@ -60,6 +60,7 @@ def test_screen_pop_to_resolved_case_with_the_keyboard(page, operator_login, cal
     expect(page.get_by_text(f"Pratica {case.reference} aperta.")).to_be_visible()
 
     # A note to the customer: `n` jumps to the note box, Ctrl+Enter sends it.
+    page.wait_for_load_state("load")
     page.keyboard.press("n")
     expect(page.get_by_role("textbox", name="Nota:")).to_be_focused()
     page.keyboard.type("Abbiamo bloccato la SIM e spedito la sostituzione.")
