@@ -53,3 +53,27 @@ def paused_business_minutes(
     spec: calendars.CalendarSpec, paused_at: datetime, resumed_at: datetime
 ) -> float:
     return calendars.business_minutes_between(spec, paused_at, resumed_at)
+
+
+def state_at(
+    *,
+    stored: str,
+    at_risk_at: datetime | None,
+    due_at: datetime | None,
+    paused: bool,
+    now: datetime,
+) -> str:
+    """The state of one target at `now`, from its stored state and instants.
+
+    Met, breached and "no SLA" are final; a paused clock does not advance; otherwise the
+    target is breached once `now` is past its due instant (an answer at the due instant
+    itself is on time) and at risk from its at-risk instant. The per-minute recompute
+    applies this same rule in SQL.
+    """
+    if stored not in ("ok", "at_risk") or due_at is None or paused:
+        return stored
+    if now > due_at:
+        return "breached"
+    if at_risk_at is not None and now >= at_risk_at:
+        return "at_risk"
+    return stored

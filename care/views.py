@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from care import selectors, services
+from care import clock, selectors, services
 from care.exceptions import CaseNotFound
 from care.filters import CaseFilter
 from care.forms import (
@@ -125,11 +125,7 @@ def sla_summary(case, now: datetime) -> dict:
         state, due = case.resolution_state, case.resolution_due_at
         at_risk = case.resolution_at_risk_at
     paused = case.status == CaseStatus.WAITING_CUSTOMER
-    if state in (SlaState.OK, SlaState.AT_RISK) and due and not paused:
-        if now > due:
-            state = SlaState.BREACHED
-        elif at_risk and now >= at_risk:
-            state = SlaState.AT_RISK
+    state = clock.state_at(stored=state, at_risk_at=at_risk, due_at=due, paused=paused, now=now)
     summary = {"state": state, "label": SlaState(state).label, "target": target, "due": due}
     if due:
         summary |= {"late": now > due, "paused": paused, "left": _duration(due - now)}
@@ -213,11 +209,12 @@ def _label(choices, value: str) -> str:
 
 def _sla_panel(case, now: datetime) -> list[dict]:
     rows = []
-    for name, label, due, met_at, stored in (
+    for name, label, due, at_risk, met_at, stored in (
         (
             "first_response",
             _("First response"),
             case.first_response_due_at,
+            case.first_response_at_risk_at,
             case.first_response_at,
             case.first_response_state,
         ),
@@ -225,19 +222,15 @@ def _sla_panel(case, now: datetime) -> list[dict]:
             "resolution",
             _("Resolution"),
             case.resolution_due_at,
+            case.resolution_at_risk_at,
             case.resolved_at,
             case.resolution_state,
         ),
     ):
-        state = stored
-        if (
-            state in (SlaState.OK, SlaState.AT_RISK)
-            and due
-            and now > due
-            and case.status != CaseStatus.WAITING_CUSTOMER
-            and case.is_open
-        ):
-            state = SlaState.BREACHED
+        paused = case.status == CaseStatus.WAITING_CUSTOMER or not case.is_open
+        state = clock.state_at(
+            stored=stored, at_risk_at=at_risk, due_at=due, paused=paused, now=now
+        )
         rows.append(
             {
                 "name": name,
