@@ -355,3 +355,36 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.kind}"
+
+
+class SlaAlert(models.Model):
+    """Once per case, target and level: the recompute writes an alert (and its event) only
+    when it inserts the row, however often or concurrently it runs."""
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    class Level(models.TextChoices):
+        AT_RISK = "at_risk", _("At risk")
+        BREACHED = "breached", _("Breached")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="sla_alerts", verbose_name=_("case")
+    )
+    target = models.CharField(_("target"), max_length=20, choices=Target.choices)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "target", "level"], name="sla_alert_once_per_case_target_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.target} {self.level}"

@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 30},
     },
+    "sla-recompute": {
+        "task": "care.tasks.recompute_sla_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
 # /healthz calls the worker stale when its heartbeat is older than this.
 WORKER_HEARTBEAT_STALE_AFTER = timedelta(seconds=90)

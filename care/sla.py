@@ -1,0 +1,169 @@
+"""The SLA recompute: moves every running case's targets to `at_risk` or `breached` from the
+due instants stored on the case, with a few set-based statements (never a loop per case).
+
+State-based and idempotent: a run writes only the rows whose state changes, and the alert of a
+case, target and level is written once (`SlaAlert` unique constraint), with its `CaseEvent`,
+however often, late or concurrently the recompute runs. On PostgreSQL overlapping runs are
+kept apart by a transaction advisory lock; on SQLite the transaction is IMMEDIATE anyway.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+
+from care.models import OPEN_STATUSES, Case, CaseEvent, SlaAlert, SlaState
+from config.models import Heartbeat
+from config.services import record_heartbeat
+
+# pg_try_advisory_xact_lock key of the recompute: "SLA1" in ASCII. Unique in the project.
+ADVISORY_LOCK_KEY = 0x534C4131
+# Case ids per UPDATE ... WHERE id IN (...): below SQLite's limit of bound parameters.
+UPDATE_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str
+    state: str
+    due: str
+    at_risk_at: str
+
+
+TARGETS = (
+    _Target(
+        SlaAlert.Target.FIRST_RESPONSE,
+        "first_response_state",
+        "first_response_due_at",
+        "first_response_at_risk_at",
+    ),
+    _Target(
+        SlaAlert.Target.RESOLUTION, "resolution_state", "resolution_due_at", "resolution_at_risk_at"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    at_risk: int  # targets that turned at risk in this run
+    breached: int  # targets that turned breached in this run
+    scanned: int  # open cases whose clock runs (not paused)
+    seconds: float
+    skipped: bool = False  # another run held the lock: this one did nothing
+
+    def as_detail(self) -> dict:
+        return {
+            "seconds": round(self.seconds, 3),
+            "at_risk": self.at_risk,
+            "breached": self.breached,
+            "scanned": self.scanned,
+        }
+
+
+def recompute_sla_states(*, now: datetime) -> RecomputeResult:
+    """Compare each running case's stored instants with `now`; record what changed."""
+    started = time.perf_counter()
+    with transaction.atomic(durable=True):
+        if not _try_lock():
+            return RecomputeResult(
+                at_risk=0,
+                breached=0,
+                scanned=0,
+                seconds=time.perf_counter() - started,
+                skipped=True,
+            )
+        running = Case.objects.filter(status__in=OPEN_STATUSES, paused_at__isnull=True)
+        scanned = running.count()
+        at_risk = breached = 0
+        for target in TARGETS:
+            live = running.filter(**{f"{target.state}__in": [SlaState.OK, SlaState.AT_RISK]})
+            # The rule of care.clock.state_at, in SQL: breached once past the due instant (an
+            # answer at the instant itself is on time), at risk from the at-risk instant.
+            # Breached first: a case past its due instant skips "at risk" altogether.
+            breached += _move(
+                live.filter(**{f"{target.due}__lt": now}),
+                target=target,
+                level=SlaAlert.Level.BREACHED,
+                now=now,
+            )
+            at_risk += _move(
+                live.filter(
+                    **{
+                        target.state: SlaState.OK,
+                        f"{target.at_risk_at}__lte": now,
+                        f"{target.due}__gte": now,
+                    }
+                ),
+                target=target,
+                level=SlaAlert.Level.AT_RISK,
+                now=now,
+            )
+    result = RecomputeResult(
+        at_risk=at_risk,
+        breached=breached,
+        scanned=scanned,
+        seconds=time.perf_counter() - started,
+    )
+    record_heartbeat(name=Heartbeat.SLA_RECOMPUTE, now=now, detail=result.as_detail())
+    return result
+
+
+def _try_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetime) -> int:
+    """Set `level` on the target of the `changing` cases; alert and event for new alerts only."""
+    rows = list(
+        changing.select_for_update()
+        .order_by("id")
+        .values_list("id", target.state, target.due, target.at_risk_at)
+    )
+    if not rows:
+        return 0
+    already = set(
+        SlaAlert.objects.filter(
+            target=target.name, level=level, case__in=changing.values("id")
+        ).values_list("case_id", flat=True)
+    )
+    fresh = [row for row in rows if row[0] not in already]
+    SlaAlert.objects.bulk_create(
+        [SlaAlert(case_id=row[0], target=target.name, level=level, at=now) for row in fresh],
+        ignore_conflicts=True,
+    )
+    kind = (
+        CaseEvent.Kind.SLA_BREACHED
+        if level == SlaAlert.Level.BREACHED
+        else CaseEvent.Kind.SLA_AT_RISK
+    )
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=case_id,
+                kind=kind,
+                at=now,
+                from_value=state,
+                to_value=level,
+                detail={
+                    "target": target.name,
+                    "due_at": due.isoformat(),
+                    "at_risk_at": at_risk_at.isoformat() if at_risk_at else None,
+                },
+            )
+            for case_id, state, due, at_risk_at in fresh
+        ]
+    )
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), UPDATE_BATCH):
+        Case.objects.filter(id__in=ids[start : start + UPDATE_BATCH]).update(
+            **{target.state: level},
+            row_version=F("row_version") + 1,
+            updated_at=now,
+        )
+    return len(rows)
