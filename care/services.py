@@ -187,6 +187,7 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
             opening_reason=reason,
         )
         _apply_deadlines(case, target=target, version=version)
+        case.queue_code = _queue_for(case)
         case.save()
         _event(
             case,
@@ -197,6 +198,7 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
             channel=case.channel,
             priority=priority,
             category=category.code,
+            queue=case.queue_code,
         )
         if reason:
             _event(case, CaseEvent.Kind.DUPLICATE_OVERRIDE, actor=actor, at=now, reason=reason)
@@ -204,6 +206,12 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
             lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
         )
     return case
+
+
+def _queue_for(case: Case) -> str:
+    """The queue routing chooses for a new case (none when routing is not installed)."""
+    answers = signals.queue_requested.send(sender=Case, case=case)
+    return next((code for _receiver, code in answers if code), "")
 
 
 def _same_text(one: str, other: str) -> bool:

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from care.urls import api_urlpatterns as care_api
 from config import api, views
 from contracts.urls import api_urlpatterns as contracts_api
+from routing.urls import api_urlpatterns as routing_api
 
 api_v1 = (
     [
@@ -15,6 +16,7 @@ api_v1 = (
         path("me/", api.MeApi.as_view(), name="me"),
         *contracts_api,
         *care_api,
+        *routing_api,
     ],
     "api",
 )

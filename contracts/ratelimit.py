@@ -11,21 +11,25 @@ LOOKUP_LIMIT_MESSAGE = _("Too many searches in a minute: wait a moment and try a
 
 
 def lookup_allowed(user) -> bool:
-    """Counts this lookup in the user's current minute; False once over the limit.
+    """Counts this lookup; False once the user went over the limit in the last minute.
 
-    A fixed one-minute window in the shared cache (Redis in production), so every web
-    process counts the same searches.
+    A sliding window in the shared cache (Redis in production), so every web process counts
+    the same searches: the current minute's count plus the previous minute's, weighted by
+    how much of it still lies within the last 60 seconds. Unlike a fixed window it allows
+    no double burst across a minute boundary. A refused search is counted too.
     """
-    window = int(time.time() // 60)
+    now = time.time()
+    window = int(now // 60)
     key = f"lookup-rate:{user.pk}:{window}"
-    if cache.add(key, 1, timeout=120):
-        return True
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        return True
-    return count <= settings.LOOKUPS_PER_MINUTE
+    if not cache.add(key, 1, timeout=120):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=120)
+    current = cache.get(key, 1)
+    previous = cache.get(f"lookup-rate:{user.pk}:{window - 1}", 0)
+    weight = 1 - (now % 60) / 60
+    return current + previous * weight <= settings.LOOKUPS_PER_MINUTE
 
 
 class LookupThrottle(BaseThrottle):

@@ -7,3 +7,11 @@ class RoutingConfig(AppConfig):
 
     name = "routing"
     verbose_name = _("Routing")
+
+    def ready(self) -> None:
+        from care import signals
+        from routing import receivers
+
+        signals.queue_requested.connect(
+            receivers.queue_for_new_case, dispatch_uid="routing-queue-for-new-case"
+        )

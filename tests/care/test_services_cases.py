@@ -169,7 +169,12 @@ def test_opening_writes_the_case_and_its_opened_event(open_case_for, end_user, o
         now,
         CaseStatus.NEW,
     )
-    assert event.detail == {"channel": "email", "priority": "P2", "category": "sim-lost"}
+    assert event.detail == {
+        "channel": "email",
+        "priority": "P2",
+        "category": "sim-lost",
+        "queue": "generale",
+    }
 
 
 def test_the_priority_defaults_to_the_categorys(open_case_for, end_user):

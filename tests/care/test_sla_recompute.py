@@ -318,12 +318,12 @@ def test_a_run_that_finds_another_holding_the_lock_skips_and_changes_nothing(new
     try:
         assert locked.wait(THREAD_TIMEOUT)
         before = care_tables()
-        result = recompute_sla_states(now=new_case.resolution_due_at)
+        result = recompute_sla_states(now=new_case.resolution_due_at + SECOND)
         assert result.skipped
         assert care_tables() == before
         assert not Heartbeat.objects.filter(name=Heartbeat.SLA_RECOMPUTE).exists()
     finally:
         release.set()
         holder.join(THREAD_TIMEOUT)
-    assert not recompute_sla_states(now=new_case.resolution_due_at).skipped
+    assert not recompute_sla_states(now=new_case.resolution_due_at + SECOND).skipped
     assert states(new_case) == (SlaState.BREACHED, SlaState.BREACHED)

@@ -1,12 +1,14 @@
 """The contracts API with the payload shapes of DESIGN.md §7."""
 
 import io
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contracts.models import Client, Contract, EndUser
+from contracts.ratelimit import lookup_allowed
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -307,8 +309,9 @@ def test_lookup_is_never_a_get_with_personal_data_in_the_url(operator_api):
     assert operator_api.get("/api/v1/lookup/", {"phone": "3471234567"}).status_code == 405
 
 
-def test_lookup_is_throttled_per_user(operator_api, settings):
+def test_lookup_is_throttled_per_user(operator_api, settings, monkeypatch):
     cache.clear()
+    monkeypatch.setattr("contracts.ratelimit.time.time", lambda: 1_800_000_030.0)
     statuses = [
         operator_api.post(
             "/api/v1/lookup/", {"phone": "+39 333 000 0000"}, format="json"
@@ -317,6 +320,18 @@ def test_lookup_is_throttled_per_user(operator_api, settings):
     ]
     assert statuses[:60] == [200] * 60
     assert statuses[60] == 429
+
+
+def test_the_lookup_limit_allows_no_double_burst_across_a_minute_boundary(monkeypatch):
+    cache.clear()
+    user = SimpleNamespace(pk=42)
+    clock = {"now": 1_800_000_059.0}  # one second before a minute boundary
+    monkeypatch.setattr("contracts.ratelimit.time.time", lambda: clock["now"])
+    assert all(lookup_allowed(user) for _ in range(60))
+    clock["now"] += 1  # the next minute has begun: the 60 searches still count in full
+    assert not lookup_allowed(user)
+    clock["now"] += 60  # a whole minute later the earlier ones no longer weigh
+    assert lookup_allowed(user)
 
 
 def test_lookup_query_count_does_not_grow_with_matches(
