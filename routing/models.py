@@ -28,12 +28,22 @@ class AssignmentLevel(models.TextChoices):
     CONTRACT = "contract", _("Certified on the contract")
     CLIENT = "client", _("Certified on the client")
     NATIONAL = "national", _("National, by skill")
+    OVERRIDE = "override", _("Supervisor override")
 
 
 class Site(models.Model):
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=120)
     province = models.CharField(_("province"), max_length=2)
+    # The site's working hours: when its supervisors are sent e-mail (else the morning digest).
+    calendar = models.ForeignKey(
+        "contracts.BusinessCalendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("working hours"),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -205,6 +215,12 @@ class Queue(models.Model):
     overflow_national_minutes = models.PositiveIntegerField(
         _("to skilled operators nationally after (minutes)"), default=30
     )
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="supervised_queues",
+        verbose_name=_("supervisors"),
+    )
     emergency_until = models.DateTimeField(_("emergency until"), null=True, blank=True)
     emergency_reason = models.CharField(_("emergency reason"), max_length=300, blank=True)
 
@@ -253,8 +269,15 @@ class QueueEvent(models.Model):
         return f"{self.queue} {self.kind}"
 
 
+class AssignmentKind(models.TextChoices):
+    PULL = "pull", _("Taken by the operator")
+    PUSH = "push", _("Offered automatically")
+    MANUAL = "manual", _("Assigned by a supervisor")
+
+
 class Assignment(models.Model):
-    """Append-only log: every case given to an operator, at which level and why."""
+    """Append-only log: every case given to an operator, at which level and why (the
+    decision record the case page shows as "why me?")."""
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("case")
@@ -268,7 +291,22 @@ class Assignment(models.Model):
     queue_code = models.CharField(_("queue"), max_length=50, blank=True)
     at = models.DateTimeField(_("at"))
     level = models.CharField(_("level"), max_length=10, choices=AssignmentLevel.choices)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=AssignmentKind.choices, default=AssignmentKind.PULL
+    )
     reason = models.TextField(_("reason"))
+    # [{"who": "...", "why": "..."}]: candidates (cases for a pull, operators for a push or
+    # a manual assignment) that came before this choice in order, and why they were passed.
+    passed_over = models.JSONField(_("passed over"), default=list, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
