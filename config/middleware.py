@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import Http404
 from django.middleware import locale as django_locale
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
@@ -45,8 +46,10 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
-class ContentSecurityPolicyMiddleware:
-    """Scripts and styles from our own origin only; templates carry no inline script."""
+class SecurityHeadersMiddleware:
+    """Scripts and styles from our own origin only (templates carry no inline script), and
+    nothing shown to a signed-in user is kept by the browser's or a proxy's cache: pages
+    and API answers hold personal data."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -54,6 +57,9 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
         return response
 
 

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "config.middleware.SessionLifetimeMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "config.middleware.ApiErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
