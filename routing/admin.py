@@ -45,4 +45,5 @@ class QueueEventAdmin(admin.ModelAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(QueueEventAdmin):
-    list_display = ["case", "operator", "queue_code", "level", "at"]
+    list_display = ["case", "operator", "queue_code", "kind", "level", "assigned_by", "at"]
+    list_filter = ["kind", "level"]

@@ -5,7 +5,7 @@ No Django here: services turn rows into these values and back.
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -88,12 +88,111 @@ def may_take_more(held: int, capacity: int, backoffice_share: float, *, emergenc
     return held < front_office_limit(capacity, backoffice_share, emergency=emergency)
 
 
-def reason_for(level: Level, *, queue_code: str, waited: float) -> str:
+def reason_for(level: Level, *, queue_code: str, waited: float, how: str = "take-next") -> str:
     """Why the case went to the operator, in words stored with the assignment (English:
-    a log for people who read the code and for reports)."""
+    a log for people who read the code and for reports). `how`: take-next, auto-assign or
+    reassigned."""
     circle = {
         Level.CONTRACT: "certified on the contract",
         Level.CLIENT: "certified on the client (overflow)",
         Level.NATIONAL: "service skill, national overflow",
     }[level]
-    return f"take-next from queue {queue_code or '-'}: {circle}; waited {int(waited)} min"
+    return f"{how} from queue {queue_code or '-'}: {circle}; waited {int(waited)} min"
+
+
+# --- Decision records: who or what was passed over, and why (English, like `reason_for`) --
+
+PASSED_OVER_MAX = 5
+
+
+def why_not_yet(qualification: Qualification, waited: float, thresholds: Thresholds) -> str:
+    """Why an operator tied to a case may not take it yet (or at all)."""
+    if qualification.certified_on_client:
+        return (
+            f"certified on the client only: overflow after {thresholds.client_minutes} min"
+            f" (waited {int(waited)} min)"
+        )
+    if qualification.has_service_skill:
+        return (
+            f"service skill only: national overflow after {thresholds.national_minutes} min"
+            f" (waited {int(waited)} min)"
+        )
+    return "not certified on the contract or the client, no service skill"
+
+
+BACKOFFICE_KEPT = "back-office share kept free: the queue is not in emergency"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One operator considered for a push: `level` None when not eligible for the case."""
+
+    user_id: int
+    label: str
+    available: bool
+    presence: str
+    held: int
+    limit: int  # cases the operator may hold for this case's queue
+    level: Level | None
+    qualification: Qualification
+    idle_since: datetime | None
+
+    @property
+    def can_take(self) -> bool:
+        return self.available and self.level is not None and self.held < self.limit
+
+
+def idle_since(*instants: datetime | None) -> datetime | None:
+    """When an operator became idle: the latest of when they became available, their last
+    assignment and the last resolution of a case they held."""
+    known = [instant for instant in instants if instant is not None]
+    return max(known) if known else None
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def push_order(candidate: Candidate) -> tuple:
+    """Idle longest first; the user id settles ties so the choice never depends on row order."""
+    return (candidate.idle_since or _NEVER, candidate.user_id)
+
+
+def why_passed(candidate: Candidate, *, waited: float, thresholds: Thresholds) -> str:
+    """Why a push did not pick this operator (the chosen one excluded)."""
+    if candidate.level is None:
+        return why_not_yet(candidate.qualification, waited, thresholds)
+    if not candidate.available:
+        return f"not available ({candidate.presence})"
+    if candidate.held >= candidate.limit:
+        return f"at capacity ({candidate.held} of {candidate.limit} cases)"
+    since = candidate.idle_since.isoformat(timespec="minutes") if candidate.idle_since else "-"
+    return f"idle for less time (since {since})"
+
+
+def push_takers(candidates: list[Candidate]) -> list[Candidate]:
+    """The operators who may take the case now, best first (idle longest)."""
+    return sorted((c for c in candidates if c.can_take), key=push_order)
+
+
+def push_passed_over(
+    candidates: list[Candidate],
+    chosen: Candidate,
+    *,
+    waited: float,
+    thresholds: Thresholds,
+    tried: tuple[int, ...] = (),
+    limit: int = 10,
+) -> list[dict]:
+    """The decision record of a push: first whoever was idle longer than the chosen operator
+    but could not take the case (not available, at capacity, not certified yet, or taken by
+    another assignment meanwhile: `tried`), then those idle for less time; at most `limit`."""
+    ordered = sorted((c for c in candidates if c.user_id != chosen.user_id), key=push_order)
+    ahead = [c for c in ordered if push_order(c) < push_order(chosen)]
+    behind = [c for c in ordered if push_order(c) >= push_order(chosen)]
+
+    def why(candidate: Candidate) -> str:
+        if candidate.user_id in tried:
+            return "became busy while the case was offered"
+        return why_passed(candidate, waited=waited, thresholds=thresholds)
+
+    return [{"who": c.label, "why": why(c)} for c in [*ahead, *behind][:limit]]

@@ -26,3 +26,45 @@ class CapacityReached(Conflict):
 class SupervisorOnly(PermissionDenied):
     code = "supervisor_only"
     default_message = _("Only a supervisor can do this.")
+
+
+class TargetHasNoProfile(InvalidInput):
+    code = "target_has_no_profile"
+    default_message = _("This person has no operator profile: cases cannot be assigned to them.")
+
+
+class TargetOffline(Conflict):
+    code = "target_offline"
+    default_message = _("This operator is offline: cases cannot be assigned to them.")
+
+
+class TargetAtCapacity(Conflict):
+    code = "target_at_capacity"
+    default_message = _("This operator already holds as many cases as their capacity allows.")
+
+
+class TargetNotEligible(Conflict):
+    code = "target_not_eligible"
+    default_message = _(
+        "This operator is not certified for this case yet: give a reason to assign it anyway."
+    )
+
+
+class CaseNotAssignable(Conflict):
+    code = "case_not_assignable"
+    default_message = _("A resolved or closed case cannot be assigned.")
+
+
+class AlreadyAssignedToOperator(Conflict):
+    code = "case_already_assigned"
+    default_message = _("The case is already assigned to this operator.")
+
+
+class QueueNotFound(NotFound):
+    code = "queue_not_found"
+    default_message = _("Queue not found.")
+
+
+class OperatorNotFound(NotFound):
+    code = "operator_not_found"
+    default_message = _("Operator not found.")

@@ -1,8 +1,20 @@
 """What routing answers when the care app asks or announces something."""
 
-from routing import services
+from routing import services, tasks
 
 
 def queue_for_new_case(sender, case, **kwargs) -> str:
     """Intake asks which queue a new case enters, inside its own transaction."""
     return services.queue_for(case)
+
+
+def offer_opened_case(sender, case_id, **kwargs) -> None:
+    """A case was opened (sent after commit): offer it to the operator idle longest."""
+    tasks.trigger_offer_case(case_id)
+
+
+def offer_freed_capacity(sender, case_id, assignee_id=None, **kwargs) -> None:
+    """A case left its holder (resolved, closed, merged or sent back to the queue; sent after
+    commit): the holder's freed capacity, and the case if it waits again, are offered."""
+    tasks.trigger_offer_waiting(assignee_id)
+    tasks.trigger_offer_case(case_id)

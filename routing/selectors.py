@@ -1,7 +1,52 @@
-"""Reads of the routing app shared by the API, the services and (later) the pages."""
+"""Reads of the routing app shared by the API, the services and the pages.
 
-from routing.exceptions import NoOperatorProfile
-from routing.models import OperatorProfile
+Each costs a fixed, small number of queries whatever the number of cases or operators:
+
+- `profile_of(user) -> OperatorProfile`: the user's profile, or `NoOperatorProfile`.
+- `queue_overview(*, now) -> list[QueueOverview]`: per queue, waiting cases, oldest wait,
+  open cases at risk or breached, the emergency while it is on (2 queries).
+- `operator_overview(*, site=None, now) -> list[OperatorOverview]`: per operator, site,
+  presence, cases held, capacity and front-office limit (1 query).
+- `waiting_for(user, *, now) -> int`: the waiting cases the operator may take now by the
+  take-next eligibility (certification, overflow by waiting time); 0 without a profile
+  (at most 5 queries).
+- `decisions_for(case) -> list[Assignment]`: the decision records of a case, newest first,
+  with `operator` and `assigned_by` (1 query).
+- `queue_by_code(code)`, `site_by_code(code)`, `user_by_id(user_id)`,
+  `operator_profile_by_user_id(user_id)`: one row or the matching error.
+- `Circles(profile)` and `eligible_cases(...)`: the eligibility rules take-next, push and the
+  counts above share.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from care.models import OPEN_STATUSES, Case, CaseStatus, SlaState
+from contracts.models import Contract
+from routing import engine
+from routing.exceptions import (
+    InvalidRoutingData,
+    NoOperatorProfile,
+    OperatorNotFound,
+    QueueNotFound,
+)
+from routing.models import Assignment, OperatorProfile, Queue, Site
 
 
 def profile_of(user) -> OperatorProfile:
@@ -10,3 +55,319 @@ def profile_of(user) -> OperatorProfile:
     if profile is None:
         raise NoOperatorProfile()
     return profile
+
+
+def queue_by_code(code: str) -> Queue:
+    queue = Queue.objects.filter(code=code).first()
+    if queue is None:
+        raise QueueNotFound()
+    return queue
+
+
+def site_by_code(code: str) -> Site:
+    """The site with this code; an unknown code is a mistake in the filter (400)."""
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        raise InvalidRoutingData(fields={"site": [_("Unknown site.")]})
+    return site
+
+
+def user_by_id(user_id: int):
+    """An active user (the target of a supervisor's assignment); `OperatorNotFound` else."""
+    user = get_user_model().objects.filter(id=user_id, is_active=True).first()
+    if user is None:
+        raise OperatorNotFound()
+    return user
+
+
+def operator_profile_by_user_id(user_id: int) -> OperatorProfile:
+    """The operator profile of an active user; `OperatorNotFound` else."""
+    profile = (
+        OperatorProfile.objects.select_related("user")
+        .filter(user_id=user_id, user__is_active=True)
+        .first()
+    )
+    if profile is None:
+        raise OperatorNotFound()
+    return profile
+
+
+# --- Eligibility ----------------------------------------------------------------------------
+
+
+def thresholds_of(queue: Queue | None) -> engine.Thresholds:
+    """The queue's overflow thresholds; the defaults for a case in a queue with no row."""
+    if queue is None:
+        return engine.Thresholds()
+    return engine.Thresholds(queue.overflow_client_minutes, queue.overflow_national_minutes)
+
+
+def skilled_contracts(skills) -> set[int]:
+    """Contracts offering one of the services in `skills` (one query; none without skills).
+    Contracts are few (about a hundred) and JSON containment is not portable."""
+    skills = set(skills or [])
+    if not skills:
+        return set()
+    return {
+        contract_id
+        for contract_id, services in Contract.objects.order_by().values_list("id", "services")
+        if skills.intersection(services or [])
+    }
+
+
+class Circles:
+    """What ties one operator to cases: certified contracts and clients, skilled contracts."""
+
+    def __init__(self, profile: OperatorProfile) -> None:
+        pairs = list(profile.certifications.values_list("contract_id", "client_id"))
+        self.contracts = {contract for contract, _client in pairs if contract}
+        self.clients = {client for _contract, client in pairs if client}
+        self.skilled_contracts = skilled_contracts(profile.skills)
+
+    def __bool__(self) -> bool:
+        return bool(self.contracts or self.clients or self.skilled_contracts)
+
+    def qualification(self, case: Case) -> engine.Qualification:
+        return engine.Qualification(
+            certified_on_contract=case.contract_id in self.contracts,
+            certified_on_client=case.client_id in self.clients,
+            has_service_skill=case.contract_id in self.skilled_contracts,
+        )
+
+    def tied(self) -> Q:
+        """Cases the operator may take now or after some waiting."""
+        return (
+            Q(contract_id__in=self.contracts)
+            | Q(client_id__in=self.clients)
+            | Q(contract_id__in=self.skilled_contracts)
+        )
+
+    def eligible(self, thresholds: engine.Thresholds, now: datetime) -> Q:
+        """Cases of one queue this operator may take now: certified on the contract at once,
+        on the client after the first threshold, by skill after the second."""
+        condition = Q(contract_id__in=self.contracts)
+        if self.clients:
+            condition |= Q(
+                client_id__in=self.clients,
+                opened_at__lte=now - timedelta(minutes=thresholds.client_minutes),
+            )
+        if self.skilled_contracts:
+            condition |= Q(
+                contract_id__in=self.skilled_contracts,
+                opened_at__lte=now - timedelta(minutes=thresholds.national_minutes),
+            )
+        return condition
+
+
+QUEUE_ORDER = ("priority", F("resolution_due_at").asc(nulls_last=True), "opened_at", "id")
+
+
+def waiting_cases() -> QuerySet[Case]:
+    """Cases nobody holds yet: new and unassigned."""
+    return Case.objects.filter(status=CaseStatus.NEW, assignee__isnull=True)
+
+
+def eligibility_condition(
+    circles: Circles, queues: list[Queue], *, emergency_only: bool, now: datetime
+) -> Q:
+    """Which cases the operator may take now, queue by queue. `emergency_only`: only the
+    back-office share is left, so only the given queues (those in emergency) count; otherwise
+    cases filed under a code with no queue row follow the default thresholds."""
+    per_queue = Q(pk__in=[])
+    for queue in queues:
+        per_queue |= Q(queue_code=queue.code) & circles.eligible(thresholds_of(queue), now)
+    if not emergency_only:
+        per_queue |= ~Q(queue_code__in=[q.code for q in queues]) & circles.eligible(
+            engine.Thresholds(), now
+        )
+    return per_queue
+
+
+def eligible_cases(
+    circles: Circles, queues: list[Queue], *, emergency_only: bool, now: datetime
+) -> QuerySet[Case]:
+    """Waiting cases the operator may take now, in queue order (bounded by the caller)."""
+    condition = eligibility_condition(circles, queues, emergency_only=emergency_only, now=now)
+    return waiting_cases().filter(condition).order_by(*QUEUE_ORDER)
+
+
+# --- Supervisor console and operator workspace ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueOverview:
+    """One line of the supervisor console's queue table."""
+
+    code: str
+    name: str
+    waiting: int  # new and unassigned
+    oldest_waiting_since: datetime | None  # opened_at of the oldest waiting case
+    at_risk: int  # open cases whose first response or resolution is at risk or breached
+    emergency_until: datetime | None  # only while the emergency is on
+    emergency_reason: str
+
+    @property
+    def in_emergency(self) -> bool:
+        return self.emergency_until is not None
+
+
+_RISKY = (SlaState.AT_RISK, SlaState.BREACHED)
+
+
+def queue_overview(*, now: datetime) -> list[QueueOverview]:
+    """Every queue with its backlog figures (2 queries). Cases filed under a code with no
+    queue row are listed too, under their code."""
+    queues = list(Queue.objects.order_by("code"))
+    waiting = Q(status=CaseStatus.NEW, assignee__isnull=True)
+    risky = Q(first_response_state__in=_RISKY) | Q(resolution_state__in=_RISKY)
+    figures = {
+        row["queue_code"]: row
+        for row in Case.objects.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("queue_code")
+        .annotate(
+            waiting=Count("id", filter=waiting),
+            oldest=Min("opened_at", filter=waiting),
+            at_risk=Count("id", filter=risky),
+        )
+    }
+    rows = []
+    for queue in queues:
+        row = figures.pop(queue.code, {})
+        on = queue.in_emergency(now)
+        rows.append(
+            QueueOverview(
+                code=queue.code,
+                name=queue.name,
+                waiting=row.get("waiting", 0),
+                oldest_waiting_since=row.get("oldest"),
+                at_risk=row.get("at_risk", 0),
+                emergency_until=queue.emergency_until if on else None,
+                emergency_reason=queue.emergency_reason if on else "",
+            )
+        )
+    for code, row in sorted(figures.items()):
+        rows.append(
+            QueueOverview(
+                code=code,
+                name=code or "-",
+                waiting=row["waiting"],
+                oldest_waiting_since=row["oldest"],
+                at_risk=row["at_risk"],
+                emergency_until=None,
+                emergency_reason="",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class OperatorOverview:
+    """One line of the supervisor console's operator table."""
+
+    user_id: int
+    username: str
+    name: str  # full name, else the username
+    site_code: str  # "" without a site
+    site_name: str
+    remote: bool
+    presence: str  # PresenceState value
+    presence_since: datetime | None
+    held: int  # open cases assigned to the operator
+    capacity: int
+    backoffice_share: float
+    front_office_limit: int  # cases front-office work may fill outside an emergency
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.held >= self.capacity
+
+
+def _held_subquery():
+    return Coalesce(
+        Subquery(
+            Case.objects.filter(assignee_id=OuterRef("user_id"), status__in=OPEN_STATUSES)
+            .order_by()
+            .values("assignee_id")
+            .annotate(n=Count("id"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def operator_overview(*, site: Site | int | None = None, now: datetime) -> list[OperatorOverview]:
+    """Every operator profile (of one site if given) with presence and load (1 query)."""
+    profiles = (
+        OperatorProfile.objects.select_related("user", "site")
+        .annotate(held=_held_subquery())
+        .order_by("site__code", "user__last_name", "user__first_name", "user__username")
+    )
+    if site is not None:
+        profiles = profiles.filter(site_id=getattr(site, "id", site))
+    return [
+        OperatorOverview(
+            user_id=p.user_id,
+            username=p.user.get_username(),
+            name=p.user.get_full_name() or p.user.get_username(),
+            site_code=p.site.code if p.site else "",
+            site_name=p.site.name if p.site else "",
+            remote=p.remote,
+            presence=p.presence,
+            presence_since=p.presence_since,
+            held=p.held,
+            capacity=p.capacity,
+            backoffice_share=float(p.backoffice_share),
+            front_office_limit=engine.front_office_limit(
+                p.capacity, float(p.backoffice_share), emergency=False
+            ),
+        )
+        for p in profiles
+    ]
+
+
+def waiting_for(user, *, now: datetime) -> int:
+    """How many waiting cases the operator may take now by take-next's eligibility (their
+    certifications and skills, overflow by waiting time), whatever their presence and load;
+    0 without a profile."""
+    profile = OperatorProfile.objects.filter(user_id=user.id).order_by("id").first()
+    if profile is None:
+        return 0
+    circles = Circles(profile)
+    if not circles:
+        return 0
+    queues = list(Queue.objects.all())
+    return eligible_cases(circles, queues, emergency_only=False, now=now).order_by().count()
+
+
+def decisions_for(case: Case | int) -> list[Assignment]:
+    """The decision records of a case ("why me?"), newest first, with the operator and the
+    supervisor who assigned it (for a manual assignment)."""
+    return list(
+        Assignment.objects.filter(case_id=getattr(case, "id", case))
+        .select_related("operator", "assigned_by")
+        .order_by("-at", "-id")
+    )
+
+
+def idle_since_subqueries() -> dict:
+    """Annotations for `OperatorProfile`: the operator's last assignment and the last time a
+    case they held was resolved (see `services.offer_case` for the idle rule)."""
+    return {
+        "last_assigned_at": Subquery(
+            Assignment.objects.filter(operator_id=OuterRef("user_id"))
+            .order_by()
+            .values("operator_id")
+            .annotate(last=Max("at"))
+            .values("last")[:1]
+        ),
+        "last_released_at": Subquery(
+            Case.objects.filter(assignee_id=OuterRef("user_id"), resolved_at__isnull=False)
+            .order_by()
+            .values("assignee_id")
+            .annotate(last=Max("resolved_at"))
+            .values("last")[:1]
+        ),
+        "held": _held_subquery(),
+    }

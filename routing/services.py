@@ -1,5 +1,7 @@
-"""Every write of the routing app: filing cases in queues, presence, emergencies and
-take-next, the assignment engine's one entry point.
+"""Every write of the routing app: filing cases in queues, presence, emergencies (and their
+end when time runs out), take-next (pull), auto-assign (push) and a supervisor's
+reassignment. Every assignment writes an `Assignment`: the decision record with its kind,
+level, reason and what was passed over.
 
 Take-next is exactly-once under concurrency: on PostgreSQL the chosen case row is locked with
 `SELECT … FOR UPDATE OF care_case SKIP LOCKED` (operators never wait on each other, they move
@@ -11,24 +13,33 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from care import services as care_services
-from care.models import OPEN_STATUSES, Case, CaseStatus
-from contracts.models import Contract
-from routing import engine
+from care.exceptions import CaseChangedMeanwhile
+from care.models import OPEN_STATUSES, Case
+from routing import engine, selectors
 from routing.exceptions import (
+    AlreadyAssignedToOperator,
     CapacityReached,
+    CaseNotAssignable,
     InvalidRoutingData,
     NoOperatorProfile,
     OperatorNotAvailable,
     SupervisorOnly,
+    TargetAtCapacity,
+    TargetHasNoProfile,
+    TargetNotEligible,
+    TargetOffline,
 )
 from routing.models import (
     DEFAULT_QUEUE,
     Assignment,
+    AssignmentKind,
+    AssignmentLevel,
+    Certification,
     OperatorProfile,
     PresenceChange,
     PresenceState,
@@ -109,6 +120,8 @@ def set_presence(
         )
         profile.presence, profile.presence_since = state, now
         profile.save(update_fields=["presence", "presence_since"])
+        if state == PresenceState.AVAILABLE:
+            _after_commit_offer_waiting_to(profile.user_id)
     return profile
 
 
@@ -133,6 +146,7 @@ def set_emergency(
         raise InvalidRoutingData(fields=errors)
     with transaction.atomic(durable=True):
         queue = Queue.objects.select_for_update().get(id=queue.id)
+        _record_expiry(queue, now)
         until = now + timedelta(minutes=minutes) if minutes else None
         QueueEvent.objects.create(
             queue=queue,
@@ -144,74 +158,54 @@ def set_emergency(
         )
         queue.emergency_until, queue.emergency_reason = until, reason
         queue.save(update_fields=["emergency_until", "emergency_reason"])
+        if until:  # front-office work may now use back-office shares
+            _after_commit_offer_waiting_to(None)
     return queue
+
+
+EXPIRED = "expired"
+
+
+def _record_expiry(queue: Queue, now: datetime) -> bool:
+    """If the queue's emergency ran out, write its end ("emergency_off", reason "expired", at
+    the instant it ended, by whoever switched it on) and clear it. The queue row is locked by
+    the caller, so the end is written once however many runs race."""
+    if queue.emergency_until is None or queue.emergency_until > now:
+        return False
+    started = queue.events.filter(kind=QueueEvent.Kind.EMERGENCY_ON).order_by("-at", "-id").first()
+    if started is not None:  # an emergency is only ever switched on by set_emergency
+        QueueEvent.objects.create(
+            queue=queue,
+            kind=QueueEvent.Kind.EMERGENCY_OFF,
+            actor_id=started.actor_id,
+            at=queue.emergency_until,
+            until=queue.emergency_until,
+            reason=EXPIRED,
+        )
+    queue.emergency_until, queue.emergency_reason = None, ""
+    queue.save(update_fields=["emergency_until", "emergency_reason"])
+    return True
+
+
+def end_expired_emergencies(*, now: datetime | None = None) -> int:
+    """Beat runs this every minute: every emergency whose time ran out gets exactly one
+    "ended" event and is cleared. Idempotent: a second run finds nothing to end."""
+    now = now or timezone.now()
+    ended = 0
+    expired_ids = list(
+        Queue.objects.filter(emergency_until__lte=now).order_by("id").values_list("id", flat=True)
+    )
+    for queue_id in expired_ids:
+        with transaction.atomic(durable=True):
+            queue = Queue.objects.select_for_update().get(id=queue_id)
+            ended += _record_expiry(queue, now)
+    return ended
 
 
 # --- Take next ------------------------------------------------------------------------------
 
 
-def _thresholds(queue: Queue | None) -> engine.Thresholds:
-    if queue is None:
-        return engine.Thresholds()
-    return engine.Thresholds(queue.overflow_client_minutes, queue.overflow_national_minutes)
-
-
-class _Circles:
-    """What ties one operator to cases: certified contracts and clients, skilled contracts."""
-
-    def __init__(self, profile: OperatorProfile) -> None:
-        pairs = list(profile.certifications.values_list("contract_id", "client_id"))
-        self.contracts = {contract for contract, _client in pairs if contract}
-        self.clients = {client for _contract, client in pairs if client}
-        skills = set(profile.skills or [])
-        self.skilled_contracts: set[int] = set()
-        if skills:
-            # Contracts are few (about a hundred) and JSON containment is not portable.
-            self.skilled_contracts = {
-                contract_id
-                for contract_id, services in Contract.objects.order_by().values_list(
-                    "id", "services"
-                )
-                if skills.intersection(services or [])
-            }
-
-    def qualification(self, case: Case) -> engine.Qualification:
-        return engine.Qualification(
-            certified_on_contract=case.contract_id in self.contracts,
-            certified_on_client=case.client_id in self.clients,
-            has_service_skill=case.contract_id in self.skilled_contracts,
-        )
-
-    def eligible(self, thresholds: engine.Thresholds, now: datetime) -> Q:
-        """Cases of one queue this operator may take now: certified on the contract at once,
-        on the client after the first threshold, by skill after the second."""
-        condition = Q(contract_id__in=self.contracts)
-        if self.clients:
-            condition |= Q(
-                client_id__in=self.clients,
-                opened_at__lte=now - timedelta(minutes=thresholds.client_minutes),
-            )
-        if self.skilled_contracts:
-            condition |= Q(
-                contract_id__in=self.skilled_contracts,
-                opened_at__lte=now - timedelta(minutes=thresholds.national_minutes),
-            )
-        return condition
-
-
-def _candidates(circles: _Circles, queues: list[Queue], *, emergency_only: bool, now) -> QuerySet:
-    """Open unassigned cases the operator may take, in queue order (bounded by the caller)."""
-    per_queue = Q()
-    for queue in queues:
-        per_queue |= Q(queue_code=queue.code) & circles.eligible(_thresholds(queue), now)
-    if not emergency_only:
-        # Cases in a queue with no row (the default before it is configured): default rules.
-        per_queue |= ~Q(queue_code__in=[q.code for q in queues]) & circles.eligible(
-            engine.Thresholds(), now
-        )
-    return Case.objects.filter(per_queue, status=CaseStatus.NEW, assignee__isnull=True).order_by(
-        "priority", F("resolution_due_at").asc(nulls_last=True), "opened_at", "id"
-    )
+_thresholds = selectors.thresholds_of
 
 
 def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
@@ -237,17 +231,19 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
         share = float(profile.backoffice_share)
         if not engine.may_take_more(held, profile.capacity, share, emergency=True):
             raise CapacityReached()
-        queues = list(Queue.objects.all())
+        all_queues = queues = list(Queue.objects.all())
         emergency_only = not engine.may_take_more(held, profile.capacity, share, emergency=False)
         if emergency_only:
             # Only the back-office share is left: usable only by queues in emergency.
-            queues = [q for q in queues if q.in_emergency(now)]
+            queues = [q for q in all_queues if q.in_emergency(now)]
             if not queues:
                 raise CapacityReached()
-        circles = _Circles(profile)
+        circles = selectors.Circles(profile)
         if not (circles.contracts or circles.clients or circles.skilled_contracts):
             return None
-        candidates = _candidates(circles, queues, emergency_only=emergency_only, now=now)
+        candidates = selectors.eligible_cases(
+            circles, queues, emergency_only=emergency_only, now=now
+        )
         case = _lock_first_free(candidates)
         if case is None:
             return None
@@ -257,6 +253,9 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
         if level is None:  # cannot happen: the query applied the same rules
             raise AssertionError(f"case {case.id} is not eligible for {operator}")
         reason = engine.reason_for(level, queue_code=case.queue_code, waited=waited)
+        passed_over = _cases_passed_over(
+            circles, queues, case, all_queues=all_queues, emergency_only=emergency_only, now=now
+        )
         case = care_services.assign_case(
             actor=operator, case=case, assignee=operator, now=now, reason=reason
         )
@@ -266,10 +265,69 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
             queue_code=case.queue_code,
             at=now,
             level=level.value,
+            kind=AssignmentKind.PULL,
             reason=reason,
+            passed_over=passed_over,
         )
     case.routing_assignment = assignment  # the API shows the level and reason
     return case
+
+
+def _cases_passed_over(
+    circles: selectors.Circles,
+    queues: list[Queue],
+    chosen: Case,
+    *,
+    all_queues: list[Queue],
+    emergency_only: bool,
+    now: datetime,
+) -> list[dict]:
+    """The decision record of a pull: the waiting cases ahead of the chosen one in queue
+    order that the operator could not take yet, and why (at most `PASSED_OVER_MAX`, one
+    query). Cases ahead that others were taking at that moment are not listed: they were
+    free for nobody."""
+    eligible = selectors.eligibility_condition(
+        circles, queues, emergency_only=emergency_only, now=now
+    )
+    rows = (
+        selectors.waiting_cases()
+        .filter(circles.tied())
+        .exclude(eligible)
+        .order_by(*selectors.QUEUE_ORDER)
+        .values(
+            "id",
+            "reference",
+            "priority",
+            "resolution_due_at",
+            "opened_at",
+            "contract_id",
+            "client_id",
+            "queue_code",
+        )[: engine.PASSED_OVER_MAX]
+    )
+    by_code = {q.code: q for q in all_queues}
+    chosen_key = (
+        engine.ordering_key(chosen.priority, chosen.resolution_due_at, chosen.opened_at),
+        chosen.id,
+    )
+    passed = []
+    for row in rows:
+        key = engine.ordering_key(row["priority"], row["resolution_due_at"], row["opened_at"])
+        if (key, row["id"]) >= chosen_key:
+            break
+        qualification = engine.Qualification(
+            certified_on_contract=row["contract_id"] in circles.contracts,
+            certified_on_client=row["client_id"] in circles.clients,
+            has_service_skill=row["contract_id"] in circles.skilled_contracts,
+        )
+        waited = engine.waited_minutes(row["opened_at"], now)
+        thresholds = _thresholds(by_code.get(row["queue_code"]))
+        if engine.eligibility_level(qualification, waited, thresholds) is not None:
+            why = engine.BACKOFFICE_KEPT  # eligible, but only a queue in emergency counts now
+        else:
+            why = engine.why_not_yet(qualification, waited, thresholds)
+        passed.append({"who": row["reference"], "why": why})
+    return passed
 
 
 def _lock_first_free(candidates: QuerySet) -> Case | None:
@@ -279,3 +337,302 @@ def _lock_first_free(candidates: QuerySet) -> Case | None:
     that committed meanwhile are re-checked against the WHERE clause (status new, no
     assignee), so the answer is None only when no free eligible case is left."""
     return candidates.select_for_update(skip_locked=True, of=("self",)).first()
+
+
+# --- Auto-assign (push) ---------------------------------------------------------------------
+#
+# A waiting case is offered (= assigned, kind "push") to the eligible available operator who
+# has been idle longest. Idle since = the latest of: when the operator became available
+# (`presence_since`), their last assignment, and the last resolution of a case they held.
+# The same eligibility and back-office protection as take-next apply: the operator must be
+# available, qualified for the case at its waiting time, and under their front-office limit
+# (their full capacity while the case's queue is in emergency).
+#
+# Exactly once: the case row is locked `FOR UPDATE OF care_case SKIP LOCKED` and re-checked
+# (new, unassigned); the operator's profile is locked (SKIP LOCKED: an operator in the middle
+# of a take-next is skipped for the next one) and their load counted inside the transaction,
+# so racing pushes and pulls never exceed a capacity. Lock order is always case, then
+# profile for pushes and reassignments; take-next locks its profile first but never waits on
+# a case (SKIP LOCKED), so no cycle can form.
+
+PUSH_PASSED_OVER_MAX = 10
+PUSH_ATTEMPTS = 3
+OFFER_BATCH = 200
+
+
+def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
+    """Offer one waiting case to the operator idle longest who may take it; the case, or
+    None when it is no longer waiting, someone else is handling it, or nobody may take it."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        case = (
+            selectors.waiting_cases()
+            .filter(id=case_id)
+            .select_related("contract")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if case is None:
+            return None
+        queue = Queue.objects.filter(code=case.queue_code).first()
+        thresholds = _thresholds(queue)
+        emergency = queue is not None and queue.in_emergency(now)
+        waited = engine.waited_minutes(case.opened_at, now)
+        candidates = _push_candidates(case, thresholds, emergency=emergency, now=now)
+        tried: list[int] = []
+        for chosen in engine.push_takers(candidates)[:PUSH_ATTEMPTS]:
+            profile = (
+                OperatorProfile.objects.select_for_update(skip_locked=True)
+                .filter(user_id=chosen.user_id, presence=PresenceState.AVAILABLE)
+                .first()
+            )
+            held = _held(chosen.user_id) if profile is not None else None
+            if held is None or held >= chosen.limit:
+                tried.append(chosen.user_id)  # busy meanwhile: the next one idle longest
+                continue
+            reason = engine.reason_for(
+                chosen.level, queue_code=case.queue_code, waited=waited, how="auto-assign"
+            )
+            passed_over = engine.push_passed_over(
+                candidates,
+                chosen,
+                waited=waited,
+                thresholds=thresholds,
+                tried=tuple(tried),
+                limit=PUSH_PASSED_OVER_MAX,
+            )
+            case = care_services.assign_case(
+                actor=None, case=case, assignee=profile.user, now=now, reason=reason
+            )
+            Assignment.objects.create(
+                case=case,
+                operator_id=chosen.user_id,
+                queue_code=case.queue_code,
+                at=now,
+                level=chosen.level.value,
+                kind=AssignmentKind.PUSH,
+                reason=reason,
+                passed_over=passed_over,
+            )
+            return case
+    return None
+
+
+def _held(user_id: int) -> int:
+    return Case.objects.filter(assignee_id=user_id, status__in=OPEN_STATUSES).count()
+
+
+def _push_candidates(
+    case: Case, thresholds: engine.Thresholds, *, emergency: bool, now: datetime
+) -> list[engine.Candidate]:
+    """Every operator tied to the case (certified on its contract or client, or skilled in
+    one of its services), with presence, load and idle time (2 queries)."""
+    services_offered = set(case.contract.services or [])
+    skilled = [
+        profile_id
+        for profile_id, skills in OperatorProfile.objects.order_by().values_list("id", "skills")
+        if services_offered.intersection(skills or [])
+    ]
+    certified = Certification.objects.filter(profile_id=OuterRef("pk"))
+    profiles = (
+        OperatorProfile.objects.select_related("user")
+        .annotate(
+            on_contract=Exists(certified.filter(contract_id=case.contract_id)),
+            on_client=Exists(certified.filter(client_id=case.client_id)),
+            **selectors.idle_since_subqueries(),
+        )
+        .filter(Q(on_contract=True) | Q(on_client=True) | Q(id__in=skilled))
+        .order_by("id")
+    )
+    waited = engine.waited_minutes(case.opened_at, now)
+    skilled_ids = set(skilled)
+    candidates = []
+    for profile in profiles:
+        qualification = engine.Qualification(
+            certified_on_contract=profile.on_contract,
+            certified_on_client=profile.on_client,
+            has_service_skill=profile.id in skilled_ids,
+        )
+        candidates.append(
+            engine.Candidate(
+                user_id=profile.user_id,
+                label=profile.user.get_username(),
+                available=profile.presence == PresenceState.AVAILABLE,
+                presence=profile.presence,
+                held=profile.held,
+                limit=engine.front_office_limit(
+                    profile.capacity, float(profile.backoffice_share), emergency=emergency
+                ),
+                level=engine.eligibility_level(qualification, waited, thresholds),
+                qualification=qualification,
+                idle_since=engine.idle_since(
+                    profile.presence_since, profile.last_assigned_at, profile.last_released_at
+                ),
+            )
+        )
+    return candidates
+
+
+def offer_waiting_cases(
+    *, now: datetime | None = None, operator_id: int | None = None, limit: int = OFFER_BATCH
+) -> int:
+    """Offer waiting cases that an available operator with room may take (all of them, or
+    those `operator_id` may take), in queue order, at most `limit`; how many were assigned.
+
+    Beat runs it every minute to heal lost triggers, and it runs when an operator becomes
+    available or frees a case. The candidate cases are found in one set-based query; each
+    is then offered by `offer_case`, in its own transaction, so concurrent runs are safe.
+    """
+    now = now or timezone.now()
+    profiles = OperatorProfile.objects.filter(presence=PresenceState.AVAILABLE)
+    if operator_id is not None:
+        profiles = profiles.filter(user_id=operator_id)
+    rows = list(
+        profiles.annotate(held=selectors.idle_since_subqueries()["held"]).values_list(
+            "id", "capacity", "backoffice_share", "skills", "held"
+        )
+    )
+    with_room = {
+        emergency: [
+            (profile_id, skills)
+            for profile_id, capacity, share, skills, held in rows
+            if engine.may_take_more(held, capacity, float(share), emergency=emergency)
+        ]
+        for emergency in (False, True)
+    }
+    if not with_room[True]:
+        return 0
+    queues = list(Queue.objects.all())
+    condition = Q(pk__in=[])
+    for queue in [*queues, None]:
+        emergency = queue is not None and queue.in_emergency(now)
+        room = with_room[emergency]
+        if not room:
+            continue
+        where = (
+            Q(queue_code=queue.code)
+            if queue is not None
+            else ~Q(queue_code__in=[q.code for q in queues])
+        )
+        condition |= where & _anyone_eligible(room, _thresholds(queue), now)
+    case_ids = list(
+        selectors.waiting_cases()
+        .filter(condition)
+        .order_by(*selectors.QUEUE_ORDER)
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(offer_case(case_id=case_id, now=now) is not None for case_id in case_ids)
+
+
+def _anyone_eligible(room: list[tuple[int, list]], thresholds: engine.Thresholds, now) -> Q:
+    """Cases at least one of these operators may take now (certifications by subquery)."""
+    profile_ids = [profile_id for profile_id, _skills in room]
+    certified = Certification.objects.filter(profile_id__in=profile_ids)
+    condition = Q(contract_id__in=certified.filter(contract__isnull=False).values("contract_id"))
+    condition |= Q(
+        client_id__in=certified.filter(client__isnull=False).values("client_id"),
+        opened_at__lte=now - timedelta(minutes=thresholds.client_minutes),
+    )
+    skills = {skill for _profile_id, profile_skills in room for skill in (profile_skills or [])}
+    if skills:
+        condition |= Q(
+            contract_id__in=selectors.skilled_contracts(skills),
+            opened_at__lte=now - timedelta(minutes=thresholds.national_minutes),
+        )
+    return condition
+
+
+def _after_commit_offer_waiting_to(user_id: int | None) -> None:
+    """Once the transaction commits, ask a worker to offer waiting cases (those `user_id`
+    may take, or all). A broker that is down never fails the request: beat heals it."""
+    from routing import tasks  # tasks call services: imported late
+
+    transaction.on_commit(lambda: tasks.trigger_offer_waiting(user_id), robust=True)
+
+
+# --- Supervisor reassignment ----------------------------------------------------------------
+
+
+def reassign_case(
+    *,
+    actor,
+    case: Case,
+    operator,
+    override_reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """A supervisor gives a case to an operator (a waiting case, or one someone else holds).
+
+    The operator must have a profile, not be offline and hold fewer cases than their
+    capacity (a supervisor's decision may use the back-office share). An operator not
+    qualified for the case at its waiting time is refused unless `override_reason` says why
+    (the assignment is then recorded at level "override"). Writes an `Assignment` (kind
+    manual, `assigned_by`); the previous holder's freed capacity is offered to waiting cases.
+    Refusals write nothing.
+    """
+    now = now or timezone.now()
+    if not _is_supervisor(actor):
+        raise SupervisorOnly()
+    override_reason = (override_reason or "").strip()[:REASON_MAX]
+    with transaction.atomic(durable=True):
+        locked = Case.objects.select_for_update().filter(id=case.id).first()
+        if locked is None:
+            raise CaseNotAssignable()
+        if expected_version is not None and locked.row_version != expected_version:
+            raise CaseChangedMeanwhile()
+        if locked.status not in OPEN_STATUSES:
+            raise CaseNotAssignable()
+        if locked.assignee_id == operator.id:
+            raise AlreadyAssignedToOperator()
+        profile = (
+            OperatorProfile.objects.select_for_update()
+            .filter(user_id=operator.id)
+            .order_by("id")
+            .first()
+        )
+        if profile is None:
+            raise TargetHasNoProfile()
+        if profile.presence == PresenceState.OFFLINE:
+            raise TargetOffline()
+        if _held(operator.id) >= profile.capacity:
+            raise TargetAtCapacity()
+        queue = Queue.objects.filter(code=locked.queue_code).first()
+        waited = engine.waited_minutes(locked.opened_at, now)
+        level = engine.eligibility_level(
+            selectors.Circles(profile).qualification(locked), waited, _thresholds(queue)
+        )
+        if level is None and not override_reason:
+            raise TargetNotEligible(fields={"override_reason": [_("Say why.")]})
+        previous = locked.assignee
+        if level is None:
+            reason = (
+                f"reassigned by {actor.get_username()} from queue {locked.queue_code or '-'}:"
+                f" supervisor override; waited {int(waited)} min"
+            )
+        else:
+            reason = engine.reason_for(
+                level, queue_code=locked.queue_code, waited=waited, how="reassigned"
+            )
+            override_reason = ""
+        passed_over = (
+            [{"who": previous.get_username(), "why": "held the case before"}] if previous else []
+        )
+        case = care_services.assign_case(
+            actor=actor, case=locked, assignee=operator, now=now, reason=reason
+        )
+        case.routing_assignment = Assignment.objects.create(
+            case=case,
+            operator=operator,
+            queue_code=case.queue_code,
+            at=now,
+            level=level.value if level else AssignmentLevel.OVERRIDE,
+            kind=AssignmentKind.MANUAL,
+            reason=reason,
+            passed_over=passed_over,
+            assigned_by=actor,
+            override_reason=override_reason,
+        )
+        if previous is not None:
+            _after_commit_offer_waiting_to(previous.id)
+    return case

@@ -1,9 +1,37 @@
 from django.urls import path
 
-from routing import api
+from routing import api, views
 
 # Wired under /api/v1/ by config/urls.py (namespace "api").
 api_urlpatterns = [
     path("routing/next/", api.RoutingNextApi.as_view(), name="routing-next"),
     path("routing/presence/", api.RoutingPresenceApi.as_view(), name="routing-presence"),
+    path("routing/queues/", api.QueueListApi.as_view(), name="routing-queue-list"),
+    path(
+        "routing/queues/<slug:code>/emergency/",
+        api.QueueEmergencyApi.as_view(),
+        name="routing-queue-emergency",
+    ),
+    path("routing/operators/", api.OperatorListApi.as_view(), name="routing-operator-list"),
+    path(
+        "routing/operators/<id:user_id>/presence/",
+        api.OperatorPresenceApi.as_view(),
+        name="routing-operator-presence",
+    ),
+    path("routing/assign/", api.AssignApi.as_view(), name="routing-assign"),
+]
+
+app_name = "routing"
+urlpatterns = [
+    path("", views.workspace, name="workspace"),
+    path("live/", views.workspace_live, name="workspace-live"),
+    path("presence/", views.my_presence, name="my-presence"),
+    path("next/", views.take_next, name="take-next"),
+    path("console/", views.console, name="console"),
+    path("console/live/", views.console_live, name="console-live"),
+    path("console/reassign/", views.console_reassign, name="console-reassign"),
+    path("console/presence/", views.console_presence, name="console-presence"),
+    path("console/emergency/", views.console_emergency, name="console-emergency"),
+    path("console/emergency/off/", views.console_emergency_off, name="console-emergency-off"),
+    path("cases/<str:reference>/decisions/", views.case_decisions, name="case-decisions"),
 ]

@@ -11,11 +11,11 @@ from contracts import services as contract_services
 from contracts.models import Client, Contract
 from routing import services
 from routing.models import DEFAULT_QUEUE, Certification, OperatorProfile, PresenceState, Queue
-from tests.care.conftest import SIM_LOST_DESCRIPTION, end_user, open_case_for
+from tests.care.conftest import SIM_LOST_DESCRIPTION, care_tables, end_user, open_case_for
 from tests.contract_terms import CATEGORIES, terms
 from tests.factories import ClientFactory, EndUserFactory
 
-__all__ = ["end_user", "open_case_for"]  # the care fixtures, shared here
+__all__ = ["care_tables", "end_user", "open_case_for"]  # the care fixtures, shared here
 
 
 def make_profile(
@@ -43,6 +43,14 @@ def make_profile(
             actor=user, profile=profile, state=PresenceState.AVAILABLE, now=now
         )
     return profile
+
+
+@pytest.fixture
+def pull_only(settings):
+    """Auto-assign (push) switched off: cases wait for take-next. Transactional tests run the
+    after-commit triggers (Celery is eager in tests), which would otherwise push each case
+    to an available operator as soon as it is opened."""
+    settings.ROUTING_AUTO_ASSIGN = False
 
 
 @pytest.fixture

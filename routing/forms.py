@@ -1,0 +1,71 @@
+"""Forms of the routing pages: they check shape only; the services decide the rest.
+
+The console's forms get their choices from the view (operators and queues it has already
+read for the console), so rendering them costs no query of their own.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from routing.models import PresenceState
+from routing.services import MAX_EMERGENCY_MINUTES, REASON_MAX
+
+
+class PresenceForm(forms.Form):
+    """The operator's own presence: one button per state."""
+
+    state = forms.ChoiceField(label=_("Presence"), choices=PresenceState.choices)
+
+
+class _ConsoleForm(forms.Form):
+    """`operators`: [(user id, label)]; `queues`: [(queue code, name)]."""
+
+    def __init__(self, *args, operators=(), queues=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        blank = [("", "---------")]
+        if "operator" in self.fields:
+            self.fields["operator"].choices = blank + list(operators)
+        if "queue" in self.fields:
+            self.fields["queue"].choices = blank + list(queues)
+
+
+class OperatorPresenceForm(_ConsoleForm):
+    """A supervisor changes an operator's presence."""
+
+    operator = forms.TypedChoiceField(label=_("Operator"), coerce=int)
+    state = forms.ChoiceField(label=_("Presence"), choices=PresenceState.choices)
+
+
+class ReassignForm(_ConsoleForm):
+    """A supervisor gives a case to an operator; an ineligible one needs an override reason
+    (the service says so)."""
+
+    case = forms.CharField(
+        label=_("Case reference"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"placeholder": "CS-2026-000123", "autocomplete": "off"}),
+    )
+    operator = forms.TypedChoiceField(label=_("Operator"), coerce=int)
+    override_reason = forms.CharField(
+        label=_("Override reason"),
+        max_length=REASON_MAX,
+        required=False,
+        help_text=_("Needed only if the operator is not eligible for the case."),
+    )
+
+    def clean_case(self) -> str:
+        return self.cleaned_data["case"].strip().upper()
+
+
+class EmergencyForm(_ConsoleForm):
+    """A supervisor switches a queue to emergency for some minutes, saying why."""
+
+    queue = forms.ChoiceField(label=_("Queue"))
+    minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=1, max_value=MAX_EMERGENCY_MINUTES, initial=60
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX)
+
+
+class EmergencyOffForm(_ConsoleForm):
+    queue = forms.ChoiceField(label=_("Queue"))

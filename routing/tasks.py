@@ -1,0 +1,75 @@
+"""Celery tasks of the routing app: thin triggers around `routing.services`.
+
+Tasks are triggers, the database is the truth: every task recomputes from current rows, so
+running one twice, late or concurrently assigns nothing twice (the services lock and
+re-check), and a lost trigger is healed by the beat run of `auto_assign_waiting_task`.
+`trigger_*` enqueue a task and never raise: a broker that is down must not fail a request.
+Push can be switched off with `ROUTING_AUTO_ASSIGN = False` (pull-only operation).
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from routing import services
+
+logger = logging.getLogger(__name__)
+
+
+def auto_assign_enabled() -> bool:
+    return getattr(settings, "ROUTING_AUTO_ASSIGN", True)
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.apply_async(args=args)
+    except Exception:  # the broker is down, or eager mode raised: beat heals it
+        logger.exception("routing: could not run %s%r; the next beat run heals it", task.name, args)
+
+
+def trigger_offer_case(case_id: int) -> None:
+    """A case was opened: offer it (called after commit)."""
+    if auto_assign_enabled():
+        _enqueue(offer_case_task, case_id)
+
+
+def trigger_offer_waiting(user_id: int | None) -> None:
+    """An operator became available or freed a case (or an emergency opened back-office
+    shares: `user_id` None): offer the waiting cases they may take (called after commit)."""
+    if auto_assign_enabled():
+        _enqueue(offer_waiting_cases_task, user_id)
+
+
+@shared_task(max_retries=3)
+def offer_case_task(case_id: int) -> bool:
+    case = services.offer_case(case_id=case_id, now=timezone.now())
+    logger.info("routing: case %s %s", case_id, "offered" if case else "not offered")
+    return case is not None
+
+
+@shared_task(max_retries=3)
+def offer_waiting_cases_task(user_id: int | None = None) -> int:
+    assigned = services.offer_waiting_cases(now=timezone.now(), operator_id=user_id)
+    logger.info("routing: %d waiting cases offered (operator %s)", assigned, user_id or "any")
+    return assigned
+
+
+@shared_task(name="routing.auto_assign_waiting", max_retries=3)
+def auto_assign_waiting_task() -> int:
+    """Beat sends this every minute: waiting cases an available operator may take are
+    offered, in queue order, a bounded batch per run."""
+    if not auto_assign_enabled():
+        return 0
+    assigned = services.offer_waiting_cases(now=timezone.now())
+    logger.info("routing: auto-assign sweep assigned %d waiting cases", assigned)
+    return assigned
+
+
+@shared_task(name="routing.end_expired_emergencies", max_retries=3)
+def end_expired_emergencies_task() -> int:
+    """Beat sends this every minute: each emergency that ran out is ended exactly once."""
+    ended = services.end_expired_emergencies(now=timezone.now())
+    logger.info("routing: %d expired emergencies ended", ended)
+    return ended

@@ -1,0 +1,393 @@
+"""Routing pages: the operator's workspace (presence, my cases, "Prossimo caso"), the
+supervisor console (queues, sites, reassign, presence, emergency) and the case page's
+"why me?" section.
+
+Actions post to their own URL, call one service and redirect (POST-redirect-GET), or show
+the page again with the form's errors. The live parts of the pages are partials that htmx
+polls; every page works without JavaScript.
+"""
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from care import selectors as care_selectors
+from care.models import OPEN_STATUSES
+from care.views import sla_summary
+from config.errors import PresidioError
+from config.forms import add_service_errors
+from config.models import Heartbeat
+from config.permissions import capability_required
+from routing import selectors, services
+from routing.exceptions import NoOperatorProfile
+from routing.forms import (
+    EmergencyForm,
+    EmergencyOffForm,
+    OperatorPresenceForm,
+    PresenceForm,
+    ReassignForm,
+)
+from routing.models import AssignmentLevel, OperatorProfile, PresenceState, Queue
+
+WORK = ("handle_cases",)
+SUPERVISE = ("supervise",)
+READ_CASES = ("handle_cases", "supervise")
+WORKSPACE_POLL_SECONDS = 15
+CONSOLE_POLL_SECONDS = 10
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- Operator workspace ---------------------------------------------------------------------
+
+
+def _my_profile(user) -> OperatorProfile | None:
+    try:
+        return selectors.profile_of(user)
+    except NoOperatorProfile:
+        return None
+
+
+def _my_work(user, profile: OperatorProfile | None, now: datetime) -> dict:
+    """What the workspace refreshes: my open cases and the count waiting in my queues."""
+    cases = (
+        care_selectors.cases_visible_to(user)
+        .filter(assignee=user, status__in=OPEN_STATUSES)
+        .order_by("priority", "resolution_due_at", "opened_at")
+    )
+    waiting = selectors.waiting_for(user, now=now) if profile is not None else None
+    return {
+        "rows": [{"case": case, "sla": sla_summary(case, now)} for case in cases],
+        "waiting": waiting,
+        "poll_seconds": WORKSPACE_POLL_SECONDS,
+    }
+
+
+def _workspace_page(request, *, presence_form=None, status=200):
+    now = timezone.now()
+    profile = _my_profile(request.user)
+    context = {
+        "profile": profile,
+        "presence_form": presence_form or PresenceForm(),
+        "presence_states": PresenceState.choices,
+        **_my_work(request.user, profile, now),
+    }
+    return render(request, "routing/workspace.html", context, status=status)
+
+
+@capability_required(*WORK)
+@require_GET
+def workspace(request):
+    return _workspace_page(request)
+
+
+@capability_required(*WORK)
+@require_GET
+def workspace_live(request):
+    """The partial htmx polls: my cases and the count waiting for me."""
+    now = timezone.now()
+    context = _my_work(request.user, _my_profile(request.user), now)
+    return render(request, "routing/partials/workspace_live.html", context)
+
+
+@capability_required(*WORK)
+@require_POST
+def my_presence(request):
+    form = PresenceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_presence(
+                actor=request.user,
+                profile=selectors.profile_of(request.user),
+                state=form.cleaned_data["state"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            label = PresenceState(form.cleaned_data["state"]).label
+            messages.success(request, _("Your presence is now “%(state)s”.") % {"state": label})
+            return redirect("routing:workspace")
+    return _workspace_page(request, presence_form=form, status=400)
+
+
+def _why_taken(case) -> str:
+    assignment = getattr(case, "routing_assignment", None)
+    if assignment is None:
+        return ""
+    minutes = int((assignment.at - case.opened_at).total_seconds() // 60)
+    return _("%(level)s, queue “%(queue)s”, waiting for %(minutes)s min") % {
+        "level": AssignmentLevel(assignment.level).label,
+        "queue": assignment.queue_code or "—",
+        "minutes": max(minutes, 0),
+    }
+
+
+@capability_required(*WORK)
+@require_POST
+def take_next(request):
+    """Take the next case ("Prossimo caso"): the best one the operator may take now, then
+    its page, with why it came to them."""
+    try:
+        case = services.take_next_case(operator=request.user)
+    except PresidioError as error:
+        messages.error(request, str(error.message))
+        return redirect("routing:workspace")
+    if case is None:
+        messages.info(request, _("Nothing is waiting for you right now. Well done!"))
+        return redirect("routing:workspace")
+    why = _why_taken(case)
+    if why:
+        messages.success(
+            request, _("Case %(ref)s is yours: %(why)s.") % {"ref": case.reference, "why": why}
+        )
+    else:
+        messages.success(request, _("Case %(ref)s is yours.") % {"ref": case.reference})
+    return redirect("care:case-detail", reference=case.reference)
+
+
+# --- Supervisor console ---------------------------------------------------------------------
+
+
+def _bars(rows: list[dict]) -> list[dict]:
+    """Rows of a horizontal bar chart: `value` as a share (0-100) of the row's `of` if given
+    (a load against a capacity), else of the largest value (counts compared)."""
+    largest = max((row["value"] for row in rows), default=0)
+    shaped = []
+    for row in rows:
+        whole = row.get("of", largest)
+        share = round(min(100, 100 * row["value"] / whole), 1) if whole else 0
+        shaped.append({**row, "bar": share})
+    return shaped
+
+
+def _sites(operators: list) -> list[dict]:
+    """The operators grouped by site (those without a site last), with the site's load."""
+    sites: dict[str, dict] = {}
+    for operator in sorted(operators, key=lambda o: (not o.site_code, o.site_code)):
+        site = sites.setdefault(
+            operator.site_code,
+            {
+                "code": operator.site_code,
+                "name": operator.site_name or _("No site"),
+                "operators": [],
+                "held": 0,
+                "capacity": 0,
+                "available": 0,
+            },
+        )
+        site["operators"].append(
+            {
+                "operator": operator,
+                "presence_label": PresenceState(operator.presence).label,
+                "full": operator.held >= operator.front_office_limit,
+            }
+        )
+        site["held"] += operator.held
+        site["capacity"] += operator.capacity
+        site["available"] += operator.presence == PresenceState.AVAILABLE
+    return list(sites.values())
+
+
+def _console_live(now: datetime) -> dict:
+    queues = selectors.queue_overview(now=now)
+    operators = selectors.operator_overview(now=now)
+    sites = _sites(operators)
+    return {
+        "queues": queues,
+        "queue_bars": _bars([{"label": q.name, "value": q.waiting} for q in queues]),
+        "emergencies": [q for q in queues if q.in_emergency],
+        "sites": sites,
+        "site_bars": _bars(
+            [{"label": s["name"], "value": s["held"], "of": s["capacity"]} for s in sites]
+        ),
+        "heartbeat": Heartbeat.objects.filter(name=Heartbeat.SLA_RECOMPUTE).first(),
+        "now": now,
+        "poll_seconds": CONSOLE_POLL_SECONDS,
+        "operators": operators,
+    }
+
+
+def _choices(live: dict) -> dict:
+    """The console forms' choices, from what the console has read already (plus the queue
+    rows: only a configured queue can go into emergency)."""
+    operators = [
+        (o.user_id, f"{o.name} ({o.username}{f' · {o.site_name}' if o.site_name else ''})")
+        for o in sorted(live["operators"], key=lambda o: (o.name.lower(), o.username))
+    ]
+    queues = list(Queue.objects.order_by("name").values_list("code", "name"))
+    return {"operators": operators, "queues": queues}
+
+
+FORMS = {
+    "reassign_form": ReassignForm,
+    "presence_form": OperatorPresenceForm,
+    "emergency_form": EmergencyForm,
+    "emergency_off_form": EmergencyOffForm,
+}
+
+
+def _console_action(request, name: str, act):
+    """Validate the posted console form `name`, call `act(form)` (which calls one service
+    and answers the success message), then redirect; or show the console again with the
+    form's errors and nothing written."""
+    live = _console_live(timezone.now())
+    choices = _choices(live)
+    form = FORMS[name](request.POST, **choices)
+    if form.is_valid():
+        try:
+            message = act(form)
+        except PresidioError as error:
+            add_service_errors(form, error)
+            if error.fields:  # the field says what to fix, the top of the form why
+                form.add_error(None, str(error.message))
+        else:
+            if message is not None:
+                messages.success(request, message)
+                return redirect("routing:console")
+    forms = {key: form_class(**choices) for key, form_class in FORMS.items()}
+    forms[name] = form
+    context = {**live, **forms, "failed_name": name}
+    return render(request, "routing/console.html", context, status=400)
+
+
+@capability_required(*SUPERVISE)
+@require_GET
+def console(request):
+    live = _console_live(timezone.now())
+    choices = _choices(live)
+    forms = {key: form_class(**choices) for key, form_class in FORMS.items()}
+    return render(request, "routing/console.html", {**live, **forms})
+
+
+@capability_required(*SUPERVISE)
+@require_GET
+def console_live(request):
+    """The partial htmx polls: emergency banner, queues, sites, charts, last recompute."""
+    return render(request, "routing/partials/console_live.html", _console_live(timezone.now()))
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _profile_or_error(form, field: str = "operator") -> OperatorProfile | None:
+    profile = (
+        OperatorProfile.objects.select_related("user")
+        .filter(user_id=form.cleaned_data[field])
+        .first()
+    )
+    if profile is None:
+        form.add_error(field, _("This user has no operator profile."))
+    return profile
+
+
+def _queue_or_error(form) -> Queue | None:
+    queue = Queue.objects.filter(code=form.cleaned_data["queue"]).first()
+    if queue is None:
+        form.add_error("queue", _("Choose a valid queue."))
+    return queue
+
+
+@capability_required(*SUPERVISE)
+@require_POST
+def console_reassign(request):
+    def act(form):
+        data = form.cleaned_data
+        case = care_selectors.cases_visible_to(request.user).filter(reference=data["case"]).first()
+        if case is None:
+            form.add_error("case", _("No case has this reference."))
+        profile = _profile_or_error(form)
+        if case is None or profile is None:
+            return None
+        services.reassign_case(
+            actor=request.user,
+            case=case,
+            operator=profile.user,
+            override_reason=data["override_reason"],
+        )
+        return _("Case %(ref)s assigned to %(name)s.") % {
+            "ref": case.reference,
+            "name": _name(profile.user),
+        }
+
+    return _console_action(request, "reassign_form", act)
+
+
+@capability_required(*SUPERVISE)
+@require_POST
+def console_presence(request):
+    def act(form):
+        profile = _profile_or_error(form)
+        if profile is None:
+            return None
+        state = form.cleaned_data["state"]
+        services.set_presence(actor=request.user, profile=profile, state=state)
+        return _("%(name)s is now “%(state)s”.") % {
+            "name": _name(profile.user),
+            "state": PresenceState(state).label,
+        }
+
+    return _console_action(request, "presence_form", act)
+
+
+@capability_required(*SUPERVISE)
+@require_POST
+def console_emergency(request):
+    def act(form):
+        queue = _queue_or_error(form)
+        if queue is None:
+            return None
+        data = form.cleaned_data
+        queue = services.set_emergency(
+            actor=request.user, queue=queue, minutes=data["minutes"], reason=data["reason"]
+        )
+        until = timezone.localtime(queue.emergency_until)
+        return _("Emergency on for queue “%(queue)s” until %(until)s.") % {
+            "queue": queue.name,
+            "until": until.strftime("%H:%M"),
+        }
+
+    return _console_action(request, "emergency_form", act)
+
+
+@capability_required(*SUPERVISE)
+@require_POST
+def console_emergency_off(request):
+    def act(form):
+        queue = _queue_or_error(form)
+        if queue is None:
+            return None
+        queue = services.set_emergency(actor=request.user, queue=queue, minutes=0, reason="")
+        return _("Emergency off for queue “%(queue)s”.") % {"queue": queue.name}
+
+    return _console_action(request, "emergency_off_form", act)
+
+
+# --- "Why me?" on the case page -------------------------------------------------------------
+
+
+@capability_required(*READ_CASES)
+@require_GET
+def case_decisions(request, reference: str):
+    """The decision records of a case, for whoever may see the case (same scope and the same
+    not-found as the case page). htmx gets the section alone; a plain visit a whole page."""
+    case = (
+        care_selectors.cases_visible_to(request.user)
+        .filter(reference=(reference or "").strip().upper())
+        .first()
+    )
+    if case is None:
+        raise Http404
+    context = {"case": case, "decisions": selectors.decisions_for(case)}
+    template = "routing/partials/decisions.html" if _is_htmx(request) else "routing/decisions.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,46 @@
+"""The routing demo: ten sites with working hours, queues with supervisors, operators with
+profiles (the demo operator available at once); a second run changes nothing."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from config.demo import seed_demo_users
+from contracts.demo import seed_contracts_demo
+from routing.demo import EXTRA_OPERATORS, SITES, seed_routing_demo
+from routing.models import Certification, OperatorProfile, PresenceChange, Queue, Site
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_routing_demo_is_complete_and_idempotent(role_groups, default_queue):
+    seed_demo_users()
+    manager = get_user_model().objects.get(username="manager")
+    seed_contracts_demo(actor=manager, end_users_per_client=2)
+
+    created = seed_routing_demo(actor=manager)
+
+    assert created == {"sites": len(SITES), "queues": 4, "operators": EXTRA_OPERATORS + 2}
+    assert Site.objects.filter(calendar__isnull=False).count() == len(SITES)
+    assert {"top-referenti", "large-referenti", "mobile-utenti", "backoffice"} <= set(
+        Queue.objects.values_list("code", flat=True)
+    )
+    assert all(
+        q.supervisors.filter(username="supervisore").exists()
+        for q in Queue.objects.exclude(code=default_queue.code)
+    )
+    demo = OperatorProfile.objects.get(user__username="operatore")
+    assert demo.presence == "available"
+    assert Certification.objects.filter(profile=demo).exists()
+    before = (
+        list(OperatorProfile.objects.order_by("id").values_list("id", "presence", "capacity")),
+        Certification.objects.count(),
+        PresenceChange.objects.count(),
+    )
+
+    assert seed_routing_demo(actor=manager) == {"sites": 0, "queues": 0, "operators": 0}
+    after = (
+        list(OperatorProfile.objects.order_by("id").values_list("id", "presence", "capacity")),
+        Certification.objects.count(),
+        PresenceChange.objects.count(),
+    )
+    assert after == before
