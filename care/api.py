@@ -4,15 +4,23 @@ Writes need `handle_cases`; supervisors and report readers may read. A case some
 changed since the client loaded it (`row_version`) is refused with 409.
 """
 
+import csv
+import io
+import json
+
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from care import selectors, services
+from care import ledger, notifications, selectors, services
 from care.filters import CaseFilter
+from care.models import Notification
 from care.serializers import (
     CaseDetailSerializer,
     CaseInput,
@@ -41,7 +49,8 @@ def _valid(serializer_class, request, **kwargs):
 
 def _detail(request, reference: str) -> Response:
     """The case as it is now, with its notes, events and hand-offs."""
-    return Response(CaseDetailSerializer(selectors.case_by_reference(request.user, reference)).data)
+    case = selectors.case_by_reference(request.user, reference)
+    return Response(CaseDetailSerializer(case, context={"request": request}).data)
 
 
 class CaseListCreateApi(generics.ListAPIView):
@@ -192,3 +201,96 @@ class CaseReopenApi(APIView):
             expected_version=data["row_version"],
         )
         return _detail(request, case.reference)
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="case.reference", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "reference", "kind", "target", "created_at", "read_at"]
+
+
+class NotificationListApi(generics.ListAPIView):
+    """The caller's own SLA notifications, newest first; `?unread=1` for the unread only."""
+
+    serializer_class = NotificationSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Notification.objects.none()
+        found = notifications.notifications_of(self.request.user)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            found = found.filter(read_at__isnull=True)
+        return found
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses=NotificationSerializer)
+    def post(self, request, notification_id: int):
+        notification = notifications.mark_notification_read(
+            user=request.user, notification_id=notification_id, now=timezone.now()
+        )
+        return Response(NotificationSerializer(notification).data)
+
+
+class NotificationReadAllApi(APIView):
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request):
+        count = notifications.mark_all_notifications_read(user=request.user, now=timezone.now())
+        return Response({"marked": count})
+
+
+# --- SLA ledger -----------------------------------------------------------------------------
+
+
+class LedgerCsvRenderer(BaseRenderer):
+    """Lets `?format=csv` through content negotiation; the view writes the CSV itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, str | bytes) else json.dumps(data)
+
+
+class CaseSlaLedgerApi(APIView):
+    """Why each due time is what it is: `?format=json` (default) or `?format=csv`."""
+
+    permission_classes = [HandleCases]
+    renderer_classes = [JSONRenderer, LedgerCsvRenderer]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        found = ledger.case_ledger(case)
+        rows = ledger.ledger_rows(found)
+        if request.accepted_renderer.format == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["at", "kind", "target", "due", "text"])
+            for row in rows:
+                writer.writerow([ledger.safe_cell(row[key]) for key in row])
+            return HttpResponse(
+                out.getvalue(),
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{case.reference}-sla.csv"'},
+            )
+        return Response(
+            {
+                "reference": case.reference,
+                "has_sla": found.has_sla,
+                "first_response_due": _iso(found.due["first_response"]),
+                "resolution_due": _iso(found.due["resolution"]),
+                "entries": rows,
+            }
+        )
+
+
+def _iso(instant):
+    return instant.isoformat() if instant else None

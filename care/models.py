@@ -201,6 +201,24 @@ class Case(models.Model):
             models.Index(fields=["end_user", "status"], name="case_end_user_status"),
             models.Index(fields=["client", "status"], name="case_client_status"),
             models.Index(fields=["opened_at"], name="case_opened_at"),
+            # The SLA recompute: running open cases whose target may still change state.
+            *[
+                models.Index(
+                    fields=[field],
+                    condition=Q(
+                        status__in=OPEN_STATUSES,
+                        paused_at__isnull=True,
+                        **{f"{target}_state__in": states},
+                    ),
+                    name=f"case_sla_{short}",
+                )
+                for target, field, states, short in (
+                    ("first_response", "first_response_due_at", ["ok", "at_risk"], "fr_due"),
+                    ("first_response", "first_response_at_risk_at", ["ok"], "fr_risk"),
+                    ("resolution", "resolution_due_at", ["ok", "at_risk"], "res_due"),
+                    ("resolution", "resolution_at_risk_at", ["ok"], "res_risk"),
+                )
+            ],
         ]
 
     def __str__(self) -> str:
@@ -375,6 +393,8 @@ class SlaAlert(models.Model):
     target = models.CharField(_("target"), max_length=20, choices=Target.choices)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     at = models.DateTimeField(_("at"))
+    # Set by the notification fan-out when it has told the assignee and supervisors.
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -385,6 +405,62 @@ class SlaAlert(models.Model):
                 fields=["case", "target", "level"], name="sla_alert_once_per_case_target_level"
             ),
         ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(notified_at__isnull=True),
+                name="sla_alert_to_notify",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} {self.target} {self.level}"
+
+
+class Notification(models.Model):
+    """An SLA alert told to one person (the case's assignee or a supervisor of its queue), in
+    the in-app notification centre and, for supervisors, by e-mail in a batched digest.
+
+    Once per recipient and alert (unique constraint), however often the fan-out runs.
+    `emailed_at` is set when a digest claims the row; a failed send gives it back.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    alert = models.ForeignKey(
+        SlaAlert, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("alert")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=SlaAlert.Level.choices)
+    target = models.CharField(_("target"), max_length=20, choices=SlaAlert.Target.choices)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    by_email = models.BooleanField(_("by e-mail"), default=False)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "alert"], name="notification_once_per_recipient_alert"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
+            models.Index(
+                fields=["recipient"],
+                condition=Q(by_email=True, emailed_at__isnull=True),
+                name="notification_email_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.case} {self.target} {self.kind}"

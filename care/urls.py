@@ -11,11 +11,25 @@ api_urlpatterns = [
     ),
     path("cases/<str:reference>/handoff/", api.CaseHandoffApi.as_view(), name="case-handoff"),
     path(
-        "cases/<str:reference>/handoff/<int:handoff_id>/answer/",
+        "cases/<str:reference>/handoff/<id:handoff_id>/answer/",
         api.CaseHandoffAnswerApi.as_view(),
         name="case-handoff-answer",
     ),
     path("cases/<str:reference>/reopen/", api.CaseReopenApi.as_view(), name="case-reopen"),
+    path(
+        "cases/<str:reference>/sla-ledger/", api.CaseSlaLedgerApi.as_view(), name="case-sla-ledger"
+    ),
+    path("notifications/", api.NotificationListApi.as_view(), name="notification-list"),
+    path(
+        "notifications/read-all/",
+        api.NotificationReadAllApi.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<id:notification_id>/read/",
+        api.NotificationReadApi.as_view(),
+        name="notification-read",
+    ),
 ]
 
 app_name = "care"
@@ -29,11 +43,18 @@ urlpatterns = [
     path("cases/<str:reference>/transition/", views.case_transition, name="case-transition"),
     path("cases/<str:reference>/handoff/", views.case_handoff, name="case-handoff"),
     path(
-        "cases/<str:reference>/handoff/<int:handoff_id>/answer/",
+        "cases/<str:reference>/handoff/<id:handoff_id>/answer/",
         views.case_handoff_answer,
         name="case-handoff-answer",
     ),
     path("cases/<str:reference>/reopen/", views.case_reopen, name="case-reopen"),
     path("cases/<str:reference>/merge/", views.case_merge, name="case-merge"),
-    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read-all/", views.notification_read_all, name="notifications-read-all"),
+    path(
+        "notifications/<id:notification_id>/read/",
+        views.notification_read,
+        name="notification-read",
+    ),
+    path("attachments/<id:attachment_id>/", views.attachment_download, name="attachment-download"),
 ]

@@ -52,7 +52,14 @@ def heartbeat_state(name: str, *, now: datetime, stale_after) -> dict | None:
         "at": heartbeat.beat_at.isoformat(),
         "age_seconds": round(age),
         "status": "ok" if age <= stale_after.total_seconds() else "stale",
+        **_durations(heartbeat.detail),
     }
+
+
+def _durations(detail: dict) -> dict:
+    """What a job recorded about its last run: how long it took and what it changed."""
+    keys = ("seconds", "at_risk", "breached", "scanned")
+    return {key: detail[key] for key in keys if key in (detail or {})}
 
 
 def health_report(*, now: datetime) -> tuple[dict, bool]:

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -258,3 +258,15 @@ def end_user_list(*, client_id: int | None = None, search: str = "") -> QuerySet
     if search:
         end_users = end_users.filter(Q(last_name__icontains=search) | Q(employee_code=search))
     return end_users.order_by("last_name", "first_name", "id")
+
+
+def contracts_expiring(*, today: date, within_days: int = 90) -> QuerySet[Contract]:
+    """Contracts in force today whose validity ends within `within_days` days (today
+    included), soonest first: the loyalty worklist's feed."""
+    return (
+        Contract.objects.filter(
+            in_force_on(today), valid_to__lte=today + timedelta(days=within_days)
+        )
+        .select_related("client")
+        .order_by("valid_to", "code")
+    )

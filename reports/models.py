@@ -1,1 +1,174 @@
-"""Models of the reports app."""
+"""Models of the reports app: the backlog time series, and the nightly jobs' ledger."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from care.models import CaseStatus
+from contracts.models import Client, Contract, Priority
+
+
+class AgeBucket(models.TextChoices):
+    UNDER_1H = "lt_1h", _("Under 1 hour")
+    H1_4 = "1h_4h", _("1 to 4 hours")
+    H4_24 = "4h_24h", _("4 to 24 hours")
+    D1_3 = "1d_3d", _("1 to 3 days")
+    D3_7 = "3d_7d", _("3 to 7 days")
+    OVER_7D = "gt_7d", _("Over 7 days")
+
+
+class BacklogSnapshot(models.Model):
+    """The open cases at one 5-minute slot, with the flow since the previous snapshot.
+
+    One per slot (unique): taking it twice in the same slot changes nothing."""
+
+    slot = models.DateTimeField(_("slot"), unique=True)
+    taken_at = models.DateTimeField(_("taken at"))
+    since = models.DateTimeField(_("flow counted since"))
+    open_cases = models.PositiveIntegerField(_("open cases"))
+    inflow = models.PositiveIntegerField(_("opened since the previous snapshot"))
+    outflow = models.PositiveIntegerField(_("resolved or closed since the previous snapshot"))
+    flow_by_queue = models.JSONField(_("flow by queue"), default=dict, blank=True)
+    seconds = models.FloatField(_("seconds taken"), default=0)
+
+    class Meta:
+        ordering = ["-slot"]
+        verbose_name = _("backlog snapshot")
+        verbose_name_plural = _("backlog snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.slot:%Y-%m-%d %H:%M}: {self.open_cases}"
+
+
+class BacklogRow(models.Model):
+    """How many open cases share one queue, client, contract, priority, status and age."""
+
+    snapshot = models.ForeignKey(
+        BacklogSnapshot, on_delete=models.CASCADE, related_name="rows", verbose_name=_("snapshot")
+    )
+    queue_code = models.CharField(_("queue"), max_length=50, blank=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contract")
+    )
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices)
+    age_bucket = models.CharField(_("age"), max_length=10, choices=AgeBucket.choices)
+    count = models.PositiveIntegerField(_("cases"))
+
+    class Meta:
+        ordering = ["snapshot", "id"]
+        verbose_name = _("backlog row")
+        verbose_name_plural = _("backlog rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "snapshot",
+                    "queue_code",
+                    "client",
+                    "contract",
+                    "priority",
+                    "status",
+                    "age_bucket",
+                ],
+                name="backlog_row_once_per_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id} {self.queue_code} {self.priority} {self.status}: {self.count}"
+
+
+class NightlyRun(models.Model):
+    """A nightly job ran (or is running) for a date: once per job and date."""
+
+    job = models.CharField(_("job"), max_length=50)
+    date = models.DateField(_("date"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-date", "job"]
+        verbose_name = _("nightly run")
+        verbose_name_plural = _("nightly runs")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "date"], name="nightly_run_once_per_job_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.date}"
+
+
+class ExportLog(models.Model):
+    """Append-only: every export, who made it, of which report, with which filters."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="report_exports",
+        verbose_name=_("user"),
+    )
+    report = models.CharField(_("report"), max_length=40)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=10)
+    row_count = models.PositiveIntegerField(_("rows"))
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("export log entry")
+        verbose_name_plural = _("export log")
+        indexes = [models.Index(fields=["user", "at"], name="export_log_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.report}.{self.format} ({self.row_count})"
+
+
+class ExportJob(models.Model):
+    """A big export written by a worker; its owner polls the progress and downloads the file,
+    which expires after a day."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+        verbose_name=_("owner"),
+    )
+    report = models.CharField(_("report"), max_length=40)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=10)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    rows_total = models.PositiveIntegerField(_("rows in all"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        indexes = [models.Index(fields=["status", "expires_at"], name="export_job_status_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.report}.{self.format} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.READY:
+            return 100
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0

@@ -1,0 +1,55 @@
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from reports.nightly import run_nightly_jobs_when_due
+from reports.snapshots import take_backlog_snapshot
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(max_retries=3)
+def snapshot_backlog_task() -> dict:
+    """Beat sends this every 5 minutes; a second run in the same slot writes nothing."""
+    result = take_backlog_snapshot(now=timezone.now())
+    logger.info(
+        "backlog snapshot %s: %d open cases, %d rows, created=%s, %.3f s",
+        result.slot.isoformat(),
+        result.open_cases,
+        result.rows,
+        result.created,
+        result.seconds,
+    )
+    return {"open_cases": result.open_cases, "rows": result.rows, "created": result.created}
+
+
+@shared_task(max_retries=3)
+def nightly_jobs_task() -> dict:
+    """Beat sends this every hour; the hooks run once per date, from 02:00 local time."""
+    result = run_nightly_jobs_when_due(now=timezone.now())
+    if result is None:
+        return {"ran": False}
+    logger.info("nightly jobs of %s: ran=%s %s", result.date, result.ran, result.hooks)
+    return {"date": result.date.isoformat(), "ran": result.ran}
+
+
+@shared_task(max_retries=3, soft_time_limit=30 * 60, time_limit=31 * 60)
+def write_export_task(job_id: int) -> dict:
+    """Write a big export's file (a job too big to stream); running it again on a finished
+    or failed job does nothing."""
+    from reports.exports import run_export_job
+
+    status = run_export_job(job_id=job_id)
+    logger.info("export job %s: %s", job_id, status)
+    return {"job": job_id, "status": status}
+
+
+@shared_task(max_retries=3)
+def purge_expired_exports_task() -> int:
+    """Beat sends this every hour: export files older than a day are deleted."""
+    from reports.exports import purge_expired_exports
+
+    count = purge_expired_exports(now=timezone.now())
+    logger.info("expired exports purged: %d", count)
+    return count
