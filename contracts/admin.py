@@ -9,10 +9,15 @@ from contracts.models import (
     Client,
     ClosureDay,
     Contract,
+    ContractOrder,
     ContractVersion,
     EndUser,
     EndUserPhone,
+    LoyaltyAction,
+    LoyaltyItem,
     OpeningInterval,
+    OrderEvent,
+    OrderLine,
     Referent,
     SlaTarget,
 )
@@ -105,3 +110,39 @@ class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["at", "kind", "actor", "summary"]
     list_filter = ["kind"]
     list_select_related = ["actor"]
+
+
+# --- Contract orders and loyalty (read-only: the back-office pages and API write) ----------
+
+
+class OrderLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = OrderLine
+    extra = 0
+
+
+class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = OrderEvent
+    fields = ["at", "kind", "from_state", "to_state", "actor", "detail"]
+    extra = 0
+
+
+@admin.register(ContractOrder)
+class ContractOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["reference", "kind", "client", "state", "state_due_at", "is_late", "owner"]
+    list_filter = ["kind", "state", "is_late"]
+    search_fields = ["reference", "client__name", "contract__code", "case_reference"]
+    list_select_related = ["client", "owner"]
+    inlines = [OrderLineInline, OrderEventInline]
+
+
+class LoyaltyActionInline(ReadOnlyMixin, admin.TabularInline):
+    model = LoyaltyAction
+    extra = 0
+
+
+@admin.register(LoyaltyItem)
+class LoyaltyItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["contract", "client", "valid_to", "owner", "outcome", "renewal_order"]
+    list_filter = ["outcome"]
+    list_select_related = ["contract", "client", "owner", "renewal_order"]
+    inlines = [LoyaltyActionInline]

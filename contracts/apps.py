@@ -7,3 +7,9 @@ class ContractsConfig(AppConfig):
 
     name = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self) -> None:
+        from config.nightly import nightly
+        from contracts.tasks import feed_loyalty_worklist_nightly
+
+        nightly.connect(feed_loyalty_worklist_nightly, dispatch_uid="contracts.loyalty_feed")

@@ -429,3 +429,326 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+# --- Contract orders and loyalty (back-office) -----------------------------------------------
+
+
+class OrderKind(models.TextChoices):
+    ACTIVATION = "activation", _("Activation")
+    CHANGE = "change", _("Change")
+    TERMINATION = "termination", _("Termination")
+    RENEWAL = "renewal", _("Renewal")
+
+
+class OrderState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    VALIDATED = "validated", _("Validated")
+    PROVISIONING = "provisioning", _("Provisioning")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+CLOSED_ORDER_STATES = (OrderState.COMPLETED, OrderState.REJECTED, OrderState.CANCELLED)
+OPEN_ORDER_STATES = tuple(s for s in OrderState if s not in CLOSED_ORDER_STATES)
+
+
+class OrderSequence(models.Model):
+    """The last order number given in a year: OR-2026-000045."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order sequence")
+        verbose_name_plural = _("order sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class ContractOrder(models.Model):
+    """An activation, change, termination or renewal asked on a contract, worked by the
+    back-office through its states; each state has a due instant in business time."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=OrderKind.choices)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="orders", verbose_name=_("client")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="orders", verbose_name=_("contract")
+    )
+    # Referents are rewritten when a client is edited: the name is kept beside the link.
+    requester = models.ForeignKey(
+        Referent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("requester"),
+    )
+    requester_name = models.CharField(_("requester"), max_length=200, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contract_orders",
+        verbose_name=_("owner"),
+    )
+    summary = models.CharField(_("summary"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=OrderState.choices, default=OrderState.DRAFT
+    )
+    state_reason = models.TextField(_("reason"), blank=True)
+    state_entered_at = models.DateTimeField(_("in this state since"))
+    state_due_at = models.DateTimeField(_("due in this state by"), null=True, blank=True)
+    is_late = models.BooleanField(_("late"), default=False)
+    case_reference = models.CharField(_("case"), max_length=20, blank=True, db_index=True)
+    row_version = models.PositiveIntegerField(_("row version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contract order")
+        verbose_name_plural = _("contract orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=OrderKind.values), name="order_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=OrderState.values), name="order_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "state_due_at"], name="order_state_due"),
+            models.Index(fields=["owner", "state"], name="order_owner_state"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in CLOSED_ORDER_STATES
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        ContractOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    service = models.CharField(_("service"), max_length=20, choices=Service.choices)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.service}"
+
+
+class OrderEvent(models.Model):
+    """Append-only timeline of an order."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Order created")
+        STATE_CHANGED = "state_changed", _("State changed")
+        OWNER_CHANGED = "owner_changed", _("Owner changed")
+        NOTE_ADDED = "note_added", _("Note added")
+        DOCUMENT_ATTACHED = "document_attached", _("Document attached")
+        LATE = "late", _("Late")
+
+    order = models.ForeignKey(
+        ContractOrder, on_delete=models.PROTECT, related_name="events", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    from_state = models.CharField(_("from"), max_length=12, blank=True)
+    to_state = models.CharField(_("to"), max_length=12, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        indexes = [models.Index(fields=["order", "at"], name="order_event_order_at")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
+class OrderNote(models.Model):
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        CLIENT = "client", _("For the client")
+
+    order = models.ForeignKey(
+        ContractOrder, on_delete=models.PROTECT, related_name="notes", verbose_name=_("order")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"))
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    body = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("order note")
+        verbose_name_plural = _("order notes")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class OrderDocument(models.Model):
+    order = models.ForeignKey(
+        ContractOrder, on_delete=models.PROTECT, related_name="documents", verbose_name=_("order")
+    )
+    file = models.FileField(_("file"), upload_to="orders/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("order document")
+        verbose_name_plural = _("order documents")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class LoyaltyOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RENEWED = "renewed", _("Renewed")
+    RENEGOTIATED = "renegotiated", _("Renegotiated")
+    LOST = "lost", _("Lost")
+
+
+class LoyaltyItem(models.Model):
+    """A contract nearing its expiry on the loyalty worklist: one per (contract, expiry)."""
+
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="loyalty_items",
+        verbose_name=_("contract"),
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="loyalty_items", verbose_name=_("client")
+    )
+    valid_to = models.DateField(_("expires on"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loyalty_items",
+        verbose_name=_("owner"),
+    )
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=12,
+        choices=LoyaltyOutcome.choices,
+        default=LoyaltyOutcome.PENDING,
+    )
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    renewal_order = models.ForeignKey(
+        ContractOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loyalty_items",
+        verbose_name=_("renewal order"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+
+    class Meta:
+        ordering = ["valid_to", "id"]
+        verbose_name = _("loyalty item")
+        verbose_name_plural = _("loyalty items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "valid_to"], name="loyalty_item_unique_per_expiry"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=LoyaltyOutcome.values), name="loyalty_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.valid_to}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == LoyaltyOutcome.PENDING
+
+
+class LoyaltyAction(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        OFFER = "offer", _("Offer")
+        MEETING = "meeting", _("Meeting")
+
+    item = models.ForeignKey(
+        LoyaltyItem, on_delete=models.PROTECT, related_name="actions", verbose_name=_("item")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("loyalty action")
+        verbose_name_plural = _("loyalty actions")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.kind}"

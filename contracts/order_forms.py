@@ -1,0 +1,126 @@
+"""Back-office forms. They check shape and turn text into plain values; the rules (and their
+messages) are in `contracts.order_services`."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import (
+    Contract,
+    LoyaltyAction,
+    LoyaltyOutcome,
+    OrderKind,
+    OrderNote,
+    Referent,
+    Service,
+)
+from contracts.order_selectors import backoffice_users
+from contracts.order_services import LineData
+
+LINE_ROWS = 3
+
+
+class OrderForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of order"), choices=OrderKind.choices)
+    contract = forms.ModelChoiceField(
+        label=_("Contract"),
+        queryset=Contract.objects.select_related("client").order_by("code"),
+        to_field_name="code",
+    )
+    requester = forms.ModelChoiceField(
+        label=_("Requester (referent)"), queryset=Referent.objects.none(), required=False
+    )
+    summary = forms.CharField(label=_("Summary"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=backoffice_users(),
+        required=False,
+        empty_label=_("Nobody: to the back-office pool"),
+        to_field_name="username",
+    )
+    case_reference = forms.CharField(
+        label=_("Opened from case"), max_length=20, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, client=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        referents = Referent.objects.select_related("client").order_by("last_name", "first_name")
+        self.fields["requester"].queryset = (
+            referents.filter(client=client) if client is not None else referents
+        )
+        for number in range(1, LINE_ROWS + 1):
+            required = number == 1
+            self.fields[f"line_{number}_service"] = forms.ChoiceField(
+                label=_("Line %(n)s: service") % {"n": number},
+                choices=[("", "—"), *Service.choices],
+                required=required,
+            )
+            self.fields[f"line_{number}_quantity"] = forms.IntegerField(
+                label=_("Quantity"), required=False, initial=1 if required else None
+            )
+            self.fields[f"line_{number}_target_date"] = forms.DateField(
+                label=_("Target date"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+
+    def line_rows(self) -> list[list]:
+        return [
+            [self[f"line_{n}_{name}"] for name in ("service", "quantity", "target_date")]
+            for n in range(1, LINE_ROWS + 1)
+        ]
+
+    def lines(self) -> list[LineData]:
+        data = self.cleaned_data
+        return [
+            LineData(
+                service=data[f"line_{n}_service"],
+                quantity=data[f"line_{n}_quantity"]
+                if data[f"line_{n}_quantity"] is not None
+                else 0,
+                target_date=data[f"line_{n}_target_date"],
+            )
+            for n in range(1, LINE_ROWS + 1)
+            if data.get(f"line_{n}_service")
+        ]
+
+
+class OrderTransitionForm(forms.Form):
+    to = forms.CharField(widget=forms.HiddenInput)
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason (required to reject or cancel)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OrderNoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    visibility = forms.ChoiceField(
+        label=_("For"), choices=OrderNote.Visibility.choices, initial=OrderNote.Visibility.INTERNAL
+    )
+
+
+class OrderDocumentForm(forms.Form):
+    file = forms.FileField(label=_("Document"))
+
+
+class LoyaltyActionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Action"), choices=LoyaltyAction.Kind.choices)
+    note = forms.CharField(
+        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LoyaltyCloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[c for c in LoyaltyOutcome.choices if c[0] != LoyaltyOutcome.PENDING],
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    open_renewal = forms.BooleanField(label=_("Open a renewal order"), required=False)

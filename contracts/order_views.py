@@ -1,0 +1,322 @@
+"""Back-office pages: the workspace, contract orders and the loyalty worklist.
+
+Each action posts to its own URL, calls one service and redirects back to the page
+(POST-redirect-GET); a refused action is said at the top of the page. The "Prossimo ordine"
+pull lives in `routing.backoffice` (contracts imports no other app).
+"""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.errors import PresidioError
+from config.forms import add_service_errors
+from config.permissions import capability_required
+from contracts import order_selectors as selectors
+from contracts import order_services as services
+from contracts.models import Contract, OrderState
+from contracts.order_forms import (
+    LoyaltyActionForm,
+    LoyaltyCloseForm,
+    OrderDocumentForm,
+    OrderForm,
+    OrderNoteForm,
+    OrderTransitionForm,
+)
+
+WORK = ("work_backoffice",)
+READ = ("work_backoffice", "manage_contracts")
+LIST_LIMIT = 200
+
+
+def _say_error(request, error: PresidioError) -> None:
+    parts = [str(error.message)]
+    for field_messages in error.fields.values():
+        parts.extend(str(m) for m in field_messages if str(m) not in parts)
+    messages.error(request, " ".join(parts))
+
+
+# --- Workspace and lists --------------------------------------------------------------------
+
+
+@capability_required(*WORK)
+@require_GET
+def workspace(request):
+    return render(
+        request,
+        "contracts/orders/workspace.html",
+        {**selectors.backoffice_workspace(request.user), "now": timezone.now()},
+    )
+
+
+@capability_required(*READ)
+@require_GET
+def order_list(request):
+    filterset = selectors.OrderFilter(
+        request.GET or None, queryset=selectors.order_list(request.user)
+    )
+    orders = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    return render(
+        request,
+        "contracts/orders/order_list.html",
+        {
+            "orders": orders[:LIST_LIMIT],
+            "states": OrderState.choices,
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+@capability_required(*WORK)
+@require_http_methods(["GET", "POST"])
+def order_create(request):
+    """Blank, or from a case: `?case=CS-…&contract=CODE` (the case page's "Apri ordine")."""
+    initial = {"owner": request.user.get_username()}
+    case_reference = request.GET.get("case", "").strip().upper()[:20]
+    contract = None
+    code = request.POST.get("contract") or request.GET.get("contract", "")
+    if code:
+        contract = Contract.objects.select_related("client").filter(code=code.upper()).first()
+    if case_reference:
+        initial["case_reference"] = case_reference
+    if contract is not None:
+        initial["contract"] = contract.code
+    form = OrderForm(
+        request.POST or None, initial=initial, client=contract.client if contract else None
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.create_order(
+                actor=request.user,
+                kind=data["kind"],
+                contract=data["contract"],
+                lines=form.lines(),
+                summary=data["summary"],
+                description=data["description"],
+                requester=data["requester"],
+                owner=data["owner"],
+                case_reference=data["case_reference"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error, aliases={"lines": "line_1_service"})
+        else:
+            messages.success(request, _("Order %(ref)s created.") % {"ref": order.reference})
+            return redirect("backoffice:order-detail", reference=order.reference)
+    return render(
+        request,
+        "contracts/orders/order_form.html",
+        {
+            "form": form,
+            "contract": contract,
+            "case_reference": case_reference or form["case_reference"].value(),
+        },
+    )
+
+
+@capability_required(*READ)
+@require_GET
+def order_detail(request, reference: str):
+    order = selectors.order_for(request.user, reference)
+    moves = [
+        (state, OrderState(state).label)
+        for state in OrderState.values
+        if state in services.TRANSITIONS[order.state]
+    ]
+    return render(
+        request,
+        "contracts/orders/order_detail.html",
+        {
+            "order": order,
+            "moves": moves,
+            "can_work": request.user.has_perm("config.work_backoffice"),
+            "transition_form": OrderTransitionForm(initial={"row_version": order.row_version}),
+            "note_form": OrderNoteForm(),
+            "document_form": OrderDocumentForm(),
+            "events": _labelled(reversed(order.events.all())),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _labelled(events) -> list:
+    """Events with their states' labels (the stored values are codes)."""
+    labelled = []
+    for event in events:
+        event.from_label = _state_label(event.from_state)
+        event.to_label = _state_label(event.to_state)
+        labelled.append(event)
+    return labelled
+
+
+def _state_label(value: str) -> str:
+    return str(OrderState(value).label) if value in OrderState.values else value
+
+
+def _back_to(order_reference: str):
+    return redirect("backoffice:order-detail", reference=order_reference)
+
+
+@capability_required(*WORK)
+@require_POST
+def order_transition(request, reference: str):
+    order = selectors.order_for(request.user, reference)
+    form = OrderTransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a state."))
+        return _back_to(order.reference)
+    try:
+        order = services.transition_order(
+            actor=request.user,
+            order=order,
+            to=form.cleaned_data["to"],
+            reason=form.cleaned_data["reason"],
+            row_version=form.cleaned_data["row_version"],
+        )
+    except PresidioError as error:
+        _say_error(request, error)
+    else:
+        messages.success(
+            request, _("State changed to «%(state)s».") % {"state": order.get_state_display()}
+        )
+    return _back_to(order.reference)
+
+
+@capability_required(*WORK)
+@require_POST
+def order_assign(request, reference: str):
+    """Take the order (`owner=me`) or give it back to the pool (`owner=` empty)."""
+    order = selectors.order_for(request.user, reference)
+    owner = request.user if request.POST.get("owner") == "me" else None
+    row_version = request.POST.get("row_version", "")
+    try:
+        services.assign_order(
+            actor=request.user,
+            order=order,
+            owner=owner,
+            row_version=int(row_version) if row_version.isdigit() else None,
+        )
+    except PresidioError as error:
+        _say_error(request, error)
+    else:
+        messages.success(
+            request, _("The order is yours.") if owner else _("The order is back in the pool.")
+        )
+    return _back_to(order.reference)
+
+
+@capability_required(*WORK)
+@require_POST
+def order_note(request, reference: str):
+    order = selectors.order_for(request.user, reference)
+    form = OrderNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_order_note(actor=request.user, order=order, **form.cleaned_data)
+        except PresidioError as error:
+            _say_error(request, error)
+        else:
+            messages.success(request, _("Note added."))
+    else:
+        messages.error(request, _("Write the note."))
+    return _back_to(order.reference)
+
+
+@capability_required(*WORK)
+@require_POST
+def order_document(request, reference: str):
+    order = selectors.order_for(request.user, reference)
+    form = OrderDocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_document(
+                actor=request.user, order=order, upload=form.cleaned_data["file"]
+            )
+        except PresidioError as error:
+            _say_error(request, error)
+        else:
+            messages.success(request, _("Document attached."))
+    else:
+        messages.error(request, _("Choose a file."))
+    return _back_to(order.reference)
+
+
+@capability_required(*READ)
+@require_GET
+def order_document_download(request, reference: str, document_id: int):
+    order = selectors.order_for(request.user, reference)
+    document = next((d for d in order.documents.all() if d.id == document_id), None)
+    if document is None:
+        raise Http404
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+
+
+# --- Loyalty --------------------------------------------------------------------------------
+
+
+@capability_required(*READ)
+@require_GET
+def loyalty_detail(request, pk: int):
+    item = selectors.loyalty_item_for(request.user, pk)
+    return render(
+        request,
+        "contracts/loyalty/item_detail.html",
+        {
+            "item": item,
+            "can_work": request.user.has_perm("config.work_backoffice"),
+            "action_form": LoyaltyActionForm(prefix="action"),
+            "close_form": LoyaltyCloseForm(prefix="close"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@capability_required(*WORK)
+@require_POST
+def loyalty_action(request, pk: int):
+    item = selectors.loyalty_item_for(request.user, pk)
+    form = LoyaltyActionForm(request.POST, prefix="action")
+    if form.is_valid():
+        try:
+            services.record_loyalty_action(actor=request.user, item=item, **form.cleaned_data)
+        except PresidioError as error:
+            _say_error(request, error)
+        else:
+            messages.success(request, _("Action recorded."))
+    else:
+        messages.error(request, _("Choose call, offer or meeting."))
+    return redirect("backoffice:loyalty-detail", pk=item.id)
+
+
+@capability_required(*WORK)
+@require_POST
+def loyalty_close(request, pk: int):
+    item = selectors.loyalty_item_for(request.user, pk)
+    form = LoyaltyCloseForm(request.POST, prefix="close")
+    if not form.is_valid():
+        messages.error(request, _("Choose renewed, renegotiated or lost."))
+        return redirect("backoffice:loyalty-detail", pk=item.id)
+    try:
+        item = services.close_loyalty_item(actor=request.user, item=item, **form.cleaned_data)
+    except PresidioError as error:
+        _say_error(request, error)
+        return redirect("backoffice:loyalty-detail", pk=item.id)
+    if item.renewal_order_id:
+        order = item.renewal_order
+        messages.success(
+            request, _("Outcome recorded; renewal order %(ref)s opened.") % {"ref": order.reference}
+        )
+        return redirect("backoffice:order-detail", reference=order.reference)
+    messages.success(request, _("Outcome recorded."))
+    return redirect("backoffice:loyalty-detail", pk=item.id)
