@@ -1,0 +1,773 @@
+"""The registry of reports: one definition per report, used by its page, the API and every
+export, so the three always show the same numbers.
+
+A definition has a name, a title, typed columns and a row source taking the validated
+filters, the user and `now`. Row sources aggregate in SQL (values + annotate, Count with
+filter); what Python does afterwards works on groups, never on cases, so the number of
+queries does not grow with the number of cases.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models import Case as CaseWhen
+from django.db.models.functions import Coalesce
+from django.db.models.query import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from care.models import OPEN_STATUSES, CaseStatus, SlaState
+from contracts.models import (
+    CLOSED_ORDER_STATES,
+    ContractOrder,
+    EndUserPhone,
+    LoyaltyItem,
+    LoyaltyOutcome,
+    OrderKind,
+    OrderState,
+    Priority,
+)
+from reports.exports import Column
+from reports.exports import ColumnType as T
+from reports.forms import ReportFilters
+from reports.selectors import (
+    cases_in_scope,
+    handoffs_in_scope,
+    operators_visible_to,
+)
+from routing.models import Assignment
+
+CHUNK = 2000
+
+
+class Rows:
+    """What a report yields: a queryset of dicts (streamed in chunks) or a small list, with
+    a per-row transform (labels, masking, rates) applied on the way out."""
+
+    def __init__(self, source: QuerySet | list, transform: Callable[[dict], dict] | None = None):
+        self.source = source
+        self.transform = transform or (lambda row: row)
+
+    def count(self) -> int:
+        return len(self.source) if isinstance(self.source, list) else self.source.count()
+
+    def __iter__(self) -> Iterator[dict]:
+        if isinstance(self.source, list):
+            items: Iterable = self.source
+        else:
+            items = self.source.iterator(chunk_size=CHUNK)
+        return (self.transform(row) for row in items)
+
+    def page(self, offset: int, limit: int) -> list[dict]:
+        return [self.transform(row) for row in self.source[offset : offset + limit]]
+
+    def __getitem__(self, index: slice) -> list[dict]:
+        """Slices only (what Django's Paginator asks for)."""
+        return [self.transform(row) for row in self.source[index]]
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    name: str
+    title: object
+    description: object
+    columns: tuple[Column, ...]
+    source: Callable[[ReportFilters, object, datetime], Rows] = field(repr=False)
+    uses_period: bool = True
+
+    def rows(self, filters: ReportFilters, user, now: datetime | None = None) -> Rows:
+        return self.source(filters, user, now or timezone.now())
+
+    def column_dicts(self) -> list[dict]:
+        return [{"key": c.key, "label": str(c.label), "type": c.type} for c in self.columns]
+
+
+REGISTRY: dict[str, ReportDefinition] = {}
+
+
+def register(definition: ReportDefinition) -> ReportDefinition:
+    REGISTRY[definition.name] = definition
+    return definition
+
+
+def get(name: str) -> ReportDefinition | None:
+    return REGISTRY.get(name)
+
+
+def all_definitions() -> list[ReportDefinition]:
+    return list(REGISTRY.values())
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+STATUS_LABELS = dict(CaseStatus.choices)
+SLA_LABELS = dict(SlaState.choices)
+
+
+def percent(part, whole) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def mask_name(first: str, last: str) -> str:
+    """ "Mario Rossi" -> "M. Rossi"."""
+    first, last = (first or "").strip(), (last or "").strip()
+    if not (first or last):
+        return ""
+    return f"{first[:1]}. {last}".strip() if first else last
+
+
+def mask_phone(number: str) -> str:
+    """ "+393471234567" -> "+39 347 *** **67": the prefix and the last two digits."""
+    number = (number or "").strip()
+    if not number:
+        return ""
+    digits = number[3:] if number.startswith("+39") else number.lstrip("+")
+    country = "+39 " if number.startswith("+39") else ""
+    if len(digits) <= 5:
+        return country + "*" * len(digits)
+    return f"{country}{digits[:3]} *** **{digits[-2:]}"
+
+
+def can_see_personal_data(user) -> bool:
+    return user.has_perm("config.view_unmasked_personal_data")
+
+
+def _period_between(field_name: str, filters: ReportFilters) -> Q:
+    return Q(**{f"{field_name}__gte": filters.start, f"{field_name}__lt": filters.end})
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+CASE_COLUMNS = (
+    Column("reference", _("Reference")),
+    Column("opened_at", _("Opened at"), T.DATETIME),
+    Column("client_name", _("Client")),
+    Column("contract_code", _("Contract")),
+    Column("category_name", _("Category")),
+    Column("priority", _("Priority")),
+    Column("status", _("Status")),
+    Column("queue", _("Queue")),
+    Column("assignee_username", _("Assignee")),
+    Column("caller", _("Caller")),
+    Column("caller_phone", _("Caller's phone")),
+    Column("first_response_state", _("First response SLA")),
+    Column("first_response_due_at", _("First response due"), T.DATETIME),
+    Column("resolution_state", _("Resolution SLA")),
+    Column("resolution_due_at", _("Resolution due"), T.DATETIME),
+    Column("resolved_at", _("Resolved at"), T.DATETIME),
+    Column("reopen_count", _("Re-openings"), T.INT),
+)
+
+
+def case_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    first_phone = EndUserPhone.objects.filter(end_user=OuterRef("end_user")).order_by("id")
+    source = (
+        cases_in_scope(filters)
+        .order_by("-opened_at", "-id")
+        .values(
+            "reference",
+            "opened_at",
+            "priority",
+            "first_response_due_at",
+            "resolution_due_at",
+            "resolved_at",
+            "reopen_count",
+            raw_status=F("status"),
+            raw_fr=F("first_response_state"),
+            raw_res=F("resolution_state"),
+            client_name=F("client__name"),
+            contract_code=F("contract__code"),
+            category_name=F("category__name"),
+            queue=F("queue_code"),
+            assignee_username=F("assignee__username"),
+            first=Coalesce("end_user__first_name", "referent__first_name"),
+            last=Coalesce("end_user__last_name", "referent__last_name"),
+            phone=Coalesce(
+                Subquery(first_phone.values("number")[:1]), "referent__phone", Value("")
+            ),
+        )
+    )
+    masked = not can_see_personal_data(user)
+
+    def transform(row: dict) -> dict:
+        first, last, phone = row.pop("first"), row.pop("last"), row.pop("phone")
+        row["caller"] = mask_name(first, last) if masked else f"{first} {last}".strip()
+        row["caller_phone"] = mask_phone(phone) if masked else phone
+        row["status"] = STATUS_LABELS.get(row.pop("raw_status"), "")
+        row["first_response_state"] = SLA_LABELS.get(row.pop("raw_fr"), "")
+        row["resolution_state"] = SLA_LABELS.get(row.pop("raw_res"), "")
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="cases",
+        title=_("Cases"),
+        description=_("Every case opened in the period, with its SLA states and due times."),
+        columns=CASE_COLUMNS,
+        source=case_rows,
+    )
+)
+
+
+# --- sla-compliance --------------------------------------------------------------------------
+
+
+def sla_compliance_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    open_states = [SlaState.OK, SlaState.AT_RISK]
+    source = list(
+        cases_in_scope(filters)
+        .values(client_name=F("client__name"), contract_code=F("contract__code"))
+        .annotate(
+            cases=Count("id"),
+            fr_met=Count("id", filter=Q(first_response_state=SlaState.MET)),
+            fr_breached=Count("id", filter=Q(first_response_state=SlaState.BREACHED)),
+            fr_open=Count("id", filter=Q(first_response_state__in=open_states)),
+            res_met=Count("id", filter=Q(resolution_state=SlaState.MET)),
+            res_breached=Count("id", filter=Q(resolution_state=SlaState.BREACHED)),
+            res_open=Count("id", filter=Q(resolution_state__in=open_states)),
+        )
+        .order_by("client_name", "contract_code")
+    )
+
+    def transform(row: dict) -> dict:
+        row["fr_compliance"] = percent(row["fr_met"], row["fr_met"] + row["fr_breached"])
+        row["res_compliance"] = percent(row["res_met"], row["res_met"] + row["res_breached"])
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="sla-compliance",
+        title=_("SLA compliance"),
+        description=_(
+            "Cases opened in the period by client and contract: targets met, breached and "
+            "still running, for first response and resolution. Compliance = met / (met + "
+            "breached)."
+        ),
+        columns=(
+            Column("client_name", _("Client")),
+            Column("contract_code", _("Contract")),
+            Column("cases", _("Cases"), T.INT),
+            Column("fr_met", _("First response met"), T.INT),
+            Column("fr_breached", _("First response breached"), T.INT),
+            Column("fr_open", _("First response running"), T.INT),
+            Column("fr_compliance", _("First response compliance %"), T.DECIMAL),
+            Column("res_met", _("Resolution met"), T.INT),
+            Column("res_breached", _("Resolution breached"), T.INT),
+            Column("res_open", _("Resolution running"), T.INT),
+            Column("res_compliance", _("Resolution compliance %"), T.DECIMAL),
+        ),
+        source=sla_compliance_rows,
+    )
+)
+
+
+# --- breaches --------------------------------------------------------------------------------
+
+
+def breach_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    breached = Q(first_response_state=SlaState.BREACHED) | Q(resolution_state=SlaState.BREACHED)
+    source = (
+        cases_in_scope(filters)
+        .filter(breached)
+        .order_by("-opened_at", "-id")
+        .values(
+            "reference",
+            "opened_at",
+            "priority",
+            "first_response_due_at",
+            "first_response_at",
+            "resolution_due_at",
+            "resolved_at",
+            raw_status=F("status"),
+            raw_fr=F("first_response_state"),
+            raw_res=F("resolution_state"),
+            client_name=F("client__name"),
+            contract_code=F("contract__code"),
+            category_name=F("category__name"),
+            queue=F("queue_code"),
+        )
+    )
+
+    def transform(row: dict) -> dict:
+        row["status"] = STATUS_LABELS.get(row.pop("raw_status"), "")
+        row["first_response_state"] = SLA_LABELS.get(row.pop("raw_fr"), "")
+        row["resolution_state"] = SLA_LABELS.get(row.pop("raw_res"), "")
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="breaches",
+        title=_("SLA breaches"),
+        description=_("Cases opened in the period with a breached target."),
+        columns=(
+            Column("reference", _("Reference")),
+            Column("opened_at", _("Opened at"), T.DATETIME),
+            Column("client_name", _("Client")),
+            Column("contract_code", _("Contract")),
+            Column("category_name", _("Category")),
+            Column("priority", _("Priority")),
+            Column("status", _("Status")),
+            Column("queue", _("Queue")),
+            Column("first_response_state", _("First response SLA")),
+            Column("first_response_due_at", _("First response due"), T.DATETIME),
+            Column("first_response_at", _("First response at"), T.DATETIME),
+            Column("resolution_state", _("Resolution SLA")),
+            Column("resolution_due_at", _("Resolution due"), T.DATETIME),
+            Column("resolved_at", _("Resolved at"), T.DATETIME),
+        ),
+        source=breach_rows,
+    )
+)
+
+
+# --- backlog-ageing --------------------------------------------------------------------------
+
+AGE_BUCKETS = (
+    (timedelta(days=1), _("Less than 1 day")),
+    (timedelta(days=3), _("1 to 3 days")),
+    (timedelta(days=7), _("3 to 7 days")),
+    (timedelta(days=30), _("7 to 30 days")),
+    (None, _("More than 30 days")),
+)
+
+
+def backlog_ageing_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    bucket = CaseWhen(
+        *[
+            When(opened_at__gt=now - age, then=Value(index))
+            for index, (age, _label) in enumerate(AGE_BUCKETS)
+            if age is not None
+        ],
+        default=Value(len(AGE_BUCKETS) - 1),
+    )
+    counts = {
+        row["bucket"]: row
+        for row in cases_in_scope(filters, period=False)
+        .filter(status__in=OPEN_STATUSES)
+        .annotate(bucket=bucket)
+        .values("bucket")
+        .annotate(
+            total=Count("id"),
+            **{p.lower(): Count("id", filter=Q(priority=p)) for p in Priority.values},
+        )
+        .order_by("bucket")
+    }
+    empty = {"total": 0, **{p.lower(): 0 for p in Priority.values}}
+    source = [
+        {"age": str(label), **{k: counts.get(i, empty)[k] for k in empty}}
+        for i, (_age, label) in enumerate(AGE_BUCKETS)
+    ]
+    return Rows(source)
+
+
+register(
+    ReportDefinition(
+        name="backlog-ageing",
+        title=_("Backlog ageing"),
+        description=_("Open cases now, by age and priority (the period does not apply)."),
+        columns=(
+            Column("age", _("Age")),
+            *[Column(p.lower(), p, T.INT) for p in Priority.values],
+            Column("total", _("Total"), T.INT),
+        ),
+        source=backlog_ageing_rows,
+        uses_period=False,
+    )
+)
+
+
+# --- workload --------------------------------------------------------------------------------
+
+
+def workload_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """By site and queue for everyone; per operator only the user's own row and, for a
+    supervisor, the operators of their site (employee data under Italian law)."""
+    resolved_in_period = _period_between("resolved_at", filters)
+    cases = cases_in_scope(filters, period=False).filter(
+        Q(status__in=OPEN_STATUSES) | resolved_in_period
+    )
+    counts = {"open": Count("id", filter=Q(status__in=OPEN_STATUSES))}
+    counts["resolved"] = Count("id", filter=resolved_in_period)
+    assignments = Assignment.objects.filter(_period_between("at", filters))
+    if filters.client:
+        assignments = assignments.filter(case__client=filters.client)
+    if filters.contract:
+        assignments = assignments.filter(case__contract=filters.contract)
+    if filters.site:
+        assignments = assignments.filter(operator__operator_profile__site=filters.site)
+    if filters.queue:
+        assignments = assignments.filter(queue_code=filters.queue.code)
+    if filters.priority:
+        assignments = assignments.filter(case__priority=filters.priority)
+
+    groups: dict[tuple, dict] = {}
+
+    def group(site, queue, operator="") -> dict:
+        key = (site or "", queue or "", operator)
+        return groups.setdefault(
+            key,
+            {"site": key[0], "queue": key[1], "operator": operator, "open": 0, "assigned": 0}
+            | {"resolved": 0},
+        )
+
+    for row in cases.values(
+        site=F("assignee__operator_profile__site__name"), queue=F("queue_code")
+    ).annotate(**counts):
+        group(row["site"], row["queue"]).update(open=row["open"], resolved=row["resolved"])
+    for row in assignments.values(
+        site=F("operator__operator_profile__site__name"), queue=F("queue_code")
+    ).annotate(n=Count("id")):
+        group(row["site"], row["queue"])["assigned"] = row["n"]
+    by_site = sorted(groups.values(), key=lambda g: (g["site"] == "", g["site"], g["queue"]))
+
+    visible = operators_visible_to(user).values("id")
+    personal: dict[tuple, dict] = {}
+    for row in (
+        cases.filter(assignee__in=visible)
+        .values(
+            "assignee__username",
+            site=F("assignee__operator_profile__site__name"),
+            first=F("assignee__first_name"),
+            last=F("assignee__last_name"),
+        )
+        .annotate(**counts)
+    ):
+        name = f"{row['first']} {row['last']}".strip() or row["assignee__username"]
+        personal[(row["site"] or "", name)] = {
+            "site": row["site"] or "",
+            "queue": "",
+            "operator": name,
+            "open": row["open"],
+            "assigned": 0,
+            "resolved": row["resolved"],
+        }
+    for row in (
+        assignments.filter(operator__in=visible)
+        .values(
+            "operator__username",
+            site=F("operator__operator_profile__site__name"),
+            first=F("operator__first_name"),
+            last=F("operator__last_name"),
+        )
+        .annotate(n=Count("id"))
+    ):
+        name = f"{row['first']} {row['last']}".strip() or row["operator__username"]
+        key = (row["site"] or "", name)
+        entry = personal.setdefault(
+            key,
+            {"site": key[0], "queue": "", "operator": name, "open": 0, "resolved": 0},
+        )
+        entry["assigned"] = row["n"]
+    operators = sorted(personal.values(), key=lambda g: (g["site"], g["operator"]))
+    return Rows(by_site + operators)
+
+
+register(
+    ReportDefinition(
+        name="workload",
+        title=_("Workload"),
+        description=_(
+            "Open cases now, cases assigned and resolved in the period, by site (of the "
+            "assignee) and queue. Figures per operator appear only to the operator and to the "
+            "supervisors of their site."
+        ),
+        columns=(
+            Column("site", _("Site")),
+            Column("queue", _("Queue")),
+            Column("operator", _("Operator")),
+            Column("open", _("Open now"), T.INT),
+            Column("assigned", _("Assigned in the period"), T.INT),
+            Column("resolved", _("Resolved in the period"), T.INT),
+        ),
+        source=workload_rows,
+    )
+)
+
+
+# --- first-contact-resolution ----------------------------------------------------------------
+
+
+def fcr_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    source = list(
+        cases_in_scope(filters)
+        .values(client_name=F("client__name"), contract_code=F("contract__code"))
+        .annotate(
+            cases=Count("id"),
+            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+            fcr=Count("id", filter=Q(first_contact_resolution=True)),
+        )
+        .order_by("client_name", "contract_code")
+    )
+
+    def transform(row: dict) -> dict:
+        row["fcr_rate"] = percent(row["fcr"], row["resolved"])
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="first-contact-resolution",
+        title=_("First-contact resolution"),
+        description=_(
+            "Cases opened in the period and resolved at the first contact, out of those resolved."
+        ),
+        columns=(
+            Column("client_name", _("Client")),
+            Column("contract_code", _("Contract")),
+            Column("cases", _("Cases"), T.INT),
+            Column("resolved", _("Resolved"), T.INT),
+            Column("fcr", _("Resolved at first contact"), T.INT),
+            Column("fcr_rate", _("First-contact resolution %"), T.DECIMAL),
+        ),
+        source=fcr_rows,
+    )
+)
+
+
+# --- integrity -------------------------------------------------------------------------------
+
+
+def integrity_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    source = list(
+        cases_in_scope(filters)
+        .values(client_name=F("client__name"), contract_code=F("contract__code"))
+        .annotate(
+            cases=Count("id"),
+            duplicates=Count("id", filter=~Q(opening_reason="")),
+            reopened=Count("id", filter=Q(reopen_count__gt=0)),
+            reopenings=Coalesce(Sum("reopen_count"), 0),
+            merged=Count("id", filter=Q(merged_into__isnull=False)),
+            end_users=Count("end_user", distinct=True),
+            referents=Count("referent", distinct=True),
+        )
+        .order_by("client_name", "contract_code")
+    )
+
+    def transform(row: dict) -> dict:
+        callers = row.pop("end_users") + row.pop("referents")
+        row["callers"] = callers
+        row["duplicate_rate"] = percent(row["duplicates"], row["cases"])
+        row["reopen_rate"] = percent(row["reopened"], row["cases"])
+        row["cases_per_caller"] = round(row["cases"] / callers, 2) if callers else None
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="integrity",
+        title=_("Case integrity"),
+        description=_(
+            "The ticket-inflation watch: cases opened despite a similar one (duplicate "
+            "override), re-openings, merges and cases per distinct caller."
+        ),
+        columns=(
+            Column("client_name", _("Client")),
+            Column("contract_code", _("Contract")),
+            Column("cases", _("Cases"), T.INT),
+            Column("duplicates", _("Opened despite a similar case"), T.INT),
+            Column("duplicate_rate", _("Duplicate rate %"), T.DECIMAL),
+            Column("reopened", _("Reopened cases"), T.INT),
+            Column("reopenings", _("Re-openings"), T.INT),
+            Column("reopen_rate", _("Reopen rate %"), T.DECIMAL),
+            Column("merged", _("Merged"), T.INT),
+            Column("callers", _("Distinct callers"), T.INT),
+            Column("cases_per_caller", _("Cases per caller"), T.DECIMAL),
+        ),
+        source=integrity_rows,
+    )
+)
+
+
+# --- handoffs --------------------------------------------------------------------------------
+
+
+def handoff_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    turnaround = ExpressionWrapper(F("answered_at") - F("requested_at"), DurationField())
+    source = list(
+        handoffs_in_scope(filters)
+        .values("unit_code")
+        .annotate(
+            unit_name=Max("unit_name"),
+            sent=Count("id"),
+            cases=Count("case", distinct=True),
+            pending=Count("id", filter=Q(outcome="pending")),
+            resolved=Count("id", filter=Q(outcome="resolved")),
+            bounced=Count("id", filter=Q(outcome="bounced")),
+            turnaround=Avg(turnaround, filter=Q(answered_at__isnull=False)),
+        )
+        .order_by("unit_code")
+    )
+    total_cases = cases_in_scope(filters).count() if source else 0
+
+    def transform(row: dict) -> dict:
+        duration = row.pop("turnaround")
+        if duration is not None and not isinstance(duration, timedelta):
+            duration = timedelta(microseconds=float(duration))
+        row["turnaround_hours"] = (
+            round(duration.total_seconds() / 3600, 2) if duration is not None else None
+        )
+        row["handoff_rate"] = percent(row["cases"], total_cases)
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="handoffs",
+        title=_("Hand-offs"),
+        description=_(
+            "Hand-offs of the cases opened in the period, per unit: how many, their outcome, "
+            "the share of cases forwarded and the average time to an answer."
+        ),
+        columns=(
+            Column("unit_code", _("Unit")),
+            Column("unit_name", _("Unit name")),
+            Column("sent", _("Hand-offs"), T.INT),
+            Column("cases", _("Cases forwarded"), T.INT),
+            Column("handoff_rate", _("Hand-off rate %"), T.DECIMAL),
+            Column("pending", _("Waiting"), T.INT),
+            Column("resolved", _("Resolved by the unit"), T.INT),
+            Column("bounced", _("Sent back"), T.INT),
+            Column("turnaround_hours", _("Average turnaround (hours)"), T.DECIMAL),
+        ),
+        source=handoff_rows,
+    )
+)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+ORDER_KIND_LABELS = dict(OrderKind.choices)
+
+
+def order_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    orders = ContractOrder.objects.filter(_period_between("created_at", filters))
+    if filters.client:
+        orders = orders.filter(client=filters.client)
+    if filters.contract:
+        orders = orders.filter(contract=filters.contract)
+    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), DurationField())
+    completed = Q(state=OrderState.COMPLETED)
+    source = list(
+        orders.values("kind")
+        .annotate(
+            orders=Count("id"),
+            open=Count("id", filter=~Q(state__in=CLOSED_ORDER_STATES)),
+            completed=Count("id", filter=completed),
+            stopped=Count("id", filter=Q(state__in=[OrderState.REJECTED, OrderState.CANCELLED])),
+            late=Count("id", filter=Q(is_late=True)),
+            cycle=Avg(cycle, filter=completed & Q(closed_at__isnull=False)),
+        )
+        .order_by("kind")
+    )
+
+    def transform(row: dict) -> dict:
+        duration = row.pop("cycle")
+        if duration is not None and not isinstance(duration, timedelta):
+            duration = timedelta(microseconds=float(duration))
+        row["cycle_days"] = round(duration.total_seconds() / 86400, 2) if duration else None
+        row["late_rate"] = percent(row["late"], row["orders"])
+        row["kind"] = str(ORDER_KIND_LABELS.get(row["kind"], row["kind"]))
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="orders",
+        title=_("Contract orders"),
+        description=_(
+            "Contract orders created in the period by kind: open, completed, rejected or "
+            "cancelled, late, and the average cycle time of the completed ones."
+        ),
+        columns=(
+            Column("kind", _("Kind")),
+            Column("orders", _("Orders"), T.INT),
+            Column("open", _("Open"), T.INT),
+            Column("completed", _("Completed"), T.INT),
+            Column("stopped", _("Rejected or cancelled"), T.INT),
+            Column("late", _("Late"), T.INT),
+            Column("late_rate", _("Late %"), T.DECIMAL),
+            Column("cycle_days", _("Average cycle time (days)"), T.DECIMAL),
+        ),
+        source=order_rows,
+    )
+)
+
+
+# --- loyalty ---------------------------------------------------------------------------------
+
+
+def loyalty_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    items = LoyaltyItem.objects.filter(
+        valid_to__gte=filters.date_from, valid_to__lte=filters.date_to
+    )
+    if filters.client:
+        items = items.filter(client=filters.client)
+    if filters.contract:
+        items = items.filter(contract=filters.contract)
+    source = list(
+        items.values(client_name=F("client__name"))
+        .annotate(
+            items=Count("id"),
+            **{o: Count("id", filter=Q(outcome=o)) for o in LoyaltyOutcome.values},
+        )
+        .order_by("client_name")
+    )
+
+    def transform(row: dict) -> dict:
+        kept = row[LoyaltyOutcome.RENEWED] + row[LoyaltyOutcome.RENEGOTIATED]
+        decided = kept + row[LoyaltyOutcome.LOST]
+        row["retention"] = percent(kept, decided)
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="loyalty",
+        title=_("Loyalty outcomes"),
+        description=_(
+            "Contracts expiring in the period on the loyalty worklist, by client and outcome. "
+            "Retention = (renewed + renegotiated) / decided."
+        ),
+        columns=(
+            Column("client_name", _("Client")),
+            Column("items", _("Expiring contracts"), T.INT),
+            *[Column(o.value, o.label, T.INT) for o in LoyaltyOutcome],
+            Column("retention", _("Retention %"), T.DECIMAL),
+        ),
+        source=loyalty_rows,
+    )
+)

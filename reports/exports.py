@@ -1,0 +1,424 @@
+"""Every export of every report: CSV (streamed), XLSX (openpyxl write-only) and JSON.
+
+One place decides how a value becomes a cell, so CSV and XLSX agree:
+
+- text that a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, a tab
+  or a carriage return) gets a leading apostrophe, and in XLSX every text cell is a string
+  cell, never a formula;
+- numbers and dates stay typed (a negative number is a number, not text);
+- CSV is UTF-8 with a BOM (Excel reads the accents right); the Italian option separates with
+  `;` and writes decimals with a comma.
+
+The bookkeeping of exports (the log of who exported what, the job of a big export) is written
+here too, by `log_export`, `create_export_job`, `record_export_progress` and
+`finish_export_job`: the only writers of those rows.
+"""
+
+import csv
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+
+FORMATS = ("json", "csv", "xlsx")
+FILE_FORMATS = ("csv", "xlsx")
+BOM = "\ufeff"
+LOCAL_TZ = ZoneInfo("Europe/Rome")
+DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 (so XLSX) cannot hold: control characters other than tab, newline, return.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XLSX_MAX_TEXT = 32_767  # Excel's limit for one cell
+XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+XLSX_DATE_FORMAT = "dd/mm/yyyy"
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+class ColumnType:
+    TEXT = "text"
+    INT = "int"
+    DECIMAL = "decimal"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: object  # a lazy translation
+    type: str = ColumnType.TEXT
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    delimiter: str = ","
+    decimal: str = "."
+
+
+COMMA = CsvDialect()
+ITALIAN = CsvDialect(delimiter=";", decimal=",")
+
+
+def dialect_for(sep: str | None) -> CsvDialect:
+    return ITALIAN if sep == "semicolon" else COMMA
+
+
+def neutralise(text: str) -> str:
+    """A text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if text and text.startswith(DANGEROUS_FIRST):
+        return "'" + text
+    return text
+
+
+def local(value: datetime) -> datetime:
+    """Aware instants are shown in Rome's time, as the pages show them."""
+    return timezone.localtime(value, LOCAL_TZ) if timezone.is_aware(value) else value
+
+
+def _number_text(value, dialect: CsvDialect) -> str:
+    if isinstance(value, float | Decimal):
+        text = format(value, "f") if isinstance(value, Decimal) else repr(float(value))
+        if text.endswith(".0"):
+            text = text[:-2]
+        return text.replace(".", dialect.decimal)
+    return str(value)
+
+
+def csv_cell(value, column: Column, dialect: CsvDialect = COMMA) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if column.type in (ColumnType.INT, ColumnType.DECIMAL) and isinstance(
+        value, int | float | Decimal
+    ):
+        return _number_text(value, dialect)
+    if isinstance(value, datetime):
+        return local(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def xlsx_text(value) -> str:
+    text = XML_ILLEGAL.sub("\ufffd", str(value))
+    return neutralise(text)[:XLSX_MAX_TEXT]
+
+
+def xlsx_cell(sheet, value, column: Column) -> WriteOnlyCell:
+    if value is None:
+        return WriteOnlyCell(sheet, value=None)
+    if isinstance(value, bool):
+        return WriteOnlyCell(sheet, value=value)
+    if column.type in (ColumnType.INT, ColumnType.DECIMAL) and isinstance(
+        value, int | float | Decimal
+    ):
+        cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Decimal) else value)
+        if column.type == ColumnType.DECIMAL:
+            cell.number_format = "0.0#"
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=local(value).replace(tzinfo=None))
+        cell.number_format = XLSX_DATETIME_FORMAT
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_DATE_FORMAT
+        return cell
+    cell = WriteOnlyCell(sheet)
+    cell.value = xlsx_text(value)
+    cell.data_type = "s"  # text is text: never a formula, whatever it begins with
+    return cell
+
+
+class _Echo:
+    """A file-like object whose write returns what it was given (for streaming csv)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(
+    columns: list[Column], rows: Iterable[dict], dialect: CsvDialect = COMMA
+) -> Iterator[str]:
+    """The CSV text, a line at a time: BOM, header, one line per row."""
+    writer = csv.writer(_Echo(), delimiter=dialect.delimiter, lineterminator="\r\n")
+    yield BOM + writer.writerow([neutralise(str(c.label)) for c in columns])
+    for row in rows:
+        yield writer.writerow([csv_cell(row.get(c.key), c, dialect) for c in columns])
+
+
+def write_xlsx(
+    target, columns: list[Column], rows: Iterable[dict], *, title: str = "Report", progress=None
+) -> int:
+    """Write an XLSX workbook (write-only mode: constant memory) to a path or a file object.
+    `progress(n)` is called every 1,000 rows. Returns the number of rows written."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Report")
+    for index, column in enumerate(columns, start=1):
+        width = 20 if column.type in (ColumnType.DATETIME, ColumnType.TEXT) else 12
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet)
+        cell.value = xlsx_text(column.label)
+        cell.data_type = "s"
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append([xlsx_cell(sheet, row.get(c.key), c) for c in columns])
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    workbook.save(target)
+    return count
+
+
+def write_csv(
+    target: Path, columns: list[Column], rows: Iterable[dict], *, dialect=COMMA, progress=None
+) -> int:
+    count = -1  # the header is not a row
+    with open(target, "w", encoding="utf-8", newline="") as out:
+        for line in csv_lines(columns, rows, dialect):
+            out.write(line)
+            count += 1
+            if progress is not None and count and count % 1000 == 0:
+                progress(count)
+    return count
+
+
+def json_rows(columns: list[Column], rows: Iterable[dict]) -> list[dict]:
+    """Plain JSON values: instants ISO 8601 with offset, decimals as numbers."""
+    out = []
+    for row in rows:
+        item = {}
+        for column in columns:
+            value = row.get(column.key)
+            if isinstance(value, Decimal):
+                value = float(value)
+            elif isinstance(value, datetime):
+                value = local(value).isoformat()
+            elif isinstance(value, date):
+                value = value.isoformat()
+            item[column.key] = value
+        out.append(item)
+    return out
+
+
+def filename(name: str, fmt: str, now: datetime | None = None) -> str:
+    stamp = local(now or timezone.now()).strftime("%Y%m%d-%H%M")
+    return f"presidio-{name}-{stamp}.{fmt}"
+
+
+def csv_response(
+    name: str, columns: list[Column], rows: Iterable[dict], dialect=COMMA
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        csv_lines(columns, rows, dialect), content_type=CONTENT_TYPES["csv"]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename(name, "csv")}"'
+    return response
+
+
+def xlsx_response(name: str, title: str, columns: list[Column], rows: Iterable[dict]):
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    write_xlsx(spool, columns, rows, title=title)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=filename(name, "xlsx"),
+        content_type=CONTENT_TYPES["xlsx"],
+    )
+
+
+def json_dumps(data) -> str:
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+# --- Bookkeeping: the export log and the jobs of big exports --------------------------------
+
+
+def exports_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def log_export(*, user, report: str, filters: dict, fmt: str, row_count: int, now=None):
+    """Every export is logged: who, which report, with which filters, format and rows."""
+    from reports.models import ExportLog
+
+    return ExportLog.objects.create(
+        user=user,
+        report=report,
+        filters=filters,
+        format=fmt,
+        row_count=row_count,
+        at=now or timezone.now(),
+    )
+
+
+def create_export_job(*, user, report: str, filters: dict, fmt: str, total: int, now=None):
+    from reports.models import ExportJob
+
+    return ExportJob.objects.create(
+        owner=user,
+        report=report,
+        filters=filters,
+        format=fmt,
+        rows_total=total,
+        created_at=now or timezone.now(),
+    )
+
+
+def record_export_progress(*, job_id: int, rows_done: int, status: str | None = None) -> None:
+    from reports.models import ExportJob
+
+    changes = {"rows_done": rows_done}
+    if status:
+        changes["status"] = status
+    ExportJob.objects.filter(id=job_id).update(**changes)
+
+
+def finish_export_job(*, job, path: Path, rows_done: int, now=None) -> None:
+    """The file is ready: the job points at it, expires in a day, and the export is logged."""
+    from reports.models import ExportJob
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        ExportJob.objects.filter(id=job.id).update(
+            status=ExportJob.Status.READY,
+            rows_done=rows_done,
+            file_name=path.name,
+            finished_at=now,
+            expires_at=now + timedelta(hours=24),
+        )
+        log_export(
+            user=job.owner,
+            report=job.report,
+            filters=job.filters,
+            fmt=job.format,
+            row_count=rows_done,
+            now=now,
+        )
+
+
+def fail_export_job(*, job_id: int, error: str) -> None:
+    from reports.models import ExportJob
+
+    ExportJob.objects.filter(id=job_id).update(status=ExportJob.Status.FAILED, error=error[:300])
+
+
+def purge_expired_exports(*, now=None) -> int:
+    """Delete the files of jobs older than their expiry and mark the jobs expired
+    (idempotent: a second run finds nothing)."""
+    from reports.models import ExportJob
+
+    now = now or timezone.now()
+    expired = ExportJob.objects.filter(status=ExportJob.Status.READY, expires_at__lte=now)
+    count = 0
+    for job in expired.only("id", "file_name"):
+        if job.file_name:
+            (exports_dir() / job.file_name).unlink(missing_ok=True)
+        count += 1
+    expired.update(status=ExportJob.Status.EXPIRED, file_name="")
+    return count
+
+
+# --- One entry point for the page and the API -----------------------------------------------
+
+
+def async_threshold() -> int:
+    return int(getattr(settings, "REPORTS_ASYNC_EXPORT_ROWS", 50_000))
+
+
+def export_report(definition, filters, user, fmt: str, *, sep: str | None = None, now=None):
+    """Export a report in `fmt` (csv or xlsx): a response streamed now, or, over the
+    threshold, an ExportJob written by a worker (returned instead of a response)."""
+    now = now or timezone.now()
+    rows = definition.rows(filters, user, now)
+    total = rows.count()
+    query = filters.as_query()
+    if total > async_threshold():
+        from reports.tasks import write_export_task
+
+        job = create_export_job(
+            user=user,
+            report=definition.name,
+            filters={**query, **({"sep": sep} if sep else {})},
+            fmt=fmt,
+            total=total,
+            now=now,
+        )
+        transaction.on_commit(lambda: write_export_task.delay(job.id), robust=True)
+        return job
+    log_export(user=user, report=definition.name, filters=query, fmt=fmt, row_count=total, now=now)
+    columns = list(definition.columns)
+    if fmt == "csv":
+        return csv_response(definition.name, columns, rows, dialect_for(sep))
+    return xlsx_response(definition.name, str(definition.title), columns, rows)
+
+
+def write_export_file(job, definition, filters) -> tuple[Path, int]:
+    """The worker's half: write the job's file under MEDIA_ROOT/exports/, reporting progress."""
+    import uuid
+
+    path = exports_dir() / f"{definition.name}-{job.id}-{uuid.uuid4().hex[:12]}.{job.format}"
+    rows = definition.rows(filters, job.owner)
+
+    def progress(done: int) -> None:
+        record_export_progress(job_id=job.id, rows_done=done)
+
+    columns = list(definition.columns)
+    if job.format == "csv":
+        sep = job.filters.get("sep")
+        done = write_csv(path, columns, rows, dialect=dialect_for(sep), progress=progress)
+    else:
+        done = write_xlsx(path, columns, rows, title=str(definition.title), progress=progress)
+    return path, done
+
+
+def run_export_job(*, job_id: int) -> str:
+    """Write the file of a pending job (state-based: a job already claimed, finished or
+    failed is left alone, so a repeated delivery does nothing)."""
+    from reports import definitions
+    from reports.forms import ReportFilterForm
+    from reports.models import ExportJob
+
+    claimed = ExportJob.objects.filter(id=job_id, status=ExportJob.Status.PENDING).update(
+        status=ExportJob.Status.RUNNING
+    )
+    if not claimed:
+        return "skipped"
+    job = ExportJob.objects.select_related("owner").get(id=job_id)
+    definition = definitions.get(job.report)
+    form = ReportFilterForm(job.filters)
+    if definition is None or not form.is_valid():
+        fail_export_job(job_id=job.id, error="invalid report or filters")
+        return ExportJob.Status.FAILED
+    try:
+        path, done = write_export_file(job, definition, form.filters())
+    except Exception as error:
+        fail_export_job(job_id=job.id, error=f"{type(error).__name__}: {error}")
+        raise
+    finish_export_job(job=job, path=path, rows_done=done)
+    return ExportJob.Status.READY

@@ -1,0 +1,129 @@
+"""The filters every report accepts, on its page and in the API alike."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Client, Contract, Priority
+from routing.models import Queue, Site
+
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 366 * 3
+ROME = ZoneInfo("Europe/Rome")
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Validated filters: the period as dates (Rome) and as instants [start, end)."""
+
+    date_from: date
+    date_to: date
+    client: Client | None = None
+    contract: Contract | None = None
+    site: Site | None = None
+    queue: Queue | None = None
+    priority: str = ""
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.date_from, time.min, tzinfo=ROME)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=ROME)
+
+    def as_log(self) -> dict:
+        """What the export log records (names, not objects)."""
+        return {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            **({"client": self.client.pk} if self.client else {}),
+            **({"contract": self.contract.code} if self.contract else {}),
+            **({"site": self.site.code} if self.site else {}),
+            **({"queue": self.queue.code} if self.queue else {}),
+            **({"priority": self.priority} if self.priority else {}),
+        }
+
+    def as_query(self) -> dict:
+        """The same filters as GET parameters (to rebuild a request, e.g. in a task)."""
+        values = self.as_log()
+        return {"from": values.pop("from"), "to": values.pop("to"), **values}
+
+
+class ReportFilterForm(forms.Form):
+    # `from` is a Python keyword: the form is filled from GET with the prefixless names below.
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To"), required=False)
+    client = forms.ModelChoiceField(
+        label=_("Client"), queryset=Client.objects.order_by("name"), required=False
+    )
+    contract = forms.ModelChoiceField(
+        label=_("Contract"),
+        queryset=Contract.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+    )
+    site = forms.ModelChoiceField(
+        label=_("Site"),
+        queryset=Site.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+    )
+    queue = forms.ModelChoiceField(
+        label=_("Queue"),
+        queryset=Queue.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False
+    )
+
+    ALIASES = {"from": "date_from", "to": "date_to"}
+
+    def __init__(self, data=None, *, today: date | None = None, **kwargs):
+        if data is not None:
+            data = {self.ALIASES.get(key, key): data.get(key) for key in data}
+        super().__init__(data, **kwargs)
+        self.today = today or timezone.localdate(timezone=ROME)
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self):
+        data = super().clean()
+        date_to = data.get("date_to") or self.today
+        date_from = data.get("date_from") or date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        if date_to < date_from:
+            raise forms.ValidationError(
+                _("The end of the period comes before its start."), code="period_reversed"
+            )
+        if (date_to - date_from).days > MAX_PERIOD_DAYS:
+            raise forms.ValidationError(
+                _("The period can be at most three years long."), code="period_too_long"
+            )
+        contract, client = data.get("contract"), data.get("client")
+        if contract and client and contract.client_id != client.pk:
+            raise forms.ValidationError(
+                _("The contract does not belong to the client."), code="contract_not_of_client"
+            )
+        data["date_from"], data["date_to"] = date_from, date_to
+        return data
+
+    def filters(self) -> ReportFilters:
+        data = self.cleaned_data
+        return ReportFilters(
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            client=data.get("client"),
+            contract=data.get("contract"),
+            site=data.get("site"),
+            queue=data.get("queue"),
+            priority=data.get("priority") or "",
+        )
+
+    def error_message(self) -> str:
+        return " ".join(str(message) for messages in self.errors.values() for message in messages)

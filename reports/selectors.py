@@ -1,0 +1,167 @@
+"""Reads of the reports: the cases a report covers, who may see whose figures, and the
+dashboard's series. Every read is set-based: aggregates in SQL, a fixed number of queries
+whatever the number of cases."""
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from care.models import OPEN_STATUSES, Case, Handoff, SlaState
+from reports.forms import ROME, ReportFilters
+from reports.models import BacklogRow, BacklogSnapshot
+from routing.models import OperatorProfile
+
+
+def cases_in_scope(filters: ReportFilters, *, period: bool = True) -> QuerySet[Case]:
+    """The cases a report counts: opened in the period (unless `period` is off) and matching
+    the client, contract, site (of the assignee), queue and priority filters."""
+    cases = Case.objects.all()
+    if period:
+        cases = cases.filter(opened_at__gte=filters.start, opened_at__lt=filters.end)
+    return _case_filters(cases, filters)
+
+
+def _case_filters(cases, filters: ReportFilters, prefix: str = ""):
+    if filters.client:
+        cases = cases.filter(**{f"{prefix}client": filters.client})
+    if filters.contract:
+        cases = cases.filter(**{f"{prefix}contract": filters.contract})
+    if filters.site:
+        cases = cases.filter(**{f"{prefix}assignee__operator_profile__site": filters.site})
+    if filters.queue:
+        cases = cases.filter(**{f"{prefix}queue_code": filters.queue.code})
+    if filters.priority:
+        cases = cases.filter(**{f"{prefix}priority": filters.priority})
+    return cases
+
+
+def handoffs_in_scope(filters: ReportFilters) -> QuerySet[Handoff]:
+    """Hand-offs of the cases opened in the period (and matching the filters)."""
+    handoffs = Handoff.objects.filter(
+        case__opened_at__gte=filters.start, case__opened_at__lt=filters.end
+    )
+    return _case_filters(handoffs, filters, prefix="case__")
+
+
+def operators_visible_to(user) -> QuerySet:
+    """Whose per-operator figures the user may see (employee data under Italian law): their
+    own, and a supervisor those of the operators of their site. Nobody else's."""
+    users = get_user_model().objects.all()
+    visible = Q(id=user.id)
+    if user.has_perm("config.supervise"):
+        site_id = (
+            OperatorProfile.objects.filter(user=user, site__isnull=False)
+            .values_list("site_id", flat=True)
+            .first()
+        )
+        if site_id:
+            visible |= Q(operator_profile__site_id=site_id)
+    return users.filter(visible)
+
+
+def daily_flow(filters: ReportFilters) -> list[dict]:
+    """Cases opened and resolved per day of the period (Rome's days), one row per day."""
+    base = cases_in_scope(filters, period=False)
+    opened = dict(
+        base.filter(opened_at__gte=filters.start, opened_at__lt=filters.end)
+        .annotate(day=TruncDate("opened_at", tzinfo=ROME))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    resolved = dict(
+        base.filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
+        .annotate(day=TruncDate("resolved_at", tzinfo=ROME))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    days = (filters.date_to - filters.date_from).days + 1
+    return [
+        {"day": day, "opened": opened.get(day, 0), "resolved": resolved.get(day, 0)}
+        for day in (filters.date_from + timedelta(days=i) for i in range(days))
+    ]
+
+
+def backlog_trend(filters: ReportFilters, *, now: datetime) -> tuple[str, list[dict]]:
+    """The open cases at the end of each day of the period.
+
+    From the backlog snapshots (the last one of each day) when there are any; otherwise
+    estimated from live data: today's open cases minus what opened after each day plus what
+    was resolved after it."""
+    series = snapshot_series(filters)
+    if series:
+        return "snapshots", series
+    flow = daily_flow(filters)
+    open_now = cases_in_scope(filters, period=False).filter(status__in=OPEN_STATUSES).count()
+    series, backlog = [], open_now
+    for day in reversed(flow):  # days of the period, not cases
+        series.append({"day": day["day"], "open": max(backlog, 0)})
+        backlog = backlog - day["opened"] + day["resolved"]
+    series.reverse()
+    return "live", series
+
+
+def snapshot_series(filters: ReportFilters) -> list[dict]:
+    """Open cases at the last snapshot of each day of the period (two queries). Snapshots
+    know queue, client, contract and priority, not the site: with a site filter, nothing."""
+    if filters.site:
+        return []
+    last_slots = list(
+        BacklogSnapshot.objects.filter(slot__gte=filters.start, slot__lt=filters.end)
+        .annotate(day=TruncDate("slot", tzinfo=ROME))
+        .values("day")
+        .annotate(last=Max("slot"))
+        .values_list("day", "last")
+    )
+    if not last_slots:
+        return []
+    rows = BacklogRow.objects.filter(snapshot__slot__in=[slot for _day, slot in last_slots])
+    if filters.client:
+        rows = rows.filter(client=filters.client)
+    if filters.contract:
+        rows = rows.filter(contract=filters.contract)
+    if filters.queue:
+        rows = rows.filter(queue_code=filters.queue.code)
+    if filters.priority:
+        rows = rows.filter(priority=filters.priority)
+    totals = dict(
+        rows.values("snapshot__slot").annotate(n=Sum("count")).values_list("snapshot__slot", "n")
+    )
+    return [{"day": day, "open": totals.get(slot, 0)} for day, slot in sorted(last_slots)]
+
+
+def cases_at_risk(filters: ReportFilters, *, limit: int = 10) -> dict:
+    """Open cases now at risk or breached (counts), and the most urgent at-risk ones."""
+    open_cases = cases_in_scope(filters, period=False).filter(status__in=OPEN_STATUSES)
+    at_risk = Q(first_response_state=SlaState.AT_RISK) | Q(resolution_state=SlaState.AT_RISK)
+    breached = Q(first_response_state=SlaState.BREACHED) | Q(resolution_state=SlaState.BREACHED)
+    counts = open_cases.aggregate(
+        open=Count("id"),
+        at_risk=Count("id", filter=at_risk & ~breached),
+        breached=Count("id", filter=breached),
+    )
+    urgent = list(
+        open_cases.filter(at_risk & ~breached)
+        .order_by("resolution_due_at", "opened_at")
+        .values(
+            "reference",
+            "priority",
+            "queue_code",
+            "resolution_due_at",
+            client_name=F("client__name"),
+        )[:limit]
+    )
+    return {**counts, "urgent": urgent}
+
+
+def handoffs_waiting(filters: ReportFilters) -> list[dict]:
+    """Hand-offs waiting for an answer now, per unit."""
+    pending = _case_filters(
+        Handoff.objects.filter(outcome=Handoff.Outcome.PENDING), filters, prefix="case__"
+    )
+    return list(
+        pending.values("unit_code").annotate(waiting=Count("id")).order_by("-waiting", "unit_code")
+    )

@@ -1,0 +1,57 @@
+"""Output shapes of the reports API."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from reports.models import ExportJob
+
+
+class ReportColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+
+
+class ReportListSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    uses_period = serializers.BooleanField()
+    columns = ReportColumnSerializer(many=True)
+    url = serializers.URLField()
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    job = serializers.IntegerField(source="id")
+    status = serializers.CharField(help_text="pending, running, ready, failed or expired")
+    percent = serializers.IntegerField()
+    progress_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "job",
+            "report",
+            "format",
+            "status",
+            "rows_done",
+            "rows_total",
+            "percent",
+            "created_at",
+            "expires_at",
+            "progress_url",
+            "download_url",
+        ]
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_progress_url(self, job) -> str:
+        return self._absolute(reverse("api:report-job", args=[job.id]))
+
+    def get_download_url(self, job) -> str | None:
+        if job.status != ExportJob.Status.READY:
+            return None
+        return self._absolute(reverse("reports:job-download", args=[job.id]))

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from reports import api, views
+
+api_urlpatterns = [
+    path("reports/", api.ReportListApi.as_view(), name="report-list"),
+    path("reports/jobs/<int:job_id>/", api.ExportJobApi.as_view(), name="report-job"),
+    path(
+        "reports/jobs/<int:job_id>/download/",
+        api.ExportJobDownloadApi.as_view(),
+        name="report-job-download",
+    ),
+    path("reports/<slug:name>/", api.ReportDetailApi.as_view(), name="report-detail"),
+]
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("jobs/<int:job_id>/download/", views.job_download, name="job-download"),
+    path("<slug:name>/", views.report_page, name="report"),
+]

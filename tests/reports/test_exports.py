@@ -1,0 +1,181 @@
+"""The export writers: formula injection neutralised in CSV and XLSX alike, numbers and
+dates typed, UTF-8 with BOM, the Italian separator; hostile text read back intact."""
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from reports.exports import (
+    BOM,
+    ITALIAN,
+    XML_ILLEGAL,
+    Column,
+    ColumnType,
+    csv_lines,
+    neutralise,
+    write_xlsx,
+)
+
+ROME = ZoneInfo("Europe/Rome")
+TEXT = Column("text", "Text")
+NUMBER = Column("number", "Number", ColumnType.INT)
+AMOUNT = Column("amount", "Amount", ColumnType.DECIMAL)
+WHEN = Column("when", "When", ColumnType.DATETIME)
+DAY = Column("day", "Day", ColumnType.DATE)
+COLUMNS = [TEXT, NUMBER, AMOUNT, WHEN, DAY]
+
+FORMULAS = st.sampled_from(
+    [
+        "=1+1",
+        '=HYPERLINK("http://evil.example","click")',
+        "+39 347 1234567",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\t=cmd|' /C calc'!A0",
+        "\r=1",
+        "=cmd|' /C notepad'!'A1'",
+        "-",
+        "'already quoted",
+    ]
+)
+HOSTILE = st.one_of(
+    FORMULAS,
+    st.text(max_size=50),  # control characters, mixed scripts, emoji
+    st.text(alphabet="=+-@\t\r\n\"';,αβγ中文عربي😀", max_size=30),
+    st.builds(lambda s, n: s * n, st.sampled_from(["=A1", "x", "è"]), st.integers(1, 3000)),
+)
+
+
+def read_csv(text: str, delimiter: str = ",") -> list[list[str]]:
+    assert text.startswith(BOM)
+    return list(csv.reader(io.StringIO(text[len(BOM) :], newline=""), delimiter=delimiter))
+
+
+def read_xlsx(rows: list[dict], columns=COLUMNS):
+    buffer = io.BytesIO()
+    write_xlsx(buffer, columns, rows, title="Prova")
+    buffer.seek(0)
+    return load_workbook(buffer).active
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+39 347", "'+39 347"),
+        ("-5", "'-5"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Rossi", "Rossi"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ],
+)
+def test_text_that_a_spreadsheet_would_run_gets_an_apostrophe(value, expected):
+    assert neutralise(value) == expected
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(texts=st.lists(HOSTILE, min_size=1, max_size=8), numbers=st.lists(st.integers()))
+def test_hostile_text_round_trips_through_csv_neutralised(texts, numbers):
+    rows = [
+        {"text": t, "number": numbers[i % len(numbers)] if numbers else None}
+        for i, t in enumerate(texts)
+    ]
+    lines = read_csv("".join(csv_lines(COLUMNS, rows)))
+    assert lines[0] == ["Text", "Number", "Amount", "When", "Day"]
+    assert len(lines) == len(rows) + 1
+    for row, line in zip(rows, lines[1:], strict=True):
+        assert line[0] == neutralise(row["text"])
+        assert not line[0].startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert line[1] == ("" if row["number"] is None else str(row["number"]))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(texts=st.lists(HOSTILE, min_size=1, max_size=6))
+def test_hostile_text_round_trips_through_xlsx_as_strings_never_formulas(texts):
+    sheet = read_xlsx([{"text": t} for t in texts], [TEXT])
+    cells = list(sheet.iter_rows(min_row=2))
+    assert len(cells) == len(texts)
+    for text, (cell,) in zip(texts, cells, strict=True):
+        assert cell.data_type != "f"
+        expected = neutralise(XML_ILLEGAL.sub("\ufffd", text))[:32767]
+        # XML keeps a carriage return as a line break: compare the lines, not the break.
+        assert (cell.value or "").replace("\r\n", "\n").replace("\r", "\n") == expected.replace(
+            "\r\n", "\n"
+        ).replace("\r", "\n")
+        if expected:
+            assert cell.data_type == "s"
+            assert not str(cell.value).startswith(("=", "+", "-", "@", "\t"))
+
+
+def test_formula_text_in_xlsx_is_a_string_cell_with_an_apostrophe():
+    sheet = read_xlsx([{"text": "=SUM(1,2)", "number": -5}], [TEXT, NUMBER])
+    text, number = next(sheet.iter_rows(min_row=2))
+    assert (text.value, text.data_type) == ("'=SUM(1,2)", "s")
+    assert (number.value, number.data_type) == (-5, "n")
+
+
+def test_numbers_and_dates_stay_typed_in_xlsx():
+    instant = datetime(2026, 12, 2, 10, 30, tzinfo=ROME)
+    sheet = read_xlsx(
+        [
+            {
+                "text": "x",
+                "number": -12,
+                "amount": Decimal("83.3"),
+                "when": instant,
+                "day": date(2026, 12, 2),
+            }
+        ]
+    )
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header == ["Text", "Number", "Amount", "When", "Day"]
+    _text, number, amount, when, day = next(sheet.iter_rows(min_row=2))
+    assert (number.value, number.data_type) == (-12, "n")
+    assert (amount.value, amount.data_type) == (pytest.approx(83.3), "n")
+    assert when.is_date
+    # Excel has no time zones: the instant is written as Rome's wall-clock time.
+    assert when.value == datetime(2026, 12, 2, 10, 30, tzinfo=ROME).replace(tzinfo=None)
+    assert "yy" in when.number_format
+    assert day.is_date
+    assert day.value.date() == date(2026, 12, 2)
+
+
+def test_negative_numbers_stay_numbers_in_csv():
+    line = read_csv("".join(csv_lines([NUMBER, AMOUNT], [{"number": -5, "amount": -1.5}])))[1]
+    assert line == ["-5", "-1.5"]
+
+
+def test_csv_starts_with_a_bom_and_is_utf8():
+    data = "".join(csv_lines([TEXT], [{"text": "Città di Forlì"}])).encode("utf-8")
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert "Città di Forlì" in data.decode("utf-8-sig")
+
+
+def test_italian_option_separates_with_semicolons_and_writes_decimal_commas():
+    instant = datetime(2026, 12, 2, 10, 30, tzinfo=ROME)
+    text = "".join(
+        csv_lines(
+            COLUMNS,
+            [{"text": "a;b", "number": 1200, "amount": Decimal("83.5"), "when": instant}],
+            ITALIAN,
+        )
+    )
+    lines = read_csv(text, delimiter=";")
+    assert lines[0] == ["Text", "Number", "Amount", "When", "Day"]
+    assert lines[1] == ["a;b", "1200", "83,5", "2026-12-02 10:30:00", ""]
+
+
+def test_csv_instants_are_written_in_rome_time():
+    utc = datetime(2026, 7, 1, 8, 0, tzinfo=ZoneInfo("UTC"))
+    line = read_csv("".join(csv_lines([WHEN], [{"when": utc}])))[1]
+    assert line == ["2026-07-01 10:00:00"]
