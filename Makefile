@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 MAKEMESSAGES_ARGS := --locale it --no-obsolete --ignore '.venv/*' --ignore '.tmp/*' \
 	--ignore 'tests/*' --ignore 'staticfiles/*' --ignore 'scripts/*'
 
-.PHONY: run test test-sqlite test-postgres lint format messages clean
+.PHONY: run test test-sqlite test-postgres lint format messages clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	bash scripts/test.sh postgres
+
+# DESIGN.md section 8 on a throwaway PostgreSQL + Redis: bench/results.json and a table.
+# QUICK=1: the small data set (a couple of minutes); BENCH_ARGS="--seed 2 --rebuild" etc.
+bench: $(STAMP)
+	bash scripts/bench.sh $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

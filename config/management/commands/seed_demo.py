@@ -1,26 +1,48 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from care.demo import seed_care_demo
-from config import roles
+from config import bench_data, roles
 from config.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
+from contracts.order_demo import seed_orders_demo
+from routing.demo import seed_routing_demo
 
 
 class Command(BaseCommand):
-    help = "Seed demo data (idempotent: a second run changes nothing)."
+    help = (
+        "Seed demo data. `small` (default) writes through the services and is idempotent; "
+        "`national` and `bench-small` load the benchmark data set with PostgreSQL COPY "
+        "(config/bench_data.py) into an empty database, once per seed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--scale", choices=["small"], default="small", help="Size of the demo data set."
+            "--scale",
+            choices=["small", *bench_data.SCALES],
+            default="small",
+            help="Size of the demo data set.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed of the benchmark data sets."
+        )
+        parser.add_argument(
+            "--as-of",
+            default="",
+            help="ISO instant the benchmark data set is 'now' at (default: today 00:00 UTC).",
         )
 
-    def handle(self, *args, scale: str, **options):
+    def handle(self, *args, scale: str, seed: int, as_of: str, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "seed_demo creates logins with a known password; it runs only with DJANGO_DEBUG=1."
             )
+        if scale != "small":
+            self._bench(scale, seed, as_of)
+            return
         created = seed_demo_users()
         self.stdout.write(
             f"Demo users: {created} created, {len(DEMO_USERS) - created} already present."
@@ -30,13 +52,52 @@ class Command(BaseCommand):
         self.stdout.write(
             "Contracts demo: " + ", ".join(f"{n} {what} created" for what, n in counts.items())
         )
+        counts = seed_routing_demo(actor=manager)
+        self.stdout.write(
+            "Routing demo: " + ", ".join(f"{n} {what} created" for what, n in counts.items())
+        )
         operators = list(
             get_user_model()
             .objects.filter(groups__name__in=[roles.OPERATOR, roles.BACKOFFICE])
             .order_by("username")
         )
         self.stdout.write(f"Care demo: {seed_care_demo(operators=operators)} cases created")
+        self.stdout.write(f"Back-office demo: {seed_orders_demo()}")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): "
             + ", ".join(username for username, *_ in DEMO_USERS)
+        )
+
+    def _bench(self, scale: str, seed: int, as_of: str) -> None:
+        try:
+            moment = datetime.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise CommandError(f"--as-of must be an ISO instant, got {as_of!r}.") from None
+        if moment is not None and moment.tzinfo is None:
+            raise CommandError("--as-of needs a UTC offset, e.g. 2026-11-30T00:00:00+00:00.")
+        try:
+            bench_data.require_postgresql(scale)
+            marker = bench_data.read_marker()
+            if marker is not None:
+                if marker["scale"] == scale and marker["seed"] == seed:
+                    self.stdout.write(
+                        f"Data set {scale} (seed {seed}) already built on {marker['built_at']}: "
+                        "nothing to do."
+                    )
+                    return
+                raise CommandError(
+                    f"This database holds the {marker['scale']} data set (seed {marker['seed']}); "
+                    "build another one into an empty database."
+                )
+            seed_demo_users()
+            result = bench_data.build(scale=scale, seed=seed, as_of=moment)
+        except bench_data.BuildError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"Built {scale} (seed {seed}) in {result['seconds']:.1f}s: "
+            + bench_data.describe(result["counts"])
+        )
+        self.stdout.write(
+            f"Benchmark logins: bench001..bench{bench_data.SCALES[scale].operators:03d}, "
+            f"password {bench_data.BENCH_PASSWORD}"
         )
