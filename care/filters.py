@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from care.models import OPEN_STATUSES, Case, CaseStatus, SlaState
+from config.filters import IdFilter
 from contracts.models import Priority
 from contracts.phones import InvalidPhoneNumber, normalise_phone
 
@@ -16,12 +17,12 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=CaseStatus.choices)
     open = django_filters.BooleanFilter(label=_("Open only"), method="only_open")
     priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    client = django_filters.NumberFilter(label=_("Client"), field_name="client_id")
+    client = IdFilter(label=_("Client"), field_name="client_id")
     contract = django_filters.CharFilter(
         label=_("Contract"), field_name="contract__code", lookup_expr="iexact"
     )
     queue = django_filters.CharFilter(label=_("Queue"), field_name="queue_code")
-    assignee = django_filters.NumberFilter(label=_("Assignee"), field_name="assignee_id")
+    assignee = IdFilter(label=_("Assignee"), field_name="assignee_id")
     sla = django_filters.ChoiceFilter(
         label=_("SLA state"), choices=SlaState.choices, method="sla_state"
     )

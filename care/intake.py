@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from care import selectors, services
 from care.exceptions import DuplicateSuspected
 from care.models import CaseStatus, Channel, Note
+from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
@@ -137,14 +138,16 @@ def _start_lookup(request):
 
 
 def _lookup(request):
+    searched = request.session[SESSION_QUERY]
     if not lookup_allowed(request.user):
+        access_log.note(request, searched=searched, denied=True)
         return None, LOOKUP_LIMIT_MESSAGE
     try:
-        return contract_selectors.caller_lookup(
-            on=timezone.localdate(), **request.session[SESSION_QUERY]
-        ), None
+        matches = contract_selectors.caller_lookup(on=timezone.localdate(), **searched)
     except PresidioError as error:
         return None, str(error.message)
+    access_log.note(request, searched=searched, matches=len(matches))
+    return matches, None
 
 
 def _remember_caller(request, end_user_id: int, contract_code: str) -> None:

@@ -7,11 +7,12 @@ the OpenAPI enum names with `contracts` (`status`) and with each other (two SLA 
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from care import services
+from care import privacy, services
 from care.models import Attachment, Case, CaseEvent, CaseStatus, Channel, Handoff, Note
-from contracts.models import Category, Client, EndUser, Priority, Referent
+from contracts.models import Category, Client, Priority
 
 # --- Output ---------------------------------------------------------------------------------
 
@@ -32,16 +33,31 @@ class CaseCategorySerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class CaseEndUserSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = EndUser
-        fields = ["id", "first_name", "last_name"]
+class CaseCallerSerializer(serializers.Serializer):
+    """The caller as `care.privacy.shown_caller` lets the requesting user see them."""
+
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    masked = serializers.BooleanField()
 
 
-class CaseReferentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Referent
-        fields = ["id", "first_name", "last_name"]
+def _caller_field(*, referent: bool):
+    @extend_schema_field(CaseCallerSerializer(allow_null=True))
+    class CallerField(serializers.Field):
+        def __init__(self, **kwargs):
+            super().__init__(source="*", read_only=True, **kwargs)
+
+        def to_representation(self, case):
+            request = self.context.get("request")
+            if request is None:  # no user to decide for: never show more than masked
+                return None
+            caller = privacy.shown_caller(case, request.user, with_contacts=False)
+            if caller is None or caller.is_referent != referent:
+                return None
+            return CaseCallerSerializer(caller).data
+
+    return CallerField()
 
 
 class CaseListSerializer(serializers.ModelSerializer):
@@ -53,8 +69,8 @@ class CaseListSerializer(serializers.ModelSerializer):
     client = CaseClientSerializer(read_only=True)
     contract = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category = CaseCategorySerializer(read_only=True)
-    end_user = CaseEndUserSerializer(read_only=True, allow_null=True)
-    referent = CaseReferentSerializer(read_only=True, allow_null=True)
+    end_user = _caller_field(referent=False)
+    referent = _caller_field(referent=True)
     assignee = _username_field(allow_null=True)
 
     class Meta:

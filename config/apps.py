@@ -11,8 +11,18 @@ class PresidioConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.urls import register_converter
+
+        from config.converters import IdConverter
+
+        register_converter(IdConverter, "id")
 
         from config.middleware import remember_login_time, say_goodbye
 
         user_logged_in.connect(remember_login_time, dispatch_uid="presidio-login-time")
         user_logged_out.connect(say_goodbye, dispatch_uid="presidio-goodbye")
+
+        from config.access_log import check_chain_nightly
+        from config.nightly import nightly
+
+        nightly.connect(check_chain_nightly, dispatch_uid="presidio-access-log-check")

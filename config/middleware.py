@@ -4,12 +4,15 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import Http404
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware import locale as django_locale
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
+from config import access_log, two_factor
 from config.api import error_body
 from config.errors import NotFound
 
@@ -60,6 +63,48 @@ class SecurityHeadersMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
+        return response
+
+
+class SecondFactorMiddleware:
+    """Managers and administrators signed in with the password alone reach nothing but the
+    second-factor page (and sign-out) until they give a TOTP code. API calls with a session
+    get a 403 JSON; calls with a token do not pass here (DRF authenticates them later)."""
+
+    ALLOWED = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(self.ALLOWED) or not two_factor.second_factor_pending(
+            request.user
+        ):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            message = _("Confirm your sign-in with the code of your authenticator app first.")
+            return JsonResponse(error_body("second_factor_required", message), status=403)
+        return redirect_to_login(request.get_full_path(), reverse("two_factor"))
+
+
+class AccessLogMiddleware:
+    """One access-log row for each request that searched, viewed, imported or exported
+    personal data (config.access_log.LOGGED_ROUTES), whatever its outcome. If the row cannot
+    be written the answer is withheld: personal data never leaves unlogged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        try:
+            access_log.record(request, response)
+        except Exception:
+            logger.exception("access log not written: answer withheld")
+            message = _("The service is not available: try again in a moment.")
+            if request.path.startswith("/api/"):
+                return JsonResponse(error_body("unavailable", message), status=503)
+            return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
         return response
 
 

@@ -41,3 +41,65 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccessLog(models.Model):
+    """Who saw or searched personal data, or exported it: one row per request, denied
+    attempts included. Append-only (on PostgreSQL the database refuses UPDATE and DELETE)
+    and hash-chained: each row's hash covers its content and the previous row's hash, so the
+    nightly check finds a row altered or removed behind the application's back. Kept at
+    least 24 months; nothing in Presidio deletes it."""
+
+    class Action(models.TextChoices):
+        SEARCH = "search", _("Search by phone, name or e-mail")
+        VIEW = "view", _("View personal data")
+        EXPORT = "export", _("Export")
+        IMPORT = "import", _("Import")
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", _("Allowed")
+        DENIED = "denied", _("Denied")
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    user = models.ForeignKey(
+        "auth.User",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+        db_constraint=False,  # the log outlives accounts
+    )
+    username = models.CharField(_("username"), max_length=150)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    route = models.CharField(_("page or endpoint"), max_length=100)
+    method = models.CharField(_("method"), max_length=8)
+    target = models.CharField(_("what"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField(_("answer"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    row_hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["user", "at"], name="accesslog_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
+
+
+class AccessChainHead(models.Model):
+    """The single row writers lock to append to the access-log chain one at a time."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("access log chain head")
+        verbose_name_plural = _("access log chain head")
+
+    def __str__(self) -> str:
+        return self.last_hash

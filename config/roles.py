@@ -72,6 +72,24 @@ def roles_of(user) -> list[str]:
     return [role for role in ROLE_LABELS if role in names]
 
 
+# Roles whose accounts reach every client's data or the configuration: they sign in with a
+# second factor (TOTP) as well as the password.
+SECOND_FACTOR_ROLES = {MANAGER, ADMIN}
+# What only those roles may do: asked through the permission cache every page already loads.
+SECOND_FACTOR_CAPABILITIES = set().union(
+    *(ROLE_CAPABILITIES[role] for role in SECOND_FACTOR_ROLES)
+) - set().union(
+    *(caps for role, caps in ROLE_CAPABILITIES.items() if role not in SECOND_FACTOR_ROLES)
+)
+
+
+def needs_second_factor(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser
+        or any(user.has_perm(f"config.{name}") for name in SECOND_FACTOR_CAPABILITIES)
+    )
+
+
 def capabilities_of(user) -> set[str]:
     return {
         perm.split(".", 1)[1] for perm in user.get_all_permissions() if perm.startswith("config.")

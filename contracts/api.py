@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import access_log
 from config.errors import InvalidInput
 from config.permissions import ANY_ROLE, capability
 from contracts import selectors, services
@@ -34,6 +35,7 @@ from contracts.serializers import (
     EndUserSerializer,
     LookupInput,
     LookupMatchSerializer,
+    LookupResultSerializer,
     SlaPreviewSerializer,
 )
 
@@ -368,8 +370,10 @@ class CallerLookupApi(APIView):
     permission_classes = [capability(*ANY_ROLE)]
     throttle_classes = [LookupThrottle]
 
-    @extend_schema(request=LookupInput, responses=LookupMatchSerializer(many=True))
+    @extend_schema(request=LookupInput, responses=LookupResultSerializer)
     def post(self, request):
         data = _valid(LookupInput, request).validated_data
+        access_log.note(request, searched={key: str(value) for key, value in data.items() if value})
         matches = selectors.caller_lookup(on=timezone.localdate(), **data)
+        access_log.note(request, matches=len(matches))
         return Response({"results": LookupMatchSerializer(matches, many=True).data})

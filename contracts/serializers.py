@@ -246,6 +246,12 @@ class LookupMatchSerializer(serializers.Serializer):
 # --- Input ----------------------------------------------------------------------------------
 
 
+class LookupResultSerializer(serializers.Serializer):
+    """The lookup's answer: `{"results": [...]}` (DESIGN.md §7)."""
+
+    results = LookupMatchSerializer(many=True)
+
+
 class ReferentInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)

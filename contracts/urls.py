@@ -4,9 +4,9 @@ from contracts import api, views
 
 api_urlpatterns = [
     path("clients/", api.ClientListCreateApi.as_view(), name="client-list"),
-    path("clients/<int:pk>/", api.ClientDetailApi.as_view(), name="client-detail"),
+    path("clients/<id:pk>/", api.ClientDetailApi.as_view(), name="client-detail"),
     path("calendars/", api.CalendarListCreateApi.as_view(), name="calendar-list"),
-    path("calendars/<int:pk>/", api.CalendarDetailApi.as_view(), name="calendar-detail"),
+    path("calendars/<id:pk>/", api.CalendarDetailApi.as_view(), name="calendar-detail"),
     path("contracts/", api.ContractListCreateApi.as_view(), name="contract-list"),
     path("contracts/<str:code>/", api.ContractDetailApi.as_view(), name="contract-detail"),
     path("contracts/<str:code>/versions/", api.ContractAmendApi.as_view(), name="contract-amend"),
@@ -17,7 +17,7 @@ api_urlpatterns = [
     ),
     path("end-users/", api.EndUserListCreateApi.as_view(), name="end-user-list"),
     path("end-users/import/", api.EndUserImportApi.as_view(), name="end-user-import"),
-    path("end-users/<int:pk>/", api.EndUserDetailApi.as_view(), name="end-user-detail"),
+    path("end-users/<id:pk>/", api.EndUserDetailApi.as_view(), name="end-user-detail"),
     path("lookup/", api.CallerLookupApi.as_view(), name="lookup"),
 ]
 
@@ -29,10 +29,10 @@ urlpatterns = [
     path("lookup/panel/", views.caller_panel, name="lookup-panel"),
     path("clients/", views.client_list, name="client-list"),
     path("clients/new/", views.client_form, name="client-create"),
-    path("clients/<int:pk>/", views.client_form, name="client-edit"),
+    path("clients/<id:pk>/", views.client_form, name="client-edit"),
     path("calendars/", views.calendar_list, name="calendar-list"),
     path("calendars/new/", views.calendar_form, name="calendar-create"),
-    path("calendars/<int:pk>/", views.calendar_form, name="calendar-edit"),
+    path("calendars/<id:pk>/", views.calendar_form, name="calendar-edit"),
     path("end-users/import/", views.end_user_import, name="end-user-import"),
     path("<str:code>/", views.contract_detail, name="contract-detail"),
     path("<str:code>/amend/", views.contract_amend, name="contract-amend"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import ANY_ROLE, capability_required
@@ -328,10 +329,12 @@ def caller_lookup(request):
     form = LookupForm(request.POST or None)
     matches = None
     if form.is_valid() and not lookup_allowed(request.user):
+        access_log.note(request, searched=form.lookup_keys(), denied=True)
         form.add_error(None, LOOKUP_LIMIT_MESSAGE)
     elif form.is_valid():
         try:
             matches = selectors.caller_lookup(on=timezone.localdate(), **form.lookup_keys())
+            access_log.note(request, searched=form.lookup_keys(), matches=len(matches))
         except PresidioError as error:
             add_service_errors(
                 form, error, aliases={"phone": "query", "email": "query", "employee_code": "query"}
@@ -346,10 +349,12 @@ def caller_panel(request):
     form = LookupForm(request.POST)
     matches = []
     if form.is_valid() and not lookup_allowed(request.user):
+        access_log.note(request, searched=form.lookup_keys(), denied=True)
         form.add_error(None, LOOKUP_LIMIT_MESSAGE)
     elif form.is_valid():
         try:
             matches = selectors.caller_lookup(on=timezone.localdate(), **form.lookup_keys())
+            access_log.note(request, searched=form.lookup_keys(), matches=len(matches))
         except PresidioError as error:
             add_service_errors(form, error, aliases={"phone": "query"})
     return render(

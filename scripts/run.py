@@ -37,8 +37,14 @@ def main() -> int:
         cwd=ROOT,
         start_new_session=True,
     )
+    # The demo's managers have no authenticator app: the second factor is off unless asked
+    # for (PRESIDIO_TWO_FACTOR=true make run). Production settings keep it on.
+    two_factor = os.environ.get("PRESIDIO_TWO_FACTOR", "false")
     web = subprocess.Popen(
-        [PYTHON, "manage.py", "runserver", ADDRESS], cwd=ROOT, start_new_session=True
+        [PYTHON, "manage.py", "runserver", ADDRESS],
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, "PRESIDIO_TWO_FACTOR": two_factor},
     )
     children = [web, worker]
 
@@ -47,6 +53,8 @@ def main() -> int:
         f"Demo logins, password '{DEMO_PASSWORD}': "
         + ", ".join(f"{username} ({role})" for username, _, _, role in DEMO_USERS)
     )
+    if two_factor.lower() in {"0", "false", "no", "off"}:
+        print("Two-factor sign-in for managers and admins is off in the demo.")
     print("Ctrl-C stops the portal and its worker.\n", flush=True)
 
     signal.signal(signal.SIGINT, _interrupt)

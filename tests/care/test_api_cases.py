@@ -22,10 +22,12 @@ pytestmark = pytest.mark.django_db
 
 CASES = "/api/v1/cases/"
 DESCRIPTION = "Numero coinvolto: 3471234567\nDenuncia presentata: sì"
-# The user's permissions (two), the count and the page: never one per row.
-LIST_QUERIES = 4
-# The same, then the case with its notes, attachments, events, hand-offs and phones.
-DETAIL_QUERIES = 9
+# The user's permissions (two), the count and the page, and the user's need-to-know scope
+# (certifications, supervised queues: care.privacy): never one per row.
+LIST_QUERIES = 6
+# The same, then the case with its notes, attachments, events, hand-offs and phones, and the
+# access-log row of the view (chain-head lock, insert, head update, and savepoints in tests).
+DETAIL_QUERIES = 18
 
 
 def payload(caller, /, **changes) -> dict:
@@ -94,6 +96,7 @@ def test_operator_opens_a_case_with_the_design_payload(operator_api, operator, e
         "id": end_user.id,
         "first_name": end_user.first_name,
         "last_name": end_user.last_name,
+        "masked": False,
     }
     assert case["opened_by"] == operator.username
     assert case["row_version"] == 1
@@ -342,6 +345,7 @@ def test_detail_queries_do_not_grow_with_notes_and_attachments(
             pdf = SimpleUploadedFile(f"doc{n}.pdf", b"%PDF-1.4\n", content_type="application/pdf")
             services.add_note(actor=operator, case=case, body=f"Nota {n}", attachments=[pdf])
 
+    detail_queries()  # the first view of all also creates the access log's chain head
     add_notes(1)
     with_one = detail_queries()
     add_notes(4)

@@ -142,3 +142,12 @@ def test_docs_page_needs_login_and_uses_only_local_assets(client, operator):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
     assert "<script>" not in page  # the init script is a separate file (CSP)
+
+
+def test_the_api_has_a_request_budget_per_user(operator_api, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "30/min"})
+    statuses = [operator_api.get("/api/v1/me/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert operator_api.get("/api/v1/me/").json()["code"] == "throttled"

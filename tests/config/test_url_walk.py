@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 # Routes that must answer anonymous users: signing in, the load balancer's probe, the
 # language switch (POST only) and the JSON 404 of unknown API paths.
 PUBLIC = {"login", "healthz", "set_language", "logout"}
-SAMPLE_ARGUMENTS = {"int": "1", "str": "x", "slug": "x", "uuid": "0" * 32, "path": "x"}
+SAMPLE_ARGUMENTS = {"id": "1", "int": "1", "str": "x", "slug": "x", "uuid": "0" * 32, "path": "x"}
 ANONYMOUS_REFUSALS = {302, 401, 403, 404, 405}
 
 

@@ -1,0 +1,39 @@
+"""How personal data looks to someone without the need to know it: pure functions, one
+place, used by pages, the API and exports alike."""
+
+MASK = "*"
+
+
+def short_name(first_name: str, last_name: str) -> str:
+    """`Maria Russo` -> `Maria R.`: enough to greet, not enough to identify."""
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    return f"{first} {last[:1]}.".strip() if last else first
+
+
+def mask_phone(number: str) -> str:
+    """`+393471234567` -> `+39 347 *** **67`: the operator prefix and the last two digits."""
+    digits = (number or "").strip()
+    if len(digits) < 7:
+        return MASK * len(digits)
+    country, rest = (digits[:3], digits[3:]) if digits.startswith("+") else ("", digits)
+    hidden = len(rest) - 5
+    body = f"{rest[:3]} {MASK * min(hidden, 3)} {MASK * max(hidden - 3, 0)}{rest[-2:]}"
+    return f"{country} {body}".strip()
+
+
+def mask_email(address: str) -> str:
+    """`maria.russo@regione.it` -> `m***@regione.it`."""
+    local, at, domain = (address or "").partition("@")
+    if not at:
+        return MASK * 3 if address else ""
+    return f"{local[:1]}{MASK * 3}@{domain}"
+
+
+def mask_codice_fiscale(code: str) -> str:
+    """`RSSMRA80A01H501U` -> `RSS************U`."""
+    code = (code or "").strip()
+    return f"{code[:3]}{MASK * (len(code) - 4)}{code[-1:]}" if len(code) > 4 else MASK * len(code)
+
+
+def mask_text(value: str) -> str:
+    return MASK * 3 if value else ""

@@ -1,0 +1,36 @@
+"""Schemathesis over the whole OpenAPI schema: whatever it sends, no answer is a 5xx and every
+documented answer matches the schema. Requests go through the real WSGI stack, signed in with
+an administrator's API token (every endpoint open to it), against the test database."""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+SPEC = SchemaGenerator().get_schema(request=None, public=True)
+schema = schemathesis.openapi.from_dict(SPEC)
+schema.app = get_wsgi_application()
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_token(admin_user, contract):
+    """An administrator's token, with one contract in place so paths have something to hit."""
+    return Token.objects.create(user=admin_user).key
+
+
+@schema.parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_request_breaks_the_api(case, admin_token):
+    response = case.call(headers={"Authorization": f"Token {admin_token}"})
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
