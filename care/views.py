@@ -14,9 +14,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from care import clock, selectors, services
+from care import clock, ledger, notifications, privacy, selectors, services
 from care.exceptions import CaseNotFound
 from care.filters import CaseFilter
 from care.forms import (
@@ -33,6 +34,7 @@ from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
 from contracts.models import Priority
+from contracts.order_selectors import orders_for_case
 
 READ = ("handle_cases", "supervise")
 WRITE = ("handle_cases",)
@@ -88,7 +90,14 @@ def _list_page(request, cases, *, title: str, mine: bool):
             "mine": mine,
             "filter_form": form,
             "page": page,
-            "rows": [{"case": case, "sla": sla_summary(case, now)} for case in page],
+            "rows": [
+                {
+                    "case": case,
+                    "sla": sla_summary(case, now),
+                    "caller": privacy.shown_caller(case, request.user, with_contacts=False),
+                }
+                for case in page
+            ],
             "filters_query": keep.urlencode(),
             "filtered": bool(keep),
         },
@@ -170,9 +179,11 @@ def _case_page(request, case, *, failed=None):
         "care/case_detail.html",
         {
             "case": case,
+            "caller": privacy.shown_caller(case, request.user),
             "version": version,
             "timeline": timeline,
             "sla": _sla_panel(case, now),
+            "ledger": ledger.case_ledger(case),
             "pending": pending,
             "pending_waited": _duration(now - pending.requested_at) if pending else "",
             "handoffs": case.handoffs.all(),
@@ -185,6 +196,7 @@ def _case_page(request, case, *, failed=None):
             "can_reopen": case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
             and not case.merged_into_id,
             "can_write": request.user.has_perm("config.handle_cases"),
+            "case_orders": orders_for_case(case.reference),  # contract orders opened from it
             "failed": failed[1] if failed else None,
             "failed_name": failed[0] if failed else "",
             **forms,
@@ -407,3 +419,41 @@ def attachment_download(request, attachment_id: int):
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+@require_GET
+def notification_list(request):
+    """The user's own SLA notifications, newest first; every signed-in user has a centre."""
+    page = Paginator(notifications.notifications_of(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "care/notification_list.html", {"page": page})
+
+
+@require_POST
+def notification_read(request, notification_id: int):
+    try:
+        notifications.mark_notification_read(
+            user=request.user, notification_id=notification_id, now=timezone.now()
+        )
+    except PresidioError as error:
+        raise Http404 from error
+    return redirect("care:notifications")
+
+
+@require_POST
+def notification_read_all(request):
+    count = notifications.mark_all_notifications_read(user=request.user, now=timezone.now())
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification marked as read.",
+            "%(count)d notifications marked as read.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect("care:notifications")

@@ -19,9 +19,12 @@ class NavItem:
 
 ITEMS = [
     NavItem(_("Home"), "home"),
+    NavItem(_("My workstation"), "routing:workspace", ("handle_cases",)),
     NavItem(_("New case"), "care:intake", ("handle_cases",)),
     NavItem(_("My cases"), "care:my-cases", ("handle_cases",)),
     NavItem(_("Cases"), "care:case-list", ("handle_cases", "supervise")),
+    NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
+    NavItem(_("Back-office"), "backoffice:workspace", ("work_backoffice",)),
     NavItem(_("Caller lookup"), "contracts:lookup", ANY_ROLE),
     NavItem(_("Contracts"), "contracts:contract-list", ANY_ROLE),
     NavItem(_("Clients"), "contracts:client-list", ("manage_contracts",)),
@@ -29,6 +32,7 @@ ITEMS = [
     NavItem(
         _("Import end users"), "contracts:end-user-import", ("manage_contracts", "work_backoffice")
     ),
+    NavItem(_("Reports"), "reports:dashboard", ("view_reports",)),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", ("administer",), staff_only=True),
 ]

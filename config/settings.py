@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "config",
     "contracts",
     "care",
@@ -64,8 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.SessionLifetimeMiddleware",
+    "config.middleware.SecondFactorMiddleware",
+    "config.middleware.AccessLogMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
@@ -88,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
+                "config.context_processors.notifications",
             ],
         },
     },
@@ -152,6 +158,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Managers and administrators confirm their sign-in with a TOTP code (config.two_factor).
+# Only the demo (`make run`) turns this off, and says so when it starts.
+TWO_FACTOR_REQUIRED = env_bool("PRESIDIO_TWO_FACTOR", default=True)
+OTP_TOTP_ISSUER = "Presidio"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -188,6 +198,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env_str("DJANGO_MEDIA_ROOT", str(TMP_DIR / "media"))
+# Report exports with more rows than this are written by a worker (progress, then a link).
+REPORTS_ASYNC_EXPORT_ROWS = 50_000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS_PER_NOTE = 5
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -235,6 +247,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Every caller has a request budget (the shared cache counts it across web processes);
+    # the caller lookup has its own, tighter one (contracts.ratelimit).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("PRESIDIO_API_RATE", "1200/min"),
+        "anon": "30/min",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Presidio API",
@@ -251,6 +273,13 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "contracts.models.Priority",
         "CaseStatusEnum": "care.models.CaseStatus",
         "SlaStateEnum": "care.models.SlaState",
+        "OrderKindEnum": "contracts.models.OrderKind",
+        "OrderStateEnum": "contracts.models.OrderState",
+        "OrderEventKindEnum": "contracts.models.OrderEvent.Kind",
+        "OrderNoteVisibilityEnum": "contracts.models.OrderNote.Visibility",
+        "NoteVisibilityEnum": "care.models.Note.Visibility",  # beside the orders' own
+        "LoyaltyOutcomeEnum": "contracts.models.LoyaltyOutcome",
+        "LoyaltyActionKindEnum": "contracts.models.LoyaltyAction.Kind",
     },
 }
 
@@ -295,6 +324,41 @@ CELERY_BEAT_SCHEDULE = {
         "task": "care.tasks.recompute_sla_task",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    "routing-auto-assign-waiting": {
+        "task": "routing.auto_assign_waiting",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "routing-end-expired-emergencies": {
+        "task": "routing.end_expired_emergencies",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "orders-mark-late": {
+        "task": "contracts.tasks.mark_late_orders_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
+    "sla-notifications": {
+        "task": "routing.notifications.notify_sla_alerts_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "backlog-snapshot": {
+        "task": "reports.tasks.snapshot_backlog_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
+    "nightly-jobs": {  # hourly trigger; runs the nightly hooks once per date from 02:00
+        "task": "reports.tasks.nightly_jobs_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+    "purge-expired-exports": {  # export files are kept 24 h
+        "task": "reports.tasks.purge_expired_exports_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
     },
 }
 # /healthz calls the worker stale when its heartbeat is older than this.

@@ -7,7 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from care.urls import api_urlpatterns as care_api
 from config import api, views
+from contracts.order_urls import api_urlpatterns as orders_api
 from contracts.urls import api_urlpatterns as contracts_api
+from reports.urls import api_urlpatterns as reports_api
+from routing import backoffice
 from routing.urls import api_urlpatterns as routing_api
 
 api_v1 = (
@@ -15,8 +18,11 @@ api_v1 = (
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
         *contracts_api,
+        path("backoffice/next/", backoffice.TakeNextOrderApi.as_view(), name="order-next"),
+        *orders_api,
         *care_api,
         *routing_api,
+        *reports_api,
     ],
     "api",
 )
@@ -30,10 +36,15 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views.two_factor_page, name="two_factor"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("contracts/", include("contracts.urls")),
     path("care/", include("care.urls")),
+    path("backoffice/next/", backoffice.take_next_order_page, name="backoffice-next"),
+    path("backoffice/", include("contracts.order_urls")),
+    path("routing/", include("routing.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

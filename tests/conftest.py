@@ -1,3 +1,4 @@
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -5,13 +6,52 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
 from config import roles
+from config.log_filters import RedactPersonalData
 
 pytest_plugins = ["tests.fixtures_contracts"]
 
 ROME = ZoneInfo("Europe/Rome")
+
+
+# Seeded canary values (tests/config/test_canaries.py feeds them to every path that handles
+# a caller). They must never be written to a log, in any test, through any logger.
+CANARY_PHONE = "+393470007777"
+CANARY_PHONE_AS_TYPED = "347 000 7777"
+CANARY_CODICE_FISCALE = "CNRLCU85M41G273D"
+CANARIES = (CANARY_PHONE, CANARY_PHONE[3:], CANARY_PHONE_AS_TYPED, CANARY_CODICE_FISCALE)
+
+
+class _CanaryWatch(logging.Handler):
+    """Sees every record as the console handler would write it (after redaction)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.addFilter(RedactPersonalData())
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        if any(canary.lower() in text.lower() for canary in CANARIES):
+            self.leaks.append(f"{record.name}: {text[:200]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _canaries_never_reach_a_log():
+    watch = _CanaryWatch()
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in ("django.server",))]
+    for logger in loggers:
+        logger.addHandler(watch)
+    yield
+    for logger in loggers:
+        logger.removeHandler(watch)
+    assert not watch.leaks, f"personal data written to the logs: {watch.leaks[:5]}"
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +60,32 @@ def _isolated_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def confirmed_totp_device(user):
+    """The user's confirmed TOTP device (created on first use): tests compute its codes."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
+_password_only_login = Client.force_login
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_complete_sign_in(monkeypatch):
+    """`client.force_login` stands for a whole sign-in: the password and, for managers and
+    admins, the second factor. tests/config/test_two_factor.py signs in the real way."""
+
+    def force_login(self, user, backend=None):
+        _password_only_login(self, user, backend)
+        if roles.needs_second_factor(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = confirmed_totp_device(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

@@ -155,11 +155,12 @@ def test_list_pages_take_the_same_few_queries_whatever_the_number_of_rows(
     for case in many_cases(operator, contract, count):
         services.assign_case(actor=supervisor, case=case, assignee=operator)
     client.force_login(operator)
-    # session read and write (3 with the test's savepoint), user, 2 x permissions, count, rows
-    with django_assert_max_num_queries(9):
+    # session read and write (3 with the test's savepoint), user, 2 x permissions, count, rows,
+    # the user's need-to-know scope (certifications, supervised queues), the unread count
+    with django_assert_max_num_queries(12):
         page = client.get(reverse("care:case-list"), {"q": "Caso", "open": "on"})
     assert len(references_in(page)) == count
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         page = client.get(reverse("care:my-cases"))
     assert len(references_in(page)) == count
 
@@ -273,9 +274,12 @@ def test_case_page_queries_do_not_grow_with_notes_and_events(
             attachments=[SimpleUploadedFile(f"n{n}.pdf", PDF, content_type="application/pdf")],
         )
     client.force_login(operator)
+    detail(client, case)  # the first view of all also creates the access log's chain head
     # session (read, write: 3 with the test's savepoint), user, 2 x permissions, the case, its
-    # notes, attachments, events, hand-offs and phones, the card's client and SLA targets
-    with django_assert_max_num_queries(15):
+    # notes, attachments, events, hand-offs and phones, the card's client and SLA targets,
+    # the need-to-know scope (2), the calendar for the SLA ledger (2), the linked orders, the
+    # unread count, the access-log row (5 with the test's savepoint)
+    with django_assert_max_num_queries(26):
         page = detail(client, case)
     assert page.content.decode().count('data-testid="timeline-note"') == notes
 

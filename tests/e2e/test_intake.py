@@ -82,6 +82,8 @@ def test_a_second_call_about_the_same_thing_is_offered_the_existing_case(
 ):
     sign_in(page, "op.ferri")
     open_by_screen_pop(page, "SIM rubata")
+    # The first case's page, before the next call (else the two requests race on the session)
+    expect(page).to_have_url(re.compile(r"/care/cases/CS-\d{4}-\d{6}/$"))
     first = Case.objects.get()
     open_by_screen_pop(page, "SIM rubata, richiama")
     proposal = page.get_by_test_id("similar-cases")
