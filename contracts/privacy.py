@@ -13,9 +13,9 @@ def short_name(first_name: str, last_name: str) -> str:
 def mask_phone(number: str) -> str:
     """`+393471234567` -> `+39 347 *** **67`: the operator prefix and the last two digits."""
     digits = (number or "").strip()
-    if len(digits) < 7:
-        return MASK * len(digits)
     country, rest = (digits[:3], digits[3:]) if digits.startswith("+") else ("", digits)
+    if len(rest) <= 5:
+        return f"{country} {MASK * len(rest)}".strip()
     hidden = len(rest) - 5
     body = f"{rest[:3]} {MASK * min(hidden, 3)} {MASK * max(hidden - 3, 0)}{rest[-2:]}"
     return f"{country} {body}".strip()

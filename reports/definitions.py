@@ -42,6 +42,7 @@ from contracts.models import (
     OrderState,
     Priority,
 )
+from contracts.privacy import mask_phone, short_name
 from reports.exports import Column
 from reports.exports import ColumnType as T
 from reports.forms import ReportFilters
@@ -123,26 +124,6 @@ def percent(part, whole) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def mask_name(first: str, last: str) -> str:
-    """ "Mario Rossi" -> "M. Rossi"."""
-    first, last = (first or "").strip(), (last or "").strip()
-    if not (first or last):
-        return ""
-    return f"{first[:1]}. {last}".strip() if first else last
-
-
-def mask_phone(number: str) -> str:
-    """ "+393471234567" -> "+39 347 *** **67": the prefix and the last two digits."""
-    number = (number or "").strip()
-    if not number:
-        return ""
-    digits = number[3:] if number.startswith("+39") else number.lstrip("+")
-    country = "+39 " if number.startswith("+39") else ""
-    if len(digits) <= 5:
-        return country + "*" * len(digits)
-    return f"{country}{digits[:3]} *** **{digits[-2:]}"
-
-
 def can_see_personal_data(user) -> bool:
     return user.has_perm("config.view_unmasked_personal_data")
 
@@ -206,7 +187,7 @@ def case_rows(filters: ReportFilters, user, now: datetime) -> Rows:
 
     def transform(row: dict) -> dict:
         first, last, phone = row.pop("first"), row.pop("last"), row.pop("phone")
-        row["caller"] = mask_name(first, last) if masked else f"{first} {last}".strip()
+        row["caller"] = short_name(first, last) if masked else f"{first} {last}".strip()
         row["caller_phone"] = mask_phone(phone) if masked else phone
         row["status"] = STATUS_LABELS.get(row.pop("raw_status"), "")
         row["first_response_state"] = SLA_LABELS.get(row.pop("raw_fr"), "")

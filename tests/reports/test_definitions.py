@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from care.models import SlaState
+from contracts.privacy import mask_phone
+from contracts.privacy import short_name as mask_name
 from reports import definitions
-from reports.definitions import mask_name, mask_phone
 from tests.factories import EndUserFactory
 from tests.reports import known_data
 
@@ -166,7 +167,7 @@ def test_case_list_masks_the_callers_personal_data(known, manager):
     assert len(rows) == 5
     c5 = next(r for r in rows if r["reference"] == known.cases["c5"].reference)
     end_user = known.cases["c5"].end_user
-    assert c5["caller"] == f"{end_user.first_name[0]}. {end_user.last_name}"
+    assert c5["caller"] == f"{end_user.first_name} {end_user.last_name[0]}."
     assert c5["caller_phone"] == "+39 348 *** **43"
     assert c5["client_name"] == known.other_client_name
     assert c5["assignee_username"] == "op.bianchi"
@@ -182,7 +183,7 @@ def test_case_list_shows_personal_data_to_who_holds_the_permission(known, admin_
 
 @pytest.mark.parametrize(
     ("first", "last", "expected"),
-    [("Mario", "Rossi", "M. Rossi"), ("", "Rossi", "Rossi"), ("", "", "")],
+    [("Mario", "Rossi", "Mario R."), ("", "Rossi", "R."), ("", "", "")],
 )
 def test_names_are_masked_to_an_initial(first, last, expected):
     assert mask_name(first, last) == expected
