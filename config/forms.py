@@ -17,3 +17,9 @@ def add_service_errors(
         target = aliases.get(name, name)
         for message in messages:
             form.add_error(target if target in form.fields else None, message)
+
+
+def service_error_message(error: PresidioError) -> str:
+    """A refused action in one sentence, for a page message (no form to attach errors to)."""
+    details = [str(message) for messages in error.fields.values() for message in messages]
+    return " ".join([str(error.message), *details]) if details else str(error.message)

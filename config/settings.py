@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600},
     },
+    "scheduled-reports": {  # weekly and monthly subscriptions, each period sent once
+        "task": "reports.tasks.send_due_reports_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     "purge-expired-exports": {  # export files are kept 24 h
         "task": "reports.tasks.purge_expired_exports_task",
         "schedule": 3600.0,

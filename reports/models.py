@@ -172,3 +172,69 @@ class ExportJob(models.Model):
         if self.status == self.Status.READY:
             return 100
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ReportSubscription(models.Model):
+    """A standing order: a report, with its filters, by e-mail every week or every month,
+    covering the period just ended."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Every week (the week before)")
+        MONTHLY = "monthly", _("Every month (the month before)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+        verbose_name=_("user"),
+    )
+    report = models.CharField(_("report"), max_length=40)
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices)
+    format = models.CharField(_("format"), max_length=10, default="xlsx")
+    filters = models.JSONField(_("filters"), default=dict, blank=True)  # without the period
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["report", "frequency"]
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "report", "frequency"], name="subscription_once_per_frequency"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency__in=["weekly", "monthly"]),
+                name="subscription_frequency_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.report} {self.frequency}"
+
+
+class ReportDelivery(models.Model):
+    """One e-mail of a subscription: unique per period, so a period is sent once."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    sent_at = models.DateTimeField(_("sent at"))
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        ordering = ["-period_start"]
+        verbose_name = _("report delivery")
+        verbose_name_plural = _("report deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"], name="delivery_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.period_start}"

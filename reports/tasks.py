@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from reports import subscriptions
 from reports.nightly import run_nightly_jobs_when_due
 from reports.snapshots import take_backlog_snapshot
 
@@ -53,3 +54,10 @@ def purge_expired_exports_task() -> int:
     count = purge_expired_exports(now=timezone.now())
     logger.info("expired exports purged: %d", count)
     return count
+
+
+@shared_task(max_retries=3)
+def send_due_reports_task() -> dict:
+    """E-mail the subscribed reports whose period just ended (each period once)."""
+    result = subscriptions.send_due_reports()
+    return {"sent": result.sent, "failed": result.failed}

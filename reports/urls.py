@@ -4,9 +4,9 @@ from reports import api, views
 
 api_urlpatterns = [
     path("reports/", api.ReportListApi.as_view(), name="report-list"),
-    path("reports/jobs/<int:job_id>/", api.ExportJobApi.as_view(), name="report-job"),
+    path("reports/jobs/<id:job_id>/", api.ExportJobApi.as_view(), name="report-job"),
     path(
-        "reports/jobs/<int:job_id>/download/",
+        "reports/jobs/<id:job_id>/download/",
         api.ExportJobDownloadApi.as_view(),
         name="report-job-download",
     ),
@@ -16,6 +16,8 @@ api_urlpatterns = [
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("jobs/<int:job_id>/download/", views.job_download, name="job-download"),
+    path("jobs/<id:job_id>/download/", views.job_download, name="job-download"),
+    path("subscriptions/<id:subscription_id>/stop/", views.unsubscribe, name="unsubscribe"),
+    path("<slug:name>/subscribe/", views.subscribe, name="subscribe"),
     path("<slug:name>/", views.report_page, name="report"),
 ]

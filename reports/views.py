@@ -5,6 +5,7 @@ The page, the API and the exports read the same definition (reports.definitions)
 from collections import defaultdict
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -12,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from config.errors import NotFound
+from config.errors import NotFound, PresidioError
+from config.forms import service_error_message
 from config.permissions import capability_required
-from reports import api, definitions, exports, selectors
+from reports import api, definitions, exports, selectors, subscriptions
 from reports.forms import ReportFilterForm
-from reports.models import ExportJob
+from reports.models import ExportJob, ReportSubscription
 
 PAGE_SIZE = 50
 FILTER_FIELDS = ("date_from", "date_to", "client", "contract", "site", "queue", "priority")
@@ -140,6 +142,9 @@ def report_page(request, name: str):
         "reports": definitions.all_definitions(),
         "can_export": request.user.has_perm("config.export_reports"),
         "job": None,
+        "subscriptions": ReportSubscription.objects.filter(user=request.user, report=name),
+        "frequencies": ReportSubscription.Frequency.choices,
+        "subscription_filter_keys": subscriptions.FILTER_KEYS,
     }
     if not form.is_valid():
         return render(request, "reports/report.html", context, status=400)
@@ -181,3 +186,37 @@ def job_download(request, job_id: int):
         return api.download_response(api.job_of(request, job_id))
     except NotFound as error:
         raise Http404(str(error.message)) from error
+
+
+@capability_required("export_reports")
+@require_POST
+def subscribe(request, name: str):
+    """Subscribe to the report by e-mail, with the filters shown (PRG back to the page)."""
+    try:
+        subscription = subscriptions.subscribe(
+            user=request.user,
+            report=name,
+            frequency=request.POST.get("frequency", ""),
+            fmt=request.POST.get("format", ""),
+            filters={key: request.POST.get(key) for key in subscriptions.FILTER_KEYS},
+        )
+    except PresidioError as error:
+        messages.error(request, service_error_message(error))
+    else:
+        messages.success(
+            request,
+            _("You will receive this report by e-mail: %(when)s.")
+            % {"when": subscription.get_frequency_display()},
+        )
+    return redirect("reports:report", name=name)
+
+
+@capability_required("export_reports")
+@require_POST
+def unsubscribe(request, subscription_id: int):
+    subscription = ReportSubscription.objects.filter(id=subscription_id, user=request.user).first()
+    if subscription is None:
+        raise Http404
+    subscriptions.unsubscribe(user=request.user, subscription_id=subscription.id)
+    messages.success(request, _("The subscription is stopped."))
+    return redirect("reports:report", name=subscription.report)
