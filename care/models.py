@@ -197,6 +197,13 @@ class Case(models.Model):
                 fields=["queue_code", "status", "priority", "resolution_due_at"],
                 name="case_queue_code_order",
             ),
+            # Take-next and auto-assign: the waiting cases nobody holds, in take order (a small
+            # partial index; measured 39-78 ms -> 10 ms on the national data set).
+            models.Index(
+                fields=["priority", "resolution_due_at", "opened_at", "id"],
+                condition=Q(status="new", assignee__isnull=True),
+                name="case_takeable",
+            ),
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["end_user", "status"], name="case_end_user_status"),
             models.Index(fields=["client", "status"], name="case_client_status"),

@@ -64,12 +64,10 @@ TARGETS = {
 }
 
 
-# Indexes docs/performance.md proposes (for care.Case; the lead adds them to care/models.py).
-# `--with-proposed-indexes` creates them on the run's copy, to measure their effect.
+# Indexes docs/performance.md proposes that are not in a migration yet (case_takeable landed
+# in care 0005). `--with-proposed-indexes` creates them on the run's copy, to measure them.
 OPEN_SQL = "('new', 'assigned', 'in_progress', 'waiting_customer', 'waiting_unit')"
 PROPOSED_INDEXES = [
-    "CREATE INDEX case_takeable ON care_case (priority, resolution_due_at, opened_at, id) "
-    "WHERE status = 'new' AND assignee_id IS NULL",
     f"CREATE INDEX case_open_recent ON care_case (opened_at DESC, id DESC) "
     f"WHERE status IN {OPEN_SQL}",
     f"CREATE INDEX case_running ON care_case (id) WHERE status IN {OPEN_SQL} AND paused_at IS NULL",
