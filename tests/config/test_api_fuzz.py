@@ -4,7 +4,9 @@ an administrator's API token (every endpoint open to it), against the test datab
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -19,7 +21,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_token(admin_user, contract):
+def _connection_kept_across_requests():
+    """Django closes the database connection when a request finishes; its test client
+    switches that off, and so must a test that calls the WSGI application directly (on
+    PostgreSQL the test's transaction would go with the connection)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_token(admin_user, contract, _connection_kept_across_requests):
     """An administrator's token, with one contract in place so paths have something to hit."""
     return Token.objects.create(user=admin_user).key
 
