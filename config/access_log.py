@@ -125,6 +125,18 @@ def record(request, response) -> AccessLog | None:
     )
 
 
+def _storable(value):
+    """Text as both databases store it: PostgreSQL refuses NUL in text and in JSON, and a
+    search term is evidence, not something to fail the request on."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def row_hash(previous_hash: str, values: dict) -> str:
     """The chained hash of one row: its content, canonical, after the previous hash."""
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
@@ -155,7 +167,7 @@ def append(**values) -> AccessLog:
         head, _created = AccessChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS}
         )
-        entry = AccessLog(previous_hash=head.last_hash, **values)
+        entry = AccessLog(previous_hash=head.last_hash, **_storable(values))
         entry.row_hash = row_hash(head.last_hash, _hashed_values(entry))
         entry.save()  # one INSERT: the database refuses any later change
         head.last_hash = entry.row_hash

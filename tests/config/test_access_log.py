@@ -188,3 +188,11 @@ def test_the_nightly_check_reports_the_chain_state():
         "intact": True,
         "first_broken_id": None,
     }
+
+
+def test_a_search_with_a_nul_character_is_logged_not_refused(operator_api, caller):
+    response = operator_api.post("/api/v1/lookup/", {"phone": "347\x00123"}, format="json")
+    assert response.status_code in {200, 400}
+    [row] = rows()
+    assert "\x00" not in str(row.detail)
+    assert access_log.verify_chain().intact

@@ -1,0 +1,114 @@
+"""Hostile text (very long strings, control characters, mixed scripts, HTML/JS, SQL-like
+text) through the end-user import, the intake API and the caller lookup: every answer is a
+clear 2xx or 4xx, never a 5xx, and what is refused leaves nothing behind."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from care.models import Case
+from contracts.models import EndUser
+from tests.factories import EndUserFactory
+
+pytestmark = pytest.mark.django_db
+
+NASTY = [
+    "<script>alert(1)</script>",
+    "'; DROP TABLE care_case; --",
+    '=HYPERLINK("http://x")',
+    "\u202eevil\u202c",
+    "\u03a9\u2248\u00e7\u221a\u222b\u02dc\u00b5 田中さん Ελληνικά عربى",
+    "\x00\x01\x1b[31m",
+    "a" * 5_000,
+]
+hostile_text = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(min_size=0, max_size=300),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=50),
+)
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["first_name", "last_name", "phone", "email", "employee_code"])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8", errors="surrogatepass")
+
+
+@SETTINGS
+@given(first=hostile_text, last=hostile_text, phone=hostile_text, email=hostile_text)
+def test_an_import_of_hostile_rows_answers_clearly_and_all_or_nothing_holds(
+    manager_api, contract, first, last, phone, email
+):
+    before = EndUser.objects.count()
+    try:
+        data = _csv([[first, last, phone, email, "X1"]])
+    except UnicodeEncodeError:
+        return  # not a file anyone can send
+    upload = SimpleUploadedFile("utenti.csv", data, content_type="text/csv")
+    response = manager_api.post(
+        "/api/v1/end-users/import/",
+        {
+            "client": contract.client_id,
+            "file": upload,
+            "dry_run": "false",
+            "all_or_nothing": "true",
+        },
+        format="multipart",
+    )
+    assert response.status_code < 500, response.content[:300]
+    body = response.json()
+    if response.status_code >= 400 or body.get("errors"):
+        assert EndUser.objects.count() == before  # refused: nothing written
+
+
+@SETTINGS
+@given(subject=hostile_text, description=hostile_text, channel=hostile_text)
+def test_intake_with_hostile_text_opens_a_case_or_refuses(
+    operator_api, contract, subject, description, channel
+):
+    end_user = EndUser.objects.filter(client=contract.client).first() or EndUserFactory(
+        client=contract.client
+    )
+    before = Case.objects.count()
+    response = operator_api.post(
+        "/api/v1/cases/",
+        {
+            "contract": contract.code,
+            "end_user": end_user.id,
+            "category": "sim-lost",
+            "channel": channel,
+            "subject": subject,
+            "description": description,
+            "duplicate_override_reason": "test",
+        },
+        format="json",
+    )
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code >= 400:
+        assert Case.objects.count() == before
+        assert response.json()["message"]
+    else:
+        assert operator_api.get(f"/api/v1/cases/{response.json()['reference']}/").status_code == 200
+
+
+@SETTINGS
+@given(query=hostile_text)
+def test_the_lookup_page_and_api_answer_hostile_searches(client, operator, operator_api, query):
+    client.force_login(operator)
+    page = client.post("/contracts/lookup/", {"query": query})
+    assert page.status_code < 500
+    assert b"<script>alert(1)</script>" not in page.content
+    api = operator_api.post("/api/v1/lookup/", {"phone": query}, format="json")
+    assert api.status_code < 500
