@@ -38,12 +38,14 @@ ROLE_CAPABILITIES = {
 }
 
 
-# Model permissions admins need beside the capabilities: users, groups, API tokens, lockouts.
+# Model permissions admins need beside the capabilities: users, groups, API tokens, lockouts,
+# and reading the access log. (app label, model, actions; None = every action)
 ADMIN_MODEL_PERMISSIONS = [
-    ("auth", "user"),
-    ("auth", "group"),
-    ("authtoken", "token"),
-    ("axes", "accessattempt"),
+    ("auth", "user", None),
+    ("auth", "group", None),
+    ("authtoken", "token", None),
+    ("axes", "accessattempt", None),
+    ("config", "accesslog", ["view"]),
 ]
 
 
@@ -58,10 +60,13 @@ def sync_role_groups(group_model, permission_model) -> None:
             content_type__app_label="config", codename__in=capabilities
         )
         if role == ADMIN:
-            for app_label, model in ADMIN_MODEL_PERMISSIONS:
-                permissions = permissions | permission_model.objects.filter(
+            for app_label, model, actions in ADMIN_MODEL_PERMISSIONS:
+                of_model = permission_model.objects.filter(
                     content_type__app_label=app_label, content_type__model=model
                 )
+                if actions is not None:
+                    of_model = of_model.filter(codename__in=[f"{a}_{model}" for a in actions])
+                permissions = permissions | of_model
         group.permissions.set(permissions)
 
 

@@ -196,3 +196,13 @@ def test_a_search_with_a_nul_character_is_logged_not_refused(operator_api, calle
     [row] = rows()
     assert "\x00" not in str(row.detail)
     assert access_log.verify_chain().intact
+
+
+def test_administrators_query_the_log_in_the_admin_read_only(client, admin_user, operator_api):
+    operator_api.post("/api/v1/lookup/", {"phone": PHONE}, format="json")
+    client.force_login(admin_user)
+    listing = client.get("/admin/config/accesslog/")
+    assert listing.status_code == 200
+    assert "api:lookup" in listing.content.decode()
+    row = AccessLog.objects.get()
+    assert client.post(f"/admin/config/accesslog/{row.id}/delete/").status_code == 403

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 def test_each_role_group_holds_exactly_its_capabilities(role):
     group = Group.objects.get(name=role)
     capabilities = set(
-        group.permissions.filter(content_type__app_label="config").values_list(
-            "codename", flat=True
-        )
+        group.permissions.filter(
+            content_type__app_label="config", content_type__model="capability"
+        ).values_list("codename", flat=True)
     )
     assert capabilities == roles.ROLE_CAPABILITIES[role]
 
@@ -27,6 +27,9 @@ def test_only_admins_manage_users_and_unlock_logins():
     assert admin.permissions.filter(codename="delete_accessattempt").exists()
     others = Group.objects.exclude(name=roles.ADMIN)
     assert not others.filter(permissions__content_type__app_label__in=["auth", "axes"]).exists()
+    assert admin.permissions.filter(codename="view_accesslog").exists()
+    assert not admin.permissions.filter(codename="delete_accesslog").exists()
+    assert not others.filter(permissions__codename="view_accesslog").exists()
 
 
 def test_operator_may_handle_cases_but_not_see_reports(operator):
