@@ -10,6 +10,7 @@ import logging
 import os
 
 from celery import Celery, Task
+from django.conf import settings
 
 from config.env import exit_on_configuration_error
 
@@ -48,6 +49,7 @@ class PresidioTask(Task):
 
 app = Celery("presidio", task_cls=PresidioTask)
 with exit_on_configuration_error():
+    settings.INSTALLED_APPS  # noqa: B018 -- load now: Django's settings are lazy
     app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The SLA notification fan-out needs queues, so it lives in routing (care imports no routing).

@@ -39,6 +39,20 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be a boolean (1/0, true/false), got {value!r}.")
 
 
+def env_int(name: str, *, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    problem = f"{name} must be a whole number >= {minimum}, got {value!r}."
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(problem) from None
+    if number < minimum:
+        raise ConfigurationError(problem)
+    return number
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     value = os.environ.get(name, "").strip()
     if not value:

@@ -1,3 +1,4 @@
+import ipaddress
 import logging
 import time
 
@@ -15,10 +16,13 @@ from django.views.defaults import page_not_found
 from config import access_log, two_factor
 from config.api import error_body
 from config.errors import NotFound
+from config.log_filters import PERSONAL_PARAMETER
 
 logger = logging.getLogger(__name__)
 
 LOGIN_AT_KEY = "presidio_login_at"
+ACTIVE_AT_KEY = "presidio_active_at"  # the last request that was not a page's own polling
+POLL_HEADER = "X-Presidio-Poll"
 
 
 def remember_login_time(sender, request, user, **kwargs) -> None:
@@ -32,20 +36,44 @@ def say_goodbye(sender, request, user, **kwargs) -> None:
         messages.info(request, _("You have signed out."))
 
 
+def client_address(request) -> str | None:
+    """The client's address: the connection's, or behind TRUSTED_PROXY_COUNT proxies the one
+    the outermost of them appended to X-Forwarded-For (the entries left of it are the
+    client's own say, never trusted). Falls back to the connection's address."""
+    remote = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [item.strip() for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if count == 0 or len(forwarded) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-count]))
+    except ValueError:
+        return remote
+
+
 class SessionLifetimeMiddleware:
-    """Ends a session 12 hours after login however active it is (idle expiry is Django's)."""
+    """Ends a session after SESSION_COOKIE_AGE without activity, and SESSION_MAX_AGE after
+    login however active it is. A page's own polling (htmx elements send POLL_HEADER) is
+    answered but is not activity: a console left open does not keep its session alive.
+    Django's own idle expiry cannot tell a poll apart (every request saves the session), so
+    the idle time is kept here."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.user.is_authenticated and hasattr(request, "session"):
-            login_at = request.session.get(LOGIN_AT_KEY)
-            if login_at is None:
-                request.session[LOGIN_AT_KEY] = int(time.time())
-            elif time.time() - login_at > settings.SESSION_MAX_AGE:
+            now = int(time.time())
+            login_at = request.session.setdefault(LOGIN_AT_KEY, now)
+            active_at = request.session.setdefault(ACTIVE_AT_KEY, now)
+            if (
+                now - login_at > settings.SESSION_MAX_AGE
+                or now - active_at > settings.SESSION_COOKIE_AGE
+            ):
                 logout(request)
                 messages.info(request, _("Your session has expired: please sign in again."))
+            elif POLL_HEADER not in request.headers:
+                request.session[ACTIVE_AT_KEY] = now
         return self.get_response(request)
 
 
@@ -84,7 +112,11 @@ class SecondFactorMiddleware:
         if request.path.startswith("/api/"):
             message = _("Confirm your sign-in with the code of your authenticator app first.")
             return JsonResponse(error_body("second_factor_required", message), status=403)
-        return redirect_to_login(request.get_full_path(), reverse("two_factor"))
+        # Back to the page afterwards, but never with personal data in the address (a screen
+        # pop's ?phone=): that part of the way back is dropped.
+        query = request.META.get("QUERY_STRING", "")
+        back = request.path if PERSONAL_PARAMETER.search(query) else request.get_full_path()
+        return redirect_to_login(back, reverse("two_factor"))
 
 
 class AccessLogMiddleware:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_list, env_str, env_url, parse_or_fail
+from config.env import env_bool, env_int, env_list, env_str, env_url, parse_or_fail
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TMP_DIR = BASE_DIR / ".tmp"
@@ -165,6 +165,12 @@ OTP_TOTP_ISSUER = "Presidio"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The watch on unusual access (routing.access_watch): an operator is reported to their
+# supervisors when, in one day, they viewed more end users outside their own cases than
+# both this floor and this many times the median of their colleagues that day.
+ACCESS_WATCH_MIN_END_USERS = 40
+ACCESS_WATCH_PEER_FACTOR = 3
+
 # Lock one username from one address: a mistyping operator cannot lock out the whole
 # contact centre that sits behind one shared address.
 AXES_FAILURE_LIMIT = 5
@@ -172,6 +178,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# Behind reverse proxies every request comes from the last proxy's address: with this many
+# trusted proxies in front, the client's address is the one they appended to X-Forwarded-For.
+# 0: no proxy, the connection's address is the client's (a forwarded header is ignored).
+TRUSTED_PROXY_COUNT = env_int("PRESIDIO_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_address"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "it"
@@ -354,6 +365,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.nightly_jobs_task",
         "schedule": 3600.0,
         "options": {"expires": 3600},
+    },
+    "unusual-access-watch": {  # operators viewing many end users outside their cases
+        "task": "routing.tasks.watch_unusual_access_task",
+        "schedule": 900.0,
+        "options": {"expires": 900},
     },
     "scheduled-reports": {  # weekly and monthly subscriptions, each period sent once
         "task": "reports.tasks.send_due_reports_task",

@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ADDRESS = os.environ.get("PRESIDIO_ADDRESS", "127.0.0.1:8000")
+STOP_GRACE_SECONDS = 15
 
 
 def main() -> int:
@@ -68,7 +69,7 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(children)
+        _stop(web=web, worker=worker)
     return exit_code
 
 
@@ -76,13 +77,16 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _stop(children: list[subprocess.Popen]) -> None:
-    """What a terminal's Ctrl-C does (SIGINT to each group: Celery shuts down warm), then
-    SIGKILL to whatever is left after 15 s."""
-    for child in children:
-        _signal_group(child, signal.SIGINT)
-    deadline = time.monotonic() + 15
-    for child in children:
+def _stop(*, web: subprocess.Popen, worker: subprocess.Popen) -> None:
+    """SIGINT to the worker's group (a terminal's Ctrl-C: Celery shuts down warm), SIGTERM to
+    runserver's (it ignores SIGINT when started without a terminal), then SIGKILL to whatever
+    is left after STOP_GRACE_SECONDS. Another Ctrl-C meanwhile cannot cut this short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _signal_group(worker, signal.SIGINT)
+    _signal_group(web, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in (web, worker):
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         _signal_group(child, signal.SIGKILL)

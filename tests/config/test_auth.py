@@ -1,7 +1,9 @@
 """Login, lockout and session lifetime."""
 
+import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -9,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from config.middleware import LOGIN_AT_KEY
+from config.middleware import ACTIVE_AT_KEY, LOGIN_AT_KEY, POLL_HEADER
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -18,6 +20,20 @@ WRONG_LOGIN_IT = "Inserisci nome utente e password corretti"
 
 def login(client, username, password=PASSWORD, **extra):
     return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+
+
+def last_active(client, minutes_ago: int | None = None) -> int:
+    """The session's last activity (seconds since the epoch), moved back first if asked."""
+    session = client.session
+    if minutes_ago is not None:
+        session[ACTIVE_AT_KEY] = int(time.time()) - minutes_ago * 60
+        session.save()
+    return session[ACTIVE_AT_KEY]
+
+
+def poll(client):
+    """What the workspace's htmx poll sends."""
+    return client.get(reverse("routing:workspace-live"), headers={"X-Presidio-Poll": "1"})
 
 
 def test_every_page_asks_for_login_first(client):
@@ -64,6 +80,29 @@ def test_five_failures_lock_that_username_from_that_address_only(client, operato
     assert login(client, operator.username, REMOTE_ADDR="10.20.30.40").status_code == 302
 
 
+def test_behind_a_proxy_each_forwarded_client_has_its_own_lockout(client, operator, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, operator.username, "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+    locked = login(client, operator.username, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+    assert locked.status_code == 429
+    # Another client behind the same proxy is not locked out; a forged entry on the left
+    # of the proxy's own does not free the locked one.
+    forged = "198.51.100.1, 203.0.113.7"
+    assert login(client, operator.username, HTTP_X_FORWARDED_FOR=forged, **proxy).status_code == 429
+    other = login(client, operator.username, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
+    assert other.status_code == 302
+
+
+def test_without_a_proxy_a_forwarded_header_is_ignored(client, operator, settings):
+    assert settings.TRUSTED_PROXY_COUNT == 0
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, operator.username, "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    forged = login(client, operator.username, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert forged.status_code == 429
+
+
 def test_a_successful_login_resets_the_failure_count(client, operator):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         login(client, operator.username, "wrong")
@@ -92,6 +131,43 @@ def test_an_idle_session_is_over(client, operator):
         expire_date=timezone.now() - timedelta(seconds=1)
     )
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_a_poll_after_thirty_idle_minutes_signs_out(client, operator):
+    client.force_login(operator)
+    client.get(reverse("home"))
+    last_active(client, minutes_ago=31)
+    response = poll(client)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_polls_are_answered_but_never_extend_the_idle_time(client, operator):
+    client.force_login(operator)
+    client.get(reverse("home"))
+    before = last_active(client, minutes_ago=29)
+    for _ in range(3):
+        assert poll(client).status_code == 200
+    assert last_active(client) == before
+
+
+def test_a_real_request_counts_as_activity(client, operator):
+    client.force_login(operator)
+    client.get(reverse("home"))
+    last_active(client, minutes_ago=29)
+    assert client.get(reverse("routing:workspace-live")).status_code == 200
+    assert last_active(client) >= int(time.time()) - 5
+
+
+def test_every_polling_element_says_its_requests_are_polls():
+    polling = [
+        (path.name, tag)
+        for path in (Path(settings.BASE_DIR) / "templates").rglob("*.html")
+        for tag in re.findall(r'<[^>]*hx-trigger="[^"]*every [^>]*>', path.read_text())
+    ]
+    assert polling
+    assert [name for name, tag in polling if f'"{POLL_HEADER}": "1"' not in tag] == []
 
 
 def test_a_session_ends_twelve_hours_after_login_however_active(client, operator):

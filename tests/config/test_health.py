@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,6 +65,23 @@ def test_healthz_is_503_when_the_broker_is_down(client, broker_down):
     assert body["broker"] == {"status": "down", "transport": "redis"}
     assert body["database"]["status"] == "ok"
     assert "127.0.0.1" not in response.content.decode()  # no hosts or credentials leak
+
+
+def refuse_every_query(execute, sql, params, many, context):
+    raise OperationalError("connection refused")
+
+
+def test_healthz_is_503_with_json_when_the_database_is_down(client):
+    with connection.execute_wrapper(refuse_every_query):
+        response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["database"] == {"status": "down"}
+    assert body["broker"]["status"] == "ok"
+    assert body["worker_heartbeat"] is None
+    assert body["last_sla_recompute"] is None
 
 
 @pytest.mark.redis

@@ -19,6 +19,10 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_command(sys.executable, "manage.py", *args, env=env)
+
+
+def run_command(*command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -26,7 +30,7 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     }
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        command,
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -90,6 +94,8 @@ def test_embedded_default_needs_no_variables():
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": "localhost:6379"}, "CELERY_BROKER_URL"),
         ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL"),
+        ({"PRESIDIO_PROXY_COUNT": "one"}, "PRESIDIO_PROXY_COUNT"),
+        ({"PRESIDIO_PROXY_COUNT": "-1"}, "PRESIDIO_PROXY_COUNT"),
     ],
 )
 def test_bad_variable_stops_start_up_with_one_line_naming_it(env, variable):
@@ -99,6 +105,16 @@ def test_bad_variable_stops_start_up_with_one_line_naming_it(env, variable):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Configuration error:")
     assert variable in lines[0]
+
+
+def test_bad_variable_stops_celery_with_the_same_one_line():
+    celery = str(Path(sys.executable).with_name("celery"))
+    result = run_command(celery, "-A", "config", "report", env={"DJANGO_DEBUG": "maybe"})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error:")
+    assert "DJANGO_DEBUG" in lines[0]
 
 
 def test_every_beat_entry_expires_after_its_interval(settings):

@@ -45,6 +45,21 @@ def test_a_manager_or_admin_reaches_nothing_before_the_second_factor(client, use
     assert api.json()["code"] == "second_factor_required"
 
 
+def test_the_way_back_after_the_second_factor_carries_no_personal_data(client, user_factory):
+    """An administrator half signed in gets a screen pop: the number must not ride along in
+    the second-factor page's address (the way back keeps the page, not the query)."""
+    admin = user_factory("u.admin.pop", roles.ADMIN)
+    confirmed_totp_device(admin)
+    sign_in_with_password(client, admin)
+    page = client.get("/care/intake/", {"phone": "347 123 4567"})
+    assert page.status_code == 302
+    assert page["Location"].startswith(TWO_FACTOR)
+    assert "347" not in page["Location"]
+    assert "phone" not in page["Location"]
+    other = client.get("/contracts/", {"status": "active"})
+    assert "status%3Dactive" in other["Location"]  # nothing personal: kept
+
+
 def test_the_right_code_opens_the_portal_and_goes_where_the_user_was_going(client, manager):
     device = confirmed_totp_device(manager)
     sign_in_with_password(client, manager)

@@ -1,0 +1,75 @@
+"""`make run`'s shutdown (scripts/run.py): every process it started stops, whatever happens."""
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("run_script", ROOT / "scripts" / "run.py")
+run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run)
+
+
+@pytest.fixture
+def start():
+    """Starts a stand-in for runserver or the worker, in its own session as run.py does,
+    that ignores the signals named; returns once it is ready."""
+    started = []
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def start(*ignored: str) -> subprocess.Popen:
+        code = (
+            "import signal, time\n"
+            + "".join(f"signal.signal(signal.{name}, signal.SIG_IGN)\n" for name in ignored)
+            + "print('ready', flush=True)\ntime.sleep(60)\n"
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        started.append(child)
+        assert child.stdout.readline() == "ready\n"
+        return child
+
+    yield start
+    for signum, handler in saved.items():  # _stop ignores them for good; pytest needs them
+        signal.signal(signum, handler)
+    for child in started:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def test_runserver_started_without_a_terminal_still_stops(start):
+    web = start("SIGINT")  # a background start leaves SIGINT ignored
+    worker = start()
+    run._stop(web=web, worker=worker)
+    assert web.returncode == -signal.SIGTERM
+    assert worker.returncode == -signal.SIGINT
+
+
+def test_a_second_ctrl_c_does_not_skip_the_kill_of_a_stuck_process(start, monkeypatch):
+    monkeypatch.setattr(run, "STOP_GRACE_SECONDS", 1)
+    web = start()
+    worker = start("SIGINT", "SIGTERM")  # stuck: only SIGKILL ends it
+    signal.signal(signal.SIGINT, run._interrupt)  # as main() installs it
+    second_ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    second_ctrl_c.start()
+    try:
+        run._stop(web=web, worker=worker)
+    except KeyboardInterrupt:
+        pytest.fail("a second Ctrl-C cut the shutdown short")
+    finally:
+        second_ctrl_c.join()
+    assert worker.returncode == -signal.SIGKILL
+    assert web.returncode == -signal.SIGTERM
