@@ -10,7 +10,14 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         from care import receivers
+        from care.retention import anonymise_closed_cases_nightly
+        from config import access_log
+        from config.nightly import nightly
         from contracts import signals
+
+        nightly.connect(anonymise_closed_cases_nightly, dispatch_uid="care-retention")
+        access_log.subject_resolvers["case"] = receivers.end_users_of_case
+        access_log.subject_resolvers["attachment"] = receivers.end_users_of_attachment
 
         signals.open_cases_requested.connect(
             receivers.open_cases_for_lookup, dispatch_uid="care-open-cases"

@@ -170,6 +170,8 @@ class Case(models.Model):
     )
     row_version = models.PositiveIntegerField(default=1, editable=False)  # optimistic lock
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set when retention or an erasure request removed the caller's identity from the case.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -177,8 +179,10 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_user__isnull=False) | Q(referent__isnull=False),
-                name="case_has_a_caller",
+                condition=Q(end_user__isnull=False)
+                | Q(referent__isnull=False)
+                | Q(anonymised_at__isnull=False),
+                name="case_has_a_caller_unless_anonymised",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=CaseStatus.values), name="case_status_valid"
@@ -208,6 +212,12 @@ class Case(models.Model):
             models.Index(fields=["end_user", "status"], name="case_end_user_status"),
             models.Index(fields=["client", "status"], name="case_client_status"),
             models.Index(fields=["opened_at"], name="case_opened_at"),
+            # Retention: per contract, the closed cases still naming an end user, oldest first.
+            models.Index(
+                fields=["contract", "closed_at"],
+                condition=Q(status="closed", end_user__isnull=False),
+                name="case_retention_due",
+            ),
             # The SLA recompute: running open cases whose target may still change state.
             *[
                 models.Index(
@@ -351,6 +361,7 @@ class CaseEvent(models.Model):
         DEADLINES_MOVED = "deadlines_moved", _("Due times moved by a calendar change")
         SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
         SLA_BREACHED = "sla_breached", _("SLA breached")
+        ANONYMISED = "anonymised", _("Caller's identity removed")
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
@@ -471,3 +482,44 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.case} {self.target} {self.kind}"
+
+
+class RetentionRun(models.Model):
+    """One pass of the retention (nightly, or started by a manager): how far it got, so the
+    page can show progress and the history of what was anonymised, when and by whom."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),  # nobody: the nightly run
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("cases due"), default=0)
+    done = models.PositiveIntegerField(_("cases anonymised"), default=0)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))

@@ -3,6 +3,7 @@
 import logging
 
 from care import selectors, services
+from care.models import Attachment, Case
 from contracts.selectors import calendar_spec_from_state
 
 logger = logging.getLogger(__name__)
@@ -22,3 +23,24 @@ def move_deadlines_on_calendar_change(
         contract_id=contract_id,
     )
     logger.info("calendar %s changed: due times of %s open cases moved", calendar_id, moved)
+
+
+def end_users_of_case(kwargs: dict) -> list[int]:
+    """The access log's subject of a case page: its caller, when an end user."""
+    return [
+        end_user
+        for end_user in Case.objects.filter(reference=kwargs.get("reference")).values_list(
+            "end_user_id", flat=True
+        )
+        if end_user
+    ]
+
+
+def end_users_of_attachment(kwargs: dict) -> list[int]:
+    return [
+        end_user
+        for end_user in Attachment.objects.filter(id=kwargs.get("attachment_id")).values_list(
+            "note__case__end_user_id", flat=True
+        )
+        if end_user
+    ]

@@ -23,3 +23,17 @@ def recompute_sla_task() -> dict:
             result.seconds,
         )
     return {**result.as_detail(), "skipped": result.skipped}
+
+
+@shared_task(max_retries=0)
+def run_retention_task(run_id: int) -> dict:
+    """A retention run a manager asked for. Only a queued run starts: a redelivered message
+    (the worker died) finds it running or done and leaves it."""
+    from care.models import RetentionRun
+    from care.retention import run_retention
+
+    run = RetentionRun.objects.filter(id=run_id, status=RetentionRun.Status.QUEUED).first()
+    if run is None:
+        return {"run": run_id, "skipped": True}
+    run = run_retention(run)
+    return {"run": run.id, "anonymised": run.done, "status": run.status}

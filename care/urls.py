@@ -1,9 +1,10 @@
 from django.urls import path
 
-from care import api, intake, views
+from care import api, intake, privacy_views, views
 
 api_urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
+    path("cases/search/", api.CaseSearchApi.as_view(), name="case-search"),
     path("cases/<str:reference>/", api.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<str:reference>/notes/", api.CaseNotesApi.as_view(), name="case-notes"),
     path(
@@ -49,6 +50,7 @@ urlpatterns = [
     ),
     path("cases/<str:reference>/reopen/", views.case_reopen, name="case-reopen"),
     path("cases/<str:reference>/merge/", views.case_merge, name="case-merge"),
+    path("cases/<str:reference>/link/", views.case_link, name="case-link"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read-all/", views.notification_read_all, name="notifications-read-all"),
     path(
@@ -57,4 +59,21 @@ urlpatterns = [
         name="notification-read",
     ),
     path("attachments/<id:attachment_id>/", views.attachment_download, name="attachment-download"),
+    path("retention/", privacy_views.retention_page, name="retention"),
+    path("retention/start/", privacy_views.retention_start, name="retention-start"),
+    path(
+        "retention/runs/<id:run_id>/",
+        privacy_views.retention_run_progress,
+        name="retention-run",
+    ),
+    path("data-subjects/", privacy_views.subject_search, name="subject-search"),
+    path("data-subjects/<id:end_user_id>/", privacy_views.subject_request, name="subject-request"),
+    path(
+        "data-subjects/<id:end_user_id>/export/",
+        privacy_views.subject_export,
+        name="subject-export",
+    ),
+    path(
+        "data-subjects/<id:end_user_id>/erase/", privacy_views.subject_erase, name="subject-erase"
+    ),
 ]

@@ -10,13 +10,14 @@ an override); the middleware writes the row when the answer is ready.
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from config.models import AccessChainHead, AccessLog
+from config.models import AccessChainHead, AccessLog, AccessLogSubject
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,14 @@ class LoggedRoute:
     target: str  # what kind of thing: end_user, case, caller, report
     methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
     needs_query: bool = False  # a search page opened empty searched nothing
+    when: Callable | None = None  # only requests it accepts (e.g. a page asked for a file)
+
+
+def _asks_file(key: str) -> Callable:
+    def asks(request) -> bool:
+        return (request.GET.get(key) or "").lower() in ("csv", "xlsx")
+
+    return asks
 
 
 LOGGED_ROUTES: dict[str, LoggedRoute] = {
@@ -39,6 +48,9 @@ LOGGED_ROUTES: dict[str, LoggedRoute] = {
     "contracts:lookup-panel": LoggedRoute(Action.SEARCH, "caller", ("POST",), needs_query=True),
     "care:intake": LoggedRoute(Action.SEARCH, "caller", ("GET", "POST"), needs_query=True),
     "api:end-user-list": LoggedRoute(Action.SEARCH, "end_user", ("GET",)),
+    "api:case-search": LoggedRoute(Action.SEARCH, "case", ("POST",), needs_query=True),
+    "care:case-list": LoggedRoute(Action.SEARCH, "case", ("GET",), needs_query=True),
+    "care:my-cases": LoggedRoute(Action.SEARCH, "case", ("GET",), needs_query=True),
     # Views of a person's data.
     "api:end-user-detail": LoggedRoute(Action.VIEW, "end_user"),
     "care:intake-caller": LoggedRoute(Action.VIEW, "caller"),
@@ -48,6 +60,23 @@ LOGGED_ROUTES: dict[str, LoggedRoute] = {
     # Bulk movements of personal data.
     "api:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),
     "contracts:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),
+    # Every export, whether or not it holds personal data (reports mask what they show).
+    "reports:report": LoggedRoute(Action.EXPORT, "report", ("GET",), when=_asks_file("export")),
+    "api:report-detail": LoggedRoute(Action.EXPORT, "report", ("GET",), when=_asks_file("format")),
+    "reports:job-download": LoggedRoute(Action.EXPORT, "export_job", ("GET",)),
+    "api:report-job-download": LoggedRoute(Action.EXPORT, "export_job", ("GET",)),
+    # Data-subject requests (administrators): the export of everything held, and erasure.
+    "care:subject-search": LoggedRoute(Action.SEARCH, "end_user", ("POST",), needs_query=True),
+    "care:subject-request": LoggedRoute(Action.VIEW, "end_user", ("GET",)),
+    "care:subject-export": LoggedRoute(Action.EXPORT, "end_user", ("GET",)),
+    "care:subject-erase": LoggedRoute(Action.ERASE, "end_user", ("POST",)),
+}
+
+# Which end users a request touched, when the route's kwargs say it (a case's caller): the
+# apps that know register a resolver by target kind (`subject_resolvers["case"] = ...`).
+# Views that list or find people say it themselves with `note(request, end_users=[...])`.
+subject_resolvers: dict[str, Callable[[dict], list[int]]] = {
+    "end_user": lambda kwargs: [kwargs[key] for key in ("pk", "end_user_id") if key in kwargs],
 }
 
 _NOTE = "_access_log_note"
@@ -74,6 +103,8 @@ def route_of(request) -> tuple[str, LoggedRoute] | None:
         return None
     logged = LOGGED_ROUTES.get(match.view_name)
     if logged is None or request.method not in logged.methods:
+        return None
+    if logged.when is not None and not logged.when(request):
         return None
     return match.view_name, logged
 
@@ -110,6 +141,12 @@ def record(request, response) -> AccessLog | None:
     target = ":".join([logged.target, *(str(value) for value in kwargs.values())])
     user = request.user if request.user.is_authenticated else None
     denied = user is None or response.status_code >= 400 or noted.get("denied", False)
+    end_users = noted["detail"].pop("end_users", None)
+    # Refused attempts too: the person may ask who tried, and the watch counts them.
+    if end_users is None and logged.target in subject_resolvers:
+        end_users = subject_resolvers[logged.target](kwargs)
+    if end_users:
+        noted["detail"]["end_users"] = sorted({int(value) for value in end_users})
     return append(
         outcome=AccessLog.Outcome.DENIED if denied else AccessLog.Outcome.ALLOWED,
         at=timezone.now(),
@@ -172,6 +209,14 @@ def append(**values) -> AccessLog:
         entry.save()  # one INSERT: the database refuses any later change
         head.last_hash = entry.row_hash
         head.save(update_fields=["last_hash"])
+        end_users = entry.detail.get("end_users") if isinstance(entry.detail, dict) else None
+        if end_users:
+            AccessLogSubject.objects.bulk_create(
+                AccessLogSubject(
+                    entry=entry, end_user_id=end_user, user_id=entry.user_id, at=entry.at
+                )
+                for end_user in end_users
+            )
     return entry
 
 

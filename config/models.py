@@ -55,6 +55,7 @@ class AccessLog(models.Model):
         VIEW = "view", _("View personal data")
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
+        ERASE = "erase", _("Erase or anonymise")
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", _("Allowed")
@@ -89,6 +90,31 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
+
+
+class AccessLogSubject(models.Model):
+    """Which end users one access-log row touched, written with the row (and listed in its
+    hashed detail, so the index cannot be doctored unseen). It answers a data subject's
+    "who consulted my data, when and why" and feeds the watch on unusual access, without a
+    scan of the log's JSON. No foreign key to the directory: the log outlives it."""
+
+    entry = models.ForeignKey(
+        AccessLog, on_delete=models.DO_NOTHING, related_name="subjects", verbose_name=_("entry")
+    )
+    end_user_id = models.PositiveBigIntegerField(_("end user"))
+    user_id = models.IntegerField(_("user"), null=True)  # the entry's, for the watch
+    at = models.DateTimeField(_("at"))  # the entry's
+
+    class Meta:
+        verbose_name = _("end user in the access log")
+        verbose_name_plural = _("end users in the access log")
+        indexes = [
+            models.Index(fields=["end_user_id", "at"], name="accesssubject_end_user_at"),
+            models.Index(fields=["user_id", "at"], name="accesssubject_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.end_user_id}"
 
 
 class AccessChainHead(models.Model):

@@ -25,7 +25,7 @@ ITEMS = [
     NavItem(_("Cases"), "care:case-list", ("handle_cases", "supervise")),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
     NavItem(_("Back-office"), "backoffice:workspace", ("work_backoffice",)),
-    NavItem(_("Caller lookup"), "contracts:lookup", ANY_ROLE),
+    NavItem(_("Caller lookup"), "contracts:lookup", ("handle_cases", "work_backoffice")),
     NavItem(_("Contracts"), "contracts:contract-list", ANY_ROLE),
     NavItem(_("Clients"), "contracts:client-list", ("manage_contracts",)),
     NavItem(_("Calendars"), "contracts:calendar-list", ("manage_contracts",)),
@@ -33,6 +33,8 @@ ITEMS = [
         _("Import end users"), "contracts:end-user-import", ("manage_contracts", "work_backoffice")
     ),
     NavItem(_("Reports"), "reports:dashboard", ("view_reports",)),
+    NavItem(_("Data retention"), "care:retention", ("manage_contracts",)),
+    NavItem(_("Data-subject requests"), "care:subject-search", ("administer",)),
     NavItem(_("API"), "api-docs"),
     NavItem(_("Administration"), "admin:index", ("administer",), staff_only=True),
 ]

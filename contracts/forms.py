@@ -368,6 +368,12 @@ class ContractEditForm(forms.Form):
         label=_("Valid to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     status = forms.ChoiceField(label=_("Status"), choices=ContractStatus.choices)
+    retention_months = forms.IntegerField(
+        label=_("Keep callers' data on closed cases (months)"),
+        min_value=1,
+        max_value=120,
+        help_text=_("Afterwards the nightly retention anonymises the caller on those cases."),
+    )
 
 
 class SlaPreviewForm(forms.Form):

@@ -5,6 +5,7 @@ constraints that keep bad data out whatever the caller.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -240,6 +241,13 @@ class Contract(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
     )
+    # Retention: callers' personal data on cases closed longer ago than this is anonymised
+    # nightly (care.retention); the client's agreement decides, 24 months unless it says.
+    retention_months = models.PositiveSmallIntegerField(
+        _("keep callers' data on closed cases (months)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -254,6 +262,10 @@ class Contract(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ContractStatus.values), name="contract_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_months__gte=1, retention_months__lte=120),
+                name="contract_retention_months_1_120",
             ),
         ]
 

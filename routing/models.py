@@ -325,3 +325,43 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} → {self.operator} ({self.level})"
+
+
+class AccessAlert(models.Model):
+    """An operator looked at an unusual number of end users outside their own cases in one
+    day (routing.access_watch): told once per operator and day to the supervisors of their
+    site and of the queues they work, who acknowledge it in the console."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="access_alerts",
+        verbose_name=_("operator"),
+    )
+    day = models.DateField(_("day"))
+    end_users = models.PositiveIntegerField(_("end users viewed outside their cases"))
+    threshold = models.PositiveIntegerField(_("usual at most"))
+    created_at = models.DateTimeField(_("raised at"))
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("told to")
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "-end_users"]
+        verbose_name = _("unusual access alert")
+        verbose_name_plural = _("unusual access alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "day"], name="access_alert_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.operator}: {self.end_users}"

@@ -73,3 +73,14 @@ def end_expired_emergencies_task() -> int:
     ended = services.end_expired_emergencies(now=timezone.now())
     logger.info("routing: %d expired emergencies ended", ended)
     return ended
+
+
+@shared_task(max_retries=0)
+def watch_unusual_access_task() -> int:
+    """Beat, every 15 minutes: operators viewing unusually many end users outside their cases."""
+    from routing.access_watch import watch_unusual_access
+
+    raised = watch_unusual_access(now=timezone.now())
+    if raised:
+        logger.warning("access watch: %d unusual access alert(s) raised", len(raised))
+    return len(raised)

@@ -33,5 +33,10 @@ urlpatterns = [
     path("console/presence/", views.console_presence, name="console-presence"),
     path("console/emergency/", views.console_emergency, name="console-emergency"),
     path("console/emergency/off/", views.console_emergency_off, name="console-emergency-off"),
+    path(
+        "console/access-alerts/<id:alert_id>/acknowledge/",
+        views.console_access_alert_ack,
+        name="console-access-alert-ack",
+    ),
     path("cases/<str:reference>/decisions/", views.case_decisions, name="case-decisions"),
 ]

@@ -24,7 +24,7 @@ from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.models import Heartbeat
 from config.permissions import capability_required
-from routing import selectors, services
+from routing import access_watch, selectors, services
 from routing.exceptions import NoOperatorProfile
 from routing.forms import (
     EmergencyForm,
@@ -264,7 +264,8 @@ def console(request):
     live = _console_live(timezone.now())
     choices = _choices(live)
     forms = {key: form_class(**choices) for key, form_class in FORMS.items()}
-    return render(request, "routing/console.html", {**live, **forms})
+    alerts = access_watch.open_alerts_for(request.user)
+    return render(request, "routing/console.html", {**live, **forms, "access_alerts": alerts})
 
 
 @capability_required(*SUPERVISE)
@@ -369,6 +370,20 @@ def console_emergency_off(request):
         return _("Emergency off for queue “%(queue)s”.") % {"queue": queue.name}
 
     return _console_action(request, "emergency_off_form", act)
+
+
+@capability_required(*SUPERVISE)
+@require_POST
+def console_access_alert_ack(request, alert_id: int):
+    try:
+        alert = access_watch.acknowledge(user=request.user, alert_id=alert_id, now=timezone.now())
+    except PresidioError as error:
+        raise Http404(str(error.message)) from error
+    messages.success(
+        request,
+        _("Alert on %(operator)s acknowledged.") % {"operator": alert.operator.get_username()},
+    )
+    return redirect("routing:console")
 
 
 # --- "Why me?" on the case page -------------------------------------------------------------

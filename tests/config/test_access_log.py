@@ -41,7 +41,13 @@ def test_a_lookup_through_the_api_writes_one_row_with_what_was_searched(operator
         200,
     )
     assert row.username == operator_api.handler._force_user.username
-    assert row.detail == {"searched": {"phone": "347 123 4567"}, "matches": 1}
+    assert row.detail == {
+        "searched": {"phone": "347 123 4567"},
+        "matches": 1,
+        "end_users": [caller.id],
+    }
+    # The index behind "who consulted my data" and the watch on unusual access.
+    assert [(s.end_user_id, s.user_id) for s in row.subjects.all()] == [(caller.id, row.user_id)]
 
 
 def test_a_lookup_over_the_rate_limit_is_logged_as_denied(operator_api, caller, settings):
@@ -134,10 +140,13 @@ def test_the_chain_of_an_untouched_log_verifies():
 
 def _tamper(sql: str, params: list) -> None:
     """Change the table behind the application's back, as someone with the database owner's
-    rights could (on PostgreSQL that means switching the append-only trigger off first)."""
+    rights could (on PostgreSQL that means switching the append-only trigger off first, and
+    checking the foreign key of the end-user index at once rather than at commit: a pending
+    check would stop the trigger from being switched back on)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE config_accesslog DISABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE config_accesslog ENABLE TRIGGER USER")
@@ -206,3 +215,37 @@ def test_administrators_query_the_log_in_the_admin_read_only(client, admin_user,
     assert "api:lookup" in listing.content.decode()
     row = AccessLog.objects.get()
     assert client.post(f"/admin/config/accesslog/{row.id}/delete/").status_code == 403
+
+
+def test_a_report_export_is_logged_and_the_plain_page_is_not(client, manager):
+    client.force_login(manager)
+    period = "date_from=2026-12-01&date_to=2026-12-31"
+    assert client.get(f"/reports/cases/?{period}").status_code == 200
+    assert rows() == []
+    response = client.get(f"/reports/cases/?{period}&export=csv")
+    assert response.status_code == 200
+    [row] = rows()
+    assert (row.action, row.route, row.outcome, row.target) == (
+        "export",
+        "reports:report",
+        "allowed",
+        "report:cases",
+    )
+    assert row.username == manager.username
+
+
+def test_a_report_export_through_the_api_is_logged_and_json_is_not(manager_api):
+    period = {"date_from": "2026-12-01", "date_to": "2026-12-31"}
+    assert manager_api.get("/api/v1/reports/cases/", period).status_code == 200
+    assert rows() == []
+    assert manager_api.get("/api/v1/reports/cases/", {**period, "format": "csv"}).status_code == 200
+    [row] = rows()
+    assert (row.action, row.route, row.outcome) == ("export", "api:report-detail", "allowed")
+
+
+def test_a_refused_export_is_logged_as_denied(client, supervisor):
+    client.force_login(supervisor)
+    response = client.get("/reports/cases/?date_from=2026-12-01&date_to=2026-12-31&export=xlsx")
+    assert response.status_code == 403
+    [row] = rows()
+    assert (row.action, row.outcome) == ("export", "denied")
