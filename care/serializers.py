@@ -99,6 +99,10 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    """Name and address only for whoever sees the case in full (context `sees_in_full`, set
+    by the views from care.privacy); to anyone else, and when removed by retention, both
+    empty: the document is personal data, and so may be its name."""
+
     name = serializers.CharField(source="original_name", read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -109,6 +113,12 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     def get_url(self, attachment) -> str:
         return reverse("care:attachment-download", args=[attachment.id])
+
+    def to_representation(self, attachment):
+        data = super().to_representation(attachment)
+        if not (self.context.get("sees_in_full") and attachment.file):
+            data |= {"name": "", "url": ""}
+        return data
 
 
 class NoteSerializer(serializers.ModelSerializer):

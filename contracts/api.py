@@ -1,5 +1,6 @@
 """REST endpoints of the contracts app: parse, call a selector or a service, render."""
 
+import re
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
@@ -41,6 +42,9 @@ from contracts.serializers import (
 
 ManageContracts = capability("manage_contracts", read=ANY_ROLE)
 ManageDirectory = capability("manage_contracts", "work_backoffice")
+# The caller lookup shows a person's data: only to the roles that answer callers (managers
+# see aggregates, DESIGN.md section 2; administrators hold handle_cases).
+AnswerCallers = capability("handle_cases", "work_backoffice")
 
 
 def _valid(serializer_class, request, **kwargs):
@@ -65,7 +69,10 @@ class ClientListCreateApi(generics.ListAPIView):
         data = _valid(ClientInput, request).service_arguments()
         data.pop("is_active")
         client = services.create_client(actor=request.user, **data)
-        return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ClientSerializer(client, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ClientDetailApi(APIView):
@@ -73,14 +80,15 @@ class ClientDetailApi(APIView):
 
     @extend_schema(responses=ClientSerializer)
     def get(self, request, pk: int):
-        return Response(ClientSerializer(get_object_or_404(Client, pk=pk)).data)
+        client = get_object_or_404(Client, pk=pk)
+        return Response(ClientSerializer(client, context={"request": request}).data)
 
     @extend_schema(request=ClientInput, responses=ClientSerializer)
     def put(self, request, pk: int):
         client = get_object_or_404(Client, pk=pk)
         data = _valid(ClientInput, request).service_arguments()
         client = services.update_client(actor=request.user, client=client, **data)
-        return Response(ClientSerializer(client).data)
+        return Response(ClientSerializer(client, context={"request": request}).data)
 
 
 # --- Calendars ------------------------------------------------------------------------------
@@ -204,6 +212,7 @@ class ContractDetailApi(APIView):
             services=data.get("services", contract.services),
             valid_to=data.get("valid_to", contract.valid_to),
             status=data.get("status", contract.status),
+            retention_months=data.get("retention_months", contract.retention_months),
         )
         return Response(ContractDetailSerializer(selectors.contract_by_code(code)).data)
 
@@ -225,6 +234,10 @@ class ContractAmendApi(APIView):
         return Response(ContractVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+# A `+` sent unencoded in a query string arrives as a space: `2026-12-04T17:30:00 01:00`.
+UNENCODED_PLUS_OFFSET = re.compile(r"(:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)$")
+
+
 class ContractSlaPreviewApi(APIView):
     permission_classes = [ManageContracts]
 
@@ -235,7 +248,8 @@ class ContractSlaPreviewApi(APIView):
                 "opened_at",
                 datetime,
                 required=False,
-                description="ISO 8601 with offset; default now",
+                description="ISO 8601 with offset; default now. A `+` sent unencoded "
+                "(read as a space) is accepted.",
             ),
         ],
         responses=SlaPreviewSerializer,
@@ -243,7 +257,7 @@ class ContractSlaPreviewApi(APIView):
     def get(self, request, code: str):
         contract = selectors.contract_by_code(code)
         priority = request.query_params.get("priority", "")
-        raw = request.query_params.get("opened_at", "")
+        raw = UNENCODED_PLUS_OFFSET.sub(r"\1+\2", request.query_params.get("opened_at", ""))
         opened_at = parse_datetime(raw) if raw else timezone.now()
         if opened_at is None or timezone.is_naive(opened_at):
             raise InvalidInput(
@@ -289,7 +303,15 @@ class EndUserListCreateApi(generics.ListAPIView):
     filterset_fields = ["client"]
 
     def get_queryset(self):
-        return selectors.end_user_list()
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return EndUser.objects.none()
+        return selectors.end_users_visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        rows = response.data.get("results", []) if isinstance(response.data, dict) else []
+        access_log.note(request, end_users=[row["id"] for row in rows])
+        return response
 
     @extend_schema(request=EndUserInput, responses={201: EndUserSerializer})
     def post(self, request):
@@ -298,7 +320,9 @@ class EndUserListCreateApi(generics.ListAPIView):
             actor=request.user, client=data["client"], data=_end_user_data(data)
         )
         return Response(
-            EndUserSerializer(selectors.end_user_list().get(id=end_user.id)).data,
+            EndUserSerializer(
+                selectors.end_user_list().get(id=end_user.id), context={"request": request}
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -308,11 +332,12 @@ class EndUserDetailApi(APIView):
 
     @extend_schema(responses=EndUserSerializer)
     def get(self, request, pk: int):
-        return Response(EndUserSerializer(get_object_or_404(selectors.end_user_list(), pk=pk)).data)
+        end_user = get_object_or_404(selectors.end_users_visible_to(request.user), pk=pk)
+        return Response(EndUserSerializer(end_user, context={"request": request}).data)
 
     @extend_schema(request=EndUserInput, responses=EndUserSerializer)
     def put(self, request, pk: int):
-        end_user = get_object_or_404(EndUser, pk=pk)
+        end_user = get_object_or_404(selectors.end_users_visible_to(request.user), pk=pk)
         data = _valid(EndUserInput, request).validated_data
         if data["client"].id != end_user.client_id:
             raise InvalidInput(fields={"client": [_("An end user cannot change client.")]})
@@ -322,7 +347,11 @@ class EndUserDetailApi(APIView):
             data=_end_user_data(data),
             is_active=data["is_active"],
         )
-        return Response(EndUserSerializer(selectors.end_user_list().get(id=pk)).data)
+        return Response(
+            EndUserSerializer(
+                selectors.end_user_list().get(id=pk), context={"request": request}
+            ).data
+        )
 
 
 class EndUserImportApi(APIView):
@@ -367,7 +396,7 @@ class EndUserImportApi(APIView):
 class CallerLookupApi(APIView):
     """POST, so the phone number travels in the body and never in a logged URL."""
 
-    permission_classes = [capability(*ANY_ROLE)]
+    permission_classes = [AnswerCallers]
     throttle_classes = [LookupThrottle]
 
     @extend_schema(request=LookupInput, responses=LookupResultSerializer)
@@ -375,5 +404,5 @@ class CallerLookupApi(APIView):
         data = _valid(LookupInput, request).validated_data
         access_log.note(request, searched={key: str(value) for key, value in data.items() if value})
         matches = selectors.caller_lookup(on=timezone.localdate(), **data)
-        access_log.note(request, matches=len(matches))
+        access_log.note(request, matches=len(matches), end_users=[m.end_user.id for m in matches])
         return Response({"results": LookupMatchSerializer(matches, many=True).data})

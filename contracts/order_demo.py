@@ -38,6 +38,8 @@ def seed_orders_demo(*, today=None) -> dict[str, int]:
         return created
     now = timezone.now()
     today = today or timezone.localdate()
+    for contract in contracts:  # back-office works the orders of its clients' account teams
+        contract.client.account_team.add(backoffice)
     if not ContractOrder.objects.exists():
         for index, (kind, summary, lines, states, owned) in enumerate(ORDERS):
             order = order_services.create_order(

@@ -13,7 +13,7 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import backoffice_users
+from contracts.order_selectors import backoffice_users, of_their_clients
 from contracts.order_services import LineData
 
 LINE_ROWS = 3
@@ -44,9 +44,13 @@ class OrderForm(forms.Form):
         label=_("Opened from case"), max_length=20, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, client=None, **kwargs):
+    def __init__(self, *args, user, client=None, **kwargs):
+        """Only the contracts and referents of the user's clients are offered."""
         super().__init__(*args, **kwargs)
-        referents = Referent.objects.select_related("client").order_by("last_name", "first_name")
+        self.fields["contract"].queryset = of_their_clients(self.fields["contract"].queryset, user)
+        referents = of_their_clients(
+            Referent.objects.select_related("client").order_by("last_name", "first_name"), user
+        )
         self.fields["requester"].queryset = (
             referents.filter(client=client) if client is not None else referents
         )

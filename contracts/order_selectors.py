@@ -64,11 +64,26 @@ def backoffice_users() -> QuerySet:
 # --- Orders ---------------------------------------------------------------------------------
 
 
+def sees_every_client(user) -> bool:
+    """Managers (they configure the contracts) and administrators see every client's orders
+    and loyalty items; back-office only those of the clients whose account team they are in
+    (DESIGN.md section 2: "their clients in full")."""
+    return user.has_perm("config.manage_contracts") or user.has_perm(
+        "config.view_unmasked_personal_data"
+    )
+
+
+def of_their_clients(queryset: QuerySet, user, *, field: str = "client") -> QuerySet:
+    if sees_every_client(user):
+        return queryset
+    return queryset.filter(**{f"{field}__account_team": user})
+
+
 def orders_visible_to(user) -> QuerySet[ContractOrder]:
     orders = ContractOrder.objects.select_related("client", "contract", "owner", "requester")
     if not reads_orders(user):
         return orders.none()
-    return orders
+    return of_their_clients(orders, user)
 
 
 def order_for(user, reference: str) -> ContractOrder:
@@ -180,7 +195,7 @@ def loyalty_items_visible_to(user) -> QuerySet[LoyaltyItem]:
     ).annotate(action_count=Count("actions"))
     if not reads_orders(user):
         return items.none()
-    return items.order_by("valid_to", "id")
+    return of_their_clients(items, user).order_by("valid_to", "id")
 
 
 def loyalty_item_for(user, item_id) -> LoyaltyItem:

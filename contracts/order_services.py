@@ -42,7 +42,7 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import backoffice_users, works_backoffice
+from contracts.order_selectors import backoffice_users, sees_every_client, works_backoffice
 from contracts.selectors import (
     calendar_spec,
     calendars_with_rules,
@@ -340,6 +340,13 @@ def create_order(
     """A new draft order (with its lines) on a contract in force; `owner` None leaves it to
     the back-office pool ("Prossimo ordine")."""
     _require_backoffice(actor)
+    if (
+        not sees_every_client(actor)
+        and not contract.client.account_team.filter(id=actor.id).exists()
+    ):
+        raise InvalidInput(
+            fields={"contract": [_("This contract's client is not one of your clients.")]}
+        )
     return _open_order(
         actor=actor,
         kind=kind,

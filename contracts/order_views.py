@@ -88,7 +88,10 @@ def order_create(request):
     if contract is not None:
         initial["contract"] = contract.code
     form = OrderForm(
-        request.POST or None, initial=initial, client=contract.client if contract else None
+        request.POST or None,
+        initial=initial,
+        user=request.user,
+        client=contract.client if contract else None,
     )
     if form.is_valid():
         data = form.cleaned_data

@@ -251,6 +251,43 @@ def _open_cases_of(end_user_ids: Iterable[int]) -> dict[int, list]:
     return merged
 
 
+def sees_every_client_directory(user) -> bool:
+    """Managers (they maintain the directories) and administrators reach every client's
+    end users and referents; back-office only their clients' (the account teams they are
+    in: DESIGN.md section 2)."""
+    return user.has_perm("config.manage_contracts") or user.has_perm(
+        "config.view_unmasked_personal_data"
+    )
+
+
+def sees_people_in_full(user, client_id: int) -> bool:
+    """End users and referents in full: administrators, and back-office for their clients.
+    Managers see aggregates: people masked (DESIGN.md section 2)."""
+    if user.has_perm("config.view_unmasked_personal_data"):
+        return True
+    return user.has_perm("config.work_backoffice") and client_id in their_client_ids(user)
+
+
+def their_client_ids(user) -> set[int]:
+    """The clients whose account team the user is in (asked once per request)."""
+    cached = getattr(user, "_presidio_their_clients", None)
+    if cached is None:
+        cached = set(
+            Client.account_team.through.objects.filter(user_id=user.id).values_list(
+                "client_id", flat=True
+            )
+        )
+        user._presidio_their_clients = cached
+    return cached
+
+
+def end_users_visible_to(user) -> QuerySet[EndUser]:
+    end_users = end_user_list()
+    if sees_every_client_directory(user):
+        return end_users
+    return end_users.filter(client__account_team=user)
+
+
 def end_user_list(*, client_id: int | None = None, search: str = "") -> QuerySet[EndUser]:
     end_users = EndUser.objects.select_related("client").prefetch_related("phones")
     if client_id:

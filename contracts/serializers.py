@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts import selectors
+from contracts import privacy, selectors
 from contracts.models import (
     BusinessCalendar,
     Category,
@@ -44,9 +44,32 @@ def clock_from_minutes(minutes: int) -> str:
 
 
 class ReferentSerializer(serializers.ModelSerializer):
+    """A client's business contact: in full to managers (who maintain it) and to whoever sees
+    the client's people in full (`selectors.sees_people_in_full`); masked to everyone else
+    and without a request in the context."""
+
     class Meta:
         model = Referent
         fields = ["first_name", "last_name", "role", "phone", "email", "is_primary"]
+
+    def to_representation(self, referent):
+        data = super().to_representation(referent)
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        if user is not None and (
+            user.has_perm("config.manage_contracts")  # they maintain the client's contacts
+            or selectors.sees_people_in_full(user, referent.client_id)
+        ):
+            return data
+        first, _space, last = privacy.short_name(referent.first_name, referent.last_name).partition(
+            " "
+        )
+        return data | {
+            "first_name": first,
+            "last_name": last,
+            "phone": privacy.mask_phone(referent.phone),
+            "email": privacy.mask_email(referent.email),
+        }
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -143,6 +166,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "valid_from",
             "valid_to",
             "status",
+            "retention_months",
             "in_force",
         ]
 
@@ -175,8 +199,28 @@ class ContractDetailSerializer(ContractSerializer):
 
 
 class EndUserSerializer(serializers.ModelSerializer):
+    """Masked unless the request's user sees the client's people in full (managers:
+    masked; back-office: their clients in full); without a request in the context, masked."""
+
     phones = serializers.SlugRelatedField(many=True, read_only=True, slug_field="number")
     client = ClientBriefSerializer()
+
+    def to_representation(self, end_user):
+        data = super().to_representation(end_user)
+        request = self.context.get("request")
+        if request is not None and selectors.sees_people_in_full(request.user, end_user.client_id):
+            return data
+        first, _space, last = privacy.short_name(end_user.first_name, end_user.last_name).partition(
+            " "
+        )
+        return data | {
+            "first_name": first,
+            "last_name": last,
+            "phones": [privacy.mask_phone(number) for number in data["phones"]],
+            "email": privacy.mask_email(end_user.email),
+            "employee_code": privacy.mask_text(end_user.employee_code),
+            "codice_fiscale": privacy.mask_codice_fiscale(end_user.codice_fiscale),
+        }
 
     class Meta:
         model = EndUser
@@ -383,6 +427,7 @@ class ContractUpdateInput(serializers.Serializer):
     services = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
     valid_to = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=ContractStatus.choices, required=False)
+    retention_months = serializers.IntegerField(required=False, min_value=1, max_value=120)
 
 
 class EndUserInput(serializers.Serializer):

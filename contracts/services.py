@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contracts import signals
+from config.errors import PermissionDenied
+from contracts import selectors, signals
 from contracts.cards import render_card
 from contracts.exceptions import InvalidContractData
 from contracts.identifiers import (
@@ -406,14 +407,12 @@ def update_calendar(
             summary=calendar.name,
             detail={"before": before, "after": after},
         )
-        transaction.on_commit(
-            lambda: signals.calendar_changed.send(
-                sender=BusinessCalendar,
-                calendar_id=calendar.id,
-                effective_at=now,
-                previous_state=before,
-            ),
-            robust=True,
+        # In the same transaction: the calendar and the due times move together or not at all.
+        signals.calendar_changed.send(
+            sender=BusinessCalendar,
+            calendar_id=calendar.id,
+            effective_at=now,
+            previous_state=before,
         )
     return calendar
 
@@ -634,6 +633,7 @@ def update_contract(
     services: Sequence[str],
     valid_to: date | None,
     status: str,
+    retention_months: int | None = None,
 ) -> Contract:
     """Contract-level facts; the terms change only through an amendment."""
     contract = Contract.objects.select_for_update().get(id=contract.id)
@@ -643,6 +643,10 @@ def update_contract(
     )
     if status not in ContractStatus.values:
         errors.add("status", _("Unknown status."))
+    if retention_months is None:
+        retention_months = contract.retention_months
+    elif not 1 <= retention_months <= 120:
+        errors.add("retention_months", _("Between 1 and 120 months."))
     latest = contract.versions.order_by("-effective_from").first()
     if valid_to and latest and valid_to < latest.effective_from:
         errors.add("valid_to", _("Version %(n)s starts after that date.") % {"n": latest.number})
@@ -651,7 +655,17 @@ def update_contract(
     previous_state = calendar_state(contract.calendar) if calendar_changed else None
     contract.calendar, contract.services = calendar, services
     contract.valid_to, contract.status = valid_to, status
-    contract.save(update_fields=["calendar", "services", "valid_to", "status", "updated_at"])
+    contract.retention_months = retention_months
+    contract.save(
+        update_fields=[
+            "calendar",
+            "services",
+            "valid_to",
+            "status",
+            "retention_months",
+            "updated_at",
+        ]
+    )
     _audit(
         AuditEvent.Kind.CONTRACT_UPDATED,
         actor=actor,
@@ -663,19 +677,18 @@ def update_contract(
             "status": status,
             "services": services,
             "valid_to": valid_to.isoformat() if valid_to else None,
+            "retention_months": retention_months,
         },
     )
     if calendar_changed:
         now = timezone.now()
-        transaction.on_commit(
-            lambda: signals.calendar_changed.send(
-                sender=Contract,
-                calendar_id=calendar.id,
-                effective_at=now,
-                previous_state=previous_state,
-                contract_id=contract.id,
-            ),
-            robust=True,
+        # In the same transaction: the calendar and the due times move together or not at all.
+        signals.calendar_changed.send(
+            sender=Contract,
+            calendar_id=calendar.id,
+            effective_at=now,
+            previous_state=previous_state,
+            contract_id=contract.id,
         )
     return contract
 
@@ -755,8 +768,17 @@ def taken_identifiers(client: Client, *, exclude_end_user_id=None) -> tuple[set,
     return phones, codes, cfs
 
 
+def _require_their_client(actor, client: Client) -> None:
+    """Back-office maintains only its clients' directories (managers and admins all)."""
+    if actor is None or selectors.sees_every_client_directory(actor):
+        return
+    if client.id not in selectors.their_client_ids(actor):
+        raise PermissionDenied(_("You maintain only the directories of your clients."))
+
+
 @transaction.atomic(durable=True)
 def create_end_user(*, actor, client: Client, data: EndUserData) -> EndUser:
+    _require_their_client(actor, client)
     errors = FieldErrors()
     phones, codes, cfs = taken_identifiers(client)
     values = checked_end_user(
@@ -782,6 +804,7 @@ def update_end_user(
     *, actor, end_user: EndUser, data: EndUserData, is_active: bool = True
 ) -> EndUser:
     end_user = EndUser.objects.select_for_update().select_related("client").get(id=end_user.id)
+    _require_their_client(actor, end_user.client)
     errors = FieldErrors()
     phones, codes, cfs = taken_identifiers(end_user.client, exclude_end_user_id=end_user.id)
     values = checked_end_user(
@@ -843,6 +866,7 @@ def import_end_users(
 
     `rows` are `contracts.imports.Row`s. Duplicates inside the file count as errors too.
     """
+    _require_their_client(actor, client)
     report = ImportReport(dry_run=dry_run, all_or_nothing=all_or_nothing)
     phones, codes, cfs = taken_identifiers(client)
     valid: list[dict] = []

@@ -162,6 +162,7 @@ def contract_edit(request, code: str):
             "services": contract.services,
             "valid_to": contract.valid_to,
             "status": contract.status,
+            "retention_months": contract.retention_months,
         },
     )
     if form.is_valid():
@@ -322,7 +323,7 @@ def end_user_import(request):
 # --- Caller lookup --------------------------------------------------------------------------
 
 
-@capability_required(*ANY_ROLE)
+@capability_required("handle_cases", "work_backoffice")
 @require_http_methods(["GET", "POST"])
 def caller_lookup(request):
     """POST keeps the number out of URLs and logs; the panel partial is what intake shows."""
@@ -334,7 +335,12 @@ def caller_lookup(request):
     elif form.is_valid():
         try:
             matches = selectors.caller_lookup(on=timezone.localdate(), **form.lookup_keys())
-            access_log.note(request, searched=form.lookup_keys(), matches=len(matches))
+            access_log.note(
+                request,
+                searched=form.lookup_keys(),
+                matches=len(matches),
+                end_users=[match.end_user.id for match in matches],
+            )
         except PresidioError as error:
             add_service_errors(
                 form, error, aliases={"phone": "query", "email": "query", "employee_code": "query"}
@@ -342,7 +348,7 @@ def caller_lookup(request):
     return render(request, "contracts/lookup.html", {"form": form, "matches": matches})
 
 
-@capability_required(*ANY_ROLE)
+@capability_required("handle_cases", "work_backoffice")
 @require_POST
 def caller_panel(request):
     """The lookup panel alone, for htmx swaps (intake page)."""
@@ -354,7 +360,12 @@ def caller_panel(request):
     elif form.is_valid():
         try:
             matches = selectors.caller_lookup(on=timezone.localdate(), **form.lookup_keys())
-            access_log.note(request, searched=form.lookup_keys(), matches=len(matches))
+            access_log.note(
+                request,
+                searched=form.lookup_keys(),
+                matches=len(matches),
+                end_users=[match.end_user.id for match in matches],
+            )
         except PresidioError as error:
             add_service_errors(form, error, aliases={"phone": "query"})
     return render(

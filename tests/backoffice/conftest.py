@@ -45,8 +45,18 @@ def snapshot() -> dict:
 
 
 @pytest.fixture
-def other_backoffice(user_factory):
-    return user_factory("bo.bruni", roles.BACKOFFICE, first_name="Sara", last_name="Bruni")
+def other_backoffice(user_factory, contract):
+    user = user_factory("bo.bruni", roles.BACKOFFICE, first_name="Sara", last_name="Bruni")
+    contract.client.account_team.add(user)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def backoffice_in_the_account_team(request, backoffice_user):
+    """Back-office works its clients' orders: the test client's account team holds the
+    back-office user (tests of the scope itself build their own client)."""
+    if "contract" in request.fixturenames:
+        request.getfixturevalue("contract").client.account_team.add(backoffice_user)
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
-from contracts.models import Client, Contract, EndUser
+from config import roles
+from contracts.models import Client, Contract, EndUser, EndUserPhone
 from contracts.ratelimit import lookup_allowed
 from tests.factories import EndUserFactory
 
@@ -97,6 +99,16 @@ def test_sla_preview_answers_due_instants_with_offset(onboarded, operator_api):
     # Friday 17:30 is closing time; Saturday opens 09:00-12:00 in this calendar.
     assert body["first_response_due"] == "2026-12-05T10:00:00+01:00"
     assert body["clock_starts_at"] == "2026-12-05T09:00:00+01:00"
+
+
+def test_sla_preview_accepts_an_offset_whose_plus_was_sent_unencoded(onboarded, operator_api):
+    """In a query string an unencoded `+` arrives as a space: the offset is still read."""
+    url = "/api/v1/contracts/RSIC-MOB-2026/sla-preview/"
+    response = operator_api.get(f"{url}?priority=P2&opened_at=2026-12-04T17:30:00+01:00")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["opened_at"] == "2026-12-04T17:30:00+01:00"
+    assert body["first_response_due"] == "2026-12-05T10:00:00+01:00"
 
 
 @pytest.mark.parametrize(
@@ -203,7 +215,9 @@ def test_end_user_created_with_the_design_payload(manager_api, onboarded):
         format="json",
     )
     assert response.status_code == 201, response.json()
-    assert response.json()["phones"] == ["+393471234567"]
+    # Stored in full, shown masked to a manager (aggregates; DESIGN.md section 2).
+    assert response.json()["phones"] == ["+39 347 *** **67"]
+    assert EndUserPhone.objects.get().number == "+393471234567"
 
 
 def test_end_user_with_invalid_phone_is_a_400(manager_api, onboarded):
@@ -278,6 +292,27 @@ def test_lookup_by_phone_finds_caller_client_contract_card_and_targets(operator_
     assert match["contract"]["code"] == "RSIC-MOB-2026"
     assert [t["priority"] for t in match["contract"]["sla_targets"]] == ["P1", "P2"]
     assert match["open_cases"] == []
+
+
+def test_a_manager_may_not_look_up_a_caller(manager_api, onboarded):
+    """Managers see aggregates (DESIGN.md section 2): the lookup shows a person in full."""
+    EndUserFactory(client=Client.objects.get(), last_name="Lo Bue", phone="+393471234567")
+    response = manager_api.post("/api/v1/lookup/", {"phone": "347 123 4567"}, format="json")
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "permission_denied"
+    assert body["message"]
+    assert "Lo Bue" not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", [roles.OPERATOR, roles.BACKOFFICE, roles.SUPERVISOR, roles.ADMIN])
+def test_the_roles_that_answer_callers_may_look_up(user_factory, onboarded, role):
+    EndUserFactory(client=Client.objects.get(), phone="+393471234567")
+    api = APIClient()
+    api.force_authenticate(user_factory(f"user.{role}", role))
+    response = api.post("/api/v1/lookup/", {"phone": "347 123 4567"}, format="json")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
 
 
 def test_lookup_without_match_is_an_empty_200(operator_api, onboarded):

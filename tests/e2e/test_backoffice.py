@@ -28,6 +28,7 @@ def world(user_factory):
     operator = user_factory("op.ferri", roles.OPERATOR)
     backoffice = user_factory("bo.gallo", roles.BACKOFFICE, first_name="Rita", last_name="Gallo")
     client = ClientFactory(name="Regione Siciliana", vat_number="02711070827")
+    client.account_team.add(backoffice)  # back-office works its clients' orders
     calendar = BusinessCalendarFactory(name="Sempre aperto", always_open=True, office_hours=False)
     contract = services.create_contract(
         actor=manager,

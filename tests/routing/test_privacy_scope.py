@@ -34,3 +34,12 @@ def test_a_supervisor_sees_the_callers_of_the_queues_they_run(routed_case, super
     assert not privacy.sees_in_full(fresh(supervisor), case)
     Queue.objects.get(code=case.queue_code).supervisors.add(supervisor)
     assert privacy.sees_in_full(fresh(supervisor), case)
+
+
+def test_back_office_sees_the_callers_of_its_clients_in_full(routed_case, backoffice_user):
+    """DESIGN.md section 2: back-office sees "their clients in full": the clients whose
+    account team they are in, and no other."""
+    case = routed_case()
+    assert not privacy.sees_in_full(fresh(backoffice_user), case)
+    case.client.account_team.add(backoffice_user)
+    assert privacy.sees_in_full(fresh(backoffice_user), case)
