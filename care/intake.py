@@ -7,7 +7,11 @@ log. The lookup panel and the short form share the page; keyboard alone is enoug
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +31,7 @@ from contracts.ratelimit import LOOKUP_LIMIT_MESSAGE, lookup_allowed
 
 SESSION_QUERY = "intake_query"  # what to look up: {"phone": "..."} or e-mail / employee code
 SESSION_CALLER = "intake_caller"  # the chosen caller: end user id and contract code
+SESSION_MATCHES = "intake_matches"  # the end users the last lookup found: the only choices
 FCR_CODE = "first_contact"
 
 
@@ -80,12 +85,29 @@ def _caller_in_session(request):
     return {"end_user": end_user, "contract": contract, "version": version}
 
 
+@login_not_required
+def intake(request):
+    """A screen pop may reach a signed-out browser: the number goes into the session (kept
+    across the sign-in) and the login page gets the clean URL as `next`, so the number never
+    lands in the login URL, the history or a log. Everything else needs a signed-in operator,
+    exactly as on every other page."""
+    if "phone" in request.GET and not request.user.is_authenticated:
+        _keep_screen_pop(request)
+        return redirect_to_login(reverse("care:intake"))
+    return _intake_page(request)
+
+
+def _keep_screen_pop(request) -> None:
+    request.session[SESSION_QUERY] = {"phone": request.GET["phone"][:40]}
+    request.session.pop(SESSION_CALLER, None)
+
+
+@login_required
 @capability_required("handle_cases")
 @require_http_methods(["GET", "POST"])
-def intake(request):
+def _intake_page(request):
     if "phone" in request.GET:  # screen pop: keep the number out of the URL from now on
-        request.session[SESSION_QUERY] = {"phone": request.GET["phone"][:40]}
-        request.session.pop(SESSION_CALLER, None)
+        _keep_screen_pop(request)
         return redirect("care:intake")
     if request.method == "POST" and request.POST.get("action") == "lookup":
         return _start_lookup(request)
@@ -146,7 +168,9 @@ def _lookup(request):
         matches = contract_selectors.caller_lookup(on=timezone.localdate(), **searched)
     except PresidioError as error:
         return None, str(error.message)
-    access_log.note(request, searched=searched, matches=len(matches))
+    found = sorted({match.end_user.id for match in matches})
+    access_log.note(request, searched=searched, matches=len(matches), end_users=found)
+    request.session[SESSION_MATCHES] = found
     return matches, None
 
 
@@ -157,11 +181,17 @@ def _remember_caller(request, end_user_id: int, contract_code: str) -> None:
 @capability_required("handle_cases")
 @require_POST
 def choose_caller(request):
-    """The operator picks one of several matches (end user and contract)."""
+    """The operator picks one of several matches (end user and contract). Only an end user
+    the last lookup found may be chosen: an id from elsewhere would show anyone's data
+    without a search (refused, and the refusal is in the access log)."""
     end_user_id = request.POST.get("end_user", "")
     contract_code = request.POST.get("contract", "")
-    if end_user_id.isdigit() and contract_code:
-        _remember_caller(request, int(end_user_id), contract_code)
+    if not (end_user_id.isdigit() and contract_code):
+        return redirect("care:intake")
+    if int(end_user_id) not in request.session.get(SESSION_MATCHES, []):
+        raise PermissionDenied(_("Choose the caller among the people the search found."))
+    access_log.note(request, end_users=[int(end_user_id)])
+    _remember_caller(request, int(end_user_id), contract_code)
     return redirect("care:intake")
 
 

@@ -4,16 +4,20 @@ import logging
 import re
 
 # Query parameters that may carry personal data (a screen pop sends ?phone=..., a case
-# search ?q=<phone or name>).
+# search ?q=<phone or name>), also URL-encoded once or more inside another URL (a login's
+# `next=/care/intake/%3Fphone%3D%2B39...`, or `%253D` when encoded twice). An encoded
+# value runs to the next real `&`: an encoded `&` may belong to the value, and redacting
+# a little too much is the safe side.
 PERSONAL_PARAMETER = re.compile(
-    r"(?P<name>q|query|phone|telefono|email|mail|cf|codice_fiscale|employee_code|matricola)="
+    r"(?P<name>q|query|phone|telefono|email|mail|cf|codice_fiscale|employee_code|matricola)"
+    r"(?P<equals>=|%(?:25)*3D)"
     r"(?P<value>[^&\s\"']*)",
     re.IGNORECASE,
 )
 
 
 def redact(text: str) -> str:
-    return PERSONAL_PARAMETER.sub(lambda m: f"{m.group('name')}=[redacted]", text)
+    return PERSONAL_PARAMETER.sub(lambda m: f"{m.group('name')}{m.group('equals')}[redacted]", text)
 
 
 class RedactPersonalData(logging.Filter):

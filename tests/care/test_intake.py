@@ -9,6 +9,7 @@ from care import services
 from care.intake import SESSION_CALLER, SESSION_QUERY
 from care.models import Case, CaseEvent, CaseStatus
 from config.log_filters import redact
+from config.models import AccessLog
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,46 @@ def test_screen_pop_moves_the_number_into_the_session_and_redirects_to_a_clean_u
     assert "RSIC-MOB-2026" in page
     assert 'name="category"' in page  # one match: the form is ready
     assert client.session[SESSION_CALLER]["end_user_id"] == caller.id
+
+
+def test_a_screen_pop_to_a_signed_out_browser_sends_it_to_login_with_a_clean_next(client, caller):
+    response = client.get(reverse("care:intake"), {"phone": "+39 347 123 4567"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/care/intake/"
+    assert client.session[SESSION_QUERY] == {"phone": "+39 347 123 4567"}
+
+
+def test_the_number_of_a_screen_pop_is_looked_up_once_the_operator_signs_in(
+    client, operator, caller
+):
+    pop = client.get(reverse("care:intake"), {"phone": "347 123 4567"})
+    login_page = client.get(pop["Location"])
+    assert login_page.status_code == 200
+    signed_in = client.post(
+        pop["Location"], {"username": operator.username, "password": "correct-horse-battery"}
+    )
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == reverse("care:intake")
+    page = client.get(signed_in["Location"]).content.decode()
+    assert "Rosalia Amato" in page
+    assert 'name="category"' in page
+    assert client.session[SESSION_CALLER]["end_user_id"] == caller.id
+
+
+def test_a_signed_out_browser_without_a_screen_pop_is_sent_to_login_as_before(client):
+    response = client.get(reverse("care:intake"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/care/intake/"
+    assert SESSION_QUERY not in client.session
+    posted = client.post(reverse("care:intake"), {"action": "restart"})
+    assert posted.status_code == 302
+    assert posted["Location"].startswith(reverse("login"))
+
+
+def test_a_screen_pop_to_a_user_who_does_not_handle_cases_is_refused(client, manager):
+    client.force_login(manager)
+    assert client.get(reverse("care:intake"), {"phone": "3471234567"}).status_code == 403
+    assert SESSION_QUERY not in client.session
 
 
 def test_the_number_of_a_screen_pop_never_reaches_a_log_line():
@@ -112,6 +153,21 @@ def test_several_matches_let_the_operator_choose(client, operator, caller, contr
     assert page.count('name="end_user"') == 2
     client.post(reverse("care:intake-caller"), {"end_user": caller.id, "contract": contract.code})
     assert 'name="category"' in client.get(reverse("care:intake")).content.decode()
+
+
+def test_the_caller_is_chosen_only_among_what_the_search_found(client, operator, caller, contract):
+    """An end user id typed into the form (never searched) must not open their data."""
+    stranger = EndUserFactory(client=contract.client, first_name="Estraneo", phone="+393489999999")
+    client.force_login(operator)
+    client.post(reverse("care:intake"), {"action": "lookup", "query": "3471234567"})
+    client.get(reverse("care:intake"))
+    response = client.post(
+        reverse("care:intake-caller"), {"end_user": stranger.id, "contract": contract.code}
+    )
+    assert response.status_code == 403
+    assert "Estraneo" not in client.get(reverse("care:intake")).content.decode()
+    denied = AccessLog.objects.get(route="care:intake-caller")
+    assert denied.outcome == AccessLog.Outcome.DENIED
 
 
 def test_unknown_number_says_so_without_a_form(client, operator, contract):

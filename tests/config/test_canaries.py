@@ -3,6 +3,7 @@ watch in tests/conftest.py fails the run if any of them reaches a log (here or a
 in the suite)."""
 
 import logging
+from urllib.parse import quote
 
 import pytest
 
@@ -26,6 +27,32 @@ def test_the_watch_catches_a_canary_and_ignores_a_redacted_one():
         assert watch.leaks == []
         logger.warning("caller %s not found", CANARY_CODICE_FISCALE)
         assert len(watch.leaks) == 1
+    finally:
+        logger.removeHandler(watch)
+        logger.propagate = True
+
+
+def _encoded(text: str, times: int) -> str:
+    for _ in range(times):
+        text = quote(text, safe="/")
+    return text
+
+
+@pytest.mark.parametrize("times", [1, 2, 3])
+@pytest.mark.parametrize("name", ["phone", "q", "codice_fiscale"])
+def test_the_watch_ignores_a_canary_url_encoded_inside_a_login_url(name, times):
+    """A login's `next` carries the screen-pop URL encoded once (`phone%3D%2B39...`), a
+    proxy may encode it again (`phone%253D%252B39...`): redacted all the same."""
+    value = CANARY_CODICE_FISCALE if name == "codice_fiscale" else CANARY_PHONE
+    next_url = _encoded(f"/care/intake/?x=1&{name}={value}", times)
+    assert value[3:] in next_url  # the line would leak the canary if left as it is
+    watch = _CanaryWatch()
+    logger = logging.getLogger("tests.canary-watch")
+    logger.addHandler(watch)
+    logger.propagate = False
+    try:
+        logger.warning('"GET /accounts/login/?next=%s HTTP/1.1" 200 1234', next_url)
+        assert watch.leaks == []
     finally:
         logger.removeHandler(watch)
         logger.propagate = True
@@ -77,6 +104,18 @@ def test_canaries_through_the_directory_lookup_and_intake(
         operator_api.post("/api/v1/lookup/", {"phone": CANARY_PHONE}, format="json").status_code
         == 429
     )
+
+
+def test_a_canary_screen_pop_to_a_signed_out_browser_stays_out_of_every_url(
+    canary_caller, client, operator
+):
+    pop = client.get("/care/intake/", {"phone": CANARY_PHONE})
+    assert pop["Location"] == "/accounts/login/?next=/care/intake/"
+    signed_in = client.post(
+        pop["Location"], {"username": operator.username, "password": "correct-horse-battery"}
+    )
+    assert signed_in["Location"] == "/care/intake/"
+    assert "Canarino" in client.get(signed_in["Location"]).content.decode()
 
 
 def test_canaries_in_a_case_and_its_errors(canary_caller, operator_api, contract):

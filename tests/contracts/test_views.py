@@ -205,6 +205,29 @@ def test_lookup_panel_partial_is_served_for_htmx(client, operator, contract):
     assert contract.code in html
 
 
+def test_a_manager_may_not_use_the_lookup_page_or_panel(client, manager, contract):
+    EndUserFactory(client=contract.client, last_name="Amato", phone="+393471234567")
+    client.force_login(manager)
+    assert client.get(reverse("contracts:lookup")).status_code == 403
+    page = client.post(reverse("contracts:lookup"), {"query": "347 123 4567"})
+    assert page.status_code == 403
+    assert "Amato" not in page.content.decode()
+    panel = client.post(reverse("contracts:lookup-panel"), {"query": "347 123 4567"})
+    assert panel.status_code == 403
+
+
+def test_the_lookup_is_in_the_navigation_only_of_who_answers_callers(
+    client, operator, backoffice_user, manager
+):
+    def labels(user):
+        client.force_login(user)
+        return [str(item["label"]) for item in client.get(reverse("home")).context["nav_items"]]
+
+    assert "Ricerca chiamante" in labels(operator)
+    assert "Ricerca chiamante" in labels(backoffice_user)
+    assert "Ricerca chiamante" not in labels(manager)
+
+
 def test_import_page_checks_then_imports(client, manager, client_pa):
     client.force_login(manager)
     csv = b"nome;cognome;telefono\nAnna;Bruno;347 111 2222\nLuca;Neri;boh\n"
