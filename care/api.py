@@ -18,8 +18,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from care import ledger, notifications, selectors, services
-from care.filters import CaseFilter
+from care import ledger, notifications, privacy, selectors, services
+from care.filters import CaseAttributeFilter, CaseFilter
 from care.models import Notification
 from care.serializers import (
     CaseDetailSerializer,
@@ -34,7 +34,8 @@ from care.serializers import (
     ReopenInput,
     TransitionInput,
 )
-from config.errors import NotFound
+from config import access_log
+from config.errors import InvalidInput, NotFound
 from config.permissions import capability
 
 # Reads as on the case pages: people who work or supervise cases (managers see aggregates).
@@ -50,21 +51,30 @@ def _valid(serializer_class, request, **kwargs):
 def _detail(request, reference: str) -> Response:
     """The case as it is now, with its notes, events and hand-offs."""
     case = selectors.case_by_reference(request.user, reference)
-    return Response(CaseDetailSerializer(case, context={"request": request}).data)
+    access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
+    context = {"request": request, "sees_in_full": privacy.sees_in_full(request.user, case)}
+    return Response(CaseDetailSerializer(case, context=context).data)
 
 
 class CaseListCreateApi(generics.ListAPIView):
-    """Cases visible to the user, newest first, filtered by `CaseFilter`; POST opens one."""
+    """Cases visible to the user, newest first, filtered by what they are (status, priority,
+    client, dates...); POST opens one. Searching by phone, name or text is
+    `POST cases/search/`: personal data never travels in a URL."""
 
     permission_classes = [HandleCases]
     serializer_class = CaseListSerializer
-    filterset_class = CaseFilter
+    filterset_class = CaseAttributeFilter
 
     def get_queryset(self):
         return selectors.cases_visible_to(self.request.user).order_by("-opened_at", "-id")
 
     @extend_schema(responses=CaseListSerializer(many=True))
     def get(self, request, *args, **kwargs):
+        if "q" in request.query_params:
+            raise InvalidInput(
+                _('Search in the request body: POST /api/v1/cases/search/ {"q": ...}.'),
+                fields={"q": [_("Not accepted in the address.")]},
+            )
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=CaseInput, responses={201: CaseDetailSerializer})
@@ -74,6 +84,50 @@ class CaseListCreateApi(generics.ListAPIView):
         response = _detail(request, case.reference)
         response.status_code = status.HTTP_201_CREATED
         return response
+
+
+class CaseSearchInput(serializers.Serializer):
+    """The body of a search: `q` (reference, phone, name or text) and any list filter."""
+
+    q = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    status = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    priority = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
+    open = serializers.BooleanField(required=False)
+    client = serializers.IntegerField(required=False, min_value=1)
+    contract = serializers.CharField(max_length=40, required=False)
+    queue = serializers.CharField(max_length=50, required=False)
+    assignee = serializers.IntegerField(required=False, min_value=1)
+    sla = serializers.CharField(max_length=10, required=False)
+    opened_after = serializers.DateField(required=False)
+    opened_before = serializers.DateField(required=False)
+
+
+class CaseSearchApi(generics.GenericAPIView):
+    """POST, so the phone number or name searched travels in the body, never in a URL that
+    proxies and logs keep. Answers the same paginated list as `GET cases/` (`?page=`)."""
+
+    permission_classes = [HandleCases]
+    serializer_class = CaseListSerializer
+
+    def get_queryset(self):
+        return selectors.cases_visible_to(self.request.user).order_by("-opened_at", "-id")
+
+    @extend_schema(request=CaseSearchInput, responses=CaseListSerializer(many=True))
+    def post(self, request):
+        data = _valid(CaseSearchInput, request).validated_data
+        if data.get("q"):
+            access_log.note(request, searched={"q": data["q"][:100]})
+        filterset = CaseFilter(
+            {key: value for key, value in data.items() if value not in (None, "", [])},
+            queryset=self.get_queryset(),
+            request=request,
+        )
+        if not filterset.is_valid():
+            raise InvalidInput(fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
+        page = self.paginate_queryset(filterset.qs)
+        if data.get("q"):
+            access_log.note(request, end_users=[c.end_user_id for c in page if c.end_user_id])
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class CaseDetailApi(APIView):
@@ -106,7 +160,8 @@ class CaseNotesApi(APIView):
     @extend_schema(responses=NoteSerializer(many=True))
     def get(self, request, reference: str):
         case = selectors.case_by_reference(request.user, reference)
-        return Response(NoteSerializer(case.notes.all(), many=True).data)
+        context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
+        return Response(NoteSerializer(case.notes.all(), many=True, context=context).data)
 
     @extend_schema(
         request={"application/json": NoteInput, "multipart/form-data": NoteInput},
@@ -123,7 +178,8 @@ class CaseNotesApi(APIView):
             attachments=data["attachments"],
             expected_version=data["row_version"],
         )
-        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
+        return Response(NoteSerializer(note, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class CaseTransitionApi(APIView):

@@ -10,10 +10,10 @@ from contracts.models import Priority
 from contracts.phones import InvalidPhoneNumber, normalise_phone
 
 
-class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"), method="search", help_text=_("Reference, phone, name or text")
-    )
+class CaseAttributeFilter(django_filters.FilterSet):
+    """Filters on what a case is (status, priority, client, dates...): nothing personal, so
+    they may travel in a URL (`GET /api/v1/cases/`, bookmarks, pagination)."""
+
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=CaseStatus.choices)
     open = django_filters.BooleanFilter(label=_("Open only"), method="only_open")
     priority = django_filters.MultipleChoiceFilter(label=_("Priority"), choices=Priority.choices)
@@ -37,6 +37,25 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields = []
 
+    def only_open(self, queryset, name, value):
+        return queryset.filter(status__in=OPEN_STATUSES) if value else queryset
+
+    def sla_state(self, queryset, name, value):
+        """Either target in that state (breached and at-risk are what people look for)."""
+        return queryset.filter(Q(first_response_state=value) | Q(resolution_state=value))
+
+
+class CaseFilter(CaseAttributeFilter):
+    """With the search by reference, phone, name or text: personal data, so it travels in a
+    request body (the case pages keep it in the session, the API has `cases/search/`)."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Reference, phone, name or text")
+    )
+
+    class Meta(CaseAttributeFilter.Meta):
+        fields = []
+
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -53,10 +72,3 @@ class CaseFilter(django_filters.FilterSet):
         if len(value) >= 4:
             words |= Q(description__icontains=value)
         return queryset.filter(words)
-
-    def only_open(self, queryset, name, value):
-        return queryset.filter(status__in=OPEN_STATUSES) if value else queryset
-
-    def sla_state(self, queryset, name, value):
-        """Either target in that state (breached and at-risk are what people look for)."""
-        return queryset.filter(Q(first_response_state=value) | Q(resolution_state=value))

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from care.models import CaseStatus, Handoff, Note, SlaState
+from contracts.models import Client
 
 
 class MultipleFileInput(forms.FileInput):
@@ -122,6 +123,19 @@ class MergeForm(CaseActionForm):
         return self.cleaned_data["into"].strip().upper()
 
 
+class LinkForm(CaseActionForm):
+    id_prefix = "link"
+    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
+    other = forms.CharField(
+        label=_("Related case"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "CS-2026-000123", "autocomplete": "off"}),
+    )
+
+    def clean_other(self) -> str:
+        return self.cleaned_data["other"].strip().upper()
+
+
 def style_filter_form(form: forms.Form) -> forms.Form:
     """The case list's filter form (built by `care.filters.CaseFilter`) as people use it all
     day: the search box first and focused, checkboxes for the short lists, date pickers."""
@@ -138,4 +152,8 @@ def style_filter_form(form: forms.Form) -> forms.Form:
         fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     for name in ("contract", "queue"):
         fields[name].widget = forms.TextInput(attrs={"size": 14, "autocomplete": "off"})
+    # The client as a list of names (the API takes its id): sixty clients, one small query.
+    fields["client"].widget = forms.Select(
+        choices=[("", _("All")), *Client.objects.order_by("name").values_list("id", "name")]
+    )
     return form

@@ -58,8 +58,42 @@ TRANSITIONS = {
     CaseStatus.RESOLVED: {CaseStatus.CLOSED},
     CaseStatus.CLOSED: set(),
 }
+# The whole lifecycle in one table: every status change, and the actions that may make it.
+# TRANSITIONS above are the moves an operator chooses; the others belong to one service each.
+TRANSITION, UNIT_ANSWER = "transition", "unit_answer"
+ASSIGN, HANDOFF, REOPEN, MERGE = "assign", "handoff", "reopen", "merge"
+LIFECYCLE: dict[tuple[str, str], set[str]] = {}
+for _from, _tos in TRANSITIONS.items():
+    for _to in _tos:
+        LIFECYCLE.setdefault((_from, _to), set()).add(TRANSITION)
+for _edge, _action in [
+    ((CaseStatus.NEW, CaseStatus.ASSIGNED), ASSIGN),
+    *(((_from, CaseStatus.WAITING_UNIT), HANDOFF) for _from in OPEN_STATUSES),
+    ((CaseStatus.WAITING_UNIT, CaseStatus.RESOLVED), UNIT_ANSWER),
+    ((CaseStatus.WAITING_UNIT, CaseStatus.IN_PROGRESS), UNIT_ANSWER),
+    ((CaseStatus.RESOLVED, CaseStatus.IN_PROGRESS), REOPEN),
+    ((CaseStatus.CLOSED, CaseStatus.IN_PROGRESS), REOPEN),
+    *(((_from, CaseStatus.CLOSED), MERGE) for _from in OPEN_STATUSES),
+]:
+    LIFECYCLE.setdefault(_edge, set()).add(_action)
 DUPLICATE_WINDOW = timedelta(days=7)
 REASON_MAX = 300
+
+
+def _check_move(case: Case, to: str, *, action: str) -> None:
+    if action not in LIFECYCLE.get((case.status, to), ()):
+        raise TransitionNotAllowed(
+            _("A case cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": CaseStatus(case.status).label, "to": CaseStatus(to).label}
+        )
+
+
+def _move(case: Case, to: str, *, action: str) -> str:
+    """Set the case's status if the lifecycle lets `action` make that move; returns the
+    previous status. Every status change of a case goes through here."""
+    _check_move(case, to, action=action)
+    previous, case.status = case.status, to
+    return previous
 
 
 def _errors_or_none(errors: dict[str, list[str]]) -> None:
@@ -476,12 +510,8 @@ def _change_status(
 ) -> None:
     if to not in CaseStatus.values:
         raise InvalidCaseData(fields={"to": [_("Unknown status.")]})
-    leaves_unit = by_unit_answer and case.status == CaseStatus.WAITING_UNIT
-    if to not in TRANSITIONS[case.status] and not leaves_unit:
-        raise TransitionNotAllowed(
-            _("A case cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": CaseStatus(case.status).label, "to": CaseStatus(to).label}
-        )
+    action = UNIT_ANSWER if by_unit_answer else TRANSITION
+    _check_move(case, to, action=action)
     if to == CaseStatus.RESOLVED and not resolution_code.strip():
         raise InvalidCaseData(fields={"resolution_code": [_("Say how it was resolved.")]})
     fields = ["status"]
@@ -513,7 +543,7 @@ def _change_status(
             lambda: signals.case_released.send(sender=Case, case_id=case.id, assignee_id=released),
             robust=True,
         )
-    case.status = to
+    _move(case, to, action=action)
     _event(
         case,
         CaseEvent.Kind.STATUS_CHANGED,
@@ -570,8 +600,7 @@ def reopen_case(
                 _("A merged case cannot be reopened: reopen %(ref)s.")
                 % {"ref": case.merged_into.reference}
             )
-        previous = case.status
-        case.status = CaseStatus.IN_PROGRESS
+        previous = _move(case, CaseStatus.IN_PROGRESS, action=REOPEN)
         case.reopen_count += 1
         case.resolved_at = case.closed_at = None
         case.first_contact_resolution = False
@@ -609,7 +638,7 @@ def assign_case(
         case.assignee = assignee
         fields = ["assignee"]
         if case.status == CaseStatus.NEW:
-            case.status = CaseStatus.ASSIGNED
+            _move(case, CaseStatus.ASSIGNED, action=ASSIGN)
             fields.append("status")
         _event(
             case,
@@ -717,7 +746,7 @@ def send_handoff(
         previous = case.status
         if previous == CaseStatus.WAITING_CUSTOMER:
             _resume_clock(case, actor=actor, now=now)
-        case.status = CaseStatus.WAITING_UNIT
+        _move(case, CaseStatus.WAITING_UNIT, action=HANDOFF)
         _event(
             case,
             CaseEvent.Kind.HANDOFF_SENT,
@@ -824,9 +853,8 @@ def merge_case(
             raise TransitionNotAllowed(
                 _("Only an open case that is not waiting for a unit can be merged.")
             )
-        previous = case.status
+        previous = _move(case, CaseStatus.CLOSED, action=MERGE)
         case.merged_into = into
-        case.status = CaseStatus.CLOSED
         case.closed_at = now
         case.resolution_code = "merged"
         _event(

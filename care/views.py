@@ -6,16 +6,18 @@ the page (POST-redirect-GET), or shows the page again with the form's errors; a 
 by someone else in the meantime is refused by the service and said at the top of the page.
 """
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from care import clock, ledger, notifications, privacy, selectors, services
 from care.exceptions import CaseNotFound
@@ -23,6 +25,7 @@ from care.filters import CaseFilter
 from care.forms import (
     HandoffAnswerForm,
     HandoffForm,
+    LinkForm,
     MergeForm,
     NoteForm,
     ReopenForm,
@@ -30,6 +33,7 @@ from care.forms import (
     style_filter_form,
 )
 from care.models import OPEN_STATUSES, Attachment, CaseEvent, CaseStatus, Handoff, SlaState
+from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
@@ -56,7 +60,7 @@ VALUE_LABELS = {
 
 
 @capability_required(*READ)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def case_list(request):
     return _list_page(
         request, selectors.cases_visible_to(request.user), title=_("Cases"), mine=False
@@ -64,7 +68,7 @@ def case_list(request):
 
 
 @capability_required(*READ)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def my_cases(request):
     """The signed-in user's open cases, the most urgent first."""
     cases = (
@@ -75,10 +79,49 @@ def my_cases(request):
     return _list_page(request, cases, title=_("My cases"), mine=True)
 
 
+SEARCHES = "case_searches"  # session: search token -> the text searched (kept out of URLs)
+SEARCHES_KEPT = 20
+
+
+def _search_moved_to_session(request, data) -> HttpResponseRedirect | None:
+    """A search text (a phone number, a name) in a form or an old link moves to the session,
+    and the page is asked again with a token in its place: personal data never stays in a
+    URL, yet the filtered page can still be paged and reloaded."""
+    text = (data.get("q") or "").strip()
+    if request.method != "POST" and "q" not in data:
+        return None
+    params = data.copy()
+    for key in ("q", "csrfmiddlewaretoken", "page", "search"):
+        params.pop(key, None)
+    if text:
+        searches = request.session.get(SEARCHES, {})
+        token = secrets.token_urlsafe(6)
+        searches[token] = text[:200]
+        request.session[SEARCHES] = dict(list(searches.items())[-SEARCHES_KEPT:])
+        params["search"] = token
+    query = params.urlencode()
+    return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
+
+
 def _list_page(request, cases, *, title: str, mine: bool):
-    filterset = CaseFilter(request.GET or None, queryset=cases)
+    moved = _search_moved_to_session(
+        request, request.POST if request.method == "POST" else request.GET
+    )
+    if moved is not None:
+        return moved
+    data = request.GET.copy()
+    searched = request.session.get(SEARCHES, {}).get(data.get("search", ""), "")
+    if searched:
+        data["q"] = searched
+    filterset = CaseFilter(data or None, queryset=cases)
     form = style_filter_form(filterset.form)  # before filtering: the widgets read the data
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if searched:
+        access_log.note(
+            request,
+            searched={"q": searched[:100]},
+            end_users=[case.end_user_id for case in page if case.end_user_id],
+        )
     now = timezone.now()
     keep = request.GET.copy()
     keep.pop("page", None)
@@ -169,10 +212,12 @@ def _case_page(request, case, *, failed=None):
         "answer_form": HandoffAnswerForm(),
         "reopen_form": ReopenForm(),
         "merge_form": MergeForm(),
+        "link_form": LinkForm(),
     }
     if failed is not None:
         forms[failed[0]] = failed[1]
     destinations = services.TRANSITIONS[CaseStatus(case.status)]
+    access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
     timeline = [_timeline_item(item) for item in reversed(selectors.timeline(case))]
     return render(
         request,
@@ -180,6 +225,7 @@ def _case_page(request, case, *, failed=None):
         {
             "case": case,
             "caller": privacy.shown_caller(case, request.user),
+            "sees_in_full": privacy.sees_in_full(request.user, case),
             "version": version,
             "timeline": timeline,
             "sla": _sla_panel(case, now),
@@ -405,14 +451,39 @@ def case_merge(request, reference: str):
     return _case_page(request, case, failed=("merge_form", form))
 
 
+@capability_required(*WRITE)
+@require_POST
+def case_link(request, reference: str):
+    """Point the case to a related one (same problem, another caller): both stay open."""
+    case = _case_or_404(request.user, reference)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            other = selectors.case_by_reference(request.user, form.cleaned_data["other"])
+            services.link_case(actor=request.user, case=case, other=other)
+        except CaseNotFound as error:
+            form.add_error("other", str(error.message))
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, case, _("Case linked to %(ref)s.") % {"ref": other.reference})
+    return _case_page(request, case, failed=("link_form", form))
+
+
 @require_GET
 def attachment_download(request, attachment_id: int):
-    """Only for users who may see the attachment's case; anyone else gets the same 404."""
+    """Only for users who see the case's personal data in full (care.privacy); anyone else
+    gets the same 404 as for a missing attachment."""
     if not any(request.user.has_perm(f"config.{name}") for name in READ):
         raise Http404
     attachment = get_object_or_404(
-        Attachment, id=attachment_id, note__case__in=selectors.cases_visible_to(request.user)
+        Attachment.objects.select_related("note__case"),
+        ~Q(file=""),  # removed by retention or an erasure request
+        id=attachment_id,
+        note__case__in=selectors.cases_visible_to(request.user),
     )
+    if not privacy.sees_in_full(request.user, attachment.note.case):
+        raise Http404  # a document is personal data in full: need to know, like the caller
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

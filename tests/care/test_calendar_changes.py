@@ -1,6 +1,7 @@
 """A calendar change moves the due times of open cases from the moment of the change."""
 
 from datetime import date, datetime
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,3 +110,22 @@ def test_resolved_cases_are_left_alone(
         datetime(2026, 12, 2, 10, 20, tzinfo=ROME),
     )
     assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.DEADLINES_MOVED).exists()
+
+
+def test_a_calendar_change_and_the_move_of_due_times_commit_together(
+    manager, office_calendar, open_case_for, end_user, django_capture_on_commit_callbacks
+):
+    """If the due times cannot be moved, the calendar change is refused too: never a new
+    calendar with due times computed on the old one."""
+    opened = datetime(2026, 12, 2, 10, 0, tzinfo=ROME)
+    case = open_case_for(end_user, now=opened, priority="P2")
+    due = case.resolution_due_at
+    change = datetime(2026, 12, 2, 10, 30, tzinfo=ROME)
+    failing = mock.patch.object(
+        services, "move_deadlines_after_calendar_change", side_effect=RuntimeError
+    )
+    with failing, pytest.raises(RuntimeError):
+        close_thursday(manager, office_calendar, django_capture_on_commit_callbacks, change)
+    case.refresh_from_db()
+    assert case.resolution_due_at == due
+    assert not office_calendar.closures.exists()

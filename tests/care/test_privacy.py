@@ -129,7 +129,8 @@ def test_a_masked_mobile_shows_the_prefix_and_two_last_digits_only(number):
     digits = [c for c in masked if c.isdigit()]
     assert len(digits) == 2 + 3 + 2  # country code, operator prefix, the last two
     assert masked.endswith(number[-2:])
-    assert number[6:-2] not in masked.replace(" ", "")
+    # Only those digits are shown (the hidden middle may share digits with them by chance).
+    assert "".join(digits) == number[1:3] + number[3:6] + number[-2:]
 
 
 @given(st.emails())

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from care import services, views
 from care.models import Attachment, Case, CaseEvent, CaseStatus, Handoff, Note
+from config.models import AccessLog
 from contracts import services as contract_services
 from tests.contract_terms import terms
 from tests.factories import BusinessCalendarFactory, ClientFactory, EndUserFactory
@@ -118,17 +119,45 @@ def test_search_finds_a_case_by_reference_and_by_phone(client, operator, contrac
     client.force_login(operator)
     url = reverse("care:case-list")
 
-    assert references_in(client.get(url, {"q": wanted.reference.lower()})) == [wanted.reference]
-    assert references_in(client.get(url, {"q": "347 123 4567"})) == [wanted.reference]
-    assert references_in(client.get(url, {"q": "+39 333 987 6543"})) == [other.reference]
-    assert references_in(client.get(url, {"q": "CS-1999-000001"})) == []
+    def search(text):
+        return client.post(url, {"q": text}, follow=True)
+
+    assert references_in(search(wanted.reference.lower())) == [wanted.reference]
+    assert references_in(search("347 123 4567")) == [wanted.reference]
+    assert references_in(search("+39 333 987 6543")) == [other.reference]
+    assert references_in(search("CS-1999-000001")) == []
+
+
+def test_a_search_never_leaves_the_number_in_the_address(client, operator, caller):
+    """The text searched goes into the session; the address carries a token, pages and
+    reloads still work, and the search is in the access log with what was searched."""
+    wanted = open_case(operator, caller)
+    client.force_login(operator)
+    url = reverse("care:case-list")
+
+    response = client.post(url, {"q": "347 123 4567", "open": "on"})
+    assert response.status_code == 302
+    address = response["Location"]
+    assert "347" not in address
+    assert "search=" in address
+    assert "open=on" in address
+    assert references_in(client.get(address)) == [wanted.reference]
+    assert references_in(client.get(address + "&page=1")) == [wanted.reference]
+    # An old link with ?q= is moved the same way.
+    legacy = client.get(url, {"q": "347 123 4567"})
+    assert legacy.status_code == 302
+    assert "347" not in legacy["Location"]
+    rows = AccessLog.objects.filter(route="care:case-list", status_code=200)
+    assert rows.count() == 2  # two pages shown with the search: each is a search
+    assert all(row.detail["searched"] == {"q": "347 123 4567"} for row in rows)
+    assert all(row.detail["end_users"] == [caller.id] for row in rows)
 
 
 def test_the_search_box_comes_first_and_has_the_focus(client, operator):
     client.force_login(operator)
     html = client.get(reverse("care:case-list")).content.decode()
     form = html[html.index('data-testid="case-filters"') :]
-    first_input = re.search(r"<(input|select)[^>]*>", form).group(0)
+    first_input = re.search(r'<(input|select)(?![^>]*type="hidden")[^>]*>', form).group(0)
     assert 'name="q"' in first_input
     assert "autofocus" in first_input
 
@@ -156,11 +185,14 @@ def test_list_pages_take_the_same_few_queries_whatever_the_number_of_rows(
         services.assign_case(actor=supervisor, case=case, assignee=operator)
     client.force_login(operator)
     # session read and write (3 with the test's savepoint), user, 2 x permissions, count, rows,
-    # the user's need-to-know scope (certifications, supervised queues), the unread count
-    with django_assert_max_num_queries(12):
-        page = client.get(reverse("care:case-list"), {"q": "Caso", "open": "on"})
+    # the user's need-to-know scope (certifications, supervised queues), the unread count,
+    # the clients of the filter; a search adds its access-log row (chain head, row, its end
+    # users: 9 with savepoints)
+    address = client.post(reverse("care:case-list"), {"q": "Caso", "open": "on"})["Location"]
+    with django_assert_max_num_queries(22):
+        page = client.get(address)
     assert len(references_in(page)) == count
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         page = client.get(reverse("care:my-cases"))
     assert len(references_in(page)) == count
 
@@ -278,8 +310,8 @@ def test_case_page_queries_do_not_grow_with_notes_and_events(
     # session (read, write: 3 with the test's savepoint), user, 2 x permissions, the case, its
     # notes, attachments, events, hand-offs and phones, the card's client and SLA targets,
     # the need-to-know scope (2), the calendar for the SLA ledger (2), the linked orders, the
-    # unread count, the access-log row (5 with the test's savepoint)
-    with django_assert_max_num_queries(26):
+    # unread count, the access-log row and its end-user index row (6 with the test's savepoint)
+    with django_assert_max_num_queries(27):
         page = detail(client, case)
     assert page.content.decode().count('data-testid="timeline-note"') == notes
 
@@ -644,3 +676,41 @@ def test_merging_into_an_unknown_or_the_same_case_is_refused(client, operator, c
         assert response.status_code == 200
         assert 'aria-invalid="true"' in response.content.decode()
     assert fresh(case).merged_into is None
+
+
+def test_a_related_case_is_linked_and_both_stay_open(client, operator, caller):
+    first = open_case(operator, caller)
+    second = open_case(operator, caller, reason="Stesso guasto, altra sede")
+    client.force_login(operator)
+
+    response = client.post(
+        reverse("care:case-link", args=[second.reference]), {"other": first.reference.lower()}
+    )
+
+    assert response.status_code == 302
+    second = fresh(second)
+    assert second.linked_to == first
+    assert second.status == fresh(first).status == CaseStatus.NEW
+    assert CaseEvent.objects.filter(case=second, kind="linked", to_value=first.reference).exists()
+    assert 'data-testid="linked-to"' in detail(client, second).content.decode()
+
+
+def test_linking_to_an_unknown_or_the_same_case_is_refused(client, operator, caller):
+    case = open_case(operator, caller)
+    client.force_login(operator)
+    url = reverse("care:case-link", args=[case.reference])
+    for other in ("CS-2026-999999", case.reference, ""):
+        response = client.post(url, {"other": other})
+        assert response.status_code == 200
+        assert 'aria-invalid="true"' in response.content.decode()
+    assert fresh(case).linked_to is None
+
+
+def test_the_client_filter_lists_clients_by_name(client, operator, contract, caller):
+    case = open_case(operator, caller)
+    client.force_login(operator)
+    page = client.get(reverse("care:case-list")).content.decode()
+    assert f'<option value="{contract.client.id}">{contract.client.name}</option>' in page
+    filtered = client.get(reverse("care:case-list"), {"client": contract.client.id})
+    assert references_in(filtered) == [case.reference]
+    assert references_in(client.get(reverse("care:case-list"), {"client": 999999})) == []
