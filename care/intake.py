@@ -22,7 +22,7 @@ from care.exceptions import DuplicateSuspected
 from care.models import CaseStatus, Channel, Note
 from config import access_log
 from config.errors import PresidioError
-from config.forms import add_service_errors
+from config.forms import add_service_errors, service_error_message
 from config.permissions import capability_required
 from contracts import selectors as contract_selectors
 from contracts.forms import LookupForm
@@ -222,16 +222,23 @@ def _submit(request, form, caller):
     except PresidioError as error:
         add_service_errors(form, error)
         return None, None
-    if data["resolved_now"]:
-        services.transition_case(
-            actor=request.user,
-            case=case,
-            to=CaseStatus.RESOLVED,
-            resolution_code=FCR_CODE,
-            first_contact_resolution=True,
-        )
     _forget_intake(request)
     messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+    if data["resolved_now"]:
+        try:
+            services.transition_case(
+                actor=request.user,
+                case=case,
+                to=CaseStatus.RESOLVED,
+                resolution_code=FCR_CODE,
+                first_contact_resolution=True,
+            )
+        except PresidioError as error:  # the case is open and saved: say what is left to do
+            messages.warning(
+                request,
+                _("It could not be marked resolved: %(why)s Resolve it from its page.")
+                % {"why": service_error_message(error)},
+            )
     return redirect("care:case-detail", reference=case.reference), None
 
 

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from contracts import selectors
 from contracts.models import (
     BusinessCalendar,
     Client,
@@ -394,6 +395,14 @@ class EndUserImportForm(forms.Form):
         widget=forms.RadioSelect,
         initial="all",
     )
+
+    def __init__(self, *args, user, **kwargs):
+        """Back-office imports only into its clients' directories (managers: any)."""
+        super().__init__(*args, **kwargs)
+        if not selectors.sees_every_client_directory(user):
+            self.fields["client"].queryset = self.fields["client"].queryset.filter(
+                account_team=user
+            )
 
 
 class LookupForm(forms.Form):

@@ -289,7 +289,7 @@ def calendar_form(request, pk: int | None = None):
 @capability_required("manage_contracts", "work_backoffice")
 @require_http_methods(["GET", "POST"])
 def end_user_import(request):
-    form = EndUserImportForm(request.POST or None, request.FILES or None)
+    form = EndUserImportForm(request.POST or None, request.FILES or None, user=request.user)
     report = None
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -298,14 +298,17 @@ def end_user_import(request):
         except UnreadableFile as error:
             form.add_error("file", str(error))
         else:
-            report = services.import_end_users(
-                actor=request.user,
-                client=form.cleaned_data["client"],
-                rows=rows,
-                dry_run="confirm" not in request.POST,
-                all_or_nothing=form.cleaned_data["mode"] == "all",
-            )
-            if report.created:
+            try:
+                report = services.import_end_users(
+                    actor=request.user,
+                    client=form.cleaned_data["client"],
+                    rows=rows,
+                    dry_run="confirm" not in request.POST,
+                    all_or_nothing=form.cleaned_data["mode"] == "all",
+                )
+            except PresidioError as error:
+                add_service_errors(form, error)
+            if report is not None and report.created:
                 messages.success(request, _("%(n)s end users imported.") % {"n": report.created})
     shown = report.errors[:IMPORT_ERRORS_SHOWN] if report else []
     return render(

@@ -1,6 +1,7 @@
 """The intake page: screen pop, caller choice, a case in one request, the duplicate guard."""
 
 import logging
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -129,6 +130,21 @@ def test_resolved_during_the_call_counts_as_first_contact_resolution(client, ope
     assert case.status == CaseStatus.RESOLVED
     assert case.first_contact_resolution is True
     assert case.first_response_at is not None
+
+
+def test_a_case_that_cannot_be_resolved_at_once_stays_open_and_says_so(client, operator, caller):
+    """Opening and resolving are two steps: if the second is refused (here: the case was
+    taken meanwhile and moved on), the case is kept, open, and the page says what is left."""
+    client.force_login(operator)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    refused = services.TransitionNotAllowed("Nel frattempo la pratica è cambiata.")
+    with mock.patch.object(services, "transition_case", side_effect=refused):
+        response = client.post(reverse("care:intake"), case_form(resolved_now="on"), follow=True)
+    case = Case.objects.get()
+    assert case.status == CaseStatus.NEW
+    assert response.redirect_chain[-1][0] == reverse("care:case-detail", args=[case.reference])
+    assert "Nel frattempo la pratica è cambiata." in response.content.decode()
 
 
 def test_bad_input_is_shown_on_the_form_and_nothing_is_written(client, operator, caller):

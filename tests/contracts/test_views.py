@@ -248,3 +248,22 @@ def test_import_page_checks_then_imports(client, manager, client_pa):
     assert client_pa.end_users.count() == 0
     post(confirm="1")
     assert client_pa.end_users.count() == 1
+
+
+def test_back_office_imports_only_into_its_clients_directories(
+    client, backoffice_user, client_pa
+):
+    client.force_login(backoffice_user)
+    url = reverse("contracts:end-user-import")
+    csv = b"nome;cognome;telefono\nAnna;Bruno;347 111 2222\n"
+    form = {"client": client_pa.id, "mode": "all", "confirm": "1"}
+
+    assert f'value="{client_pa.id}"' not in client.get(url).content.decode()
+    refused = client.post(url, {**form, "file": SimpleUploadedFile("u.csv", csv)})
+    assert refused.status_code == 200
+    assert 'aria-invalid="true"' in refused.content.decode()
+    assert client_pa.end_users.count() == 0
+
+    client_pa.account_team.add(backoffice_user)
+    client.post(url, {**form, "file": SimpleUploadedFile("u.csv", csv)})
+    assert client_pa.end_users.count() == 1
