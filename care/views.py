@@ -93,6 +93,8 @@ def _search_moved_to_session(request, data) -> HttpResponseRedirect | None:
     params = data.copy()
     for key in ("q", "csrfmiddlewaretoken", "page", "search"):
         params.pop(key, None)
+    for key in [key for key, values in params.lists() if not any(values)]:
+        params.pop(key)  # an empty filter says nothing: a short address
     if text:
         searches = request.session.get(SEARCHES, {})
         token = secrets.token_urlsafe(6)
