@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -79,6 +80,26 @@ def my_cases(request):
     return _list_page(request, cases, title=_("My cases"), mine=True)
 
 
+CASE_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `CASE_COUNT_CAP` + 1 rows: on a national data set the full list's
+    exact count is a scan of a million rows for a number nobody reads past "more than
+    10,000" (they filter instead). Pages beyond the cap are not offered."""
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.values("pk")[: CASE_COUNT_CAP + 1].count()
+        if counted <= CASE_COUNT_CAP:
+            return counted
+        return -(-counted // self.per_page) * self.per_page  # whole pages: the last is full
+
+    @property
+    def capped(self) -> bool:
+        return self.count > CASE_COUNT_CAP
+
+
 SEARCHES = "case_searches"  # session: search token -> the text searched (kept out of URLs)
 SEARCHES_KEPT = 20
 
@@ -117,7 +138,7 @@ def _list_page(request, cases, *, title: str, mine: bool):
         data["q"] = searched
     filterset = CaseFilter(data or None, queryset=cases)
     form = style_filter_form(filterset.form)  # before filtering: the widgets read the data
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     if searched:
         access_log.note(
             request,
@@ -145,6 +166,7 @@ def _list_page(request, cases, *, title: str, mine: bool):
             ],
             "filters_query": keep.urlencode(),
             "filtered": bool(keep),
+            "case_count_cap": CASE_COUNT_CAP,
         },
     )
 

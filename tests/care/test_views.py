@@ -714,3 +714,19 @@ def test_the_client_filter_lists_clients_by_name(client, operator, contract, cal
     filtered = client.get(reverse("care:case-list"), {"client": contract.client.id})
     assert references_in(filtered) == [case.reference]
     assert references_in(client.get(reverse("care:case-list"), {"client": 999999})) == []
+
+
+def test_a_long_list_counts_up_to_the_cap_and_says_more_than(
+    client, operator, contract, monkeypatch
+):
+    """A national list is not counted to the last of a million rows: past the cap the page
+    says "more than" and invites to filter."""
+    monkeypatch.setattr("care.views.CASE_COUNT_CAP", 3)
+    many_cases(operator, contract, 5)
+    client.force_login(operator)
+    page = client.get(reverse("care:case-list"))
+    assert page.context["page"].paginator.capped
+    assert "Più di 3 pratiche" in page.content.decode()
+    assert len(references_in(page)) == 5  # the rows of the page are all there
+    few = client.get(reverse("care:case-list"), {"priority": "P1"})
+    assert not few.context["page"].paginator.capped
