@@ -119,9 +119,10 @@ def test_the_button_and_the_api_take_the_next_order(pool, backoffice_user, now):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_back_office_operators_racing_on_the_pool_take_every_order_exactly_once(
-    user_factory, order_factory, now
+    user_factory, order_factory, contract, now
 ):
     operators = [user_factory(f"bo.corsa{n}", roles.BACKOFFICE) for n in range(6)]
+    contract.client.account_team.add(*operators)  # back-office works its clients' orders
     for user in operators:
         make_profile(user, capacity=20, backoffice_share="1", now=now)
     orders = [
@@ -158,3 +159,26 @@ def test_back_office_operators_racing_on_the_pool_take_every_order_exactly_once(
     owners = dict(ContractOrder.objects.values_list("id", "owner_id"))
     by_thread = {order_id: operators[i].id for i, ids in enumerate(results) for order_id in ids}
     assert owners == by_thread
+
+
+@pytest.mark.django_db
+def test_the_pool_offers_only_the_orders_of_ones_clients(
+    pool, backoffice_user, user_factory, contract, now
+):
+    """Back-office works its clients (the account teams it is in): a colleague of another
+    team finds the pool empty, and a refusal to open an order on a foreign client is clear."""
+    stranger = user_factory("bo.altro", roles.BACKOFFICE)
+    make_profile(stranger, capacity=10, backoffice_share="0.50", now=now)
+    assert take_next_order(operator=stranger, now=now) is None
+    with pytest.raises(order_services.InvalidInput) as refused:
+        order_services.create_order(
+            actor=stranger,
+            kind="activation",
+            contract=contract,
+            lines=[],
+            summary="Fuori dal mio portafoglio",
+            now=now,
+        )
+    assert "contract" in refused.value.fields
+    contract.client.account_team.add(stranger)
+    assert take_next_order(operator=stranger, now=now) is not None
