@@ -250,9 +250,7 @@ def test_import_page_checks_then_imports(client, manager, client_pa):
     assert client_pa.end_users.count() == 1
 
 
-def test_back_office_imports_only_into_its_clients_directories(
-    client, backoffice_user, client_pa
-):
+def test_back_office_imports_only_into_its_clients_directories(client, backoffice_user, client_pa):
     client.force_login(backoffice_user)
     url = reverse("contracts:end-user-import")
     csv = b"nome;cognome;telefono\nAnna;Bruno;347 111 2222\n"
