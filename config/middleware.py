@@ -51,6 +51,9 @@ def client_address(request) -> str | None:
         return remote
 
 
+ACTIVITY_STEP = 60  # seconds: activity is written at most once a minute
+
+
 class SessionLifetimeMiddleware:
     """Ends a session after SESSION_COOKIE_AGE without activity, and SESSION_MAX_AGE after
     login however active it is. A page's own polling (htmx elements send POLL_HEADER) is
@@ -72,8 +75,8 @@ class SessionLifetimeMiddleware:
             ):
                 logout(request)
                 messages.info(request, _("Your session has expired: please sign in again."))
-            elif POLL_HEADER not in request.headers:
-                request.session[ACTIVE_AT_KEY] = now
+            elif POLL_HEADER not in request.headers and now - active_at >= ACTIVITY_STEP:
+                request.session[ACTIVE_AT_KEY] = now  # the save pushes the cookie's expiry
         return self.get_response(request)
 
 

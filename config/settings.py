@@ -136,8 +136,11 @@ else:
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 30 * 60  # idle timeout: every request pushes the expiry 30 minutes on
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 30 * 60  # idle timeout, kept by SessionLifetimeMiddleware
+# Not every request: a session is written when it changes (activity is recorded once a
+# minute). Saving it on every request let a concurrent request (a favicon, an asset) write
+# back the session it had read before a sign-in step, undoing that step.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_MAX_AGE = 12 * 60 * 60  # absolute: SessionLifetimeMiddleware ends older sessions
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
