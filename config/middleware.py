@@ -26,8 +26,11 @@ POLL_HEADER = "X-Presidio-Poll"
 
 
 def remember_login_time(sender, request, user, **kwargs) -> None:
-    """Signal receiver: the absolute session lifetime counts from here."""
-    request.session[LOGIN_AT_KEY] = int(time.time())
+    """Signal receiver: the absolute session lifetime, and the idle time, count from here
+    (stamped at login, so the first page after it does not have to write the session)."""
+    now = int(time.time())
+    request.session[LOGIN_AT_KEY] = now
+    request.session[ACTIVE_AT_KEY] = now
 
 
 def say_goodbye(sender, request, user, **kwargs) -> None:
