@@ -61,8 +61,8 @@ class SessionLifetimeMiddleware:
     """Ends a session after SESSION_COOKIE_AGE without activity, and SESSION_MAX_AGE after
     login however active it is. A page's own polling (htmx elements send POLL_HEADER) is
     answered but is not activity: a console left open does not keep its session alive.
-    Django's own idle expiry cannot tell a poll apart (every request saves the session), so
-    the idle time is kept here."""
+    Django's own idle expiry cannot tell a poll apart, so the idle time is kept here, and
+    written at most once a minute (each write pushes the session cookie's expiry)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
