@@ -25,6 +25,7 @@ from care.serializers import (
     CaseDetailSerializer,
     CaseInput,
     CaseListSerializer,
+    CaseSearchInput,
     CaseUpdateInput,
     HandoffAnswerInput,
     HandoffInput,
@@ -84,22 +85,6 @@ class CaseListCreateApi(generics.ListAPIView):
         response = _detail(request, case.reference)
         response.status_code = status.HTTP_201_CREATED
         return response
-
-
-class CaseSearchInput(serializers.Serializer):
-    """The body of a search: `q` (reference, phone, name or text) and any list filter."""
-
-    q = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    status = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
-    priority = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
-    open = serializers.BooleanField(required=False)
-    client = serializers.IntegerField(required=False, min_value=1)
-    contract = serializers.CharField(max_length=40, required=False)
-    queue = serializers.CharField(max_length=50, required=False)
-    assignee = serializers.IntegerField(required=False, min_value=1)
-    sla = serializers.CharField(max_length=10, required=False)
-    opened_after = serializers.DateField(required=False)
-    opened_before = serializers.DateField(required=False)
 
 
 class CaseSearchApi(generics.GenericAPIView):

@@ -110,30 +110,33 @@ class ReopenForm(CaseActionForm):
     reason = forms.CharField(label=_("Why it is reopened"), max_length=300)
 
 
-class MergeForm(CaseActionForm):
+class ReferenceField(forms.CharField):
+    """Another case's reference, as typed (`cs-2026-000123` works); the input hint shows
+    the format."""
+
+    def __init__(self, **kwargs):
+        attrs = {"placeholder": "CS-2026-000123", "autocomplete": "off"}
+        super().__init__(max_length=20, widget=forms.TextInput(attrs=attrs), **kwargs)
+
+    def clean(self, value) -> str:
+        return super().clean(value).strip().upper()
+
+
+class OtherCaseForm(CaseActionForm):
+    """Merge and link name another case; the version seen is optional (the other case is
+    locked by the service)."""
+
+    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
+
+
+class MergeForm(OtherCaseForm):
     id_prefix = "merge"
-    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
-    into = forms.CharField(
-        label=_("Merge into case"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "CS-2026-000123", "autocomplete": "off"}),
-    )
-
-    def clean_into(self) -> str:
-        return self.cleaned_data["into"].strip().upper()
+    into = ReferenceField(label=_("Merge into case"))
 
 
-class LinkForm(CaseActionForm):
+class LinkForm(OtherCaseForm):
     id_prefix = "link"
-    row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput, required=False)
-    other = forms.CharField(
-        label=_("Related case"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "CS-2026-000123", "autocomplete": "off"}),
-    )
-
-    def clean_other(self) -> str:
-        return self.cleaned_data["other"].strip().upper()
+    other = ReferenceField(label=_("Related case"))
 
 
 def style_filter_form(form: forms.Form) -> forms.Form:
@@ -157,3 +160,26 @@ def style_filter_form(form: forms.Form) -> forms.Form:
         choices=[("", _("All")), *Client.objects.order_by("name").values_list("id", "name")]
     )
     return form
+
+
+# --- Data-subject requests (care.privacy_views) -------------------------------------------
+
+
+class SubjectSearchForm(forms.Form):
+    query = forms.CharField(
+        label=_("Phone, e-mail, employee code or codice fiscale"), max_length=100
+    )
+
+
+class ErasureForm(forms.Form):
+    MODES = [
+        ("anonymise", _("Anonymise: keep a blank entry, remove every identity")),
+        ("erase", _("Erase: delete the entry too")),
+    ]
+    mode = forms.ChoiceField(label=_("What to do"), choices=MODES, widget=forms.RadioSelect)
+    request_reference = forms.CharField(
+        label=_("Reference of the person's request"),
+        max_length=100,
+        help_text=_("Recorded in the access log, e.g. the protocol number."),
+    )
+    confirm = forms.BooleanField(label=_("I understand that this cannot be undone"), required=True)

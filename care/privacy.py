@@ -101,7 +101,7 @@ def shown_caller(case: Case, user, *, with_contacts: bool = True) -> ShownCaller
             email=person.email,
             employee_code=employee_code,
         )
-    first, _space, last = privacy.short_name(person.first_name, person.last_name).partition(" ")
+    first, last = privacy.masked_names(person.first_name, person.last_name)
     return ShownCaller(
         person.id,
         first,

@@ -2,17 +2,16 @@
 
 import json
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from care import retention, subject_requests
+from care.forms import ErasureForm, SubjectSearchForm
 from care.models import RetentionRun
 from config import access_log
 from config.errors import PresidioError
@@ -58,6 +57,7 @@ def retention_start(request):
 def retention_run_progress(request, run_id: int):
     """The htmx partial polled while a run is queued or running."""
     run = RetentionRun.objects.filter(id=run_id).first()
+    # A run that ended, or that is not there (an old tab): either way, stop polling.
     finished = run is None or run.status in (RetentionRun.Status.DONE, RetentionRun.Status.FAILED)
     # 286: htmx stops polling once the run has ended.
     return render(
@@ -68,30 +68,6 @@ def retention_run_progress(request, run_id: int):
 # --- Data-subject requests ------------------------------------------------------------------
 
 SUBJECT_CAPABILITIES = ("administer",)
-
-
-class SubjectSearchForm(forms.Form):
-    query = forms.CharField(
-        label=gettext_lazy("Phone, e-mail, employee code or codice fiscale"), max_length=100
-    )
-
-
-class ErasureForm(forms.Form):
-    MODES = [
-        ("anonymise", gettext_lazy("Anonymise: keep a blank entry, remove every identity")),
-        ("erase", gettext_lazy("Erase: delete the entry too")),
-    ]
-    mode = forms.ChoiceField(
-        label=gettext_lazy("What to do"), choices=MODES, widget=forms.RadioSelect
-    )
-    request_reference = forms.CharField(
-        label=gettext_lazy("Reference of the person's request"),
-        max_length=100,
-        help_text=gettext_lazy("Recorded in the access log, e.g. the protocol number."),
-    )
-    confirm = forms.BooleanField(
-        label=gettext_lazy("I understand that this cannot be undone"), required=True
-    )
 
 
 @capability_required(*SUBJECT_CAPABILITIES)

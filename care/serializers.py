@@ -297,3 +297,19 @@ class HandoffAnswerInput(serializers.Serializer):
 class ReopenInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
+
+
+class CaseSearchInput(serializers.Serializer):
+    """The body of a search: `q` (reference, phone, name or text) and any list filter."""
+
+    q = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    status = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    priority = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
+    open = serializers.BooleanField(required=False)
+    client = serializers.IntegerField(required=False, min_value=1)
+    contract = serializers.CharField(max_length=40, required=False)
+    queue = serializers.CharField(max_length=50, required=False)
+    assignee = serializers.IntegerField(required=False, min_value=1)
+    sla = serializers.CharField(max_length=10, required=False)
+    opened_after = serializers.DateField(required=False)
+    opened_before = serializers.DateField(required=False)

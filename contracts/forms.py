@@ -399,10 +399,9 @@ class EndUserImportForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         """Back-office imports only into its clients' directories (managers: any)."""
         super().__init__(*args, **kwargs)
-        if not selectors.sees_every_client_directory(user):
-            self.fields["client"].queryset = self.fields["client"].queryset.filter(
-                account_team=user
-            )
+        self.fields["client"].queryset = selectors.of_their_clients(
+            self.fields["client"].queryset, user, field=""
+        )
 
 
 class LookupForm(forms.Form):

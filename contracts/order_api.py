@@ -2,7 +2,7 @@
 service, render.
 
 Back-office users (`work_backoffice`) read and write; managers (`manage_contracts`) read.
-For now a back-office user sees the orders of every client (see `order_selectors`).
+A back-office user reaches the orders of its clients only (`selectors.of_their_clients`).
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema

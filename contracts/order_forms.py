@@ -13,8 +13,9 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import backoffice_users, of_their_clients
+from contracts.order_selectors import backoffice_users
 from contracts.order_services import LineData
+from contracts.selectors import of_their_clients
 
 LINE_ROWS = 3
 

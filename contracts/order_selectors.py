@@ -1,8 +1,8 @@
 """Reads of contract orders and the loyalty worklist that pages, the API and other apps share.
 
-Visibility: for now every back-office user sees the orders and loyalty items of every client
-(the unit is small and covers for itself); managers read them too. Anyone else sees nothing,
-and "missing" and "not yours" answer the same not-found.
+Visibility: a back-office user sees the orders and loyalty items of its clients (the account
+teams it is in: `selectors.of_their_clients`); managers and administrators read every
+client's. Anyone else sees nothing, and "missing" and "not yours" answer the same not-found.
 """
 
 import django_filters
@@ -23,6 +23,7 @@ from contracts.models import (
     OrderNote,
     OrderState,
 )
+from contracts.selectors import of_their_clients
 
 WORKS_BACKOFFICE = "config.work_backoffice"
 READS_ORDERS = (WORKS_BACKOFFICE, "config.manage_contracts")
@@ -62,21 +63,6 @@ def backoffice_users() -> QuerySet:
 
 
 # --- Orders ---------------------------------------------------------------------------------
-
-
-def sees_every_client(user) -> bool:
-    """Managers (they configure the contracts) and administrators see every client's orders
-    and loyalty items; back-office only those of the clients whose account team they are in
-    (DESIGN.md section 2: "their clients in full")."""
-    return user.has_perm("config.manage_contracts") or user.has_perm(
-        "config.view_unmasked_personal_data"
-    )
-
-
-def of_their_clients(queryset: QuerySet, user, *, field: str = "client") -> QuerySet:
-    if sees_every_client(user):
-        return queryset
-    return queryset.filter(**{f"{field}__account_team": user})
 
 
 def orders_visible_to(user) -> QuerySet[ContractOrder]:

@@ -42,12 +42,13 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import backoffice_users, sees_every_client, works_backoffice
+from contracts.order_selectors import backoffice_users, works_backoffice
 from contracts.selectors import (
     calendar_spec,
     calendars_with_rules,
     contract_in_force,
     contracts_expiring,
+    is_their_client,
 )
 
 # --- Errors ---------------------------------------------------------------------------------
@@ -340,10 +341,7 @@ def create_order(
     """A new draft order (with its lines) on a contract in force; `owner` None leaves it to
     the back-office pool ("Prossimo ordine")."""
     _require_backoffice(actor)
-    if (
-        not sees_every_client(actor)
-        and not contract.client.account_team.filter(id=actor.id).exists()
-    ):
+    if not is_their_client(actor, contract.client_id):
         raise InvalidInput(
             fields={"contract": [_("This contract's client is not one of your clients.")]}
         )

@@ -4,10 +4,15 @@ place, used by pages, the API and exports alike."""
 MASK = "*"
 
 
-def short_name(first_name: str, last_name: str) -> str:
-    """`Maria Russo` -> `Maria R.`: enough to greet, not enough to identify."""
+def masked_names(first_name: str, last_name: str) -> tuple[str, str]:
+    """(`Maria Grazia`, `Russo`) -> (`Maria Grazia`, `R.`): enough to greet, not to identify."""
     first, last = (first_name or "").strip(), (last_name or "").strip()
-    return f"{first} {last[:1]}.".strip() if last else first
+    return first, f"{last[:1]}." if last else ""
+
+
+def short_name(first_name: str, last_name: str) -> str:
+    """`Maria Russo` -> `Maria R.`."""
+    return " ".join(part for part in masked_names(first_name, last_name) if part)
 
 
 def mask_phone(number: str) -> str:

@@ -251,13 +251,25 @@ def _open_cases_of(end_user_ids: Iterable[int]) -> dict[int, list]:
     return merged
 
 
-def sees_every_client_directory(user) -> bool:
-    """Managers (they maintain the directories) and administrators reach every client's
-    end users and referents; back-office only their clients' (the account teams they are
-    in: DESIGN.md section 2)."""
+def sees_every_client(user) -> bool:
+    """Managers (they configure contracts and maintain the directories) and administrators
+    reach every client's orders, loyalty items, end users and referents; back-office only
+    those of its clients, the account teams it is in (DESIGN.md section 2)."""
     return user.has_perm("config.manage_contracts") or user.has_perm(
         "config.view_unmasked_personal_data"
     )
+
+
+def of_their_clients(queryset: QuerySet, user, *, field: str = "client") -> QuerySet:
+    """The rows of `queryset` (whose client is `field`; "" for clients themselves) the user
+    may reach."""
+    if sees_every_client(user):
+        return queryset
+    return queryset.filter(**{f"{field}__account_team" if field else "account_team": user})
+
+
+def is_their_client(user, client_id: int) -> bool:
+    return sees_every_client(user) or client_id in their_client_ids(user)
 
 
 def sees_people_in_full(user, client_id: int) -> bool:
@@ -282,10 +294,7 @@ def their_client_ids(user) -> set[int]:
 
 
 def end_users_visible_to(user) -> QuerySet[EndUser]:
-    end_users = end_user_list()
-    if sees_every_client_directory(user):
-        return end_users
-    return end_users.filter(client__account_team=user)
+    return of_their_clients(end_user_list(), user)
 
 
 def end_user_list(*, client_id: int | None = None, search: str = "") -> QuerySet[EndUser]:

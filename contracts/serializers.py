@@ -61,9 +61,7 @@ class ReferentSerializer(serializers.ModelSerializer):
             or selectors.sees_people_in_full(user, referent.client_id)
         ):
             return data
-        first, _space, last = privacy.short_name(referent.first_name, referent.last_name).partition(
-            " "
-        )
+        first, last = privacy.masked_names(referent.first_name, referent.last_name)
         return data | {
             "first_name": first,
             "last_name": last,
@@ -210,9 +208,7 @@ class EndUserSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and selectors.sees_people_in_full(request.user, end_user.client_id):
             return data
-        first, _space, last = privacy.short_name(end_user.first_name, end_user.last_name).partition(
-            " "
-        )
+        first, last = privacy.masked_names(end_user.first_name, end_user.last_name)
         return data | {
             "first_name": first,
             "last_name": last,

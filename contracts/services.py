@@ -770,9 +770,7 @@ def taken_identifiers(client: Client, *, exclude_end_user_id=None) -> tuple[set,
 
 def _require_their_client(actor, client: Client) -> None:
     """Back-office maintains only its clients' directories (managers and admins all)."""
-    if actor is None or selectors.sees_every_client_directory(actor):
-        return
-    if client.id not in selectors.their_client_ids(actor):
+    if actor is not None and not selectors.is_their_client(actor, client.id):
         raise PermissionDenied(_("You maintain only the directories of your clients."))
 
 

@@ -28,7 +28,8 @@ from rest_framework.views import APIView
 
 from config.errors import Conflict, PresidioError
 from config.permissions import capability, capability_required
-from contracts import order_selectors, order_services
+from contracts import order_services
+from contracts import selectors as contract_selectors
 from contracts.models import ContractOrder, OrderState
 from contracts.order_selectors import works_backoffice
 from contracts.order_serializers import OrderDetailSerializer
@@ -80,7 +81,7 @@ def take_next_order(*, operator, now: datetime | None = None) -> ContractOrder |
         held = ContractOrder.objects.filter(owner_id=operator.id, state__in=HELD_STATES).count()
         if held >= backoffice_capacity(profile):
             raise BackofficeCapacityReached()
-        candidates = order_selectors.of_their_clients(
+        candidates = contract_selectors.of_their_clients(
             ContractOrder.objects.filter(owner__isnull=True, state__in=POOL_STATES), operator
         ).order_by(F("state_due_at").asc(nulls_last=True), "created_at", "id")
         order = _lock_first_free(candidates)

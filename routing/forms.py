@@ -7,6 +7,7 @@ read for the console), so rendering them costs no query of their own.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from care.forms import ReferenceField
 from routing.models import PresenceState
 from routing.services import MAX_EMERGENCY_MINUTES, REASON_MAX
 
@@ -40,11 +41,7 @@ class ReassignForm(_ConsoleForm):
     """A supervisor gives a case to an operator; an ineligible one needs an override reason
     (the service says so)."""
 
-    case = forms.CharField(
-        label=_("Case reference"),
-        max_length=30,
-        widget=forms.TextInput(attrs={"placeholder": "CS-2026-000123", "autocomplete": "off"}),
-    )
+    case = ReferenceField(label=_("Case reference"))
     operator = forms.TypedChoiceField(label=_("Operator"), coerce=int)
     override_reason = forms.CharField(
         label=_("Override reason"),
@@ -52,9 +49,6 @@ class ReassignForm(_ConsoleForm):
         required=False,
         help_text=_("Needed only if the operator is not eligible for the case."),
     )
-
-    def clean_case(self) -> str:
-        return self.cleaned_data["case"].strip().upper()
 
 
 class EmergencyForm(_ConsoleForm):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from care import privacy, signals
 from care.models import Case
-from contracts.privacy import mask_codice_fiscale, mask_email, mask_phone, short_name
+from contracts.privacy import mask_codice_fiscale, mask_email, mask_phone, masked_names, short_name
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,4 +143,7 @@ def test_a_masked_email_keeps_one_letter_and_the_domain(address):
 def test_short_names_and_codice_fiscale():
     assert short_name("Maria", "Russo") == "Maria R."
     assert short_name("Maria", "") == "Maria"
+    assert short_name("", "Russo") == "R."
+    # A double first name stays whole and the surname never shows (pages split the two).
+    assert masked_names("Maria Grazia", "Russo") == ("Maria Grazia", "R.")
     assert mask_codice_fiscale("RSSMRA80A01H501U") == "RSS************U"
