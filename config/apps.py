@@ -11,11 +11,16 @@ class PresidioConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.backends.signals import connection_created
         from django.urls import register_converter
 
         from config.converters import IdConverter
 
         register_converter(IdConverter, "id")
+
+        from config.db import read_instants_in_c
+
+        connection_created.connect(read_instants_in_c, dispatch_uid="presidio-c-instants")
 
         from config.middleware import remember_login_time, say_goodbye
 

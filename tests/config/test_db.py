@@ -1,0 +1,78 @@
+"""config.db: `AnyOf` (one array parameter on PostgreSQL, IN elsewhere) and the C reader of
+instants, which must give exactly the values Django's own loader gives."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.db.models import F, Q
+from django.test.utils import CaptureQueriesContext
+
+from config.db import AnyOf, read_instants_in_c
+from config.models import Heartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def beats(db):
+    return [
+        Heartbeat.objects.create(
+            name=f"beat-{n}", beat_at=datetime(2026, 3, 29, 0, 59, n, tzinfo=UTC)
+        )
+        for n in range(5)
+    ]
+
+
+def names(queryset) -> list[str]:
+    return sorted(queryset.values_list("name", flat=True))
+
+
+def test_any_of_keeps_the_rows_whose_column_is_in_the_list(beats):
+    wanted = ["beat-1", "beat-3", "beat-3", "nobody"]
+    assert names(Heartbeat.objects.filter(AnyOf(F("name"), wanted))) == ["beat-1", "beat-3"]
+    left = ["beat-0", "beat-2", "beat-4"]
+    assert names(Heartbeat.objects.exclude(AnyOf(F("name"), wanted))) == left
+
+
+def test_any_of_an_empty_list_keeps_nothing_and_its_negation_everything(beats):
+    assert names(Heartbeat.objects.filter(AnyOf(F("name"), []))) == []
+    assert len(names(Heartbeat.objects.filter(~Q(AnyOf(F("name"), []))))) == 5
+    either = Q(AnyOf(F("name"), [])) | Q(name="beat-2")
+    assert names(Heartbeat.objects.filter(either)) == ["beat-2"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_ids_are_one_array_parameter(beats):
+    with CaptureQueriesContext(connection) as few:
+        list(Heartbeat.objects.filter(AnyOf(F("name"), ["beat-0"])))
+    with CaptureQueriesContext(connection) as many:
+        list(Heartbeat.objects.filter(AnyOf(F("name"), [f"beat-{n}" for n in range(200)])))
+    assert "= ANY(" in few[0]["sql"]
+    assert few[0]["sql"].count("ANY(") == many[0]["sql"].count("ANY(") == 1
+
+
+@pytest.mark.postgres
+def test_on_postgresql_instants_are_read_by_the_c_loader_with_django_values(beats):
+    connection.ensure_connection()
+    loader = connection.connection.adapters.get_loader(1184, 0)  # timestamptz, text
+    assert loader.__name__ == "_UtcInstantLoader"
+    read = Heartbeat.objects.get(name="beat-2").beat_at
+    assert read == datetime(2026, 3, 29, 0, 59, 2, tzinfo=UTC)
+    assert read.tzinfo is UTC  # what Django's loader gives: aware, in UTC
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT '2026-07-01 12:00:00.000123+02'::timestamptz, NULL::timestamptz")
+        assert cursor.fetchone() == (datetime(2026, 7, 1, 10, 0, 0, 123, tzinfo=UTC), None)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_server_side_cursors_are_planned_for_the_whole_result(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone()[0] == "1"
+
+
+def test_elsewhere_the_loader_is_left_alone(db):
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite only")
+    assert read_instants_in_c(connection=connection) is False
