@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,9 +123,10 @@ def _locked(case: Case, expected_version: int | None) -> Case:
 
 
 def _save(case: Case, fields: list[str]) -> None:
-    case.row_version = F("row_version") + 1
+    """Write the changed fields and the next version. The case was read under its row lock
+    in this transaction (`_locked`), so its version is the current one: no read back."""
+    case.row_version += 1
     case.save(update_fields=[*fields, "row_version", "updated_at"])
-    case.refresh_from_db(fields=["row_version"])
 
 
 def _next_reference(year: int) -> str:
@@ -627,11 +627,21 @@ def assign_case(
     expected_version: int | None = None,
     now: datetime | None = None,
     reason: str = "",
+    locked: bool = False,
 ) -> Case:
-    """Give the case to an operator (routing's engine and supervisors call this)."""
+    """Give the case to an operator (routing's engine and supervisors call this).
+
+    `locked`: the caller read `case` under its row lock in the transaction it is in (as
+    take-next, push and reassignment do), so it is not read again, and no savepoint is
+    taken: an error here fails the caller's whole assignment."""
     now = now or timezone.now()
-    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
-        case = _locked(case, expected_version)
+    nested = transaction.get_connection().in_atomic_block
+    locked = locked and nested
+    with transaction.atomic(durable=not nested, savepoint=not locked):
+        if not locked:
+            case = _locked(case, expected_version)
+        elif expected_version is not None and case.row_version != expected_version:
+            raise CaseChangedMeanwhile()
         if case.status not in OPEN_STATUSES:
             raise TransitionNotAllowed(_("A resolved or closed case cannot be assigned."))
         previous = case.assignee

@@ -13,13 +13,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from care import services as care_services
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
+from config.db import AnyOf
 from routing import engine, selectors
 from routing.exceptions import (
     AlreadyAssignedToOperator,
@@ -227,7 +228,9 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
             raise NoOperatorProfile()
         if profile.presence != PresenceState.AVAILABLE:
             raise OperatorNotAvailable()
-        held = Case.objects.filter(assignee_id=operator.id, status__in=OPEN_STATUSES).count()
+        # Counted after the lock is granted, in a statement of its own: a count read in the
+        # locking statement would see the snapshot from before a racing take committed.
+        held = _held(operator.id)
         share = float(profile.backoffice_share)
         if not engine.may_take_more(held, profile.capacity, share, emergency=True):
             raise CapacityReached()
@@ -257,7 +260,7 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
             circles, queues, case, all_queues=all_queues, emergency_only=emergency_only, now=now
         )
         case = care_services.assign_case(
-            actor=operator, case=case, assignee=operator, now=now, reason=reason
+            actor=operator, case=case, assignee=operator, now=now, reason=reason, locked=True
         )
         assignment = Assignment.objects.create(
             case=case,
@@ -291,14 +294,12 @@ def _cases_passed_over(
     )
     rows = (
         selectors.waiting_cases()
-        .filter(circles.tied())
+        .filter(circles.tied(), selectors.ahead_of(chosen))
         .exclude(eligible)
         .order_by(*selectors.QUEUE_ORDER)
         .values(
             "id",
             "reference",
-            "priority",
-            "resolution_due_at",
             "opened_at",
             "contract_id",
             "client_id",
@@ -306,15 +307,8 @@ def _cases_passed_over(
         )[: engine.PASSED_OVER_MAX]
     )
     by_code = {q.code: q for q in all_queues}
-    chosen_key = (
-        engine.ordering_key(chosen.priority, chosen.resolution_due_at, chosen.opened_at),
-        chosen.id,
-    )
     passed = []
     for row in rows:
-        key = engine.ordering_key(row["priority"], row["resolution_due_at"], row["opened_at"])
-        if (key, row["id"]) >= chosen_key:
-            break
         qualification = engine.Qualification(
             certified_on_contract=row["contract_id"] in circles.contracts,
             certified_on_client=row["client_id"] in circles.clients,
@@ -402,7 +396,7 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
                 limit=PUSH_PASSED_OVER_MAX,
             )
             case = care_services.assign_case(
-                actor=None, case=case, assignee=profile.user, now=now, reason=reason
+                actor=None, case=case, assignee=profile.user, now=now, reason=reason, locked=True
             )
             Assignment.objects.create(
                 case=case,
@@ -536,7 +530,7 @@ def _anyone_eligible(room: list[tuple[int, list]], thresholds: engine.Thresholds
     skills = {skill for _profile_id, profile_skills in room for skill in (profile_skills or [])}
     if skills:
         condition |= Q(
-            contract_id__in=selectors.skilled_contracts(skills),
+            AnyOf(F("contract_id"), selectors.skilled_contracts(skills)),
             opened_at__lte=now - timedelta(minutes=thresholds.national_minutes),
         )
     return condition
@@ -619,7 +613,7 @@ def reassign_case(
             [{"who": previous.get_username(), "why": "held the case before"}] if previous else []
         )
         case = care_services.assign_case(
-            actor=actor, case=locked, assignee=operator, now=now, reason=reason
+            actor=actor, case=locked, assignee=operator, now=now, reason=reason, locked=True
         )
         case.routing_assignment = Assignment.objects.create(
             case=case,

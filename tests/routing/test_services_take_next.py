@@ -14,10 +14,12 @@ from routing.models import Assignment, PresenceChange, PresenceState, Queue, Que
 
 pytestmark = pytest.mark.django_db
 
-# A take-next does a fixed number of queries, whatever the number of open cases: 12 statements
-# (with skills: the contracts' services read included; the decision record's cases passed
-# over in one more) plus the savepoints of two atomics.
-TAKE_NEXT_MAX_QUERIES = 16
+# A take-next does a fixed number of queries, whatever the number of open cases: 9 statements
+# (profile locked, cases held, queues, certifications, the contracts' services, the case
+# locked, the cases passed over, the event, the case written; the decision record is the
+# 10th) plus the savepoint of its atomic inside the test's transaction. The assignment takes
+# no savepoint and does not read the case again.
+TAKE_NEXT_MAX_QUERIES = 12
 
 
 def take(operator, now):
@@ -289,6 +291,23 @@ def test_each_queue_has_its_own_thresholds(circles, default_queue, routed_case, 
     assert take(circles["client"], now).id == case.id
     other = routed_case(opened_at=now)
     assert take(circles["mobile"], now + timedelta(minutes=2)).id == other.id
+
+
+def test_queues_sharing_thresholds_and_unknown_codes_follow_their_own_thresholds(
+    circles, default_queue, routed_case, now
+):
+    """Queues with equal thresholds share one test in the query; a code with no queue row
+    keeps the defaults (10 and 30 minutes) while two queues overflow at once."""
+    thresholds = {"overflow_client_minutes": 0, "overflow_national_minutes": 0}
+    Queue.objects.create(code="urgenti", name="Urgenti", segment="PA", **thresholds)
+    fast = routed_case(opened_at=now)
+    assert fast.queue_code == "urgenti"
+    Queue.objects.create(code="urgenti-bis", name="Urgenti bis", segment="PA", **thresholds)
+    orphan = routed_case(opened_at=now)
+    Case.objects.filter(id=orphan.id).update(queue_code="senza-coda")
+    assert take(circles["mobile"], now).id == fast.id  # 'urgenti': national at once
+    assert take(circles["mobile"], now + timedelta(minutes=29)) is None  # the defaults
+    assert take(circles["mobile"], now + timedelta(minutes=30)).id == orphan.id
 
 
 def test_an_operator_without_certifications_or_skills_gets_nothing(

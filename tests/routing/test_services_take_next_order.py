@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from care.models import Case
-from routing import engine, services
+from routing import engine, selectors, services
 from routing.models import Assignment
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +111,27 @@ def test_a_single_caller_takes_cases_in_priority_due_time_and_age_order(
     while (case := services.take_next_case(operator=operator, now=now)) is not None:
         taken.append(case.id)
     assert taken == expected
+
+
+def test_ahead_of_is_the_queue_order_in_sql(routed_case, now):
+    """`selectors.ahead_of(case)`: exactly the cases before it in queue order, with ties on
+    priority, due time and age, and cases with no due time (they come last)."""
+    due = [now + timedelta(hours=2), now + timedelta(hours=5), None]
+    opened = [now - timedelta(minutes=30), now - timedelta(minutes=10)]
+    cases = []
+    for priority in ("P2", "P3"):
+        for due_at in due:
+            for opened_at in opened:
+                for _twin in range(2):  # equal keys: the id decides
+                    case = routed_case(opened_at=opened_at)
+                    Case.objects.filter(id=case.id).update(
+                        priority=priority, resolution_due_at=due_at
+                    )
+                    cases.append(Case.objects.get(id=case.id))
+
+    def key(case):
+        return (engine.ordering_key(case.priority, case.resolution_due_at, case.opened_at), case.id)
+
+    for case in cases:
+        ahead = set(Case.objects.filter(selectors.ahead_of(case)).values_list("id", flat=True))
+        assert ahead == {other.id for other in cases if key(other) < key(case)}, case
