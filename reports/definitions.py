@@ -116,8 +116,12 @@ def all_definitions() -> list[ReportDefinition]:
 
 # --- Helpers ---------------------------------------------------------------------------------
 
-STATUS_LABELS = dict(CaseStatus.choices)
-SLA_LABELS = dict(SlaState.choices)
+
+def translated(choices) -> dict[str, str]:
+    """Value -> label in the active language. A report translates its labels once when it
+    is asked for rows, not once per cell: a million-row export would call gettext millions
+    of times."""
+    return {value: str(label) for value, label in choices}
 
 
 def percent(part, whole) -> float | None:
@@ -185,13 +189,15 @@ def case_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     )
     masked = not can_see_personal_data(user)
 
+    status_labels, sla_labels = translated(CaseStatus.choices), translated(SlaState.choices)
+
     def transform(row: dict) -> dict:
         first, last, phone = row.pop("first"), row.pop("last"), row.pop("phone")
         row["caller"] = short_name(first, last) if masked else f"{first} {last}".strip()
         row["caller_phone"] = mask_phone(phone) if masked else phone
-        row["status"] = STATUS_LABELS.get(row.pop("raw_status"), "")
-        row["first_response_state"] = SLA_LABELS.get(row.pop("raw_fr"), "")
-        row["resolution_state"] = SLA_LABELS.get(row.pop("raw_res"), "")
+        row["status"] = status_labels.get(row.pop("raw_status"), "")
+        row["first_response_state"] = sla_labels.get(row.pop("raw_fr"), "")
+        row["resolution_state"] = sla_labels.get(row.pop("raw_res"), "")
         return row
 
     return Rows(source, transform)
@@ -290,10 +296,12 @@ def breach_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         )
     )
 
+    status_labels, sla_labels = translated(CaseStatus.choices), translated(SlaState.choices)
+
     def transform(row: dict) -> dict:
-        row["status"] = STATUS_LABELS.get(row.pop("raw_status"), "")
-        row["first_response_state"] = SLA_LABELS.get(row.pop("raw_fr"), "")
-        row["resolution_state"] = SLA_LABELS.get(row.pop("raw_res"), "")
+        row["status"] = status_labels.get(row.pop("raw_status"), "")
+        row["first_response_state"] = sla_labels.get(row.pop("raw_fr"), "")
+        row["resolution_state"] = sla_labels.get(row.pop("raw_res"), "")
         return row
 
     return Rows(source, transform)
@@ -647,8 +655,6 @@ register(
 
 # --- orders ----------------------------------------------------------------------------------
 
-ORDER_KIND_LABELS = dict(OrderKind.choices)
-
 
 def order_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     orders = ContractOrder.objects.filter(_period_between("created_at", filters))
@@ -671,13 +677,15 @@ def order_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         .order_by("kind")
     )
 
+    kind_labels = translated(OrderKind.choices)
+
     def transform(row: dict) -> dict:
         duration = row.pop("cycle")
         if duration is not None and not isinstance(duration, timedelta):
             duration = timedelta(microseconds=float(duration))
         row["cycle_days"] = round(duration.total_seconds() / 86400, 2) if duration else None
         row["late_rate"] = percent(row["late"], row["orders"])
-        row["kind"] = str(ORDER_KIND_LABELS.get(row["kind"], row["kind"]))
+        row["kind"] = kind_labels.get(row["kind"], row["kind"])
         return row
 
     return Rows(source, transform)
