@@ -6,11 +6,12 @@ case, target and level is written once (`SlaAlert` unique constraint), with its 
 however often, late or concurrently the recompute runs. On PostgreSQL overlapping runs are
 kept apart by a transaction advisory lock; on SQLite the transaction is IMMEDIATE anyway.
 
-On PostgreSQL each (target, level) is one statement: an UPDATE ... FROM of the running cases
-whose state changes, RETURNING the changed rows into an INSERT ... SELECT of the alerts
-(ON CONFLICT DO NOTHING), whose RETURNING feeds the INSERT ... SELECT of the events; no row
-travels to Python. Partial indexes on the open, running cases' instants (migration 0004) make
-the steady state a few index range scans. SQLite takes the portable ORM path below.
+On PostgreSQL the whole recompute is one statement: an UPDATE ... FROM of the running cases
+whose state changes, both targets of a row in one write, RETURNING the changed rows into an
+INSERT ... SELECT of the alerts (ON CONFLICT DO NOTHING), whose RETURNING feeds the
+INSERT ... SELECT of the events; no row travels to Python. Partial indexes on the open,
+running cases' instants (migration 0004) make the steady state a few index range scans.
+SQLite takes the portable ORM path below.
 """
 
 import time
@@ -82,34 +83,10 @@ def recompute_sla_states(*, now: datetime) -> RecomputeResult:
             )
         running = Case.objects.filter(status__in=OPEN_STATUSES, paused_at__isnull=True)
         scanned = running.count()
-        at_risk = breached = 0
-        for target in TARGETS:
-            # The rule of care.clock.state_at, in SQL: breached once past the due instant (an
-            # answer at the instant itself is on time), at risk from the at-risk instant.
-            # Breached first: a case past its due instant skips "at risk" altogether.
-            if connection.vendor == "postgresql":
-                breached += _move_in_sql(target=target, level=SlaAlert.Level.BREACHED, now=now)
-                at_risk += _move_in_sql(target=target, level=SlaAlert.Level.AT_RISK, now=now)
-                continue
-            live = running.filter(**{f"{target.state}__in": [SlaState.OK, SlaState.AT_RISK]})
-            breached += _move(
-                live.filter(**{f"{target.due}__lt": now}),
-                target=target,
-                level=SlaAlert.Level.BREACHED,
-                now=now,
-            )
-            at_risk += _move(
-                live.filter(
-                    **{
-                        target.state: SlaState.OK,
-                        f"{target.at_risk_at}__lte": now,
-                        f"{target.due}__gte": now,
-                    }
-                ),
-                target=target,
-                level=SlaAlert.Level.AT_RISK,
-                now=now,
-            )
+        if connection.vendor == "postgresql":
+            at_risk, breached = _recompute_in_sql(now=now)
+        else:
+            at_risk, breached = _recompute_with_orm(running, now=now)
     result = RecomputeResult(
         at_risk=at_risk,
         breached=breached,
@@ -118,6 +95,35 @@ def recompute_sla_states(*, now: datetime) -> RecomputeResult:
     )
     record_heartbeat(name=Heartbeat.SLA_RECOMPUTE, now=now, detail=result.as_detail())
     return result
+
+
+def _recompute_with_orm(running: QuerySet[Case], *, now: datetime) -> tuple[int, int]:
+    """The portable path, target by target: (turned at risk, turned breached)."""
+    at_risk = breached = 0
+    for target in TARGETS:
+        # The rule of care.clock.state_at, in SQL: breached once past the due instant (an
+        # answer at the instant itself is on time), at risk from the at-risk instant.
+        # Breached first: a case past its due instant skips "at risk" altogether.
+        live = running.filter(**{f"{target.state}__in": [SlaState.OK, SlaState.AT_RISK]})
+        breached += _move(
+            live.filter(**{f"{target.due}__lt": now}),
+            target=target,
+            level=SlaAlert.Level.BREACHED,
+            now=now,
+        )
+        at_risk += _move(
+            live.filter(
+                **{
+                    target.state: SlaState.OK,
+                    f"{target.at_risk_at}__lte": now,
+                    f"{target.due}__gte": now,
+                }
+            ),
+            target=target,
+            level=SlaAlert.Level.AT_RISK,
+            now=now,
+        )
+    return at_risk, breached
 
 
 def _try_lock() -> bool:
@@ -188,64 +194,91 @@ _ISO_UTC = (
 )
 
 
-def _move_in_sql(*, target: _Target, level: str, now: datetime) -> int:
-    """Same rule and effects as `_move`, in one data-modifying statement."""
+def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
+    """Same rule and effects as `_move` for every target and level, in one data-modifying
+    statement: each changing case row is updated once, both targets together (as cheap as
+    a bare UPDATE of those rows), then its alerts and events are inserted. Returns the
+    targets that turned (at risk, breached)."""
     case = Case._meta.db_table
     alert = SlaAlert._meta.db_table
     event = CaseEvent._meta.db_table
-    if level == SlaAlert.Level.BREACHED:
-        changing = f"c.{target.state} IN (%(ok)s, %(at_risk)s) AND c.{target.due} < %(now)s"
-        kind = CaseEvent.Kind.SLA_BREACHED
-    else:
-        changing = (
-            f"c.{target.state} = %(ok)s AND c.{target.at_risk_at} <= %(now)s"
-            f" AND c.{target.due} >= %(now)s"
-        )
-        kind = CaseEvent.Kind.SLA_AT_RISK
     open_statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
-    due_iso = _ISO_UTC.format(col=f"ch.{target.due}")
-    risk_iso = _ISO_UTC.format(col=f"ch.{target.at_risk_at}")
+
+    def next_state(t: _Target) -> str:
+        # Breached first: a case past its due instant skips "at risk" altogether.
+        return (
+            f"CASE WHEN c.{t.state} IN (%(ok)s, %(at_risk)s) AND c.{t.due} < %(now)s"
+            f" THEN %(breached)s WHEN c.{t.state} = %(ok)s AND c.{t.at_risk_at} <= %(now)s"
+            f" AND c.{t.due} >= %(now)s THEN %(at_risk)s ELSE c.{t.state} END"
+        )
+
+    def changing(t: _Target) -> str:
+        return (
+            f"(c.{t.state} IN (%(ok)s, %(at_risk)s) AND c.{t.due} < %(now)s)"
+            f" OR (c.{t.state} = %(ok)s AND c.{t.at_risk_at} <= %(now)s AND c.{t.due} >= %(now)s)"
+        )
+
+    def moves_of(n: int, t: _Target) -> str:
+        return (
+            f"SELECT id, '{t.name}' AS target, before{n} AS before, after{n} AS level,"  # noqa: S608 - names from the models
+            f" due{n} AS due, risk{n} AS risk FROM changed WHERE after{n} <> before{n}"
+        )
+
+    first, second = TARGETS
     sql = f"""
         WITH changed AS (
             UPDATE {case} c
-            SET {target.state} = %(level)s, row_version = c.row_version + 1, updated_at = %(now)s
+            SET {first.state} = {next_state(first)}, {second.state} = {next_state(second)},
+                row_version = c.row_version + 1, updated_at = %(now)s
             FROM {case} old
             WHERE old.id = c.id
               AND c.status IN ({open_statuses}) AND c.paused_at IS NULL
-              AND {changing}
-            RETURNING c.id, old.{target.state} AS before, c.{target.due}, c.{target.at_risk_at}
+              AND ({changing(first)} OR {changing(second)})
+            RETURNING c.id,
+                old.{first.state} AS before1, c.{first.state} AS after1,
+                c.{first.due} AS due1, c.{first.at_risk_at} AS risk1,
+                old.{second.state} AS before2, c.{second.state} AS after2,
+                c.{second.due} AS due2, c.{second.at_risk_at} AS risk2
         ),
+        moves AS ({moves_of(1, first)} UNION ALL {moves_of(2, second)}),
         alerted AS (
             INSERT INTO {alert} (case_id, target, level, at)
-            SELECT id, %(target)s, %(level)s, %(now)s FROM changed
+            SELECT id, target, level, %(now)s FROM moves
             ON CONFLICT (case_id, target, level) DO NOTHING
-            RETURNING case_id
+            RETURNING case_id, target, level
         ),
         logged AS (
             INSERT INTO {event} (case_id, kind, at, from_value, to_value, detail)
-            SELECT ch.id, %(kind)s, %(now)s, ch.before, %(level)s,
+            SELECT m.id,
+                   CASE WHEN m.level = %(breached)s THEN %(kind_breached)s
+                        ELSE %(kind_at_risk)s END,
+                   %(now)s, m.before, m.level,
                    jsonb_build_object(
-                       'target', %(target)s,
-                       'due_at', {due_iso},
-                       'at_risk_at', CASE WHEN ch.{target.at_risk_at} IS NULL THEN NULL
-                                     ELSE {risk_iso} END
+                       'target', m.target,
+                       'due_at', {_ISO_UTC.format(col="m.due")},
+                       'at_risk_at', CASE WHEN m.risk IS NULL THEN NULL
+                                     ELSE {_ISO_UTC.format(col="m.risk")} END
                    )
-            FROM changed ch JOIN alerted a ON a.case_id = ch.id
+            FROM moves m
+            JOIN alerted a ON a.case_id = m.id AND a.target = m.target AND a.level = m.level
             RETURNING 1
         )
-        SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM logged)
+        SELECT count(*) FILTER (WHERE level = %(at_risk)s),
+               count(*) FILTER (WHERE level = %(breached)s),
+               (SELECT count(*) FROM logged)
+        FROM moves
     """  # noqa: S608 - table and column names from the models, values bound
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             {
-                "level": level,
-                "target": target.name,
-                "kind": kind,
                 "now": now,
                 "ok": SlaState.OK,
                 "at_risk": SlaState.AT_RISK,
+                "breached": SlaState.BREACHED,
+                "kind_breached": CaseEvent.Kind.SLA_BREACHED,
+                "kind_at_risk": CaseEvent.Kind.SLA_AT_RISK,
             },
         )
-        changed, _logged = cursor.fetchone()
-    return changed
+        at_risk, breached, _logged = cursor.fetchone()
+    return at_risk, breached

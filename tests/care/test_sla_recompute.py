@@ -190,6 +190,27 @@ def test_a_case_that_goes_from_ok_straight_to_breached_gets_only_the_breached_al
     ]
 
 
+def test_one_run_moves_both_targets_of_a_case_each_by_its_own_instants(new_case):
+    """First response already at risk turns breached while resolution turns at risk, in the
+    same run: each target its alert and its event, with the state it left."""
+    recompute_sla_states(now=new_case.first_response_at_risk_at)
+    at = max(new_case.first_response_due_at + SECOND, new_case.resolution_at_risk_at)
+    assert at <= new_case.resolution_due_at
+    before = reloaded(new_case).row_version
+    result = recompute_sla_states(now=at)
+    assert (result.at_risk, result.breached) == (1, 1)
+    assert states(new_case) == (SlaState.BREACHED, SlaState.AT_RISK)
+    assert reloaded(new_case).row_version > before
+    moved = CaseEvent.objects.filter(kind__in=SLA_EVENTS, at=at).order_by("kind")
+    assert [(e.detail["target"], e.from_value, e.to_value) for e in moved] == [
+        (SlaAlert.Target.RESOLUTION, SlaState.OK, SlaState.AT_RISK),
+        (SlaAlert.Target.FIRST_RESPONSE, SlaState.AT_RISK, SlaState.BREACHED),
+    ]
+    resolution = moved[0].detail
+    assert resolution["due_at"] == new_case.resolution_due_at.isoformat()
+    assert resolution["at_risk_at"] == new_case.resolution_at_risk_at.isoformat()
+
+
 def test_the_alert_and_event_record_the_instant_of_the_run(new_case):
     at = new_case.first_response_at_risk_at + timedelta(seconds=7)
     recompute_sla_states(now=at)
