@@ -116,8 +116,13 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
     # Server-side cursors (`.iterator()`) serve exports and batch jobs that read every row:
     # plan them for the whole result, not for the first tenth (PostgreSQL's default picks
     # ordered nested loops that made the million-case export 15 s slower than a sort).
+    # Joins are planned in groups of 4, not 8: the ORM's joins are lookups from the main
+    # table by primary key, written in a good order already, and weighing every order of the
+    # case page's 10 tables took 6 ms of planning for 0.2 ms of execution (now 1 ms).
     _options = _database.setdefault("OPTIONS", {})
-    _options["options"] = f"{_options.get('options', '')} -c cursor_tuple_fraction=1".strip()
+    _options["options"] = (
+        f"{_options.get('options', '')} -c cursor_tuple_fraction=1 -c join_collapse_limit=4"
+    ).strip()
 else:
     from config.env import ConfigurationError
 

@@ -66,10 +66,13 @@ def test_on_postgresql_instants_are_read_by_the_c_loader_with_django_values(beat
 
 
 @pytest.mark.postgres
-def test_on_postgresql_server_side_cursors_are_planned_for_the_whole_result(db):
+def test_on_postgresql_the_planner_settings_of_the_connection_are_in_force(db):
+    """Cursors planned for the whole result; joins weighed in groups of 4 (settings.py)."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW cursor_tuple_fraction")
         assert cursor.fetchone()[0] == "1"
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone()[0] == "4"
 
 
 def test_elsewhere_the_loader_is_left_alone(db):
