@@ -8,8 +8,8 @@ kept apart by a transaction advisory lock; on SQLite the transaction is IMMEDIAT
 
 On PostgreSQL the whole recompute is one statement: an UPDATE ... FROM of the running cases
 whose state changes, both targets of a row in one write, RETURNING the changed rows into an
-INSERT ... SELECT of the alerts (ON CONFLICT DO NOTHING), whose RETURNING feeds the
-INSERT ... SELECT of the events; no row travels to Python. Partial indexes on the open,
+INSERT ... SELECT of the alerts (ON CONFLICT DO NOTHING) and the INSERT ... SELECT of the
+events of the alerts that did not exist; no row travels to Python. Partial indexes on the open,
 running cases' instants (migration 0004) make the steady state a few index range scans.
 SQLite takes the portable ORM path below.
 """
@@ -245,7 +245,6 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
             INSERT INTO {alert} (case_id, target, level, at)
             SELECT id, target, level, %(now)s FROM moves
             ON CONFLICT (case_id, target, level) DO NOTHING
-            RETURNING case_id, target, level
         ),
         logged AS (
             INSERT INTO {event} (case_id, kind, at, from_value, to_value, detail)
@@ -260,7 +259,12 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
                                      ELSE {_ISO_UTC.format(col="m.risk")} END
                    )
             FROM moves m
-            JOIN alerted a ON a.case_id = m.id AND a.target = m.target AND a.level = m.level
+            -- The alerts this statement inserts are those missing from its snapshot (runs
+            -- are exclusive: the advisory lock), as `_move`'s `already` on SQLite.
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {alert} a
+                WHERE a.case_id = m.id AND a.target = m.target AND a.level = m.level
+            )
             RETURNING 1
         )
         SELECT count(*) FILTER (WHERE level = %(at_risk)s),
