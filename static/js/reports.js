@@ -60,7 +60,11 @@
     const status = panel.querySelector("[data-role=status]");
     const link = panel.querySelector("[data-role=download]");
     function poll() {
-      fetch(panel.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      // A poll, not activity: it must not keep an idle session alive (config.middleware).
+      fetch(panel.dataset.progressUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-Presidio-Poll": "1" },
+      })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (job) {
           if (!job) return;

@@ -1,6 +1,7 @@
 """The reports in a real browser: the dashboard draws its charts (Chart.js served locally,
 data passed with json_script under the CSP) and a manager downloads a CSV from a report page."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,9 @@ def test_a_big_export_shows_its_progress_and_then_the_download_link(page, known,
     settings.REPORTS_ASYNC_EXPORT_ROWS = 1
     settings.CELERY_TASK_ALWAYS_EAGER = False  # a worker writes the file: here, the test
     sign_in(page, manager.username)
+    polls = []
+    progress = re.compile(r"/reports/jobs/\d+/$")
+    page.on("request", lambda request: progress.search(request.url) and polls.append(request))
     page.goto(f"/reports/cases/?{PERIOD}")
     page.get_by_test_id("export-xlsx").click()
     panel = page.get_by_test_id("export-job")
@@ -73,6 +77,9 @@ def test_a_big_export_shows_its_progress_and_then_the_download_link(page, known,
     write_export_task(job.id)  # what the worker runs; nothing more if it ran already
     expect(download_link).to_be_visible()
     expect(page.get_by_test_id("export-progress")).to_have_attribute("value", "100")
+    # The page's polling says it is a poll: it must not keep an idle session alive.
+    assert polls
+    assert all(request.headers.get("x-presidio-poll") == "1" for request in polls)
     with page.expect_download() as download_info:
         download_link.click()
     assert download_info.value.suggested_filename.endswith(".xlsx")
