@@ -222,6 +222,7 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
         return (
             f"SELECT id, '{t.name}' AS target, before{n} AS before, after{n} AS level,"  # noqa: S608 - names from the models
             f" due{n} AS due, risk{n} AS risk FROM changed WHERE after{n} <> before{n}"
+            f" AND after{n} IN (%(at_risk)s, %(breached)s)"
         )
 
     first, second = TARGETS
@@ -232,6 +233,10 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
                 row_version = c.row_version + 1, updated_at = %(now)s
             FROM {case} old
             WHERE old.id = c.id
+              -- A row another transaction changed while this one waited for its lock is
+              -- re-checked in its new version but `old` stays as it was: skipped, so the
+              -- state it left is never misread. The next run (a minute later) takes it.
+              AND old.row_version = c.row_version
               AND c.status IN ({open_statuses}) AND c.paused_at IS NULL
               AND ({changing(first)} OR {changing(second)})
             RETURNING c.id,

@@ -6,12 +6,14 @@ The threaded test needs PostgreSQL's advisory and row locks and runs there
 """
 
 import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from care import services
@@ -348,3 +350,65 @@ def test_a_run_that_finds_another_holding_the_lock_skips_and_changes_nothing(new
         holder.join(THREAD_TIMEOUT)
     assert not recompute_sla_states(now=new_case.resolution_due_at + SECOND).skipped
     assert states(new_case) == (SlaState.BREACHED, SlaState.BREACHED)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_case_changed_while_the_run_waits_for_its_row_is_left_to_the_next_run(new_case):
+    """An operator answers (first response met) while the recompute waits for the case's
+    row: the run must not take the answer for a move of its own (a "met" alert); the next
+    run turns the resolution at risk from the case as it now is."""
+    at = max(new_case.first_response_due_at + SECOND, new_case.resolution_at_risk_at)
+    holding, release, results, errors = threading.Event(), threading.Event(), [], []
+
+    def operator_answers():
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(id=new_case.id)
+                Case.objects.filter(id=new_case.id).update(
+                    first_response_state=SlaState.MET,
+                    first_response_at=new_case.opened_at + MINUTE,
+                    row_version=F("row_version") + 1,
+                )
+                holding.set()
+                release.wait(THREAD_TIMEOUT)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def recompute():
+        try:
+            results.append(recompute_sla_states(now=at))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    answering = threading.Thread(target=operator_answers)
+    answering.start()
+    assert holding.wait(THREAD_TIMEOUT)
+    running = threading.Thread(target=recompute)
+    running.start()
+    deadline = time.monotonic() + THREAD_TIMEOUT
+    while time.monotonic() < deadline:  # until the run waits for the case's row lock
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+        time.sleep(0.05)
+    release.set()
+    answering.join(THREAD_TIMEOUT)
+    running.join(THREAD_TIMEOUT)
+    assert errors == []
+    assert (results[0].at_risk, results[0].breached) == (0, 0)
+    assert states(new_case) == (SlaState.MET, SlaState.OK)
+    assert alerts() == []
+
+    second = recompute_sla_states(now=at)
+    assert (second.at_risk, second.breached) == (1, 0)
+    assert states(new_case) == (SlaState.MET, SlaState.AT_RISK)
+    assert alerts() == [(new_case.id, SlaAlert.Target.RESOLUTION, SlaAlert.Level.AT_RISK)]
