@@ -120,8 +120,9 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
     # table by primary key, written in a good order already, and weighing every order of the
     # case page's 10 tables took 6 ms of planning for 0.2 ms of execution (now 1 ms).
     _options = _database.setdefault("OPTIONS", {})
+    # First, so that `options` given in DATABASE_URL can still override them.
     _options["options"] = (
-        f"{_options.get('options', '')} -c cursor_tuple_fraction=1 -c join_collapse_limit=4"
+        f"-c cursor_tuple_fraction=1 -c join_collapse_limit=4 {_options.get('options', '')}"
     ).strip()
 else:
     from config.env import ConfigurationError
@@ -393,6 +394,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.purge_expired_exports_task",
         "schedule": 3600.0,
         "options": {"expires": 3600},
+    },
+    "resume-stalled-exports": {  # big exports left by a dead worker or a lost task
+        "task": "reports.tasks.resume_stalled_exports_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
     },
 }
 # /healthz calls the worker stale when its heartbeat is older than this.

@@ -335,25 +335,32 @@ def create_export_job(*, user, report: str, filters: dict, fmt: str, total: int,
 def record_export_progress(*, job_id: int, rows_done: int, status: str | None = None) -> None:
     from reports.models import ExportJob
 
-    changes = {"rows_done": rows_done}
+    changes = {"rows_done": rows_done, "heartbeat_at": timezone.now()}
     if status:
         changes["status"] = status
     ExportJob.objects.filter(id=job_id).update(**changes)
 
 
-def finish_export_job(*, job, path: Path, rows_done: int, now=None) -> None:
-    """The file is ready: the job points at it, expires in a day, and the export is logged."""
+def finish_export_job(*, job, path: Path, rows_done: int, now=None) -> bool:
+    """The file is ready: the job points at it, expires in a day, and the export is logged.
+    False, and the file removed, if a later attempt took the job over meanwhile (this one
+    was thought dead)."""
     from reports.models import ExportJob
 
     now = now or timezone.now()
     with transaction.atomic():
-        ExportJob.objects.filter(id=job.id).update(
+        finished = ExportJob.objects.filter(
+            id=job.id, status=ExportJob.Status.RUNNING, attempts=job.attempts
+        ).update(
             status=ExportJob.Status.READY,
             rows_done=rows_done,
             file_name=path.name,
             finished_at=now,
             expires_at=now + timedelta(hours=24),
         )
+        if not finished:
+            path.unlink(missing_ok=True)
+            return False
         log_export(
             user=job.owner,
             report=job.report,
@@ -362,12 +369,80 @@ def finish_export_job(*, job, path: Path, rows_done: int, now=None) -> None:
             row_count=rows_done,
             now=now,
         )
+    return True
 
 
 def fail_export_job(*, job_id: int, error: str) -> None:
+    """The job failed: it says why, and the part of its file already written is removed."""
     from reports.models import ExportJob
 
-    ExportJob.objects.filter(id=job_id).update(status=ExportJob.Status.FAILED, error=error[:300])
+    _remove_files_of(ExportJob.objects.filter(id=job_id))
+    ExportJob.objects.filter(id=job_id).update(
+        status=ExportJob.Status.FAILED, error=error[:300], file_name=""
+    )
+
+
+def _remove_files_of(jobs) -> None:
+    for file_name in jobs.exclude(file_name="").values_list("file_name", flat=True):
+        (exports_dir() / file_name).unlink(missing_ok=True)
+
+
+# A job is written by one worker at a time. A worker that dies leaves its job "running" with
+# an old heartbeat: the task, redelivered, or the sweep below starts it again, at most
+# EXPORT_MAX_ATTEMPTS times in all.
+EXPORT_STALLED_AFTER = timedelta(minutes=5)
+EXPORT_MAX_ATTEMPTS = 3
+GAVE_UP = "the worker writing it stopped 3 times"
+
+
+def _claimable(now: datetime):
+    from django.db.models import Q
+
+    from reports.models import ExportJob
+
+    stalled = Q(status=ExportJob.Status.RUNNING) & (
+        Q(heartbeat_at__lt=now - EXPORT_STALLED_AFTER) | Q(heartbeat_at__isnull=True)
+    )
+    return ExportJob.objects.filter(Q(status=ExportJob.Status.PENDING) | stalled)
+
+
+def _claim(job_id: int, now: datetime) -> bool:
+    """Take the job for this worker: waiting, or left running by a dead one (one UPDATE, so
+    two deliveries never both write it)."""
+    from django.db.models import F
+
+    from reports.models import ExportJob
+
+    claimed = (
+        _claimable(now)
+        .filter(id=job_id, attempts__lt=EXPORT_MAX_ATTEMPTS)
+        .update(
+            status=ExportJob.Status.RUNNING,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            rows_done=0,
+        )
+    )
+    return bool(claimed)
+
+
+def resume_stalled_exports(*, now=None) -> tuple[int, int]:
+    """Beat's sweep: jobs left running by a dead worker, and jobs still waiting after
+    `EXPORT_STALLED_AFTER` (their task was lost, e.g. with the broker down), are queued
+    again; those that used their attempts fail with a message. Returns (queued, failed)."""
+    from reports.models import ExportJob
+    from reports.tasks import write_export_task
+
+    now = now or timezone.now()
+    cutoff = now - EXPORT_STALLED_AFTER
+    stalled = _claimable(now).exclude(status=ExportJob.Status.PENDING, created_at__gte=cutoff)
+    spent = stalled.filter(attempts__gte=EXPORT_MAX_ATTEMPTS)
+    _remove_files_of(spent)
+    failed = spent.update(status=ExportJob.Status.FAILED, error=GAVE_UP, file_name="")
+    queued = list(stalled.filter(attempts__lt=EXPORT_MAX_ATTEMPTS).values_list("id", flat=True))
+    for job_id in queued:
+        write_export_task.delay(job_id)
+    return len(queued), failed
 
 
 def purge_expired_exports(*, now=None) -> int:
@@ -425,6 +500,8 @@ def write_export_file(job, definition, filters) -> tuple[Path, int]:
     import uuid
 
     path = exports_dir() / f"{definition.name}-{job.id}-{uuid.uuid4().hex[:12]}.{job.format}"
+    # Named before it is written: an attempt that dies leaves a file the next one removes.
+    type(job).objects.filter(id=job.id).update(file_name=path.name)
     rows = definition.rows(filters, job.owner)
 
     def progress(done: int) -> None:
@@ -440,18 +517,18 @@ def write_export_file(job, definition, filters) -> tuple[Path, int]:
 
 
 def run_export_job(*, job_id: int) -> str:
-    """Write the file of a pending job (state-based: a job already claimed, finished or
-    failed is left alone, so a repeated delivery does nothing)."""
+    """Write the file of a pending job, or of one a dead worker left running (state-based: a
+    job being written, finished or failed is left alone, so a repeated delivery does
+    nothing)."""
     from reports import definitions
     from reports.forms import ReportFilterForm
     from reports.models import ExportJob
 
-    claimed = ExportJob.objects.filter(id=job_id, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING
-    )
-    if not claimed:
+    if not _claim(job_id, timezone.now()):
         return "skipped"
     job = ExportJob.objects.select_related("owner").get(id=job_id)
+    if job.file_name:  # what an earlier attempt, which died, had begun to write
+        (exports_dir() / job.file_name).unlink(missing_ok=True)
     definition = definitions.get(job.report)
     form = ReportFilterForm(job.filters)
     if definition is None or not form.is_valid():
@@ -462,5 +539,6 @@ def run_export_job(*, job_id: int) -> str:
     except Exception as error:
         fail_export_job(job_id=job.id, error=f"{type(error).__name__}: {error}")
         raise
-    finish_export_job(job=job, path=path, rows_done=done)
+    if not finish_export_job(job=job, path=path, rows_done=done):
+        return "superseded"
     return ExportJob.Status.READY

@@ -157,6 +157,10 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(_("created at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # The worker writing the file stamps this when it starts and at every progress report;
+    # a running job whose stamp is old was left by a worker that died.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

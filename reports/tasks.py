@@ -57,6 +57,18 @@ def purge_expired_exports_task() -> int:
 
 
 @shared_task(max_retries=3)
+def resume_stalled_exports_task() -> dict:
+    """Beat sends this every 5 minutes: big exports a dead worker left, or whose task was
+    lost, are queued again (or fail after 3 attempts)."""
+    from reports.exports import resume_stalled_exports
+
+    queued, failed = resume_stalled_exports(now=timezone.now())
+    if queued or failed:
+        logger.warning("stalled exports: %d queued again, %d failed", queued, failed)
+    return {"queued": queued, "failed": failed}
+
+
+@shared_task(max_retries=3)
 def send_due_reports_task() -> dict:
     """E-mail the subscribed reports whose period just ended (each period once)."""
     result = subscriptions.send_due_reports()
