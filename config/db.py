@@ -2,7 +2,7 @@
 
 `AnyOf(F("contract_id"), ids)`: the column is one of `ids`. On PostgreSQL it is
 `contract_id = ANY(%s)` with the ids as one array parameter: Django builds one lookup
-instead of one placeholder per id, and the driver converts one parameter. The hot routing
+instead of one bound parameter per id, and the driver converts one value. The hot routing
 queries test columns against a hundred ids several times over; with `IN (…)` building and
 converting them cost more than running them. Elsewhere it is the usual `IN (…)`. Use it as
 a filter expression: `.filter(AnyOf(F("client_id"), clients))`.

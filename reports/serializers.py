@@ -24,6 +24,9 @@ class ReportListSerializer(serializers.Serializer):
 class ExportJobSerializer(serializers.ModelSerializer):
     job = serializers.IntegerField(source="id")
     status = serializers.CharField(help_text="pending, running, ready, failed or expired")
+    status_label = serializers.CharField(
+        source="get_status_display", help_text="The status in the user's language."
+    )
     percent = serializers.IntegerField()
     progress_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
@@ -35,6 +38,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
             "report",
             "format",
             "status",
+            "status_label",
             "rows_done",
             "rows_total",
             "percent",

@@ -70,13 +70,11 @@
           if (!job) return;
           bar.value = job.percent;
           bar.textContent = job.percent + "%";
-          status.textContent = job.rows_done + " / " + job.rows_total;
+          status.textContent = job.status_label + " · " + job.rows_done + " / " + job.rows_total;
           if (job.status === "ready") {
             link.hidden = false;
           } else if (job.status === "pending" || job.status === "running") {
             window.setTimeout(poll, 2000);
-          } else {
-            status.textContent = job.status;
           }
         })
         .catch(function () { window.setTimeout(poll, 5000); });

@@ -77,6 +77,7 @@ def test_a_big_export_shows_its_progress_and_then_the_download_link(page, known,
     write_export_task(job.id)  # what the worker runs; nothing more if it ran already
     expect(download_link).to_be_visible()
     expect(page.get_by_test_id("export-progress")).to_have_attribute("value", "100")
+    expect(panel.locator("[data-role=status]")).to_contain_text("Pronta")
     # The page's polling says it is a poll: it must not keep an idle session alive.
     assert polls
     assert all(request.headers.get("x-presidio-poll") == "1" for request in polls)

@@ -197,6 +197,7 @@ def test_a_big_export_runs_as_a_job_with_progress_and_a_download(
     progress = manager_api.get(f"/api/v1/reports/jobs/{job.id}/").json()
     assert response.json()["progress_url"].endswith(f"/api/v1/reports/jobs/{job.id}/")
     assert (progress["status"], progress["percent"]) == ("ready", 100)
+    assert progress["status_label"] == "Pronta"  # what the page shows, in Italian
     download = manager_api.get(f"/api/v1/reports/jobs/{job.id}/download/")
     assert download.status_code == 200
     rows = csv_rows(download, delimiter=";")
