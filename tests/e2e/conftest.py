@@ -71,6 +71,9 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
         from tests.conftest import confirmed_totp_device
 
         device = confirmed_totp_device(get_user_model().objects.get(username=username))
+        # Typed only once the field has the focus: keys pressed before autofocus applies
+        # are lost, and a code short of a digit is refused (an intermittent failure).
+        expect(page.locator("#id_code")).to_be_focused()
         page.keyboard.type(f"{totp(device.bin_key):06d}")
         with page.expect_navigation():
             page.keyboard.press("Enter")
