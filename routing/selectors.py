@@ -14,8 +14,8 @@ Each costs a fixed, small number of queries whatever the number of cases or oper
   with `operator` and `assigned_by` (1 query).
 - `queue_by_code(code)`, `site_by_code(code)`, `user_by_id(user_id)`,
   `operator_profile_by_user_id(user_id)`: one row or the matching error.
-- `Circles(profile)` and `eligible_cases(...)`: the eligibility rules take-next, push and the
-  counts above share.
+- `Circles.of(profile)`, `eligibility_groups(...)` and `eligible_cases(...)`: the
+  eligibility rules take-next, push and the counts above share.
 """
 
 from dataclasses import dataclass
@@ -120,11 +120,20 @@ def skilled_contracts(skills) -> set[int]:
 class Circles:
     """What ties one operator to cases: certified contracts and clients, skilled contracts."""
 
-    def __init__(self, profile: OperatorProfile) -> None:
+    def __init__(self, contracts=(), clients=(), skilled_contracts=()) -> None:
+        self.contracts = set(contracts)
+        self.clients = set(clients)
+        self.skilled_contracts = set(skilled_contracts)
+
+    @classmethod
+    def of(cls, profile: OperatorProfile) -> "Circles":
+        """The operator's circles, read with the ORM (two queries)."""
         pairs = list(profile.certifications.values_list("contract_id", "client_id"))
-        self.contracts = {contract for contract, _client in pairs if contract}
-        self.clients = {client for _contract, client in pairs if client}
-        self.skilled_contracts = skilled_contracts(profile.skills)
+        return cls(
+            contracts={contract for contract, _client in pairs if contract},
+            clients={client for _contract, client in pairs if client},
+            skilled_contracts=skilled_contracts(profile.skills),
+        )
 
     def __bool__(self) -> bool:
         return bool(self.contracts or self.clients or self.skilled_contracts)
@@ -187,29 +196,47 @@ def waiting_cases() -> QuerySet[Case]:
     return Case.objects.filter(status=CaseStatus.NEW, assignee__isnull=True)
 
 
-def eligibility_condition(
-    circles: Circles, queues: list[Queue], *, emergency_only: bool, now: datetime
-) -> Q:
-    """Which cases the operator may take now, queue by queue. `emergency_only`: only the
-    back-office share is left, so only the given queues (those in emergency) count; otherwise
-    cases filed under a code with no queue row follow the default thresholds.
+@dataclass(frozen=True)
+class QueueGroup:
+    """Queues that share their overflow thresholds: one eligibility test serves them all.
+    `others`: the group is every code except `codes` (the defaults also hold for cases filed
+    under a code with no queue row)."""
 
-    Queues with the same thresholds share one test, so when every queue keeps the defaults
-    (the usual set-up) the condition is a single one whatever the number of queues: short
-    to build and to plan on the hot path of take-next."""
+    thresholds: engine.Thresholds
+    codes: tuple[str, ...]
+    others: bool = False
+
+
+def eligibility_groups(queues: list[Queue], *, emergency_only: bool) -> list[QueueGroup]:
+    """The queues whose cases an operator may take, grouped by equal thresholds.
+    `emergency_only`: only the back-office share is left, so only the given queues (those in
+    emergency) count; otherwise cases filed under a code with no queue row follow the
+    default thresholds.
+
+    When every queue keeps the defaults (the usual set-up) there is a single group whatever
+    the number of queues: short to build and to plan on the hot path of take-next."""
     by_thresholds: dict[engine.Thresholds, list[str]] = {}
     for queue in queues:
         by_thresholds.setdefault(thresholds_of(queue), []).append(queue.code)
     default = engine.Thresholds()
     if not emergency_only:
         by_thresholds.setdefault(default, [])
-    condition = Q(pk__in=[])
+    groups = []
     for thresholds, codes in by_thresholds.items():
         if emergency_only or thresholds != default:
-            where = Q(queue_code__in=codes)
-        else:  # the defaults also hold for any code with no queue row
-            where = ~Q(queue_code__in=[q.code for q in queues if q.code not in codes])
-        condition |= where & circles.eligible(thresholds, now)
+            groups.append(QueueGroup(thresholds, tuple(codes)))
+        else:
+            others = tuple(q.code for q in queues if q.code not in codes)
+            groups.append(QueueGroup(thresholds, others, others=True))
+    return groups
+
+
+def eligibility_condition(groups: list[QueueGroup], circles: Circles, *, now: datetime) -> Q:
+    """Which cases the operator may take now (`routing.sql` states the same in SQL)."""
+    condition = Q(pk__in=[])
+    for group in groups:
+        where = Q(queue_code__in=group.codes)
+        condition |= (~where if group.others else where) & circles.eligible(group.thresholds, now)
     return condition
 
 
@@ -217,8 +244,12 @@ def eligible_cases(
     circles: Circles, queues: list[Queue], *, emergency_only: bool, now: datetime
 ) -> QuerySet[Case]:
     """Waiting cases the operator may take now, in queue order (bounded by the caller)."""
-    condition = eligibility_condition(circles, queues, emergency_only=emergency_only, now=now)
-    return waiting_cases().filter(condition).order_by(*QUEUE_ORDER)
+    groups = eligibility_groups(queues, emergency_only=emergency_only)
+    return (
+        waiting_cases()
+        .filter(eligibility_condition(groups, circles, now=now))
+        .order_by(*QUEUE_ORDER)
+    )
 
 
 # --- Supervisor console and operator workspace ----------------------------------------------
@@ -364,7 +395,7 @@ def waiting_for(user, *, now: datetime) -> int:
     profile = OperatorProfile.objects.filter(user_id=user.id).order_by("id").first()
     if profile is None:
         return 0
-    circles = Circles(profile)
+    circles = Circles.of(profile)
     if not circles:
         return 0
     queues = list(Queue.objects.all())

@@ -12,8 +12,8 @@ serialises writers. The code path is the same on both.
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from care import services as care_services
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
 from config.db import AnyOf
-from routing import engine, selectors
+from routing import engine, selectors, sql
 from routing.exceptions import (
     AlreadyAssignedToOperator,
     CapacityReached,
@@ -209,45 +209,116 @@ def end_expired_emergencies(*, now: datetime | None = None) -> int:
 _thresholds = selectors.thresholds_of
 
 
+class _PullsWithOrm:
+    """Take-next's reads and writes through the ORM: SQLite's path, and the reference that
+    `routing.sql` (PostgreSQL's path) must agree with."""
+
+    @staticmethod
+    def lock_profile(user_id: int) -> sql.LockedProfile | None:
+        profile = (
+            OperatorProfile.objects.select_for_update().filter(user_id=user_id).order_by("id")
+        ).first()
+        if profile is None:
+            return None
+        return sql.LockedProfile(
+            profile.presence,
+            profile.capacity,
+            float(profile.backoffice_share),
+            selectors.Circles.of(profile),
+        )
+
+    @staticmethod
+    def held_and_queues(user_id: int) -> tuple[int, list[Queue]]:
+        return _held(user_id), list(Queue.objects.all())
+
+    @staticmethod
+    def first_free(groups, circles: selectors.Circles, *, now: datetime) -> Case | None:
+        """`ORDER BY … LIMIT 1 FOR UPDATE OF care_case SKIP LOCKED`: PostgreSQL applies the
+        lock below the LIMIT, so rows held by others are skipped and rows changed by a
+        transaction that committed meanwhile are re-checked against the WHERE clause."""
+        candidates = selectors.waiting_cases().filter(
+            selectors.eligibility_condition(groups, circles, now=now)
+        )
+        return (
+            candidates.order_by(*selectors.QUEUE_ORDER)
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+
+    @staticmethod
+    def passed_over_rows(groups, circles: selectors.Circles, chosen: Case, *, now) -> list[dict]:
+        return list(
+            selectors.waiting_cases()
+            .filter(circles.tied(), selectors.ahead_of(chosen))
+            .exclude(selectors.eligibility_condition(groups, circles, now=now))
+            .order_by(*selectors.QUEUE_ORDER)
+            .values("id", "reference", "opened_at", "contract_id", "client_id", "queue_code")[
+                : engine.PASSED_OVER_MAX
+            ]
+        )
+
+    @staticmethod
+    def take(*, case: Case, assignee, now: datetime, reason: str) -> Case:
+        return care_services.assign_case(
+            actor=assignee, case=case, assignee=assignee, now=now, reason=reason, locked=True
+        )
+
+    @staticmethod
+    def log_pull(**fields) -> Assignment:
+        return Assignment.objects.create(kind=AssignmentKind.PULL, **fields)
+
+
+class _PullsInSql:
+    """PostgreSQL's path: prepared statements (see `routing.sql`)."""
+
+    lock_profile = staticmethod(sql.lock_profile)
+    held_and_queues = staticmethod(sql.held_and_queues)
+    first_free = staticmethod(sql.first_free)
+    passed_over_rows = staticmethod(sql.passed_over_rows)
+    take = staticmethod(care_services.take_waiting_case)
+    log_pull = staticmethod(sql.log_pull)
+
+
+def _pulls():
+    return _PullsInSql if connection.vendor == "postgresql" else _PullsWithOrm
+
+
 def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
     """Give the operator the best case they may take now, or None.
 
     In one transaction: the operator's profile is locked (two tabs of one operator are
     serialised against capacity), presence and capacity are checked, one bounded query finds
     and locks the best eligible case nobody else holds (`ORDER BY … LIMIT 1 FOR UPDATE OF
-    care_case SKIP LOCKED`), which is assigned through `care.services.assign_case` and
-    logged as an `Assignment` with its level and reason. Raises `NoOperatorProfile`,
-    `OperatorNotAvailable` or `CapacityReached`; None when no case is there for them.
-    """
+    care_case SKIP LOCKED`), which is assigned and logged as an `Assignment` with its level,
+    reason and the cases passed over. Raises `NoOperatorProfile`, `OperatorNotAvailable` or
+    `CapacityReached`; None when no case is there for them.
+
+    The decisions are taken here; the reads and writes are the ORM's on SQLite and prepared
+    statements on PostgreSQL (`routing.sql`, for throughput), which agree (tested)."""
     now = now or timezone.now()
+    pulls = _pulls()
     with transaction.atomic(durable=True):
-        profile = (
-            OperatorProfile.objects.select_for_update().filter(user_id=operator.id).order_by("id")
-        ).first()
+        profile = pulls.lock_profile(operator.id)
         if profile is None:
             raise NoOperatorProfile()
         if profile.presence != PresenceState.AVAILABLE:
             raise OperatorNotAvailable()
-        # Counted after the lock is granted, in a statement of its own: a count read in the
-        # locking statement would see the snapshot from before a racing take committed.
-        held = _held(operator.id)
-        share = float(profile.backoffice_share)
-        if not engine.may_take_more(held, profile.capacity, share, emergency=True):
+        held, all_queues = pulls.held_and_queues(operator.id)
+        capacity, share = profile.capacity, profile.backoffice_share
+        if not engine.may_take_more(held, capacity, share, emergency=True):
             raise CapacityReached()
-        all_queues = queues = list(Queue.objects.all())
-        emergency_only = not engine.may_take_more(held, profile.capacity, share, emergency=False)
+        queues = all_queues
+        emergency_only = not engine.may_take_more(held, capacity, share, emergency=False)
         if emergency_only:
             # Only the back-office share is left: usable only by queues in emergency.
             queues = [q for q in all_queues if q.in_emergency(now)]
             if not queues:
                 raise CapacityReached()
-        circles = selectors.Circles(profile)
-        if not (circles.contracts or circles.clients or circles.skilled_contracts):
+        circles = profile.circles
+        if not circles:
             return None
-        candidates = selectors.eligible_cases(
-            circles, queues, emergency_only=emergency_only, now=now
-        )
-        case = _lock_first_free(candidates)
+        groups = selectors.eligibility_groups(queues, emergency_only=emergency_only)
+        case = pulls.first_free(groups, circles, now=now)
         if case is None:
             return None
         queue = next((q for q in queues if q.code == case.queue_code), None)
@@ -256,19 +327,16 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
         if level is None:  # cannot happen: the query applied the same rules
             raise AssertionError(f"case {case.id} is not eligible for {operator}")
         reason = engine.reason_for(level, queue_code=case.queue_code, waited=waited)
-        passed_over = _cases_passed_over(
-            circles, queues, case, all_queues=all_queues, emergency_only=emergency_only, now=now
+        passed_over = _why_passed_over(
+            pulls.passed_over_rows(groups, circles, case, now=now), circles, all_queues, now
         )
-        case = care_services.assign_case(
-            actor=operator, case=case, assignee=operator, now=now, reason=reason, locked=True
-        )
-        assignment = Assignment.objects.create(
+        case = pulls.take(case=case, assignee=operator, now=now, reason=reason)
+        assignment = pulls.log_pull(
             case=case,
             operator=operator,
             queue_code=case.queue_code,
             at=now,
             level=level.value,
-            kind=AssignmentKind.PULL,
             reason=reason,
             passed_over=passed_over,
         )
@@ -276,36 +344,12 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
     return case
 
 
-def _cases_passed_over(
-    circles: selectors.Circles,
-    queues: list[Queue],
-    chosen: Case,
-    *,
-    all_queues: list[Queue],
-    emergency_only: bool,
-    now: datetime,
+def _why_passed_over(
+    rows: list[dict], circles: selectors.Circles, all_queues: list[Queue], now: datetime
 ) -> list[dict]:
     """The decision record of a pull: the waiting cases ahead of the chosen one in queue
-    order that the operator could not take yet, and why (at most `PASSED_OVER_MAX`, one
-    query). Cases ahead that others were taking at that moment are not listed: they were
-    free for nobody."""
-    eligible = selectors.eligibility_condition(
-        circles, queues, emergency_only=emergency_only, now=now
-    )
-    rows = (
-        selectors.waiting_cases()
-        .filter(circles.tied(), selectors.ahead_of(chosen))
-        .exclude(eligible)
-        .order_by(*selectors.QUEUE_ORDER)
-        .values(
-            "id",
-            "reference",
-            "opened_at",
-            "contract_id",
-            "client_id",
-            "queue_code",
-        )[: engine.PASSED_OVER_MAX]
-    )
+    order that the operator could not take yet, and why. Cases ahead that others were
+    taking at that moment are not listed: they were free for nobody."""
     by_code = {q.code: q for q in all_queues}
     passed = []
     for row in rows:
@@ -322,15 +366,6 @@ def _cases_passed_over(
             why = engine.why_not_yet(qualification, waited, thresholds)
         passed.append({"who": row["reference"], "why": why})
     return passed
-
-
-def _lock_first_free(candidates: QuerySet) -> Case | None:
-    """The first candidate in queue order that nobody else holds, locked, in one bounded
-    query: `ORDER BY … LIMIT 1 FOR UPDATE OF care_case SKIP LOCKED`. PostgreSQL applies the
-    lock below the LIMIT: rows held by others are skipped and rows changed by a transaction
-    that committed meanwhile are re-checked against the WHERE clause (status new, no
-    assignee), so the answer is None only when no free eligible case is left."""
-    return candidates.select_for_update(skip_locked=True, of=("self",)).first()
 
 
 # --- Auto-assign (push) ---------------------------------------------------------------------
@@ -594,7 +629,7 @@ def reassign_case(
         queue = Queue.objects.filter(code=locked.queue_code).first()
         waited = engine.waited_minutes(locked.opened_at, now)
         level = engine.eligibility_level(
-            selectors.Circles(profile).qualification(locked), waited, _thresholds(queue)
+            selectors.Circles.of(profile).qualification(locked), waited, _thresholds(queue)
         )
         if level is None and not override_reason:
             raise TargetNotEligible(fields={"override_reason": [_("Say why.")]})

@@ -1,5 +1,6 @@
-"""config.db: `AnyOf` (one array parameter on PostgreSQL, IN elsewhere) and the C reader of
-instants, which must give exactly the values Django's own loader gives."""
+"""config.db: `AnyOf` (one array parameter on PostgreSQL, IN elsewhere), the C reader of
+instants, which must give exactly the values Django's own loader gives, and the prepared
+cursor with `instance_from_row` that take-next uses on PostgreSQL."""
 
 from datetime import UTC, datetime
 
@@ -8,7 +9,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 
-from config.db import AnyOf, read_instants_in_c
+from config.db import AnyOf, instance_from_row, prepared_cursor, read_instants_in_c
 from config.models import Heartbeat
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,40 @@ def test_on_postgresql_the_planner_settings_of_the_connection_are_in_force(db):
         assert cursor.fetchone()[0] == "1"
         cursor.execute("SHOW join_collapse_limit")
         assert cursor.fetchone()[0] == "4"
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_generic_plan"
+
+
+@pytest.mark.postgres
+def test_a_prepared_cursor_prepares_once_and_its_statements_are_logged(beats):
+    statement = "SELECT name, beat_at FROM config_heartbeat WHERE name = %s"
+    with CaptureQueriesContext(connection) as logged:
+        for name in ("beat-1", "beat-3"):
+            with prepared_cursor() as cursor:
+                cursor.execute(statement, [name])
+                assert cursor.fetchone() == (name, Heartbeat.objects.get(name=name).beat_at)
+    shown = [q["sql"] for q in logged if q["sql"].startswith("SELECT name, beat_at")]
+    # Logged and counted as usual, with their values.
+    assert shown == [statement.replace("%s", f"'{name}'") for name in ("beat-1", "beat-3")]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FROM config_heartbeat WHERE name = $1%"],
+        )
+        assert cursor.fetchone()[0] == 1  # parsed and planned once for both executions
+
+
+@pytest.mark.postgres
+def test_instance_from_row_reads_values_as_the_orm_does(beats):
+    Heartbeat.objects.filter(name="beat-4").update(detail={"ok": [1, 2]})
+    columns = ", ".join(f.column for f in Heartbeat._meta.concrete_fields)
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM config_heartbeat WHERE name = %s", ["beat-4"])  # noqa: S608
+        made = instance_from_row(Heartbeat, cursor.fetchone())
+    read = Heartbeat.objects.get(name="beat-4")
+    assert (made.name, made.beat_at, made.detail) == (read.name, read.beat_at, read.detail)
+    assert made.detail == {"ok": [1, 2]}  # JSON decoded by the field, as the ORM does
+    assert not made._state.adding
 
 
 def test_elsewhere_the_loader_is_left_alone(db):

@@ -11,9 +11,11 @@ about pull.
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -217,7 +219,8 @@ def test_a_case_another_transaction_holds_is_skipped_not_waited_for(
     assert taken.id == second.id
     locks = [q["sql"] for q in queries if "SKIP LOCKED" in q["sql"]]
     assert locks
-    assert all('FOR UPDATE OF "care_case" SKIP LOCKED' in sql for sql in locks)
+    # Only the case row is locked, never the profile or queue rows it is read with.
+    assert all(re.search(r"FROM care_case c .* FOR UPDATE OF c SKIP LOCKED", sql) for sql in locks)
     assert services.take_next_case(operator=racing_operators[1], now=now).id == best.id
 
 
@@ -240,7 +243,13 @@ def test_a_killed_connection_holding_a_claim_frees_the_case_at_once(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", [holder_pid])
             assert cursor.fetchone()[0] is True
-        # The server rolled the dead session back: its row lock is gone at once.
+            # Termination is asynchronous: wait (bounded) until the session is gone.
+            for _attempt in range(200):
+                cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [holder_pid])
+                if cursor.fetchone() is None:
+                    break
+                time.sleep(0.01)
+        # The server rolled the dead session back: its row lock is gone with it.
         taken = services.take_next_case(operator=racing_operators[1], now=now)
         assert taken.id == best.id
     finally:

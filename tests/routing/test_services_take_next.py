@@ -14,12 +14,15 @@ from routing.models import Assignment, PresenceChange, PresenceState, Queue, Que
 
 pytestmark = pytest.mark.django_db
 
-# A take-next does a fixed number of queries, whatever the number of open cases: 9 statements
-# (profile locked, cases held, queues, certifications, the contracts' services, the case
-# locked, the cases passed over, the event, the case written; the decision record is the
-# 10th) plus the savepoint of its atomic inside the test's transaction. The assignment takes
-# no savepoint and does not read the case again.
+# A take-next does a fixed number of queries, whatever the number of open cases. Through the
+# ORM (SQLite): 9 statements (profile locked, cases held, queues, certifications, the
+# contracts' services, the case locked, the cases passed over, the event, the case written;
+# the decision record is the 10th) plus the savepoint of its atomic inside the test's
+# transaction. On PostgreSQL (`routing.sql`): 6 (profile locked with its circles, cases held
+# with the queues, the case locked, the cases passed over, the case written with its event,
+# the decision record) plus the savepoint.
 TAKE_NEXT_MAX_QUERIES = 12
+TAKE_NEXT_MAX_QUERIES_POSTGRESQL = 8
 
 
 def take(operator, now):
@@ -327,7 +330,10 @@ def test_take_next_does_a_fixed_number_of_queries_whatever_the_backlog(
     profile_factory(operator, contracts=(contract,), clients=(contract.client,), skills=("mobile",))
     for minutes in range(8):
         routed_case(opened_at=now - timedelta(minutes=minutes))
-    with django_assert_max_num_queries(TAKE_NEXT_MAX_QUERIES):
+    most = TAKE_NEXT_MAX_QUERIES
+    if connection.vendor == "postgresql":
+        most = TAKE_NEXT_MAX_QUERIES_POSTGRESQL
+    with django_assert_max_num_queries(most):
         assert take(operator, now) is not None
     with CaptureQueriesContext(connection) as few:
         take(operator, now)
