@@ -110,25 +110,33 @@ def held_and_queues(user_id: int) -> tuple[int, list[Queue]]:
     return rows[0][0], queues
 
 
-def _eligible(groups: list[QueueGroup], circles: Circles, now: datetime) -> tuple[str, list]:
+def _circles(circles: Circles) -> dict:
+    """The operator's circles as named array parameters, sent once per statement however
+    often the statement tests them."""
+    return {
+        "contracts": list(circles.contracts),
+        "clients": list(circles.clients),
+        "skilled": list(circles.skilled_contracts),
+    }
+
+
+def _eligible(groups: list[QueueGroup], now: datetime) -> tuple[str, dict]:
     """`selectors.eligibility_condition` in SQL: per group of queues, certified on the
-    contract at once, on the client after the first threshold, by skill after the second."""
-    tests, params = [], []
-    for group in groups:
+    contract at once, on the client after the first threshold, by skill after the second
+    (with the parameters of `_circles`)."""
+    tests, params = [], {}
+    for n, group in enumerate(groups):
         tests.append(
-            f"(c.queue_code {'<> ALL' if group.others else '= ANY'}(%s::varchar[])"
-            " AND (c.contract_id = ANY(%s::bigint[])"
-            " OR (c.client_id = ANY(%s::bigint[]) AND c.opened_at <= %s)"
-            " OR (c.contract_id = ANY(%s::bigint[]) AND c.opened_at <= %s)))"
+            f"(c.queue_code {'<> ALL' if group.others else '= ANY'}(%(codes{n})s::varchar[])"
+            " AND (c.contract_id = ANY(%(contracts)s::bigint[])"
+            f" OR (c.client_id = ANY(%(clients)s::bigint[]) AND c.opened_at <= %(client{n})s)"
+            f" OR (c.contract_id = ANY(%(skilled)s::bigint[]) AND c.opened_at <= %(national{n})s)))"
         )
-        params += [
-            list(group.codes),
-            list(circles.contracts),
-            list(circles.clients),
-            now - timedelta(minutes=group.thresholds.client_minutes),
-            list(circles.skilled_contracts),
-            now - timedelta(minutes=group.thresholds.national_minutes),
-        ]
+        params |= {
+            f"codes{n}": list(group.codes),
+            f"client{n}": now - timedelta(minutes=group.thresholds.client_minutes),
+            f"national{n}": now - timedelta(minutes=group.thresholds.national_minutes),
+        }
     return "(" + (" OR ".join(tests) or "FALSE") + ")", params
 
 
@@ -140,13 +148,13 @@ def first_free(groups: list[QueueGroup], circles: Circles, *, now: datetime) -> 
     """The first case in queue order the operator may take now and nobody else holds,
     locked (`FOR UPDATE OF c SKIP LOCKED` below the `LIMIT`, as in the ORM path), with the
     columns of `_CANDIDATE` only."""
-    eligible, params = _eligible(groups, circles, now)
+    eligible, params = _eligible(groups, now)
     with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join('c.' + name for name in _CANDIDATE)} FROM care_case c "  # noqa: S608
             f"WHERE {_WAITING} AND {eligible} ORDER BY {_QUEUE_ORDER} "
             "LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
-            params,
+            _circles(circles) | params,
         )
         row = cursor.fetchone()
     return _partial_case(_CANDIDATE, row) if row else None
@@ -159,27 +167,30 @@ def passed_over_rows(
     may not take now (at most `engine.PASSED_OVER_MAX`), as `routing.services` reads them
     through the ORM. Bounded by a row comparison with `chosen`, which the takeable index
     uses as its start (see `selectors.ahead_of`)."""
-    eligible, eligible_params = _eligible(groups, circles, now)
+    eligible, params = _eligible(groups, now)
     if chosen.resolution_due_at is not None:
-        ahead = "(c.priority, c.resolution_due_at, c.opened_at, c.id) < (%s, %s, %s, %s)"
-        ahead_params = [chosen.priority, chosen.resolution_due_at, chosen.opened_at, chosen.id]
+        ahead = (
+            "(c.priority, c.resolution_due_at, c.opened_at, c.id)"
+            " < (%(priority)s, %(due)s, %(opened)s, %(id)s)"
+        )
     else:  # a row with no due time comes after every row with one
         ahead = (
-            "c.priority <= %s AND (c.priority < %s OR c.resolution_due_at IS NOT NULL"
-            " OR (c.opened_at, c.id) < (%s, %s))"
+            "c.priority <= %(priority)s AND (c.priority < %(priority)s"
+            " OR c.resolution_due_at IS NOT NULL OR (c.opened_at, c.id) < (%(opened)s, %(id)s))"
         )
-        ahead_params = [chosen.priority, chosen.priority, chosen.opened_at, chosen.id]
+    params |= {"priority": chosen.priority, "opened": chosen.opened_at, "id": chosen.id}
+    if chosen.resolution_due_at is not None:
+        params["due"] = chosen.resolution_due_at
     tied = (
-        "(c.contract_id = ANY(%s::bigint[]) OR c.client_id = ANY(%s::bigint[])"
-        " OR c.contract_id = ANY(%s::bigint[]))"
+        "(c.contract_id = ANY(%(contracts)s::bigint[]) OR c.client_id = ANY(%(clients)s::bigint[])"
+        " OR c.contract_id = ANY(%(skilled)s::bigint[]))"
     )
-    tied_params = [list(circles.contracts), list(circles.clients), list(circles.skilled_contracts)]
     with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join('c.' + name for name in _PASSED)} FROM care_case c "  # noqa: S608
             f"WHERE {_WAITING} AND {tied} AND {ahead} AND NOT {eligible} "
             f"ORDER BY {_QUEUE_ORDER} LIMIT {engine.PASSED_OVER_MAX}",
-            [*tied_params, *ahead_params, *eligible_params],
+            _circles(circles) | params,
         )
         return [dict(zip(_PASSED, row, strict=True)) for row in cursor.fetchall()]
 
