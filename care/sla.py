@@ -250,6 +250,7 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
             INSERT INTO {alert} (case_id, target, level, at)
             SELECT id, target, level, %(now)s FROM moves
             ON CONFLICT (case_id, target, level) DO NOTHING
+            RETURNING case_id, target, level
         ),
         logged AS (
             INSERT INTO {event} (case_id, kind, at, from_value, to_value, detail)
@@ -263,13 +264,10 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
                        'at_risk_at', CASE WHEN m.risk IS NULL THEN NULL
                                      ELSE {_ISO_UTC.format(col="m.risk")} END
                    )
+            -- One event for each alert this statement inserted (an alert that already
+            -- existed is not told twice), as `_move`'s `already` on SQLite.
             FROM moves m
-            -- The alerts this statement inserts are those missing from its snapshot (runs
-            -- are exclusive: the advisory lock), as `_move`'s `already` on SQLite.
-            WHERE NOT EXISTS (
-                SELECT 1 FROM {alert} a
-                WHERE a.case_id = m.id AND a.target = m.target AND a.level = m.level
-            )
+            JOIN alerted a ON a.case_id = m.id AND a.target = m.target AND a.level = m.level
             RETURNING 1
         )
         SELECT count(*) FILTER (WHERE level = %(at_risk)s),
