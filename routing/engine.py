@@ -100,27 +100,66 @@ def reason_for(level: Level, *, queue_code: str, waited: float, how: str = "take
     return f"{how} from queue {queue_code or '-'}: {circle}; waited {int(waited)} min"
 
 
-# --- Decision records: who or what was passed over, and why (English, like `reason_for`) --
+# --- Decision records: who or what was passed over, and why --------------------------------
+#
+# Each entry keeps the rule and its facts (`routing.wording` says them in the reader's
+# language) beside the sentence in English (a log for people who read the code and for
+# reports, like `reason_for`).
 
 PASSED_OVER_MAX = 5
 
 
-def why_not_yet(qualification: Qualification, waited: float, thresholds: Thresholds) -> str:
+_WHY_TEXTS = {
+    "client_only": "certified on the client only: overflow after {after} min (waited {waited} min)",
+    "skill_only": "service skill only: national overflow after {after} min (waited {waited} min)",
+    "not_tied": "not certified on the contract or the client, no service skill",
+    "backoffice_kept": "back-office share kept free: the queue is not in emergency",
+    "not_available": "not available ({presence})",
+    "at_capacity": "at capacity ({held} of {limit} cases)",
+    "idle_less": "idle for less time (since {since})",
+    "became_busy": "became busy while the case was offered",
+    "held_before": "held the case before",
+}
+_WHY_FACTS = ("after", "waited", "presence", "held", "limit", "since")
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a case or an operator was passed over: a rule and the facts it rests on."""
+
+    rule: str
+    after: int | None = None  # minutes of waiting before the operator's circle may take it
+    waited: int | None = None  # minutes the case had waited
+    presence: str = ""
+    held: int | None = None
+    limit: int | None = None
+    since: str = ""  # the ISO instant the operator had been idle since, if known
+
+    @property
+    def text(self) -> str:
+        values = {name: getattr(self, name) for name in _WHY_FACTS}
+        return _WHY_TEXTS[self.rule].format(**values | {"since": self.since or "-"})
+
+    def facts(self) -> dict:
+        return {
+            name: value for name in _WHY_FACTS if (value := getattr(self, name)) not in (None, "")
+        }
+
+    def entry(self, who: str) -> dict:
+        """The entry stored in `Assignment.passed_over`."""
+        return {"who": who, "why": self.text, "rule": self.rule, **self.facts()}
+
+
+def why_not_yet(qualification: Qualification, waited: float, thresholds: Thresholds) -> Why:
     """Why an operator tied to a case may not take it yet (or at all)."""
     if qualification.certified_on_client:
-        return (
-            f"certified on the client only: overflow after {thresholds.client_minutes} min"
-            f" (waited {int(waited)} min)"
-        )
+        return Why("client_only", after=thresholds.client_minutes, waited=int(waited))
     if qualification.has_service_skill:
-        return (
-            f"service skill only: national overflow after {thresholds.national_minutes} min"
-            f" (waited {int(waited)} min)"
-        )
-    return "not certified on the contract or the client, no service skill"
+        return Why("skill_only", after=thresholds.national_minutes, waited=int(waited))
+    return Why("not_tied")
 
 
-BACKOFFICE_KEPT = "back-office share kept free: the queue is not in emergency"
+BACKOFFICE_KEPT = Why("backoffice_kept")
 
 
 @dataclass(frozen=True)
@@ -157,16 +196,16 @@ def push_order(candidate: Candidate) -> tuple:
     return (candidate.idle_since or _NEVER, candidate.user_id)
 
 
-def why_passed(candidate: Candidate, *, waited: float, thresholds: Thresholds) -> str:
+def why_passed(candidate: Candidate, *, waited: float, thresholds: Thresholds) -> Why:
     """Why a push did not pick this operator (the chosen one excluded)."""
     if candidate.level is None:
         return why_not_yet(candidate.qualification, waited, thresholds)
     if not candidate.available:
-        return f"not available ({candidate.presence})"
+        return Why("not_available", presence=candidate.presence)
     if candidate.held >= candidate.limit:
-        return f"at capacity ({candidate.held} of {candidate.limit} cases)"
-    since = candidate.idle_since.isoformat(timespec="minutes") if candidate.idle_since else "-"
-    return f"idle for less time (since {since})"
+        return Why("at_capacity", held=candidate.held, limit=candidate.limit)
+    since = candidate.idle_since.isoformat(timespec="minutes") if candidate.idle_since else ""
+    return Why("idle_less", since=since)
 
 
 def push_takers(candidates: list[Candidate]) -> list[Candidate]:
@@ -190,9 +229,9 @@ def push_passed_over(
     ahead = [c for c in ordered if push_order(c) < push_order(chosen)]
     behind = [c for c in ordered if push_order(c) >= push_order(chosen)]
 
-    def why(candidate: Candidate) -> str:
+    def why(candidate: Candidate) -> Why:
         if candidate.user_id in tried:
-            return "became busy while the case was offered"
+            return Why("became_busy")
         return why_passed(candidate, waited=waited, thresholds=thresholds)
 
-    return [{"who": c.label, "why": why(c)} for c in [*ahead, *behind][:limit]]
+    return [why(c).entry(c.label) for c in [*ahead, *behind][:limit]]

@@ -295,8 +295,10 @@ class Assignment(models.Model):
         _("kind"), max_length=10, choices=AssignmentKind.choices, default=AssignmentKind.PULL
     )
     reason = models.TextField(_("reason"))
-    # [{"who": "...", "why": "..."}]: candidates (cases for a pull, operators for a push or
-    # a manual assignment) that came before this choice in order, and why they were passed.
+    # [{"who": "...", "why": "...", "rule": "...", <facts>}]: candidates (cases for a pull,
+    # operators for a push or a manual assignment) that came before this choice in order,
+    # and why they were passed: an English sentence, and the rule with its facts
+    # (`engine.Why`) from which `routing.wording` says it in the reader's language.
     passed_over = models.JSONField(_("passed over"), default=list, blank=True)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -364,7 +364,7 @@ def _why_passed_over(
             why = engine.BACKOFFICE_KEPT  # eligible, but only a queue in emergency counts now
         else:
             why = engine.why_not_yet(qualification, waited, thresholds)
-        passed.append({"who": row["reference"], "why": why})
+        passed.append(why.entry(row["reference"]))
     return passed
 
 
@@ -644,9 +644,7 @@ def reassign_case(
                 level, queue_code=locked.queue_code, waited=waited, how="reassigned"
             )
             override_reason = ""
-        passed_over = (
-            [{"who": previous.get_username(), "why": "held the case before"}] if previous else []
-        )
+        passed_over = [engine.Why("held_before").entry(previous.get_username())] if previous else []
         case = care_services.assign_case(
             actor=actor, case=locked, assignee=operator, now=now, reason=reason, locked=True
         )

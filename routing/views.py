@@ -24,7 +24,7 @@ from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.models import Heartbeat
 from config.permissions import capability_required
-from routing import access_watch, selectors, services
+from routing import access_watch, selectors, services, wording
 from routing.exceptions import NoOperatorProfile
 from routing.forms import (
     EmergencyForm,
@@ -33,7 +33,7 @@ from routing.forms import (
     PresenceForm,
     ReassignForm,
 )
-from routing.models import AssignmentLevel, OperatorProfile, PresenceState, Queue
+from routing.models import OperatorProfile, PresenceState, Queue
 
 WORK = ("handle_cases",)
 SUPERVISE = ("supervise",)
@@ -122,12 +122,7 @@ def _why_taken(case) -> str:
     assignment = getattr(case, "routing_assignment", None)
     if assignment is None:
         return ""
-    minutes = int((assignment.at - case.opened_at).total_seconds() // 60)
-    return _("%(level)s, queue “%(queue)s”, waiting for %(minutes)s min") % {
-        "level": AssignmentLevel(assignment.level).label,
-        "queue": assignment.queue_code or "—",
-        "minutes": max(minutes, 0),
-    }
+    return wording.reason_in_words(assignment, case.opened_at)
 
 
 @capability_required(*WORK)
@@ -401,7 +396,8 @@ def case_decisions(request, reference: str):
     )
     if case is None:
         raise Http404
-    context = {"case": case, "decisions": selectors.decisions_for(case)}
+    decisions = wording.decisions_in_words(selectors.decisions_for(case), case.opened_at)
+    context = {"case": case, "decisions": decisions}
     template = "routing/partials/decisions.html" if _is_htmx(request) else "routing/decisions.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])

@@ -496,7 +496,28 @@ def test_why_me_lists_the_decision_with_kind_level_reason_and_passed_over(
     text = text_of(response)
     assert "Why me?" in text
     assert "Certified on the contract" in text
-    assert Assignment.objects.get(case=case).reason in text
+    assert "Recorded reason: Certified on the contract, queue “generale”, waiting for" in text
+
+
+def test_why_me_speaks_the_readers_language_from_the_recorded_facts(
+    client, operator, profile_factory, client_pa, contract, fast_contract, routed_case, now
+):
+    """The record keeps English sentences (a log) with the rule and facts behind them: an
+    Italian reader reads Italian, including the candidates passed over."""
+    profile_factory(operator, contracts=(contract,), clients=(client_pa,))
+    ahead = routed_case(opened_at=now - timedelta(minutes=4), on=fast_contract, priority="P1")
+    routed_case(opened_at=now - timedelta(minutes=7), priority="P3")
+    case = services.take_next_case(operator=operator, now=now)
+    client.force_login(operator)
+    client.cookies["django_language"] = "it"
+    text = text_of(client.get(decisions_url(case), **HTMX))
+    assert "Certificato sul contratto, coda «generale», in attesa da 7 min" in text
+    assert (
+        f"{ahead.reference} : certificato solo sul cliente: overflow dopo 10 min"
+        " (in attesa da 4 min)"
+    ) in text
+    assert "certified on the client only" not in text
+    assert "take-next from queue" not in text
 
 
 def test_why_me_shows_the_passed_over_candidates_folded(

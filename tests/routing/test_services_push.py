@@ -101,6 +101,9 @@ def test_the_decision_record_says_who_was_not_certified_yet(
         {
             "who": "op.cliente",
             "why": "certified on the client only: overflow after 10 min (waited 3 min)",
+            "rule": "client_only",  # with its facts, to be said in the reader's language
+            "after": 10,
+            "waited": 3,
         }
     ]
 

@@ -60,7 +60,9 @@ def test_a_supervisor_reassigns_a_held_case_to_an_eligible_colleague(
     )
     assert record.override_reason == ""
     assert record.reason.startswith("reassigned from queue")
-    assert record.passed_over == [{"who": "op.rossi", "why": "held the case before"}]
+    assert record.passed_over == [
+        {"who": "op.rossi", "why": "held the case before", "rule": "held_before"}
+    ]
 
 
 def test_an_ineligible_operator_is_refused_without_an_override_reason(

@@ -32,6 +32,9 @@ def test_take_next_records_the_cases_ahead_it_could_not_take_yet_and_why(
         {
             "who": ahead.reference,
             "why": "certified on the client only: overflow after 10 min (waited 4 min)",
+            "rule": "client_only",
+            "after": 10,
+            "waited": 4,
         }
     ]
     assert behind.reference not in str(record.passed_over)  # behind in order: not passed
