@@ -98,20 +98,24 @@ def recompute_sla_states(*, now: datetime) -> RecomputeResult:
 
 
 def _recompute_with_orm(running: QuerySet[Case], *, now: datetime) -> tuple[int, int]:
-    """The portable path, target by target: (turned at risk, turned breached)."""
+    """The portable path, target by target: (turned at risk, turned breached). Each case
+    that changed gets one new version, however many of its targets moved (as in SQL)."""
     at_risk = breached = 0
+    moved: set[int] = set()
     for target in TARGETS:
         # The rule of care.clock.state_at, in SQL: breached once past the due instant (an
         # answer at the instant itself is on time), at risk from the at-risk instant.
         # Breached first: a case past its due instant skips "at risk" altogether.
         live = running.filter(**{f"{target.state}__in": [SlaState.OK, SlaState.AT_RISK]})
-        breached += _move(
+        turned = _move(
             live.filter(**{f"{target.due}__lt": now}),
             target=target,
             level=SlaAlert.Level.BREACHED,
             now=now,
         )
-        at_risk += _move(
+        breached += len(turned)
+        moved.update(turned)
+        turned = _move(
             live.filter(
                 **{
                     target.state: SlaState.OK,
@@ -122,6 +126,13 @@ def _recompute_with_orm(running: QuerySet[Case], *, now: datetime) -> tuple[int,
             target=target,
             level=SlaAlert.Level.AT_RISK,
             now=now,
+        )
+        at_risk += len(turned)
+        moved.update(turned)
+    ids = sorted(moved)
+    for start in range(0, len(ids), UPDATE_BATCH):
+        Case.objects.filter(id__in=ids[start : start + UPDATE_BATCH]).update(
+            row_version=F("row_version") + 1, updated_at=now
         )
     return at_risk, breached
 
@@ -134,15 +145,16 @@ def _try_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetime) -> int:
-    """Set `level` on the target of the `changing` cases; alert and event for new alerts only."""
+def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetime) -> list[int]:
+    """Set `level` on the target of the `changing` cases; alert and event for new alerts
+    only. Returns the ids of the cases moved (the caller gives each its new version)."""
     rows = list(
         changing.select_for_update()
         .order_by("id")
         .values_list("id", target.state, target.due, target.at_risk_at)
     )
     if not rows:
-        return 0
+        return []
     already = set(
         SlaAlert.objects.filter(
             target=target.name, level=level, case__in=changing.values("id")
@@ -178,11 +190,9 @@ def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetim
     ids = [row[0] for row in rows]
     for start in range(0, len(ids), UPDATE_BATCH):
         Case.objects.filter(id__in=ids[start : start + UPDATE_BATCH]).update(
-            **{target.state: level},
-            row_version=F("row_version") + 1,
-            updated_at=now,
+            **{target.state: level}
         )
-    return len(rows)
+    return ids
 
 
 # --- PostgreSQL: one statement per target and level ----------------------------------------
