@@ -521,6 +521,9 @@ class RetentionRun(models.Model):
     requested_at = models.DateTimeField(_("requested at"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Set at the start and after each batch: a run whose worker died stops beating, and
+    # beat's sweep closes it (`care.retention.heal_retention_runs`).
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

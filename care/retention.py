@@ -19,15 +19,17 @@ most the batch in flight and a second run never anonymises a case twice.
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from care.models import Attachment, Case, CaseEvent, CaseStatus, Handoff, Note, RetentionRun
 from config.errors import Conflict
+from config.tasks import enqueue, enqueue_after_commit
 from contracts.models import Contract, EndUser
 
 logger = logging.getLogger(__name__)
@@ -253,7 +255,7 @@ def request_retention_run(*, actor, now: datetime) -> RetentionRun:
         ):
             raise RetentionAlreadyRunning
         run = RetentionRun.objects.create(requested_by=actor, requested_at=now)
-        transaction.on_commit(lambda: run_retention_task.delay(run.id))
+        enqueue_after_commit(run_retention_task, run.id)  # a lost message: heal_retention_runs
     return run
 
 
@@ -262,9 +264,10 @@ def run_retention(run: RetentionRun, *, now: datetime | None = None) -> Retentio
     progress after each batch. A failure marks the run failed; what was done stays done."""
     now = now or timezone.now()
     due = [item for item in retention_due(now=now) if item.cases]
-    run.status, run.started_at = RetentionRun.Status.RUNNING, timezone.now()
+    run.status = RetentionRun.Status.RUNNING
+    run.started_at = run.heartbeat_at = timezone.now()
     run.total, run.done = sum(item.cases for item in due), 0
-    run.save(update_fields=["status", "started_at", "total", "done"])
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "total", "done"])
     try:
         for item in due:
             while True:
@@ -277,7 +280,8 @@ def run_retention(run: RetentionRun, *, now: datetime | None = None) -> Retentio
                 if not done:
                     break
                 run.done += done
-                run.save(update_fields=["done"])
+                run.heartbeat_at = timezone.now()
+                run.save(update_fields=["done", "heartbeat_at"])
     except Exception as error:
         logger.exception("retention run %s failed", run.id)
         run.status, run.error = RetentionRun.Status.FAILED, str(error)[:300]
@@ -287,6 +291,46 @@ def run_retention(run: RetentionRun, *, now: datetime | None = None) -> Retentio
     run.save(update_fields=["status", "error", "finished_at"])
     logger.info("retention run %s: %s of %s cases anonymised", run.id, run.done, run.total)
     return run
+
+
+def claim_queued_run(run_id: int, *, now: datetime) -> RetentionRun | None:
+    """The queued run `run_id`, now running, for the one worker that claims it (a message
+    delivered twice, or re-sent by the sweep, starts it once); None for anyone else."""
+    claimed = RetentionRun.objects.filter(id=run_id, status=RetentionRun.Status.QUEUED).update(
+        status=RetentionRun.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    return RetentionRun.objects.get(id=run_id) if claimed else None
+
+
+RESEND_QUEUED_AFTER = timedelta(minutes=5)
+RUNNING_SILENT_AFTER = timedelta(minutes=30)  # a batch takes seconds; a run minutes
+
+
+def heal_retention_runs(*, now: datetime) -> tuple[int, int]:
+    """Beat's sweep: a run still queued after `RESEND_QUEUED_AFTER` (its message was lost,
+    e.g. the broker was down) is sent again; a running one with no progress for
+    `RUNNING_SILENT_AFTER` (its worker died) is closed as failed, what it did staying done,
+    so a new run may be asked for. Returns (sent again, closed)."""
+    from care.tasks import run_retention_task
+
+    waiting = list(
+        RetentionRun.objects.filter(
+            status=RetentionRun.Status.QUEUED, requested_at__lt=now - RESEND_QUEUED_AFTER
+        ).values_list("id", flat=True)
+    )
+    for run_id in waiting:
+        enqueue(run_retention_task, run_id)
+    with translation.override(settings.LANGUAGE_CODE):  # stored, shown on the page
+        stopped = str(_("Stopped: the worker was lost. What was done stays done; run it again."))
+    silent_since = now - RUNNING_SILENT_AFTER
+    closed = RetentionRun.objects.filter(
+        Q(heartbeat_at__lt=silent_since)
+        | Q(heartbeat_at__isnull=True, requested_at__lt=silent_since),
+        status=RetentionRun.Status.RUNNING,
+    ).update(status=RetentionRun.Status.FAILED, error=stopped, finished_at=now)
+    if closed:
+        logger.warning("retention: %d run(s) without progress closed as failed", closed)
+    return len(waiting), closed
 
 
 def anonymise_closed_cases_nightly(sender=None, *, now: datetime, **kwargs) -> dict:

@@ -27,13 +27,21 @@ def recompute_sla_task() -> dict:
 
 @shared_task(max_retries=0)
 def run_retention_task(run_id: int) -> dict:
-    """A retention run a manager asked for. Only a queued run starts: a redelivered message
-    (the worker died) finds it running or done and leaves it."""
-    from care.models import RetentionRun
-    from care.retention import run_retention
+    """A retention run a manager asked for. Only the worker that claims the queued run
+    starts it: a message delivered twice finds it running or done and leaves it."""
+    from care.retention import claim_queued_run, run_retention
 
-    run = RetentionRun.objects.filter(id=run_id, status=RetentionRun.Status.QUEUED).first()
+    run = claim_queued_run(run_id, now=timezone.now())
     if run is None:
         return {"run": run_id, "skipped": True}
     run = run_retention(run)
     return {"run": run.id, "anonymised": run.done, "status": run.status}
+
+
+@shared_task(max_retries=0)
+def heal_retention_runs_task() -> dict:
+    """Beat, every 5 minutes: lost retention messages sent again, dead runs closed."""
+    from care.retention import heal_retention_runs
+
+    sent, closed = heal_retention_runs(now=timezone.now())
+    return {"sent_again": sent, "closed": closed}

@@ -401,6 +401,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600},
     },
+    "heal-retention-runs": {  # "anonymise now" runs whose message or worker was lost
+        "task": "care.tasks.heal_retention_runs_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     "resume-stalled-exports": {  # big exports left by a dead worker or a lost task
         "task": "reports.tasks.resume_stalled_exports_task",
         "schedule": 300.0,

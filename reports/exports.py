@@ -35,6 +35,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
+from config.tasks import enqueue, enqueue_after_commit
+
 FORMATS = ("json", "csv", "xlsx")
 FILE_FORMATS = ("csv", "xlsx")
 BOM = "\ufeff"
@@ -441,7 +443,7 @@ def resume_stalled_exports(*, now=None) -> tuple[int, int]:
     failed = spent.update(status=ExportJob.Status.FAILED, error=GAVE_UP, file_name="")
     queued = list(stalled.filter(attempts__lt=EXPORT_MAX_ATTEMPTS).values_list("id", flat=True))
     for job_id in queued:
-        write_export_task.delay(job_id)
+        enqueue(write_export_task, job_id)
     return len(queued), failed
 
 
@@ -486,7 +488,7 @@ def export_report(definition, filters, user, fmt: str, *, sep: str | None = None
             total=total,
             now=now,
         )
-        transaction.on_commit(lambda: write_export_task.delay(job.id), robust=True)
+        enqueue_after_commit(write_export_task, job.id)
         return job
     log_export(user=user, report=definition.name, filters=query, fmt=fmt, row_count=total, now=now)
     columns = list(definition.columns)

@@ -13,6 +13,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from config.tasks import enqueue
 from routing import services
 
 logger = logging.getLogger(__name__)
@@ -22,24 +23,17 @@ def auto_assign_enabled() -> bool:
     return getattr(settings, "ROUTING_AUTO_ASSIGN", True)
 
 
-def _enqueue(task, *args) -> None:
-    try:
-        task.apply_async(args=args)
-    except Exception:  # the broker is down, or eager mode raised: beat heals it
-        logger.exception("routing: could not run %s%r; the next beat run heals it", task.name, args)
-
-
 def trigger_offer_case(case_id: int) -> None:
     """A case was opened: offer it (called after commit)."""
     if auto_assign_enabled():
-        _enqueue(offer_case_task, case_id)
+        enqueue(offer_case_task, case_id)
 
 
 def trigger_offer_waiting(user_id: int | None) -> None:
     """An operator became available or freed a case (or an emergency opened back-office
     shares: `user_id` None): offer the waiting cases they may take (called after commit)."""
     if auto_assign_enabled():
-        _enqueue(offer_waiting_cases_task, user_id)
+        enqueue(offer_waiting_cases_task, user_id)
 
 
 @shared_task(max_retries=3)

@@ -182,3 +182,13 @@ def admin_api(admin_user):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _broker_back_up():
+    """A test that took the broker down must not leave the next ones thinking it still is
+    (`config.tasks.enqueue` leaves a down broker alone for a while)."""
+    yield
+    from config import tasks
+
+    tasks._broker_down_until = 0.0

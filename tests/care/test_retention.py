@@ -29,6 +29,8 @@ from care.retention import (
     RETENTION,
     RetentionAlreadyRunning,
     anonymise_cases,
+    claim_queued_run,
+    heal_retention_runs,
     identity_scrubber,
     months_before,
     request_retention_run,
@@ -699,3 +701,64 @@ def test_the_service_refuses_a_retention_out_of_range(set_retention, contract, m
         set_retention(contract, months)
     assert set(refused.value.fields) == {"retention_months"}
     assert Contract.objects.filter(id=contract.id).values().get() == before
+
+
+# --- A lost message, a dead worker ----------------------------------------------------------
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(run_retention_task, "apply_async", refuse)
+
+
+def test_with_the_broker_down_starting_a_run_still_answers_and_beat_sends_it_later(
+    client, manager, due_on_the_page, broker_down, django_capture_on_commit_callbacks, monkeypatch
+):
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(RETENTION_START)
+    assert response.status_code == 302  # not a 500: the request does not depend on the broker
+    run = RetentionRun.objects.get()
+    assert run.status == RetentionRun.Status.QUEUED
+    # Too early for the sweep: the message may still be on its way.
+    assert heal_retention_runs(now=run.requested_at + timedelta(minutes=4)) == (0, 0)
+    monkeypatch.undo()  # the broker is back (eager here: the worker runs it at once)
+    from config import tasks as config_tasks
+
+    config_tasks._broker_down_until = 0.0
+    assert heal_retention_runs(now=run.requested_at + timedelta(minutes=6)) == (1, 0)
+    run.refresh_from_db()
+    assert (run.status, run.done) == (RetentionRun.Status.DONE, 2)
+
+
+def test_a_queued_run_is_claimed_by_one_worker_only(manager, now):
+    run = request_retention_run(actor=manager, now=now)
+    assert claim_queued_run(run.id, now=now).status == RetentionRun.Status.RUNNING
+    assert claim_queued_run(run.id, now=now) is None  # the same message delivered twice
+    assert run_retention_task(run.id) == {"run": run.id, "skipped": True}
+
+
+def test_a_run_whose_worker_died_is_closed_and_a_new_one_may_start(manager, now):
+    run = request_retention_run(actor=manager, now=now)
+    claim_queued_run(run.id, now=now)  # then the worker dies: no more progress
+    assert heal_retention_runs(now=now + timedelta(minutes=29)) == (0, 0)
+    assert heal_retention_runs(now=now + timedelta(minutes=31)) == (0, 1)
+    run.refresh_from_db()
+    assert run.status == RetentionRun.Status.FAILED
+    assert run.error.startswith("Interrotta")  # stored in the site's language, for the page
+    assert request_retention_run(actor=manager, now=now).status == RetentionRun.Status.QUEUED
+
+
+def test_a_run_making_progress_is_left_alone(closed_case, contract, set_retention, manager, now):
+    set_retention(contract, 1)
+    closed_case(opened=at("2026-02-02"), closed=at("2026-02-20"))
+    run = RetentionRun.objects.create(requested_at=now)
+    run = run_retention(run)
+    assert run.heartbeat_at is not None
+    RetentionRun.objects.filter(id=run.id).update(status=RetentionRun.Status.RUNNING)
+    assert heal_retention_runs(now=run.heartbeat_at + timedelta(minutes=10)) == (0, 0)

@@ -58,7 +58,7 @@ def left_running(job: ExportJob, *, minutes_ago: int, attempts: int = 1) -> Path
 def sent(monkeypatch) -> list[int]:
     """The job ids the sweep sends to the workers (not run here)."""
     ids: list[int] = []
-    monkeypatch.setattr(write_export_task, "delay", ids.append)
+    monkeypatch.setattr(write_export_task, "apply_async", lambda args: ids.extend(args))
     return ids
 
 

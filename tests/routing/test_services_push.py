@@ -174,7 +174,7 @@ def test_a_broker_that_is_down_never_fails_the_request_and_beat_heals_it(
     with django_capture_on_commit_callbacks(execute=True):
         case = routed_case()
     assert Case.objects.get(id=case.id).status == CaseStatus.NEW
-    assert "next beat run heals it" in caplog.text
+    assert "beat's sweep heals it" in caplog.text
     assert tasks.auto_assign_waiting_task() == 1
     assert Case.objects.get(id=case.id).assignee == operator
 

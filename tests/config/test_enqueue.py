@@ -1,0 +1,69 @@
+"""`config.tasks.enqueue`: a request never fails, nor waits on every message, because the
+broker is down; the beat sweeps heal what was not sent (DESIGN.md §10)."""
+
+import logging
+
+import pytest
+from kombu.exceptions import OperationalError
+
+from config import tasks
+
+
+class FakeTask:
+    name = "tests.fake"
+
+    def __init__(self, error=None):
+        self.error, self.sent = error, []
+
+    def apply_async(self, args):
+        self.sent.append(args)
+        if self.error:
+            raise self.error
+
+
+def test_a_message_is_sent():
+    task = FakeTask()
+    assert tasks.enqueue(task, 7, "x") is True
+    assert task.sent == [(7, "x")]
+
+
+def test_a_broker_down_is_tried_once_then_left_alone_for_a_while(monkeypatch, caplog):
+    clock = [1000.0]
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock[0])
+    down = FakeTask(OperationalError("Error 111 connecting to 127.0.0.1:6379"))
+    with caplog.at_level(logging.WARNING, logger="config.tasks"):
+        assert tasks.enqueue(down, 1) is False
+        assert tasks.enqueue(down, 2) is False  # not tried: no second wait on the broker
+        clock[0] += tasks.BROKER_BACKOFF_SECONDS - 1
+        assert tasks.enqueue(down, 3) is False
+    assert down.sent == [(1,)]
+    assert "beat's sweep heals it" in caplog.text
+    clock[0] += 2  # the window is over: tried again, and the broker is back
+    up = FakeTask()
+    assert tasks.enqueue(up, 4) is True
+    assert up.sent == [(4,)]
+
+
+def test_a_task_failing_in_eager_mode_does_not_mark_the_broker_down():
+    failing = FakeTask(RuntimeError("the task itself failed"))
+    assert tasks.enqueue(failing, 1) is False
+    assert tasks.enqueue(failing, 2) is False
+    assert failing.sent == [(1,), (2,)]  # both tried
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_commit_only_and_never_raising_into_the_request():
+    from django.db import transaction
+
+    down = FakeTask(OperationalError("down"))
+    with transaction.atomic():
+        tasks.enqueue_after_commit(down, 1)
+        assert down.sent == []
+    assert down.sent == [(1,)]  # sent at commit, the failure swallowed
+    try:
+        with transaction.atomic():
+            tasks.enqueue_after_commit(down, 2)
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert down.sent == [(1,)]
