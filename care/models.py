@@ -456,7 +456,9 @@ class Notification(models.Model):
     the in-app notification centre and, for supervisors, by e-mail in a batched digest.
 
     Once per recipient and alert (unique constraint), however often the fan-out runs.
-    `emailed_at` is set when a digest claims the row; a failed send gives it back.
+    A digest claims its rows (`email_claimed_at`), sends, then sets `emailed_at`; a failed
+    send gives them back, and a claim left by a worker that died is taken again after
+    `routing.notifications.EMAIL_CLAIM_TIMEOUT` (at least once by e-mail).
     """
 
     recipient = models.ForeignKey(
@@ -477,6 +479,7 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     by_email = models.BooleanField(_("by e-mail"), default=False)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    email_claimed_at = models.DateTimeField(_("e-mail claimed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

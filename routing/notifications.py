@@ -16,22 +16,25 @@ E-mail (`send_supervisor_digests`): one message per supervisor per run listing e
 not yet e-mailed, only while the supervisor's site is open (`Site.calendar`; no site or no
 calendar: Monday to Friday 8-18 Europe/Rome, national holidays closed). Alerts raised at night
 wait: the first run within hours sends them all (the morning digest).
-Exactly once: under the lock, one transaction claims the batch (sets `emailed_at`); after
-commit the messages are sent; a message whose send fails gives its rows back
-(`emailed_at` cleared), so the next run retries them. Two runs never send the same row: the
-second sees it claimed. If the worker dies between the claim and the send, that digest is not
-sent (at most once by e-mail); the notifications stay in the in-app centre either way.
+At least once: under the lock, one transaction claims the batch (`email_claimed_at`); after
+commit the messages are sent and each sent row gets `emailed_at`; a message whose send fails
+gives its rows back (claim cleared), so the next run retries them. Two runs never send the
+same row: the second sees it claimed. A claim left by a worker that died before sending is
+taken again after `EMAIL_CLAIM_TIMEOUT`; a worker that dies between the send and `emailed_at`
+makes that digest go twice (a duplicate e-mail rather than a lost breach). The notifications
+stay in the in-app centre either way.
 """
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -45,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 FAN_OUT_LOCK_KEY = 0x534C4132  # "SLA2": pg_try_advisory_xact_lock key, unique in the project
 DIGEST_LOCK_KEY = 0x534C4133  # "SLA3"
+# A claimed digest not sent by then was left by a dead worker: claimed again (an SMTP send
+# takes seconds; its timeout is below this).
+EMAIL_CLAIM_TIMEOUT = timedelta(minutes=10)
 # No site or no working hours: Monday to Friday 8:00-18:00 in Rome.
 OFFICE_HOURS = calendars.CalendarSpec(
     weekly_hours=tuple(
@@ -153,7 +159,7 @@ def send_supervisor_digests(*, now: datetime) -> DigestResult:
         if not _try_lock(DIGEST_LOCK_KEY):
             return DigestResult(sent=0, notifications=0, waiting=0, failed=0, skipped=True)
         pending = list(
-            Notification.objects.filter(by_email=True, emailed_at__isnull=True)
+            _unclaimed(now)
             .exclude(recipient__email="")
             .select_related("case", "recipient")
             .order_by("recipient_id", "created_at", "id")
@@ -168,24 +174,34 @@ def send_supervisor_digests(*, now: datetime) -> DigestResult:
             if _within_hours(hours[user_id], now)
         }
         claimed = [item.id for items in batches.values() for item in items]
-        Notification.objects.filter(id__in=claimed, emailed_at__isnull=True).update(emailed_at=now)
+        _unclaimed(now).filter(id__in=claimed).update(email_claimed_at=now)
     sent = failed = 0
     for items in batches.values():
+        mine = Notification.objects.filter(
+            id__in=[item.id for item in items], email_claimed_at=now, emailed_at__isnull=True
+        )
         try:
             _send_digest(items)
-            sent += 1
         except Exception:
             failed += 1
             logger.exception("SLA digest to user %s failed: retried", items[0].recipient_id)
-            with transaction.atomic(durable=True):
-                Notification.objects.filter(
-                    id__in=[item.id for item in items], emailed_at=now
-                ).update(emailed_at=None)
+            mine.update(email_claimed_at=None)
+        else:
+            sent += 1
+            mine.update(emailed_at=now)
     return DigestResult(
         sent=sent,
         notifications=sum(len(items) for items in batches.values()),
         waiting=len(by_recipient) - len(batches),
         failed=failed,
+    )
+
+
+def _unclaimed(now: datetime):
+    """Rows to e-mail that no digest holds: never claimed, or claimed by a run that did not
+    finish (its worker died) more than `EMAIL_CLAIM_TIMEOUT` ago."""
+    return Notification.objects.filter(by_email=True, emailed_at__isnull=True).filter(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_TIMEOUT)
     )
 
 

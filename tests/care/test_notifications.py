@@ -15,7 +15,7 @@ from care.models import Notification, SlaAlert
 from care.sla import recompute_sla_states
 from config import roles
 from routing.models import OperatorProfile, Queue, Site
-from routing.notifications import notify_sla_alerts, send_supervisor_digests
+from routing.notifications import EMAIL_CLAIM_TIMEOUT, notify_sla_alerts, send_supervisor_digests
 from tests.factories import BusinessCalendarFactory, EndUserFactory
 
 ROME = ZoneInfo("Europe/Rome")
@@ -242,3 +242,20 @@ def test_the_api_lists_and_marks_notifications(
     missing = operator_api.post(f"/api/v1/notifications/{theirs.id}/read/")
     assert missing.status_code == 404
     assert missing.json()["code"] == "notification_not_found"
+
+
+def test_a_digest_claimed_by_a_worker_that_died_is_sent_by_a_later_run(boss, breached_cases, now):
+    at = now + timedelta(hours=3)
+    notify_sla_alerts(now=at)
+    # A run claimed the three rows, then its worker died before sending.
+    Notification.objects.filter(by_email=True).update(email_claimed_at=at)
+    assert send_supervisor_digests(now=at + timedelta(minutes=5)).sent == 0  # still held
+    assert mail.outbox == []
+    later = at + EMAIL_CLAIM_TIMEOUT + timedelta(minutes=1)
+    result = send_supervisor_digests(now=later)
+    assert (result.sent, result.notifications) == (1, 3)
+    assert len(mail.outbox) == 1
+    assert set(
+        Notification.objects.filter(by_email=True).values_list("emailed_at", "email_claimed_at")
+    ) == {(later, later)}
+    assert send_supervisor_digests(now=later + EMAIL_CLAIM_TIMEOUT * 2).sent == 0  # sent once
