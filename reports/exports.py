@@ -394,7 +394,7 @@ def _remove_files_of(jobs) -> None:
 # EXPORT_MAX_ATTEMPTS times in all.
 EXPORT_STALLED_AFTER = timedelta(minutes=5)
 EXPORT_MAX_ATTEMPTS = 3
-GAVE_UP = "the worker writing it stopped 3 times"
+GAVE_UP = f"the worker writing it stopped {EXPORT_MAX_ATTEMPTS} times"  # a log, not shown
 
 
 def _claimable(now: datetime):

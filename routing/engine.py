@@ -109,16 +109,28 @@ def reason_for(level: Level, *, queue_code: str, waited: float, how: str = "take
 PASSED_OVER_MAX = 5
 
 
-_WHY_TEXTS = {
-    "client_only": "certified on the client only: overflow after {after} min (waited {waited} min)",
-    "skill_only": "service skill only: national overflow after {after} min (waited {waited} min)",
-    "not_tied": "not certified on the contract or the client, no service skill",
-    "backoffice_kept": "back-office share kept free: the queue is not in emergency",
-    "not_available": "not available ({presence})",
-    "at_capacity": "at capacity ({held} of {limit} cases)",
-    "idle_less": "idle for less time (since {since})",
-    "became_busy": "became busy while the case was offered",
-    "held_before": "held the case before",
+def gettext_noop(message: str) -> str:
+    """Marks a sentence for the translation catalogue (`makemessages` looks for this name)
+    without importing Django here: `routing.wording` translates it for the reader."""
+    return message
+
+
+# The sentence of each rule: stored in English with its facts (the log), and the msgid
+# `routing.wording` translates.
+WHY_TEXTS = {
+    "client_only": gettext_noop(
+        "certified on the client only: overflow after %(after)s min (waited %(waited)s min)"
+    ),
+    "skill_only": gettext_noop(
+        "service skill only: national overflow after %(after)s min (waited %(waited)s min)"
+    ),
+    "not_tied": gettext_noop("not certified on the contract or the client, no service skill"),
+    "backoffice_kept": gettext_noop("back-office share kept free: the queue is not in emergency"),
+    "not_available": gettext_noop("not available (%(presence)s)"),
+    "at_capacity": gettext_noop("at capacity (%(held)s of %(limit)s cases)"),
+    "idle_less": gettext_noop("idle for less time (since %(since)s)"),
+    "became_busy": gettext_noop("became busy while the case was offered"),
+    "held_before": gettext_noop("held the case before"),
 }
 _WHY_FACTS = ("after", "waited", "presence", "held", "limit", "since")
 
@@ -138,7 +150,7 @@ class Why:
     @property
     def text(self) -> str:
         values = {name: getattr(self, name) for name in _WHY_FACTS}
-        return _WHY_TEXTS[self.rule].format(**values | {"since": self.since or "-"})
+        return WHY_TEXTS[self.rule] % (values | {"since": self.since or "-"})
 
     def facts(self) -> dict:
         return {

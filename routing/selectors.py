@@ -170,6 +170,16 @@ class Circles:
         return condition
 
 
+@dataclass(frozen=True)
+class LockedProfile:
+    """What take-next reads of the operator's profile, locked for its transaction."""
+
+    presence: str
+    capacity: int
+    backoffice_share: float
+    circles: Circles
+
+
 QUEUE_ORDER = ("priority", F("resolution_due_at").asc(nulls_last=True), "opened_at", "id")
 
 
@@ -240,11 +250,8 @@ def eligibility_condition(groups: list[QueueGroup], circles: Circles, *, now: da
     return condition
 
 
-def eligible_cases(
-    circles: Circles, queues: list[Queue], *, emergency_only: bool, now: datetime
-) -> QuerySet[Case]:
+def eligible_cases(groups: list[QueueGroup], circles: Circles, *, now: datetime) -> QuerySet[Case]:
     """Waiting cases the operator may take now, in queue order (bounded by the caller)."""
-    groups = eligibility_groups(queues, emergency_only=emergency_only)
     return (
         waiting_cases()
         .filter(eligibility_condition(groups, circles, now=now))
@@ -398,8 +405,8 @@ def waiting_for(user, *, now: datetime) -> int:
     circles = Circles.of(profile)
     if not circles:
         return 0
-    queues = list(Queue.objects.all())
-    return eligible_cases(circles, queues, emergency_only=False, now=now).order_by().count()
+    groups = eligibility_groups(list(Queue.objects.all()), emergency_only=False)
+    return eligible_cases(groups, circles, now=now).order_by().count()
 
 
 def decisions_for(case: Case | int) -> list[Assignment]:

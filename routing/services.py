@@ -6,7 +6,9 @@ level, reason and what was passed over.
 Take-next is exactly-once under concurrency: on PostgreSQL the chosen case row is locked with
 `SELECT … FOR UPDATE OF care_case SKIP LOCKED` (operators never wait on each other, they move
 on to the next case); on SQLite `select_for_update` does nothing and the IMMEDIATE transaction
-serialises writers. The code path is the same on both.
+serialises writers. Its decisions are taken by the same code on both; its reads and writes
+are the ORM's on SQLite and prepared statements on PostgreSQL (`routing.sql`, for
+throughput), and a property test requires the two to agree.
 """
 
 import logging
@@ -214,13 +216,13 @@ class _PullsWithOrm:
     `routing.sql` (PostgreSQL's path) must agree with."""
 
     @staticmethod
-    def lock_profile(user_id: int) -> sql.LockedProfile | None:
+    def lock_profile(user_id: int) -> selectors.LockedProfile | None:
         profile = (
             OperatorProfile.objects.select_for_update().filter(user_id=user_id).order_by("id")
         ).first()
         if profile is None:
             return None
-        return sql.LockedProfile(
+        return selectors.LockedProfile(
             profile.presence,
             profile.capacity,
             float(profile.backoffice_share),
@@ -236,14 +238,8 @@ class _PullsWithOrm:
         """`ORDER BY … LIMIT 1 FOR UPDATE OF care_case SKIP LOCKED`: PostgreSQL applies the
         lock below the LIMIT, so rows held by others are skipped and rows changed by a
         transaction that committed meanwhile are re-checked against the WHERE clause."""
-        candidates = selectors.waiting_cases().filter(
-            selectors.eligibility_condition(groups, circles, now=now)
-        )
-        return (
-            candidates.order_by(*selectors.QUEUE_ORDER)
-            .select_for_update(skip_locked=True, of=("self",))
-            .first()
-        )
+        candidates = selectors.eligible_cases(groups, circles, now=now)
+        return candidates.select_for_update(skip_locked=True, of=("self",)).first()
 
     @staticmethod
     def passed_over_rows(groups, circles: selectors.Circles, chosen: Case, *, now) -> list[dict]:

@@ -14,7 +14,6 @@ written in SQL. `tests/routing/test_take_next_sql.py` runs both paths on the sam
 requires the same choices, levels and decision records.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from psycopg.types.json import Jsonb
@@ -23,7 +22,7 @@ from care.models import OPEN_STATUSES, Case
 from config.db import prepared_cursor
 from routing import engine
 from routing.models import Assignment, AssignmentKind, Queue
-from routing.selectors import Circles, QueueGroup
+from routing.selectors import Circles, LockedProfile, QueueGroup
 
 # Every statement below is built from this module's own SQL and the models' column names;
 # values are always bound parameters (hence the `noqa: S608`).
@@ -41,14 +40,6 @@ _CANDIDATE = tuple(
         "client_id", "queue_code"}
 )  # fmt: skip
 _PASSED = ("id", "reference", "opened_at", "contract_id", "client_id", "queue_code")
-
-
-@dataclass(frozen=True)
-class LockedProfile:
-    presence: str
-    capacity: int
-    backoffice_share: float
-    circles: Circles
 
 
 def lock_profile(user_id: int) -> LockedProfile | None:

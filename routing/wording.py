@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from routing import engine
 from routing.models import AssignmentLevel, PresenceState
 
 
@@ -34,35 +35,18 @@ def why_in_words(entry: dict) -> str:
 
 
 def _why_in_words(entry: dict) -> str:
-    facts = {name: value for name, value in entry.items() if name not in ("who", "why", "rule")}
     rule = entry.get("rule")
-    if rule == "client_only":
-        return (
-            _("certified on the client only: overflow after %(after)s min (waited %(waited)s min)")
-            % facts
-        )
-    if rule == "skill_only":
-        return (
-            _("service skill only: national overflow after %(after)s min (waited %(waited)s min)")
-            % facts
-        )
-    if rule == "not_tied":
-        return _("not certified on the contract or the client, no service skill")
-    if rule == "backoffice_kept":
-        return _("back-office share kept free: the queue is not in emergency")
-    if rule == "not_available":
+    if rule not in engine.WHY_TEXTS:
+        return entry.get("why", "")
+    facts = {name: value for name, value in entry.items() if name not in ("who", "why", "rule")}
+    if rule == "not_available":  # the presence's label, not its code
         presence = facts.get("presence", "")
-        label = PresenceState(presence).label if presence in PresenceState.values else presence
-        return _("not available (%(presence)s)") % {"presence": label}
-    if rule == "at_capacity":
-        return _("at capacity (%(held)s of %(limit)s cases)") % facts
-    if rule == "idle_less":
-        return _("idle for less time (since %(since)s)") % {"since": _instant(facts.get("since"))}
-    if rule == "became_busy":
-        return _("became busy while the case was offered")
-    if rule == "held_before":
-        return _("held the case before")
-    return entry.get("why", "")
+        facts["presence"] = (
+            PresenceState(presence).label if presence in PresenceState.values else presence
+        )
+    if rule == "idle_less":  # a local date and time, not an ISO instant
+        facts["since"] = _instant(facts.get("since"))
+    return _(engine.WHY_TEXTS[rule]) % facts
 
 
 def _instant(iso: str | None) -> str:
