@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: lint, then pytest on SQLite, then on a throwaway PostgreSQL + Redis.
-# Usage: scripts/test.sh [all|sqlite|postgres] [pytest args...]
+# The whole suite: lint, then pytest on SQLite, again on SQLite with the machine's clock moved
+# to dates that stress calendars, then on a throwaway PostgreSQL + Redis.
+# Usage: scripts/test.sh [all|sqlite|dates|postgres] [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
@@ -19,6 +20,40 @@ fi
 if [[ $mode == all || $mode == sqlite ]]; then
   echo "== tests on SQLite"
   $PY -m pytest "$@"
+fi
+
+# Tests start at `now` (tests/conftest.py); what keeps the process clock (browser tests and
+# their live server, real workers) must hold on any date. Three passes side by side, each with
+# the process clock moved by `--clock-at` and the machine in another time zone: the night
+# before the spring DST change in Rome, Ferragosto (a Sunday), New Year's Eve.
+CLOCKS=(
+  "Europe/Rome 2027-03-27T23:30:00+01:00"
+  "UTC 2027-08-15T10:00:00+02:00"
+  "America/New_York 2027-12-31T23:59:00+01:00"
+)
+if [[ $mode == all || $mode == dates ]]; then
+  echo "== tests on SQLite with the clock moved"
+  mkdir -p .tmp
+  pids=()
+  for clock in "${CLOCKS[@]}"; do
+    read -r zone at <<<"$clock"
+    TZ=$zone $PY -m pytest -q --clock-at="$at" "$@" >".tmp/test-at-${at:0:10}.log" 2>&1 &
+    pids+=($!)
+  done
+  failed=0
+  for i in "${!CLOCKS[@]}"; do
+    read -r zone at <<<"${CLOCKS[$i]}"
+    log=".tmp/test-at-${at:0:10}.log"
+    if wait "${pids[$i]}"; then
+      echo "$at (machine in $zone): $(tail -n 1 "$log")"
+    else
+      failed=1
+      echo "== $at (machine in $zone): failed"
+      grep -E '^(FAILED|ERROR) ' "$log" || tail -n 60 "$log"
+      tail -n 1 "$log"
+    fi
+  done
+  (( failed == 0 )) || exit 1
 fi
 
 if [[ $mode == all || $mode == postgres ]]; then

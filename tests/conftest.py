@@ -3,6 +3,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
@@ -109,6 +110,51 @@ def _skip_by_database(request):
 def now():
     """A fixed aware instant: a Wednesday morning in Rome."""
     return datetime(2026, 12, 2, 10, 0, tzinfo=ROME)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock-at",
+        metavar="ISO_INSTANT",
+        help="Start the process clock at this instant (e.g. 2027-08-15T10:00:00+02:00) and let "
+        "it tick: the date pass of scripts/test.sh proves no test depends on today's date.",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _process_clock(pytestconfig):
+    """The clock that tests which keep their own clock run on: the machine's, or the
+    `--clock-at` instant, ticking from the start of the session."""
+    at = pytestconfig.getoption("clock_at")
+    if not at:
+        yield
+        return
+    start = datetime.fromisoformat(at)
+    if start.tzinfo is None:
+        raise pytest.UsageError("--clock-at needs an offset, e.g. 2027-08-15T10:00:00+02:00")
+    with time_machine.travel(start, tick=True):
+        yield
+
+
+# A browser keeps the machine's clock, and so do processes a test starts: these tests run on
+# the process clock (which `--clock-at` moves) and must hold on any date.
+_OWN_CLOCK_FIXTURES = {"worker_process", "live_server", "browser"}
+
+
+@pytest.fixture(autouse=True)
+def _clock_starts_at_now(request, _process_clock):
+    """Every other test runs on a clock that starts at `now` and ticks from there: code that
+    reads `timezone.now()` or `time.time()` sees the same Wednesday as the test, whatever
+    today's date, weekday, DST or time zone. A test that needs another instant moves it with
+    the `time_machine` fixture (`time_machine.move_to(...)`) or passes its own `now` to the
+    service. One way, everywhere: no test reads the wall clock."""
+    if _OWN_CLOCK_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker(
+        "browser"
+    ):
+        yield None
+        return
+    with time_machine.travel(request.getfixturevalue("now"), tick=True) as traveller:
+        yield traveller
 
 
 def make_user(django_user_model, username: str, role: str | None, **extra):
