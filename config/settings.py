@@ -326,6 +326,8 @@ CELERY_BROKER_URL = env_url(
 CELERY_QUEUE_DIR = TMP_DIR / "celery" / "queue"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+    # kombu's filesystem transport with atomic writes and claims: see config/broker.py.
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR),
         "data_folder_out": str(CELERY_QUEUE_DIR),

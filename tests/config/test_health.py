@@ -48,12 +48,14 @@ def test_recording_a_heartbeat_twice_keeps_one_row(now):
 @pytest.fixture
 def broker_down():
     """A broker URL on a closed loopback port: nothing listens there."""
-    saved = celery_app.conf.broker_write_url, celery_app.conf.broker_transport_options
-    celery_app.conf.broker_write_url = "redis://127.0.0.1:9/0"
-    celery_app.conf.broker_transport_options = {}
+    conf = celery_app.conf
+    saved = conf.broker_write_url, conf.broker_transport, conf.broker_transport_options
+    conf.broker_write_url = "redis://127.0.0.1:9/0"
+    conf.broker_transport = None  # the URL's scheme decides, not the embedded broker's class
+    conf.broker_transport_options = {}
     celery_app.close()  # drop pooled connections to the broker in use
     yield
-    celery_app.conf.broker_write_url, celery_app.conf.broker_transport_options = saved
+    conf.broker_write_url, conf.broker_transport, conf.broker_transport_options = saved
     celery_app.close()  # drop pooled connections to the broker in use
 
 
