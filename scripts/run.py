@@ -1,4 +1,8 @@
-"""`make run`: the portal and one Celery worker with beat, stopped together by Ctrl-C."""
+"""`make run`: the portal and one Celery worker with beat, stopped together by Ctrl-C.
+
+A worker that dies on its own is started again (and the console says so); the portal dying
+stops everything.
+"""
 
 import contextlib
 import os
@@ -6,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ADDRESS = os.environ.get("PRESIDIO_ADDRESS", "127.0.0.1:8000")
 STOP_GRACE_SECONDS = 15
+RESTARTS_PER_MINUTE = 3
 
 
 def main() -> int:
@@ -19,7 +25,45 @@ def main() -> int:
     from config.demo import DEMO_PASSWORD, DEMO_USERS
 
     (ROOT / ".tmp" / "celery").mkdir(parents=True, exist_ok=True)
-    worker = subprocess.Popen(
+    # The demo's managers have no authenticator app: the second factor is off unless asked
+    # for (PRESIDIO_TWO_FACTOR=true make run). Production settings keep it on.
+    two_factor = os.environ.get("PRESIDIO_TWO_FACTOR", "false")
+    web = subprocess.Popen(
+        [PYTHON, "manage.py", "runserver", ADDRESS],
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, "PRESIDIO_TWO_FACTOR": two_factor},
+    )
+    worker = start_worker()
+
+    print(f"\nPresidio: http://{ADDRESS}/   (API docs: http://{ADDRESS}/api/docs/)")
+    print(
+        f"Demo logins, password '{DEMO_PASSWORD}': "
+        + ", ".join(f"{username} ({role})" for username, _, _, role in DEMO_USERS)
+    )
+    if two_factor.lower() in {"0", "false", "no", "off"}:
+        print("Two-factor sign-in for managers and admins is off in the demo.")
+    print("Ctrl-C stops the portal and its worker.\n", flush=True)
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    keeper = WorkerKeeper(start_worker, worker)
+    exit_code = 0
+    try:
+        while web.poll() is None:
+            keeper.check()
+            time.sleep(0.5)
+        exit_code = 1  # the web server died on its own: stop the worker too
+        print("The web server stopped unexpectedly; stopping the worker.", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(web=web, worker=keeper.worker)
+    return exit_code
+
+
+def start_worker() -> subprocess.Popen:
+    return subprocess.Popen(
         [
             PYTHON,
             "-m",
@@ -38,39 +82,46 @@ def main() -> int:
         cwd=ROOT,
         start_new_session=True,
     )
-    # The demo's managers have no authenticator app: the second factor is off unless asked
-    # for (PRESIDIO_TWO_FACTOR=true make run). Production settings keep it on.
-    two_factor = os.environ.get("PRESIDIO_TWO_FACTOR", "false")
-    web = subprocess.Popen(
-        [PYTHON, "manage.py", "runserver", ADDRESS],
-        cwd=ROOT,
-        start_new_session=True,
-        env={**os.environ, "PRESIDIO_TWO_FACTOR": two_factor},
-    )
-    children = [web, worker]
 
-    print(f"\nPresidio: http://{ADDRESS}/   (API docs: http://{ADDRESS}/api/docs/)")
-    print(
-        f"Demo logins, password '{DEMO_PASSWORD}': "
-        + ", ".join(f"{username} ({role})" for username, _, _, role in DEMO_USERS)
-    )
-    if two_factor.lower() in {"0", "false", "no", "off"}:
-        print("Two-factor sign-in for managers and admins is off in the demo.")
-    print("Ctrl-C stops the portal and its worker.\n", flush=True)
 
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    exit_code = 0
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        exit_code = 1  # one of them died on its own: stop the other
-        print("A process stopped unexpectedly; stopping the others.", file=sys.stderr)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        _stop(web=web, worker=worker)
-    return exit_code
+class WorkerKeeper:
+    """Starts the worker again when it dies, saying so, at most `RESTARTS_PER_MINUTE` times a
+    minute: a demo never silently loses its background work, and a worker that cannot start
+    does not spin."""
+
+    def __init__(self, start, worker: subprocess.Popen, *, clock=time.monotonic) -> None:
+        self.start = start
+        self.worker = worker
+        self.clock = clock
+        self.restarts: deque[float] = deque()
+        self.waiting_since: float | None = None
+
+    def check(self) -> None:
+        code = self.worker.poll()
+        if code is None:
+            return
+        now = self.clock()
+        while self.restarts and now - self.restarts[0] >= 60:
+            self.restarts.popleft()
+        if len(self.restarts) >= RESTARTS_PER_MINUTE:
+            if self.waiting_since is None:
+                self.waiting_since = now
+                wait = 60 - (now - self.restarts[0])
+                print(
+                    f"The background worker stopped (exit code {code}) {len(self.restarts)} "
+                    f"times in a minute; next start in {wait:.0f} s.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return
+        self.waiting_since = None
+        print(
+            f"The background worker stopped (exit code {code}); starting it again.",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.restarts.append(now)
+        self.worker = self.start()
 
 
 def _interrupt(signum, frame):

@@ -26,6 +26,9 @@ def start():
     def start(*ignored: str) -> subprocess.Popen:
         code = (
             "import signal, time\n"
+            # A shell's background job starts with SIGINT ignored, and children inherit that:
+            # the stand-in answers Ctrl-C as a terminal-started process does.
+            + "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             + "".join(f"signal.signal(signal.{name}, signal.SIG_IGN)\n" for name in ignored)
             + "print('ready', flush=True)\ntime.sleep(60)\n"
         )
@@ -73,3 +76,57 @@ def test_a_second_ctrl_c_does_not_skip_the_kill_of_a_stuck_process(start, monkey
         second_ctrl_c.join()
     assert worker.returncode == -signal.SIGKILL
     assert web.returncode == -signal.SIGTERM
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def dying_worker() -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    child.wait()
+    return child
+
+
+def test_a_worker_that_dies_is_started_again_and_the_console_says_so(capsys):
+    started = []
+
+    def start():
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        started.append(child)
+        return child
+
+    keeper = run.WorkerKeeper(start, dying_worker(), clock=FakeClock())
+    try:
+        keeper.check()
+        assert keeper.worker is started[0]
+        assert keeper.worker.poll() is None
+        assert "background worker stopped (exit code 3); starting it again" in (
+            capsys.readouterr().err
+        )
+        keeper.check()  # alive: nothing happens
+        assert started == [keeper.worker]
+    finally:
+        for child in started:
+            child.kill()
+            child.wait()
+
+
+def test_a_worker_that_keeps_dying_is_started_at_most_three_times_a_minute(capsys):
+    clock = FakeClock()
+    starts = []
+
+    def start():
+        starts.append(clock.now)
+        return dying_worker()
+
+    keeper = run.WorkerKeeper(start, dying_worker(), clock=clock)
+    for second in range(0, 130, 5):
+        clock.now = float(second)
+        keeper.check()
+    assert starts == [0.0, 5.0, 10.0, 60.0, 65.0, 70.0, 120.0, 125.0]
+    assert "times in a minute; next start in 45 s" in capsys.readouterr().err
