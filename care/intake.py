@@ -118,11 +118,12 @@ def _intake_page(request):
 
     caller = _caller_in_session(request)
     lookup_form = LookupForm()
-    matches = None
+    matches = lookup_error = None
     if caller is None and request.session.get(SESSION_QUERY):
+        searched = request.session[SESSION_QUERY]
         matches, lookup_error = _lookup(request)
-        if lookup_error:
-            lookup_form.add_error(None, lookup_error)
+        if lookup_error:  # shown above the search box, with what was searched in it
+            lookup_form = LookupForm(initial={"query": next(iter(searched.values()), "")})
         if matches and len(matches) == 1 and matches[0].version:
             _remember_caller(request, matches[0].end_user.id, matches[0].contract.code)
             caller = _caller_in_session(request)
@@ -138,6 +139,7 @@ def _intake_page(request):
         "care/intake.html",
         {
             "lookup_form": lookup_form,
+            "lookup_error": lookup_error,
             "matches": matches,
             "caller": caller,
             "form": form,
@@ -167,6 +169,8 @@ def _lookup(request):
     try:
         matches = contract_selectors.caller_lookup(on=timezone.localdate(), **searched)
     except PresidioError as error:
+        # Not a number, an address or a code: said once, not looked up again at every reload.
+        request.session.pop(SESSION_QUERY, None)
         return None, str(error.message)
     found = sorted({match.end_user.id for match in matches})
     access_log.note(request, searched=searched, matches=len(matches), end_users=found)

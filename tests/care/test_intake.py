@@ -1,10 +1,12 @@
 """The intake page: screen pop, caller choice, a case in one request, the duplicate guard."""
 
 import logging
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from care import services
 from care.intake import SESSION_CALLER, SESSION_QUERY
@@ -248,3 +250,46 @@ def test_a_recently_resolved_case_is_reopened_with_the_new_contact(client, opera
 def test_intake_is_for_people_who_handle_cases(client, manager):
     client.force_login(manager)
     assert client.get(reverse("care:intake")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("screen_pop", "message"),
+    [
+        ("anonymous", "non è un numero di telefono valido"),
+        ("", "Cerca per telefono, e-mail o matricola"),
+        ("3" * 41, "non è un numero di telefono valido"),
+        ("%F0%9F%98%80", "non è un numero di telefono valido"),  # an emoji
+        ("%00", "non è un numero di telefono valido"),
+        ("347%ED%B3%BF", "non è un numero di telefono valido"),  # a lone surrogate's bytes
+    ],
+)
+def test_a_screen_pop_that_is_not_a_number_shows_the_intake_with_a_message_and_the_next_works(
+    client, operator, caller, screen_pop, message
+):
+    client.force_login(operator)
+    url = reverse("care:intake")
+    response = client.get(f"{url}?phone={screen_pop}", follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert client.get(url).status_code == 200  # a reload too
+    response = client.get(url, {"phone": "347 123 4567"}, follow=True)
+    assert response.status_code == 200
+    assert "Rosalia Amato" in response.content.decode()
+
+
+def test_past_the_lookup_limit_the_intake_says_so_and_works_again_a_minute_later(
+    client, operator, caller, settings, time_machine
+):
+    settings.LOOKUPS_PER_MINUTE = 2
+    client.force_login(operator)
+    for _ in range(2):
+        client.get(reverse("care:intake"), {"phone": "347 123 4567"}, follow=True)
+        client.post(reverse("care:intake"), {"action": "restart"})
+    response = client.get(reverse("care:intake"), {"phone": "347 123 4567"}, follow=True)
+    assert response.status_code == 200
+    assert "Troppe ricerche in un minuto" in response.content.decode()
+    assert AccessLog.objects.filter(user=operator, outcome=AccessLog.Outcome.DENIED).exists()
+    time_machine.move_to(timezone.now() + timedelta(seconds=121))
+    response = client.get(reverse("care:intake"))
+    assert response.status_code == 200
+    assert "Rosalia Amato" in response.content.decode()
