@@ -1,13 +1,16 @@
-"""What /healthz reports: the database, the broker and the background jobs' last signs."""
+"""What /healthz reports: the database, the broker, the shared cache and the background jobs'
+last signs."""
 
 import os
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 
 from config.celery import app as celery_app
 from config.models import Heartbeat
+from config.ratelimit import shared_cache_state
 
 BROKER_TIMEOUT_SECONDS = 2
 
@@ -39,6 +42,17 @@ def broker_state() -> dict:
     return {"status": "ok", "transport": _transport()}
 
 
+def cache_state() -> dict:
+    """A real round trip to the shared cache, and where request budgets are counted now."""
+    try:
+        cache.get("healthz")
+    except Exception:
+        reachable = False
+    else:
+        reachable = True
+    return {**shared_cache_state(), "status": "ok" if reachable else "down"}
+
+
 def _transport() -> str:
     return str(celery_app.conf.broker_write_url).split("://", 1)[0]
 
@@ -63,13 +77,15 @@ def _durations(detail: dict) -> dict:
 
 
 def health_report(*, now: datetime) -> tuple[dict, bool]:
-    """The report and whether the portal can serve (database and broker up)."""
+    """The report and whether the portal can serve (database and broker up; a cache outage
+    only degrades it)."""
     database = database_state()
     broker = broker_state()
     stale = settings.WORKER_HEARTBEAT_STALE_AFTER
     report = {
         "database": database,
         "broker": broker,
+        "cache": cache_state(),
         "worker_heartbeat": heartbeat_state(Heartbeat.WORKER, now=now, stale_after=stale)
         if database["status"] == "ok"
         else None,
@@ -78,5 +94,7 @@ def health_report(*, now: datetime) -> tuple[dict, bool]:
         else None,
     }
     healthy = database["status"] == "ok" and broker["status"] == "ok"
-    report["status"] = "ok" if healthy else "down"
+    # Without the shared cache the portal still serves (budgets count per process): degraded.
+    degraded = report["cache"]["status"] != "ok" or report["cache"]["rate_limits"] != "shared"
+    report["status"] = "down" if not healthy else "degraded" if degraded else "ok"
     return report, healthy

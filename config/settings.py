@@ -149,7 +149,13 @@ if not REDIS_URL:
     }
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer costs a request at most this, once per outage
+            # (config.ratelimit then counts locally for a while).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -278,11 +284,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    # Every caller has a request budget (the shared cache counts it across web processes);
+    # Every caller has a request budget (the shared cache counts it across web processes, and
+    # a cache outage degrades to a local count: config.ratelimit);
     # the caller lookup has its own, tighter one (contracts.ratelimit).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.ratelimit.UserThrottle",
+        "config.ratelimit.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("PRESIDIO_API_RATE", "1200/min"),

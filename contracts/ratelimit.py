@@ -1,35 +1,19 @@
-"""The caller-lookup limit, shared by the lookup page and the API."""
-
-import time
+"""The caller-lookup limit, shared by the lookup page, the intake page and the API."""
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
+
+from config.ratelimit import seconds_to_next_period, within_budget
 
 LOOKUP_LIMIT_MESSAGE = _("Too many searches in a minute: wait a moment and try again.")
 
 
 def lookup_allowed(user) -> bool:
-    """Counts this lookup; False once the user went over the limit in the last minute.
-
-    A sliding window in the shared cache (Redis in production), so every web process counts
-    the same searches: the current minute's count plus the previous minute's, weighted by
-    how much of it still lies within the last 60 seconds. Unlike a fixed window it allows
-    no double burst across a minute boundary. A refused search is counted too.
-    """
-    now = time.time()
-    window = int(now // 60)
-    key = f"lookup-rate:{user.pk}:{window}"
-    if not cache.add(key, 1, timeout=120):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=120)
-    current = cache.get(key, 1)
-    previous = cache.get(f"lookup-rate:{user.pk}:{window - 1}", 0)
-    weight = 1 - (now % 60) / 60
-    return current + previous * weight <= settings.LOOKUPS_PER_MINUTE
+    """Counts this lookup; False once the user went over `LOOKUPS_PER_MINUTE` in the last
+    minute (a refused search counts too). The window and the cache-outage fallback are
+    `config.ratelimit`'s."""
+    return within_budget(f"lookup:{user.pk}", limit=settings.LOOKUPS_PER_MINUTE)
 
 
 class LookupThrottle(BaseThrottle):
@@ -37,4 +21,4 @@ class LookupThrottle(BaseThrottle):
         return lookup_allowed(request.user)
 
     def wait(self) -> float:
-        return 60 - time.time() % 60
+        return seconds_to_next_period()

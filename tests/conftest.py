@@ -11,7 +11,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
-from config import roles
+from config import ratelimit, roles
 from config.log_filters import RedactPersonalData
 
 pytest_plugins = ["tests.fixtures_contracts"]
@@ -59,8 +59,10 @@ def _canaries_never_reach_a_log():
 def _isolated_cache():
     """Throttles and lockouts from one test never reach the next."""
     cache.clear()
+    ratelimit.forget_outage()
     yield
     cache.clear()
+    ratelimit.forget_outage()
 
 
 def confirmed_totp_device(user):
@@ -155,6 +157,13 @@ def _clock_starts_at_now(request, _process_clock):
         return
     with time_machine.travel(request.getfixturevalue("now"), tick=True) as traveller:
         yield traveller
+
+
+def look_up(api, end_user) -> None:
+    """The caller lookup that must come before an API case names `end_user` (care.api)."""
+    response = api.post("/api/v1/lookup/", {"employee_code": end_user.employee_code}, format="json")
+    assert response.status_code == 200, response.json()
+    assert end_user.id in [row["end_user"]["id"] for row in response.json()["results"]]
 
 
 def make_user(django_user_model, username: str, role: str | None, **extra):

@@ -1,6 +1,7 @@
 """The contracts API with the payload shapes of DESIGN.md §7."""
 
 import io
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -344,9 +345,9 @@ def test_lookup_is_never_a_get_with_personal_data_in_the_url(operator_api):
     assert operator_api.get("/api/v1/lookup/", {"phone": "3471234567"}).status_code == 405
 
 
-def test_lookup_is_throttled_per_user(operator_api, settings, monkeypatch):
+def test_lookup_is_throttled_per_user(operator_api, settings, time_machine):
     cache.clear()
-    monkeypatch.setattr("contracts.ratelimit.time.time", lambda: 1_800_000_030.0)
+    time_machine.move_to(datetime.fromtimestamp(1_800_000_030, UTC), tick=False)
     statuses = [
         operator_api.post(
             "/api/v1/lookup/", {"phone": "+39 333 000 0000"}, format="json"
@@ -357,15 +358,15 @@ def test_lookup_is_throttled_per_user(operator_api, settings, monkeypatch):
     assert statuses[60] == 429
 
 
-def test_the_lookup_limit_allows_no_double_burst_across_a_minute_boundary(monkeypatch):
+def test_the_lookup_limit_allows_no_double_burst_across_a_minute_boundary(time_machine):
     cache.clear()
     user = SimpleNamespace(pk=42)
-    clock = {"now": 1_800_000_059.0}  # one second before a minute boundary
-    monkeypatch.setattr("contracts.ratelimit.time.time", lambda: clock["now"])
+    # one second before a minute boundary
+    time_machine.move_to(datetime.fromtimestamp(1_800_000_059, UTC), tick=False)
     assert all(lookup_allowed(user) for _ in range(60))
-    clock["now"] += 1  # the next minute has begun: the 60 searches still count in full
+    time_machine.shift(1)  # the next minute has begun: the 60 searches still count in full
     assert not lookup_allowed(user)
-    clock["now"] += 60  # a whole minute later the earlier ones no longer weigh
+    time_machine.shift(60)  # a whole minute later the earlier ones no longer weigh
     assert lookup_allowed(user)
 
 
