@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from care import ledger, notifications, privacy, selectors, services
+from care.exceptions import CallerNotFoundBySearch
 from care.filters import CaseAttributeFilter, CaseFilter
 from care.models import Notification
 from care.serializers import (
@@ -80,7 +81,14 @@ class CaseListCreateApi(generics.ListAPIView):
 
     @extend_schema(request=CaseInput, responses={201: CaseDetailSerializer})
     def post(self, request):
+        """As on the intake page, the caller must come from this user's own recent lookup:
+        an id from elsewhere is refused (and the refusal logged), never shown unmasked."""
         case_request = _valid(CaseInput, request).to_request()
+        end_user_id = case_request.end_user_id
+        if end_user_id is not None:
+            access_log.note(request, end_users=[end_user_id])
+            if not access_log.found_recently(request.user, end_user_id, now=timezone.now()):
+                raise CallerNotFoundBySearch()
         case = services.open_case(actor=request.user, request=case_request)
         response = _detail(request, case.reference)
         response.status_code = status.HTTP_201_CREATED

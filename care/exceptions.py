@@ -1,11 +1,19 @@
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, InvalidInput, NotFound
+from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 
 class CaseNotFound(NotFound):
     code = "case_not_found"
     default_message = _("Case not found.")
+
+
+class CallerNotFoundBySearch(PermissionDenied):
+    code = "caller_not_looked_up"
+    default_message = _(
+        "Look the caller up first (POST /api/v1/lookup/): a new case may name only an end "
+        "user that your own search found in the last 30 minutes."
+    )
 
 
 class InvalidCaseData(InvalidInput):

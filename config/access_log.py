@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -56,6 +56,7 @@ LOGGED_ROUTES: dict[str, LoggedRoute] = {
     "care:intake-caller": LoggedRoute(Action.VIEW, "caller"),
     "care:case-detail": LoggedRoute(Action.VIEW, "case", ("GET",)),
     "api:case-detail": LoggedRoute(Action.VIEW, "case", ("GET", "PATCH")),
+    "api:case-list": LoggedRoute(Action.VIEW, "caller", ("POST",)),  # a new case shows its caller
     "care:attachment-download": LoggedRoute(Action.VIEW, "attachment", ("GET",)),
     # Bulk movements of personal data.
     "api:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),
@@ -71,6 +72,11 @@ LOGGED_ROUTES: dict[str, LoggedRoute] = {
     "care:subject-export": LoggedRoute(Action.EXPORT, "end_user", ("GET",)),
     "care:subject-erase": LoggedRoute(Action.ERASE, "end_user", ("POST",)),
 }
+
+# Routes whose allowed rows mean "this user found these end users by a search": the only way
+# to name an end user in a new case (`found_recently`), on the page and in the API alike.
+FINDING_ROUTES = ("api:lookup", "contracts:lookup", "contracts:lookup-panel", "care:intake")
+FOUND_VALID_FOR = timedelta(minutes=30)
 
 # Which end users a request touched, when the route's kwargs say it (a case's caller): the
 # apps that know register a resolver by target kind (`subject_resolvers["case"] = ...`).
@@ -95,6 +101,19 @@ def note(request, *, purpose: str = "", denied: bool = False, **detail) -> None:
     noted["denied"] = noted.get("denied", False) or denied
     noted["detail"].update(detail)
     setattr(request, _NOTE, noted)
+
+
+def found_recently(user, end_user_id: int, *, now: datetime) -> bool:
+    """Whether `user` found this end user by a caller search in the last `FOUND_VALID_FOR`:
+    a case may name only such a caller, so the directory cannot be walked by id."""
+    return AccessLogSubject.objects.filter(
+        user_id=user.pk,
+        end_user_id=end_user_id,
+        at__gte=now - FOUND_VALID_FOR,
+        at__lte=now,
+        entry__route__in=FINDING_ROUTES,
+        entry__outcome=AccessLog.Outcome.ALLOWED,
+    ).exists()
 
 
 def route_of(request) -> tuple[str, LoggedRoute] | None:

@@ -594,7 +594,8 @@ class Measure:
         with connection.cursor() as cursor:
             # End users with no open and no recent case: the duplicate guard lets them through.
             cursor.execute(
-                "SELECT u.id, min(c.code) FROM contracts_enduser u JOIN contracts_contract c "
+                "SELECT u.id, min(c.code), u.employee_code FROM contracts_enduser u "
+                "JOIN contracts_contract c "
                 "ON c.client_id = u.client_id AND c.status = 'active' WHERE NOT EXISTS (SELECT 1 "
                 "FROM care_case k WHERE k.end_user_id = u.id AND (k.status NOT IN ('resolved', "
                 "'closed') OR k.resolved_at > now() - interval '8 days' OR k.closed_at > now() - "
@@ -604,8 +605,11 @@ class Measure:
             )
             callers = cursor.fetchall()
         samples, errors, created = [], {}, 0
-        for i, (end_user, contract) in enumerate(callers):
+        for i, (end_user, contract, employee_code) in enumerate(callers):
             category = CATEGORIES[i % len(CATEGORIES)]
+            token = self.tokens[i % len(self.tokens)]
+            # As at intake: a case names only a caller this user looked up (not timed).
+            self.http("POST", "/api/v1/lookup/", {"employee_code": employee_code}, token)
             body = {
                 "contract": contract,
                 "end_user": end_user,
@@ -615,9 +619,7 @@ class Measure:
                 "description": f"Descrizione della richiesta di prova numero {i}.",
             }
             t0 = time.perf_counter()
-            status, text = self.http(
-                "POST", "/api/v1/cases/", body, self.tokens[i % len(self.tokens)]
-            )
+            status, text = self.http("POST", "/api/v1/cases/", body, token)
             elapsed = time.perf_counter() - t0
             if status == 201:
                 created += 1

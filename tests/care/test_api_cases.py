@@ -1,7 +1,8 @@
 """The cases API with the payload shapes of DESIGN.md §7.
 
-Cases opened through the API use the real clock (today is inside the contract's validity);
-cases a test only needs to exist are opened through the real service at the fixed `now`.
+Cases opened through the API use the test's clock, which starts at `now`; cases a test only
+needs to exist are opened through the real service at that `now`. The API names only a caller
+the user looked up (the `end_user` fixture of this module is looked up by the operator).
 Messages are translated and the Italian catalogue may lag: tests match codes and fields.
 """
 
@@ -16,6 +17,8 @@ from rest_framework.test import APIClient
 
 from care import services
 from care.models import Attachment, Case, CaseStatus, Handoff, Note
+from config.models import AccessLog
+from tests.conftest import look_up
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +57,13 @@ def aware(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     assert parsed.utcoffset() is not None, value
     return parsed
+
+
+@pytest.fixture
+def end_user(end_user, operator_api):
+    """The caller, found by the operator's lookup as a case opened through the API needs."""
+    look_up(operator_api, end_user)
+    return end_user
 
 
 @pytest.fixture
@@ -136,7 +146,9 @@ def test_bad_input_is_refused_on_its_field_and_nothing_is_written(
     request, operator_api, end_user, care_tables, changes, field
 ):
     if changes.get("end_user") == "other client":
-        changes = {"end_user": request.getfixturevalue("other_client_end_user").id}
+        other = request.getfixturevalue("other_client_end_user")
+        look_up(operator_api, other)
+        changes = {"end_user": other.id}
     before = care_tables()
 
     response = operator_api.post(CASES, payload(end_user, **changes), format="json")
@@ -586,6 +598,46 @@ def test_a_transition_with_a_stale_row_version_is_a_conflict(operator_api, opene
 
     assert response.status_code == 409
     assert response.json()["code"] == "case_changed_meanwhile"
+
+
+def test_a_case_naming_a_caller_the_user_did_not_look_up_is_refused_and_logged(
+    operator_api, operator, contract, care_tables
+):
+    stranger = EndUserFactory(client=contract.client)
+    before = care_tables()
+
+    response = operator_api.post(CASES, payload(stranger), format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "caller_not_looked_up"
+    assert str(stranger.last_name) not in response.content.decode()
+    assert care_tables() == before
+    entry = AccessLog.objects.get(route="api:case-list")
+    assert entry.outcome == AccessLog.Outcome.DENIED
+    assert list(entry.subjects.values_list("end_user_id", flat=True)) == [stranger.id]
+
+
+def test_a_lookup_by_a_colleague_or_over_half_an_hour_old_does_not_count(
+    operator_api, user_factory, contract, time_machine
+):
+    caller = EndUserFactory(client=contract.client)
+    colleague = user_factory("op.bianchi")
+    colleague_api = APIClient()
+    colleague_api.force_authenticate(colleague)
+    look_up(colleague_api, caller)
+    assert operator_api.post(CASES, payload(caller), format="json").status_code == 403
+
+    look_up(operator_api, caller)
+    time_machine.move_to(timezone.now() + timedelta(minutes=31))
+    assert operator_api.post(CASES, payload(caller), format="json").status_code == 403
+    look_up(operator_api, caller)
+    assert operator_api.post(CASES, payload(caller), format="json").status_code == 201
+
+
+def test_opening_a_case_through_the_api_is_in_the_access_log(operator_api, operator, opened):
+    entry = AccessLog.objects.get(route="api:case-list")
+    assert (entry.outcome, entry.user_id) == (AccessLog.Outcome.ALLOWED, operator.id)
+    assert list(entry.subjects.values_list("end_user_id", flat=True)) == [opened["end_user"]["id"]]
 
 
 # --- Hand-offs ------------------------------------------------------------------------------

@@ -119,6 +119,7 @@ def test_a_canary_screen_pop_to_a_signed_out_browser_stays_out_of_every_url(
 
 
 def test_canaries_in_a_case_and_its_errors(canary_caller, operator_api, contract):
+    operator_api.post("/api/v1/lookup/", {"phone": CANARY_PHONE}, format="json")
     opened = operator_api.post(
         "/api/v1/cases/",
         {

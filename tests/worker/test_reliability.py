@@ -34,6 +34,7 @@ from contracts import selectors as contract_selectors
 from reports.models import BacklogSnapshot
 from reports.tasks import snapshot_backlog_task
 from routing.tasks import auto_assign_waiting_task
+from tests.conftest import look_up
 from tests.factories import EndUserFactory
 from tests.routing.conftest import make_profile
 from tests.worker.conftest import worker_database_url
@@ -289,6 +290,7 @@ def test_a_case_opened_with_the_broker_down_answers_201_and_is_assigned_by_the_n
     colleague = user_factory("op.verdi")
     make_profile(colleague, contracts=(contract,))
     end_user = EndUserFactory(client=contract.client)
+    look_up(operator_api, end_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = operator_api.post(
             "/api/v1/cases/",
