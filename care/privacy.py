@@ -2,15 +2,15 @@
 
 In full: administrators (`view_unmasked_personal_data`), the case's assignee and the one
 who opened it (they took the call), and whoever
-works the case's contract, client or queue (routing answers `personal_data_scope`: the
-contracts and clients an operator is certified on, the queues a supervisor runs). Everyone
+works the case's contract, client or queue (care's `personal_data_grants` port, routing's
+rule: the contracts and clients an operator is certified on, the queues a supervisor runs). Everyone
 else sees a shortened name and masked phone numbers, e-mail, employee code and codice
 fiscale. Pages, API and exports all go through `shown_caller`.
 """
 
 from dataclasses import dataclass, field
 
-from care import signals
+from care import ports
 from care.models import Case
 from contracts import privacy
 
@@ -53,13 +53,8 @@ def scope_of(user) -> Scope:
     elif user.has_perm("config.view_unmasked_personal_data"):
         scope = Scope(everything=True)
     else:
-        contracts, clients, queues = set(), set(), set()
-        for _receiver, answer in signals.personal_data_scope.send(sender=Case, user=user):
-            answer = answer or {}
-            contracts |= set(answer.get("contract_ids", ()))
-            clients |= set(answer.get("client_ids", ()))
-            queues |= set(answer.get("queue_codes", ()))
-        scope = Scope(False, frozenset(contracts), frozenset(clients), frozenset(queues))
+        grants = ports.personal_data_grants(user)  # routing decides: care/ports.py
+        scope = Scope(False, grants.contract_ids, grants.client_ids, grants.queue_codes)
     setattr(user, _SCOPE_CACHE, scope)
     return scope
 

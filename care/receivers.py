@@ -2,15 +2,11 @@
 
 import logging
 
-from care import selectors, services
+from care import services
 from care.models import Attachment, Case
 from contracts.selectors import calendar_spec_from_state
 
 logger = logging.getLogger(__name__)
-
-
-def open_cases_for_lookup(sender, end_user_ids, **kwargs) -> dict[int, list[dict]]:
-    return selectors.open_cases_of_end_users(end_user_ids)
 
 
 def move_deadlines_on_calendar_change(

@@ -8,7 +8,7 @@ the same transaction and announces follow-ups after commit.
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
-from care import clock, selectors, signals
+from care import clock, ports, selectors, signals
 from care.exceptions import (
     CaseChangedMeanwhile,
     DuplicateSuspected,
@@ -78,7 +78,6 @@ for _edge, _action in [
     *(((_from, CaseStatus.CLOSED), MERGE) for _from in OPEN_STATUSES),
 ]:
     LIFECYCLE.setdefault(_edge, set()).add(_action)
-DUPLICATE_WINDOW = timedelta(days=7)
 REASON_MAX = 300
 
 
@@ -224,7 +223,7 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
             opening_reason=reason,
         )
         _apply_deadlines(case, target=target, version=version)
-        case.queue_code = _queue_for(case)
+        case.queue_code = ports.queue_for(case)  # routing decides: care/ports.py
         case.save()
         _event(
             case,
@@ -243,12 +242,6 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
             lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
         )
     return case
-
-
-def _queue_for(case: Case) -> str:
-    """The queue routing chooses for a new case (none when routing is not installed)."""
-    answers = signals.queue_requested.send(sender=Case, case=case)
-    return next((code for _receiver, code in answers if code), "")
 
 
 def _same_text(one: str, other: str) -> bool:

@@ -1,6 +1,5 @@
 """Reads of the contracts app that pages, the API and other apps share."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,7 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput
-from contracts import calendars, signals
+from contracts import calendars, ports
 from contracts.exceptions import ContractNotFound, ContractNotInForce
 from contracts.models import (
     BusinessCalendar,
@@ -210,7 +209,7 @@ def caller_lookup(
     *, on: date, phone: str = "", email: str = "", employee_code: str = ""
 ) -> list[CallerMatch]:
     """Who is calling: each matching end user with each contract of their client in force
-    today, its version's terms, and (through `signals.open_cases_requested`) their open
+    today, its version's terms, and (through `ports.open_cases_of`, care's) their open
     cases. A fixed handful of queries, whatever the number of matches."""
     end_users = list(
         find_end_users(phone=phone, email=email, employee_code=employee_code).prefetch_related(
@@ -227,7 +226,7 @@ def caller_lookup(
     )
     for contract in contracts:
         contracts_by_client.setdefault(contract.client_id, []).append(contract)
-    open_cases = _open_cases_of([u.id for u in end_users])
+    open_cases = ports.open_cases_of([u.id for u in end_users])
     return [
         CallerMatch(
             end_user=end_user,
@@ -239,16 +238,6 @@ def caller_lookup(
         for end_user in end_users
         for contract in contracts_by_client.get(end_user.client_id) or [None]
     ]
-
-
-def _open_cases_of(end_user_ids: Iterable[int]) -> dict[int, list]:
-    merged: dict[int, list] = {}
-    for _receiver, response in signals.open_cases_requested.send(
-        sender=EndUser, end_user_ids=list(end_user_ids)
-    ):
-        for end_user_id, cases in (response or {}).items():
-            merged.setdefault(end_user_id, []).extend(cases)
-    return merged
 
 
 def sees_every_client(user) -> bool:
@@ -306,7 +295,13 @@ def end_user_list(*, client_id: int | None = None, search: str = "") -> QuerySet
     return end_users.order_by("last_name", "first_name", "id")
 
 
-def contracts_expiring(*, today: date, within_days: int = 90) -> QuerySet[Contract]:
+# Contracts this close to their end join the loyalty worklist (back-office renewals).
+LOYALTY_HORIZON_DAYS = 90
+
+
+def contracts_expiring(
+    *, today: date, within_days: int = LOYALTY_HORIZON_DAYS
+) -> QuerySet[Contract]:
     """Contracts in force today whose validity ends within `within_days` days (today
     included), soonest first: the loyalty worklist's feed."""
     return (

@@ -3,24 +3,24 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RoutingConfig(AppConfig):
-    """Sites, operators, presence, queues and the assignment engine."""
+    """Sites, operators, presence, queues and the assignment engine.
+
+    Plugs into care's ports (care/ports.py): the queue of a new case is
+    `routing.services.queue_for`, the callers a user sees in full `routing.privacy.grants_of`;
+    and listens to care's notifications (a case opened or released) to offer work."""
 
     name = "routing"
     verbose_name = _("Routing")
 
     def ready(self) -> None:
-        from care import signals
-        from routing import privacy, receivers
+        from care import ports, signals
+        from routing import privacy, receivers, services
 
-        signals.queue_requested.connect(
-            receivers.queue_for_new_case, dispatch_uid="routing-queue-for-new-case"
-        )
+        ports.use_queue_policy(services.queue_for)
+        ports.use_personal_data_grants(privacy.grants_of)
         signals.case_opened.connect(
             receivers.offer_opened_case, dispatch_uid="routing-offer-opened-case"
         )
         signals.case_released.connect(
             receivers.offer_freed_capacity, dispatch_uid="routing-offer-freed-capacity"
-        )
-        signals.personal_data_scope.connect(
-            privacy.personal_data_scope, dispatch_uid="routing-personal-data-scope"
         )

@@ -1,11 +1,7 @@
-"""What routing answers when the care app asks or announces something."""
+"""What routing does when the care app announces something (its answers to care are plugged
+into care.ports by RoutingConfig.ready)."""
 
-from routing import services, tasks
-
-
-def queue_for_new_case(sender, case, **kwargs) -> str:
-    """Intake asks which queue a new case enters, inside its own transaction."""
-    return services.queue_for(case)
+from routing import tasks
 
 
 def offer_opened_case(sender, case_id, **kwargs) -> None:

@@ -71,3 +71,42 @@ def test_no_template_or_module_loads_assets_from_another_site():
         if external.search(p.read_text())
     ]
     assert offending == []
+
+
+# A signal's answers used as a value: `x = signal.send(...)`, `for _r, answer in sig.send(...)`.
+SIGNAL_ANSWER = re.compile(r"(=|\bin)\s*[\w.]+\.send\(")
+
+
+def signal_answers_in(source: str) -> list[str]:
+    """Lines that read what a signal's receivers returned: a call in disguise, which belongs
+    in a port (care/ports.py, contracts/ports.py)."""
+    return [
+        line.strip()
+        for line in source.splitlines()
+        if SIGNAL_ANSWER.search(line) and not line.lstrip().startswith("#")
+    ]
+
+
+def test_signal_answer_rule_catches_a_value_read_and_spares_a_notification():
+    bad = "answers = signals.queue_requested.send(sender=Case, case=case)\n"
+    loop = "for _receiver, answer in signals.personal_data_scope.send(sender=Case, user=user):\n"
+    good = "transaction.on_commit(lambda: signals.case_opened.send(sender=Case, case_id=1))\n"
+    assert signal_answers_in(bad) == [bad.strip()]
+    assert signal_answers_in(loop) == [loop.strip()]
+    assert signal_answers_in(good) == []
+
+
+@pytest.mark.parametrize("app", ["contracts", "care", "routing", "reports"])
+def test_signals_only_notify_they_never_answer(app):
+    offending = {
+        str(path.relative_to(ROOT)): found
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts and (found := signal_answers_in(path.read_text()))
+    }
+    assert offending == {}, "ask through a port, not a signal"
+
+
+def test_the_unit_has_one_time_zone_for_django_and_for_calendars(settings):
+    from contracts.calendars import UNIT_TIME_ZONE
+
+    assert settings.TIME_ZONE == UNIT_TIME_ZONE

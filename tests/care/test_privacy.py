@@ -5,8 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from care import privacy, signals
+from care import ports, privacy
 from care.models import Case
+from care.ports import Grants
 from contracts.privacy import mask_codice_fiscale, mask_email, mask_phone, masked_names, short_name
 from tests.factories import EndUserFactory
 
@@ -73,14 +74,14 @@ def test_the_assignee_sees_the_caller_in_full(client, colleague, case, now):
 
 
 def test_an_operator_certified_on_the_contract_sees_it_in_full(client, colleague, case):
-    def scope(sender, user, **kwargs):
-        return {"contract_ids": [case.contract_id]} if user.pk == colleague.pk else {}
+    def grants(user):
+        return Grants(frozenset({case.contract_id}) if user.pk == colleague.pk else frozenset())
 
-    signals.personal_data_scope.connect(scope, dispatch_uid="test-scope")
+    routing_rule = ports.use_personal_data_grants(grants)
     try:
         assert "Trapanese" in page_of(client, colleague, case)
     finally:
-        signals.personal_data_scope.disconnect(dispatch_uid="test-scope")
+        ports.use_personal_data_grants(routing_rule)
 
 
 def test_an_administrator_sees_everything(client, admin_user, case):
@@ -107,16 +108,16 @@ def test_the_api_masks_alike_and_says_so(operator_api, supervisor_api, case):
 def test_the_scope_is_asked_once_per_request(colleague, case):
     calls = []
 
-    def scope(sender, user, **kwargs):
+    def grants(user):
         calls.append(user.pk)
-        return {}
+        return Grants()
 
-    signals.personal_data_scope.connect(scope, dispatch_uid="test-count")
+    routing_rule = ports.use_personal_data_grants(grants)
     try:
         for _ in range(5):
             privacy.sees_in_full(colleague, Case.objects.get(id=case.id))
     finally:
-        signals.personal_data_scope.disconnect(dispatch_uid="test-count")
+        ports.use_personal_data_grants(routing_rule)
     assert calls == [colleague.pk]
 
 
