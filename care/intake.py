@@ -26,8 +26,8 @@ from config.forms import add_service_errors, service_error_message
 from config.permissions import capability_required
 from contracts import selectors as contract_selectors
 from contracts.forms import LookupForm
+from contracts.lookup import LookupLimitReached, look_up_callers
 from contracts.models import Priority
-from contracts.ratelimit import LOOKUP_LIMIT_MESSAGE, lookup_allowed
 
 SESSION_QUERY = "intake_query"  # what to look up: {"phone": "..."} or e-mail / employee code
 SESSION_CALLER = "intake_caller"  # the chosen caller: end user id and contract code
@@ -162,19 +162,17 @@ def _start_lookup(request):
 
 
 def _lookup(request):
-    searched = request.session[SESSION_QUERY]
-    if not lookup_allowed(request.user):
-        access_log.note(request, searched=searched, denied=True)
-        return None, LOOKUP_LIMIT_MESSAGE
     try:
-        matches = contract_selectors.caller_lookup(on=timezone.localdate(), **searched)
+        matches = look_up_callers(
+            request, on=timezone.localdate(), **request.session[SESSION_QUERY]
+        )
+    except LookupLimitReached as error:
+        return None, str(error.message)
     except PresidioError as error:
         # Not a number, an address or a code: said once, not looked up again at every reload.
         request.session.pop(SESSION_QUERY, None)
         return None, str(error.message)
-    found = sorted({match.end_user.id for match in matches})
-    access_log.note(request, searched=searched, matches=len(matches), end_users=found)
-    request.session[SESSION_MATCHES] = found
+    request.session[SESSION_MATCHES] = sorted({match.end_user.id for match in matches})
     return matches, None
 
 

@@ -28,7 +28,9 @@ def exception_handler(exc, context):
     """DRF's handler, reshaped; PresidioError carries its own code and status."""
     if isinstance(exc, PresidioError):
         return Response(
-            {**exc.extra, **error_body(exc.code, exc.message, exc.fields)}, status=exc.status
+            {**exc.extra, **error_body(exc.code, exc.message, exc.fields)},
+            status=exc.status,
+            headers=getattr(exc, "headers", None),
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -286,7 +286,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # Every caller has a request budget (the shared cache counts it across web processes, and
     # a cache outage degrades to a local count: config.ratelimit);
-    # the caller lookup has its own, tighter one (contracts.ratelimit).
+    # the caller lookup has its own, tighter one (contracts.lookup).
     "DEFAULT_THROTTLE_CLASSES": [
         "config.ratelimit.UserThrottle",
         "config.ratelimit.AnonThrottle",

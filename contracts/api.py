@@ -18,8 +18,8 @@ from config.errors import InvalidInput
 from config.permissions import ANY_ROLE, capability
 from contracts import selectors, services
 from contracts.imports import UnreadableFile, read_rows
+from contracts.lookup import look_up_callers
 from contracts.models import BusinessCalendar, Client, EndUser
-from contracts.ratelimit import LookupThrottle
 from contracts.serializers import (
     AmendmentInput,
     CalendarInput,
@@ -397,12 +397,9 @@ class CallerLookupApi(APIView):
     """POST, so the phone number travels in the body and never in a logged URL."""
 
     permission_classes = [AnswerCallers]
-    throttle_classes = [LookupThrottle]
 
     @extend_schema(request=LookupInput, responses=LookupResultSerializer)
     def post(self, request):
         data = _valid(LookupInput, request).validated_data
-        access_log.note(request, searched={key: str(value) for key, value in data.items() if value})
-        matches = selectors.caller_lookup(on=timezone.localdate(), **data)
-        access_log.note(request, matches=len(matches), end_users=[m.end_user.id for m in matches])
+        matches = look_up_callers(request, on=timezone.localdate(), **data)
         return Response({"results": LookupMatchSerializer(matches, many=True).data})

@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import ANY_ROLE, capability_required
@@ -25,8 +24,8 @@ from contracts.forms import (
     TermsForm,
 )
 from contracts.imports import UnreadableFile, read_rows
+from contracts.lookup import look_up_callers
 from contracts.models import Client, Priority, Segment, Service
-from contracts.ratelimit import LOOKUP_LIMIT_MESSAGE, lookup_allowed
 
 IMPORT_ERRORS_SHOWN = 500
 CALENDAR_FIELD_ALIASES = {"hours": "day_0", "closures": "closures"}
@@ -330,24 +329,7 @@ def end_user_import(request):
 @require_http_methods(["GET", "POST"])
 def caller_lookup(request):
     """POST keeps the number out of URLs and logs; the panel partial is what intake shows."""
-    form = LookupForm(request.POST or None)
-    matches = None
-    if form.is_valid() and not lookup_allowed(request.user):
-        access_log.note(request, searched=form.lookup_keys(), denied=True)
-        form.add_error(None, LOOKUP_LIMIT_MESSAGE)
-    elif form.is_valid():
-        try:
-            matches = selectors.caller_lookup(on=timezone.localdate(), **form.lookup_keys())
-            access_log.note(
-                request,
-                searched=form.lookup_keys(),
-                matches=len(matches),
-                end_users=[match.end_user.id for match in matches],
-            )
-        except PresidioError as error:
-            add_service_errors(
-                form, error, aliases={"phone": "query", "email": "query", "employee_code": "query"}
-            )
+    form, matches = _looked_up(request)
     return render(request, "contracts/lookup.html", {"form": form, "matches": matches})
 
 
@@ -355,22 +337,19 @@ def caller_lookup(request):
 @require_POST
 def caller_panel(request):
     """The lookup panel alone, for htmx swaps (intake page)."""
-    form = LookupForm(request.POST)
-    matches = []
-    if form.is_valid() and not lookup_allowed(request.user):
-        access_log.note(request, searched=form.lookup_keys(), denied=True)
-        form.add_error(None, LOOKUP_LIMIT_MESSAGE)
-    elif form.is_valid():
-        try:
-            matches = selectors.caller_lookup(on=timezone.localdate(), **form.lookup_keys())
-            access_log.note(
-                request,
-                searched=form.lookup_keys(),
-                matches=len(matches),
-                end_users=[match.end_user.id for match in matches],
-            )
-        except PresidioError as error:
-            add_service_errors(form, error, aliases={"phone": "query"})
+    form, matches = _looked_up(request)
     return render(
-        request, "contracts/partials/caller_panel.html", {"form": form, "matches": matches}
+        request, "contracts/partials/caller_panel.html", {"form": form, "matches": matches or []}
     )
+
+
+def _looked_up(request):
+    """The lookup form and its matches (None until a search ran); errors go on the form."""
+    form = LookupForm(request.POST or None)
+    matches = None
+    if form.is_valid():
+        try:
+            matches = look_up_callers(request, on=timezone.localdate(), **form.lookup_keys())
+        except PresidioError as error:
+            add_service_errors(form, error, aliases=dict.fromkeys(form.lookup_keys(), "query"))
+    return form, matches

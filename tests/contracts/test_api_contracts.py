@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from config import roles
+from contracts.lookup import lookup_allowed
 from contracts.models import Client, Contract, EndUser, EndUserPhone
-from contracts.ratelimit import lookup_allowed
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
