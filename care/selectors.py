@@ -13,14 +13,24 @@ SIMILAR_WINDOW = timedelta(days=7)
 def cases_visible_to(user) -> QuerySet[Case]:
     """The cases a user may list, with what list pages show in one query.
 
-    People who work or supervise cases see them all for now; need-to-know scoping and
-    masking arrive with the data-protection work and will live here, in one place.
-    Everyone else (a manager sees aggregates) sees none.
+    People who work or supervise cases see every case, nationally (a call may concern any
+    client); whose caller they see in full is need-to-know, decided by `care.privacy` for
+    every page, API and export. Everyone else (a manager sees aggregates) sees none.
     """
     if not (user.has_perm("config.handle_cases") or user.has_perm("config.supervise")):
         return Case.objects.none()
     return Case.objects.select_related(
         "client", "contract", "category", "end_user", "referent", "assignee"
+    )
+
+
+def open_cases_assigned_to(user) -> QuerySet[Case]:
+    """ "My cases": the user's open cases, the most urgent first (the list page and the
+    operator's workspace)."""
+    return (
+        cases_visible_to(user)
+        .filter(assignee=user, status__in=OPEN_STATUSES)
+        .order_by("priority", "resolution_due_at", "opened_at")
     )
 
 

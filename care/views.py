@@ -7,7 +7,6 @@ by someone else in the meantime is refused by the service and said at the top of
 """
 
 import secrets
-from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from care import clock, ledger, notifications, privacy, selectors, services
+from care import ledger, notifications, privacy, selectors, services, sla_display
 from care.exceptions import CaseNotFound
 from care.filters import CaseFilter
 from care.forms import (
@@ -33,7 +32,7 @@ from care.forms import (
     TransitionForm,
     style_filter_form,
 )
-from care.models import OPEN_STATUSES, Attachment, CaseEvent, CaseStatus, Handoff, SlaState
+from care.models import Attachment, CaseEvent, CaseStatus, Handoff, SlaState
 from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
@@ -72,11 +71,7 @@ def case_list(request):
 @require_http_methods(["GET", "POST"])
 def my_cases(request):
     """The signed-in user's open cases, the most urgent first."""
-    cases = (
-        selectors.cases_visible_to(request.user)
-        .filter(assignee=request.user, status__in=OPEN_STATUSES)
-        .order_by("priority", "resolution_due_at", "opened_at")
-    )
+    cases = selectors.open_cases_assigned_to(request.user)
     return _list_page(request, cases, title=_("My cases"), mine=True)
 
 
@@ -159,7 +154,7 @@ def _list_page(request, cases, *, title: str, mine: bool):
             "rows": [
                 {
                     "case": case,
-                    "sla": sla_summary(case, now),
+                    "sla": sla_display.summary(case, now),
                     "caller": privacy.shown_caller(case, request.user, with_contacts=False),
                 }
                 for case in page
@@ -169,43 +164,6 @@ def _list_page(request, cases, *, title: str, mine: bool):
             "case_count_cap": CASE_COUNT_CAP,
         },
     )
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
-    if hours:
-        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
-    return _("%(m)s min") % {"m": minutes}
-
-
-def sla_summary(case, now: datetime) -> dict:
-    """What the list shows of a case's SLA: the next target due, its state as of `now` (the
-    stored state may lag the periodic recompute) and the time left, or how late it is."""
-    if not case.is_open or (
-        case.first_response_state == SlaState.NONE and case.resolution_state == SlaState.NONE
-    ):
-        state = case.resolution_state
-        if not case.is_open and state not in (SlaState.MET, SlaState.BREACHED):
-            state = SlaState.NONE
-        return {"state": state, "label": SlaState(state).label, "due": None}
-    if case.first_response_at is None and case.first_response_state != SlaState.NONE:
-        target = _("First response")
-        state, due = case.first_response_state, case.first_response_due_at
-        at_risk = case.first_response_at_risk_at
-    else:
-        target = _("Resolution")
-        state, due = case.resolution_state, case.resolution_due_at
-        at_risk = case.resolution_at_risk_at
-    paused = case.status == CaseStatus.WAITING_CUSTOMER
-    state = clock.state_at(stored=state, at_risk_at=at_risk, due_at=due, paused=paused, now=now)
-    summary = {"state": state, "label": SlaState(state).label, "target": target, "due": due}
-    if due:
-        summary |= {"late": now > due, "paused": paused, "left": _duration(due - now)}
-    return summary
 
 
 # --- The case page --------------------------------------------------------------------------
@@ -252,10 +210,10 @@ def _case_page(request, case, *, failed=None):
             "sees_in_full": privacy.sees_in_full(request.user, case),
             "version": version,
             "timeline": timeline,
-            "sla": _sla_panel(case, now),
+            "sla": sla_display.panel(case, now),
             "ledger": ledger.case_ledger(case),
             "pending": pending,
-            "pending_waited": _duration(now - pending.requested_at) if pending else "",
+            "pending_waited": sla_display.duration(now - pending.requested_at) if pending else "",
             "handoffs": case.handoffs.all(),
             "moves": [
                 (status, CaseStatus(status).label)
@@ -287,43 +245,6 @@ def _label(choices, value: str) -> str:
     if choices is not None and value in choices.values:
         return str(choices(value).label)
     return value
-
-
-def _sla_panel(case, now: datetime) -> list[dict]:
-    rows = []
-    for name, label, due, at_risk, met_at, stored in (
-        (
-            "first_response",
-            _("First response"),
-            case.first_response_due_at,
-            case.first_response_at_risk_at,
-            case.first_response_at,
-            case.first_response_state,
-        ),
-        (
-            "resolution",
-            _("Resolution"),
-            case.resolution_due_at,
-            case.resolution_at_risk_at,
-            case.resolved_at,
-            case.resolution_state,
-        ),
-    ):
-        paused = case.status == CaseStatus.WAITING_CUSTOMER or not case.is_open
-        state = clock.state_at(
-            stored=stored, at_risk_at=at_risk, due_at=due, paused=paused, now=now
-        )
-        rows.append(
-            {
-                "name": name,
-                "label": label,
-                "due": due,
-                "met_at": met_at,
-                "state": state,
-                "state_label": SlaState(state).label,
-            }
-        )
-    return rows
 
 
 # --- Actions --------------------------------------------------------------------------------

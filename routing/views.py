@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from care import selectors as care_selectors
-from care.models import OPEN_STATUSES
-from care.views import sla_summary
+from care import sla_display
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.models import Heartbeat
@@ -58,14 +57,10 @@ def _my_profile(user) -> OperatorProfile | None:
 
 def _my_work(user, profile: OperatorProfile | None, now: datetime) -> dict:
     """What the workspace refreshes: my open cases and the count waiting in my queues."""
-    cases = (
-        care_selectors.cases_visible_to(user)
-        .filter(assignee=user, status__in=OPEN_STATUSES)
-        .order_by("priority", "resolution_due_at", "opened_at")
-    )
+    cases = care_selectors.open_cases_assigned_to(user)
     waiting = selectors.waiting_for(user, now=now) if profile is not None else None
     return {
-        "rows": [{"case": case, "sla": sla_summary(case, now)} for case in cases],
+        "rows": [{"case": case, "sla": sla_display.summary(case, now)} for case in cases],
         "waiting": waiting,
         "poll_seconds": WORKSPACE_POLL_SECONDS,
     }

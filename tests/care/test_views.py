@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from care import services, views
+from care import services, sla_display
 from care.models import Attachment, Case, CaseEvent, CaseStatus, Handoff, Note
 from config.models import AccessLog
 from contracts import services as contract_services
@@ -211,9 +211,9 @@ def test_list_shows_the_sla_state_of_each_case(client, operator, contract, calle
 
 def test_the_sla_summary_follows_the_next_target_as_time_passes(operator, caller):
     case = open_case(operator, caller)  # P3: first response in 240 business minutes
-    assert views.sla_summary(case, OPENED + timedelta(minutes=5))["state"] == "ok"
-    assert views.sla_summary(case, case.first_response_at_risk_at)["state"] == "at_risk"
-    late = views.sla_summary(case, case.first_response_due_at + timedelta(minutes=90))
+    assert sla_display.summary(case, OPENED + timedelta(minutes=5))["state"] == "ok"
+    assert sla_display.summary(case, case.first_response_at_risk_at)["state"] == "at_risk"
+    late = sla_display.summary(case, case.first_response_due_at + timedelta(minutes=90))
     assert (late["state"], late["late"], late["due"]) == (
         "breached",
         True,
@@ -223,9 +223,9 @@ def test_the_sla_summary_follows_the_next_target_as_time_passes(operator, caller
         actor=operator, case=case, body="Risposta.", visibility="customer", now=OPENED
     )
     case = Case.objects.get(id=case.id)
-    assert views.sla_summary(case, OPENED)["due"] == case.resolution_due_at
+    assert sla_display.summary(case, OPENED)["due"] == case.resolution_due_at
     paused = services.transition_case(actor=operator, case=case, to="waiting_customer", now=OPENED)
-    assert views.sla_summary(paused, OPENED + timedelta(days=60))["paused"] is True
+    assert sla_display.summary(paused, OPENED + timedelta(days=60))["paused"] is True
 
 
 def test_a_manager_cannot_open_the_case_pages(client, operator, manager, caller):
