@@ -63,6 +63,10 @@ class NoOpeningError(ValueError):
     """No opening within the search horizon (e.g. a calendar without any opening hours)."""
 
 
+# The unit's time zone: a calendar's default (settings.TIME_ZONE says the same for Django).
+UNIT_TIME_ZONE = "Europe/Rome"
+
+
 @dataclass(frozen=True)
 class Interval:
     """An opening interval [start, end) in minutes from local midnight; end 1440 is 24:00."""
@@ -91,7 +95,7 @@ class CalendarSpec:
     """
 
     weekly_hours: tuple[tuple[Interval, ...], ...]
-    timezone: str = "Europe/Rome"
+    timezone: str = UNIT_TIME_ZONE
     province: str | None = None
     closures: frozenset[date] = frozenset()
     always_open: bool = False
@@ -127,7 +131,7 @@ def _sorted_day(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
     return ordered
 
 
-def always_open_spec(timezone: str = "Europe/Rome") -> CalendarSpec:
+def always_open_spec(timezone: str = UNIT_TIME_ZONE) -> CalendarSpec:
     """A 24x7 calendar: open at every instant, holidays and closures included."""
     return CalendarSpec(weekly_hours=((),) * 7, timezone=timezone, always_open=True)
 

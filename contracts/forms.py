@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from contracts import selectors
+from contracts import calendars, selectors
 from contracts.models import (
     BusinessCalendar,
     Client,
@@ -110,7 +110,9 @@ class ClientForm(forms.Form):
 class CalendarForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     province = forms.CharField(label=_("Province (patron saint)"), max_length=2, required=False)
-    timezone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Rome")
+    timezone = forms.CharField(
+        label=_("Time zone"), max_length=64, initial=calendars.UNIT_TIME_ZONE
+    )
     always_open = forms.BooleanField(label=_("Open 24x7"), required=False)
     closures = forms.CharField(
         label=_("Closure days"),

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from contracts.calendars import UNIT_TIME_ZONE
+
 
 class Segment(models.TextChoices):
     TOP = "TOP", _("TOP")
@@ -156,7 +158,7 @@ class BusinessCalendar(models.Model):
     """Opening hours, holidays and closures that SLA minutes are counted in."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Rome")
+    timezone = models.CharField(_("time zone"), max_length=64, default=UNIT_TIME_ZONE)
     province = models.CharField(
         _("province"), max_length=2, blank=True, help_text=_("Its patron saint's day is a holiday.")
     )

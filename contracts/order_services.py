@@ -124,7 +124,6 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 REASON_REQUIRED = {OrderState.REJECTED, OrderState.CANCELLED}
 
-LOYALTY_HORIZON_DAYS = 90
 LATE_BATCH = 500
 
 ALLOWED_DOCUMENT_TYPES = {
@@ -597,7 +596,7 @@ def feed_loyalty_worklist(*, today: date, contract_ids: Sequence[int] | None = N
     worklist, once per (contract, expiry date); the owner is the first back-office member of
     the client's account team, if any. Set-based and idempotent: returns how many items are
     new. `contract_ids`, when given, narrow the feed to those contracts."""
-    contracts = contracts_expiring(today=today, within_days=LOYALTY_HORIZON_DAYS)
+    contracts = contracts_expiring(today=today)
     if contract_ids is not None:
         contracts = contracts.filter(id__in=list(contract_ids))
     candidates = list(contracts.values_list("id", "client_id", "valid_to"))

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts import privacy, selectors
+from contracts import calendars, privacy, selectors
 from contracts.models import (
     BusinessCalendar,
     Category,
@@ -324,7 +324,7 @@ class ClientInput(serializers.Serializer):
 
 class CalendarInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    timezone = serializers.CharField(max_length=64, default="Europe/Rome")
+    timezone = serializers.CharField(max_length=64, default=calendars.UNIT_TIME_ZONE)
     province = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
     always_open = serializers.BooleanField(default=False)
     hours = serializers.DictField(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import PermissionDenied
-from contracts import selectors, signals
+from contracts import calendars, selectors, signals
 from contracts.cards import render_card
 from contracts.exceptions import InvalidContractData
 from contracts.identifiers import (
@@ -292,7 +292,7 @@ def _checked_calendar_fields(
 ) -> dict:
     values = {
         "name": (name or "").strip(),
-        "timezone": timezone_name or "Europe/Rome",
+        "timezone": timezone_name or calendars.UNIT_TIME_ZONE,
         "province": "",
     }
     if not values["name"]:
@@ -346,7 +346,7 @@ def create_calendar(
     *,
     actor,
     name: str,
-    timezone_name: str = "Europe/Rome",
+    timezone_name: str = calendars.UNIT_TIME_ZONE,
     province: str = "",
     always_open: bool = False,
     hours: WeeklyHours | None = None,

@@ -20,8 +20,8 @@ def mark_late_orders_task() -> int:
 
 def feed_loyalty_worklist_nightly(sender, *, date, now, **kwargs) -> dict:
     """Receiver of `config.nightly.nightly` (connected in `ContractsConfig.ready`): contracts
-    expiring within 90 days join the loyalty worklist. Idempotent, so a repeated night is
-    harmless."""
+    expiring within `selectors.LOYALTY_HORIZON_DAYS` join the loyalty worklist. Idempotent,
+    so a repeated night is harmless."""
     count = order_services.feed_loyalty_worklist(today=date)
     logger.info("Loyalty worklist: %d new items", count)
     return {"loyalty_items": count}

@@ -7,9 +7,3 @@ class ReportsConfig(AppConfig):
 
     name = "reports"
     verbose_name = _("Reports")
-
-    def ready(self) -> None:
-        from config.nightly import nightly
-        from reports import nightly as jobs
-
-        nightly.connect(jobs.contracts_expiring_feed, dispatch_uid="contracts-expiring-feed")

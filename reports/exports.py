@@ -24,7 +24,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -40,7 +39,6 @@ from config.tasks import enqueue, enqueue_after_commit
 FORMATS = ("json", "csv", "xlsx")
 FILE_FORMATS = ("csv", "xlsx")
 BOM = "\ufeff"
-LOCAL_TZ = ZoneInfo("Europe/Rome")
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 # What XML 1.0 (so XLSX) cannot hold: control characters other than tab, newline, return.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -92,7 +90,7 @@ def neutralise(text: str) -> str:
 
 def local(value: datetime) -> datetime:
     """Aware instants are shown in Rome's time, as the pages show them."""
-    return timezone.localtime(value, LOCAL_TZ) if timezone.is_aware(value) else value
+    return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
 def _number_text(value, dialect: CsvDialect) -> str:
@@ -144,7 +142,7 @@ def _csv_cell_of(column: Column, dialect: CsvDialect) -> Callable[[object], str]
 
         def datetime_cell(value) -> str:
             if value.__class__ is datetime and value.tzinfo is not None:
-                return value.astimezone(LOCAL_TZ).isoformat(" ", "seconds")[:19]
+                return timezone.localtime(value).isoformat(" ", "seconds")[:19]
             return csv_cell(value, column, dialect)
 
         return datetime_cell

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
@@ -13,7 +12,6 @@ from routing.models import Queue, Site
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366 * 3
-ROME = ZoneInfo("Europe/Rome")
 
 
 @dataclass(frozen=True)
@@ -30,11 +28,13 @@ class ReportFilters:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.date_from, time.min, tzinfo=ROME)
+        return datetime.combine(self.date_from, time.min, tzinfo=timezone.get_default_timezone())
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=ROME)
+        return datetime.combine(
+            self.date_to + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone()
+        )
 
     def as_log(self) -> dict:
         """What the export log records (names, not objects)."""
@@ -89,7 +89,7 @@ class ReportFilterForm(forms.Form):
         if data is not None:
             data = {self.ALIASES.get(key, key): data.get(key) for key in data}
         super().__init__(data, **kwargs)
-        self.today = today or timezone.localdate(timezone=ROME)
+        self.today = today or timezone.localdate()
         for name in ("date_from", "date_to"):
             self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
 

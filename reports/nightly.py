@@ -1,5 +1,7 @@
-"""The nightly jobs: send `config.nightly.nightly` once per date, and record what each hook
-answered in `NightlyRun` (unique on job and date)."""
+"""The nightly runner: send `config.nightly.nightly` once per date, and record what each
+hook answered in `NightlyRun` (unique on job and date). The hooks are each app's own,
+connected in its AppConfig.ready(): the loyalty worklist's feed, retention, the access-log
+chain check."""
 
 import logging
 from dataclasses import dataclass
@@ -9,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.nightly import nightly
-from contracts.selectors import contracts_expiring
 from reports.models import NightlyRun
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,6 @@ logger = logging.getLogger(__name__)
 JOB = "nightly"
 # A run that started this long ago and never finished died with its worker: take it over.
 STALE_AFTER = timedelta(hours=1)
-EXPIRING_WITHIN_DAYS = 90
 # Beat triggers every hour; the date's run happens at the first trigger from this local hour
 # (so a beat that was down at night is healed by the next trigger, once).
 STARTS_AT_HOUR = 2
@@ -70,11 +70,3 @@ def _claim(*, today: date, now: datetime) -> NightlyRun | None:
             id=run.id, finished_at__isnull=True, started_at=run.started_at
         ).update(started_at=now)
     return run if taken else None
-
-
-def contracts_expiring_feed(sender, date, **kwargs) -> int:
-    """The loyalty worklist's feed: the contracts expiring within 90 days. The back-office
-    issue replaces this count with a receiver that fills its worklist."""
-    found = contracts_expiring(today=date, within_days=EXPIRING_WITHIN_DAYS).count()
-    logger.info("%d contracts expire within %d days of %s", found, EXPIRING_WITHIN_DAYS, date)
-    return found

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from care.models import OPEN_STATUSES, Case, Handoff, SlaState
-from reports.forms import ROME, ReportFilters
+from reports.forms import ReportFilters
 from reports.models import BacklogRow, BacklogSnapshot
 from routing.models import OperatorProfile
 
@@ -66,14 +67,14 @@ def daily_flow(filters: ReportFilters) -> list[dict]:
     base = cases_in_scope(filters, period=False)
     opened = dict(
         base.filter(opened_at__gte=filters.start, opened_at__lt=filters.end)
-        .annotate(day=TruncDate("opened_at", tzinfo=ROME))
+        .annotate(day=TruncDate("opened_at", tzinfo=timezone.get_default_timezone()))
         .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
     resolved = dict(
         base.filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
-        .annotate(day=TruncDate("resolved_at", tzinfo=ROME))
+        .annotate(day=TruncDate("resolved_at", tzinfo=timezone.get_default_timezone()))
         .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")
@@ -111,7 +112,7 @@ def snapshot_series(filters: ReportFilters) -> list[dict]:
         return []
     last_slots = list(
         BacklogSnapshot.objects.filter(slot__gte=filters.start, slot__lt=filters.end)
-        .annotate(day=TruncDate("slot", tzinfo=ROME))
+        .annotate(day=TruncDate("slot", tzinfo=timezone.get_default_timezone()))
         .values("day")
         .annotate(last=Max("slot"))
         .values_list("day", "last")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, PermissionDenied
 from reports import definitions, exports
-from reports.forms import ROME, ReportFilterForm
+from reports.forms import ReportFilterForm
 from reports.models import ReportDelivery, ReportSubscription
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class SendResult:
 def send_due_reports(*, now: datetime | None = None) -> SendResult:
     """Send every subscription's report for its last complete period, once."""
     now = now or timezone.now()
-    today = now.astimezone(ROME).date()
+    today = timezone.localdate(now)
     sent = failed = 0
     for subscription in ReportSubscription.objects.select_related("user").order_by("id"):
         start, end = period_before(subscription.frequency, today)

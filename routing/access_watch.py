@@ -15,7 +15,6 @@ see it in the console and get one e-mail; no personal data of the end users goes
 import logging
 import statistics
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -33,7 +32,6 @@ from config.roles import BACKOFFICE, OPERATOR
 from routing.models import AccessAlert, Assignment, Queue
 
 logger = logging.getLogger(__name__)
-ROME = ZoneInfo("Europe/Rome")
 
 
 def viewed_outside_own_cases(*, since: datetime) -> dict[int, int]:
@@ -81,8 +79,8 @@ def supervisors_of(operator_id: int, *, now: datetime) -> list:
 
 def watch_unusual_access(*, now: datetime) -> list[AccessAlert]:
     """Raise (or bring up to date) today's alerts; returns the ones raised by this run."""
-    day = timezone.localtime(now, ROME).date()
-    since = datetime.combine(day, time.min, tzinfo=ROME)
+    day = timezone.localdate(now)
+    since = datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
     counts = viewed_outside_own_cases(since=since)
     threshold = threshold_for(counts)
     raised = []

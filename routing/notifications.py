@@ -56,7 +56,6 @@ OFFICE_HOURS = calendars.CalendarSpec(
     weekly_hours=tuple(
         (calendars.Interval(8 * 60, 18 * 60),) if weekday < 5 else () for weekday in range(7)
     ),
-    timezone="Europe/Rome",
 )
 
 

@@ -65,7 +65,8 @@ def test_the_nightly_hooks_run_once_per_date(db, calls, expiring):
     first = run_nightly_jobs(today=TODAY, now=NIGHT)
     assert first.ran
     assert calls == [TODAY]
-    assert first.hooks["reports.nightly.contracts_expiring_feed"] == {"result": 2}
+    loyalty_feed = first.hooks["contracts.tasks.feed_loyalty_worklist_nightly"]
+    assert loyalty_feed == {"result": {"loyalty_items": 2}}
     again = run_nightly_jobs(today=TODAY, now=NIGHT + timedelta(minutes=5))
     assert not again.ran
     assert calls == [TODAY]

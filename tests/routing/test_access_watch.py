@@ -19,7 +19,6 @@ from config.models import AccessLog, AccessLogSubject
 from contracts.models import Referent
 from routing import services
 from routing.access_watch import (
-    ROME,
     acknowledge,
     open_alerts_for,
     supervisors_of,
@@ -213,7 +212,7 @@ def test_an_operator_far_above_their_peers_is_reported_to_their_supervisors(
         [alert] = watch_unusual_access(now=moment)
     assert (alert.operator, alert.day, alert.end_users, alert.threshold) == (
         watched,
-        timezone.localtime(moment, ROME).date(),
+        timezone.localdate(moment),
         50,
         40,
     )
