@@ -99,7 +99,7 @@ def note(request, *, purpose: str = "", denied: bool = False, **detail) -> None:
     if purpose:
         noted["purpose"] = purpose[:300]
     noted["denied"] = noted.get("denied", False) or denied
-    noted["detail"].update(detail)
+    noted["detail"] |= detail
     setattr(request, _NOTE, noted)
 
 

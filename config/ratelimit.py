@@ -58,7 +58,7 @@ def shared_cache_state() -> dict:
 def forget_outage() -> None:
     """Back to the shared cache at the next request; the outage's local counts are dropped."""
     with _outage_lock:
-        _outage.update(since=None, retry_at=0.0)
+        _outage["since"], _outage["retry_at"] = None, 0.0
         _local_counts.clear()
 
 

@@ -93,7 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
-                "config.context_processors.notifications",
+                "care.context_processors.notifications",
             ],
         },
     },

@@ -426,7 +426,8 @@ def workload_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     for row in cases.values(
         site=F("assignee__operator_profile__site__name"), queue=F("queue_code")
     ).annotate(**counts):
-        group(row["site"], row["queue"]).update(open=row["open"], resolved=row["resolved"])
+        totals = group(row["site"], row["queue"])
+        totals["open"], totals["resolved"] = row["open"], row["resolved"]
     for row in assignments.values(
         site=F("operator__operator_profile__site__name"), queue=F("queue_code")
     ).annotate(n=Count("id")):

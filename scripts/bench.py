@@ -108,7 +108,7 @@ def db_url(server_url: str, name: str) -> str:
 
 
 def builder_version() -> int:
-    text = (ROOT / "config" / "bench_data.py").read_text()
+    text = (ROOT / "config" / "bench" / "data.py").read_text()
     return int(re.search(r"^BUILDER_VERSION = (\d+)", text, re.MULTILINE).group(1))
 
 

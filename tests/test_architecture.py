@@ -44,6 +44,58 @@ def test_inline_script_rule_catches_inline_code_and_spares_script_files():
     assert inline_scripts_in('<script src="/static/js/intake.js" defer></script>') == []
 
 
+# The modules that may write to the database: each app's services and the cohesive modules
+# that own one job (the SLA engine, retention, exports, the access log...). Every other module
+# (views, forms, APIs, serializers, tasks, intake, selectors...) calls one of these.
+WRITERS = {
+    "config/access_log.py",  # the hash-chained access log
+    "config/bench/data.py",  # the benchmark's data set, built with COPY
+    "config/demo.py",
+    "config/roles.py",  # the role groups, from a migration
+    "config/services.py",
+    "config/two_factor.py",
+    "contracts/order_services.py",
+    "contracts/services.py",
+    "care/notifications.py",
+    "care/retention.py",
+    "care/services.py",
+    "care/sla.py",  # the SLA recompute, set-based
+    "care/subject_requests.py",
+    "routing/access_watch.py",
+    "routing/demo.py",
+    "routing/notifications.py",
+    "routing/services.py",
+    "reports/exports.py",
+    "reports/nightly.py",
+    "reports/snapshots.py",
+    "reports/subscriptions.py",
+}
+
+
+def modules() -> list[Path]:
+    return [
+        path
+        for app in APPS
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+
+
+def test_only_the_writers_write():
+    offending = {
+        str(path.relative_to(ROOT)): lines
+        for path in modules()
+        if str(path.relative_to(ROOT)) not in WRITERS and (lines := writes_in(path.read_text()))
+    }
+    assert offending == {}, "write through a service (or add a cohesive writer to WRITERS)"
+
+
+def test_every_listed_writer_exists_and_writes():
+    listed = {str(path.relative_to(ROOT)): path for path in modules()}
+    assert {name for name in WRITERS if name not in listed} == set()
+    assert {name for name in WRITERS if not writes_in(listed[name].read_text())} == set()
+
+
 @pytest.mark.parametrize("app", APPS)
 def test_thin_modules_leave_writes_to_services(app):
     offending = {}

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from care.demo import seed_care_demo
-from config import bench_data, roles
+from config import roles
+from config.bench import data as bench_data
 from config.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
 from contracts.order_demo import seed_orders_demo
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     help = (
         "Seed demo data. `small` (default) writes through the services and is idempotent; "
         "`national` and `bench-small` load the benchmark data set with PostgreSQL COPY "
-        "(config/bench_data.py) into an empty database, once per seed."
+        "(config/bench/data.py) into an empty database, once per seed."
     )
 
     def add_arguments(self, parser):

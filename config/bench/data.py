@@ -192,7 +192,7 @@ def _field_default(field) -> str:
         return "\\N"
     raise BuildError(
         f"{field.model._meta.db_table}.{field.column} is required and the data-set builder does "
-        "not know it: add it to config/bench_data.py."
+        "not know it: add it to config/bench/data.py."
     )
 
 
