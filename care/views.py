@@ -38,7 +38,7 @@ from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
 from contracts.models import Priority
-from contracts.order_selectors import orders_for_case
+from contracts.orders.selectors import orders_for_case
 
 READ = ("handle_cases", "supervise")
 WRITE = ("handle_cases",)

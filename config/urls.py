@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from care.urls import api_urlpatterns as care_api
 from config import api, views
-from contracts.order_urls import api_urlpatterns as orders_api
+from contracts.orders.urls import api_urlpatterns as orders_api
 from contracts.urls import api_urlpatterns as contracts_api
 from reports.urls import api_urlpatterns as reports_api
 from routing import backoffice
@@ -42,7 +42,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("care/", include("care.urls")),
     path("backoffice/next/", backoffice.take_next_order_page, name="backoffice-next"),
-    path("backoffice/", include("contracts.order_urls")),
+    path("backoffice/", include("contracts.orders.urls")),
     path("routing/", include("routing.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from contracts import order_services
+from contracts.orders import services as order_services
 
 logger = logging.getLogger(__name__)
 

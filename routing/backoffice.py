@@ -28,12 +28,12 @@ from rest_framework.views import APIView
 
 from config.errors import Conflict, PresidioError
 from config.permissions import capability, capability_required
-from contracts import order_services
 from contracts import selectors as contract_selectors
 from contracts.models import ContractOrder, OrderState
-from contracts.order_selectors import works_backoffice
-from contracts.order_serializers import OrderDetailSerializer
-from contracts.order_services import BackofficeOnly
+from contracts.orders import services as order_services
+from contracts.orders.selectors import works_backoffice
+from contracts.orders.serializers import OrderDetailSerializer
+from contracts.orders.services import BackofficeOnly
 from routing import engine
 from routing.exceptions import NoOperatorProfile
 from routing.models import OperatorProfile

@@ -54,7 +54,7 @@ WRITERS = {
     "config/roles.py",  # the role groups, from a migration
     "config/services.py",
     "config/two_factor.py",
-    "contracts/order_services.py",
+    "contracts/orders/services.py",
     "contracts/services.py",
     "care/notifications.py",
     "care/retention.py",

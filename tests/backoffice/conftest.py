@@ -7,7 +7,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from config import roles
-from contracts import order_services
 from contracts.models import (
     ContractOrder,
     LoyaltyAction,
@@ -20,7 +19,8 @@ from contracts.models import (
     OrderSequence,
     Referent,
 )
-from contracts.order_services import LineData
+from contracts.orders import services as order_services
+from contracts.orders.services import LineData
 from tests.care.conftest import end_user, open_case_for
 
 __all__ = ["end_user", "open_case_for"]  # the care fixtures, shared here

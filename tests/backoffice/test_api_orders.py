@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from contracts import order_services
 from contracts.models import ContractOrder, LoyaltyItem
+from contracts.orders import services as order_services
 from tests.backoffice.conftest import snapshot
 
 pytestmark = pytest.mark.django_db

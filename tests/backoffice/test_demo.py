@@ -4,7 +4,7 @@ import pytest
 
 from config import roles
 from contracts.models import ContractOrder, LoyaltyAction, LoyaltyItem
-from contracts.order_demo import EXPIRING_CODE, seed_orders_demo
+from contracts.orders.demo import EXPIRING_CODE, seed_orders_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config import roles
-from contracts import order_services
 from contracts.models import ContractOrder, OrderEvent
-from contracts.order_services import BackofficeOnly
+from contracts.orders import services as order_services
+from contracts.orders.services import BackofficeOnly
 from routing import engine
 from routing.backoffice import BackofficeCapacityReached, backoffice_capacity, take_next_order
 from routing.exceptions import NoOperatorProfile

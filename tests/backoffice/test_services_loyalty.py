@@ -5,9 +5,10 @@ from datetime import date
 
 import pytest
 
-from contracts import order_services, services
+from contracts import services
 from contracts.models import ContractOrder, LoyaltyItem, OrderKind, OrderState
-from contracts.order_services import InvalidOrderData, LoyaltyItemClosed
+from contracts.orders import services as order_services
+from contracts.orders.services import InvalidOrderData, LoyaltyItemClosed
 from tests.backoffice.conftest import snapshot
 from tests.contract_terms import terms
 from tests.factories import ClientFactory

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contracts import order_services
 from contracts.models import ContractOrder, OrderEvent, OrderNote, OrderState
-from contracts.order_services import (
+from contracts.orders import services as order_services
+from contracts.orders.services import (
     ORDER_STATE_TARGETS,
     BackofficeOnly,
     InvalidOrderData,

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from contracts import order_services
 from contracts.models import ContractOrder, LoyaltyItem
+from contracts.orders import services as order_services
 
 pytestmark = pytest.mark.django_db
 

@@ -49,10 +49,10 @@ from care import services as care_services
 from care.models import Notification
 from care.sla import recompute_sla_states
 from config import roles
-from contracts import order_services
 from contracts import services as contract_services
 from contracts.models import LoyaltyItem, OrderKind, Referent
-from contracts.order_services import LineData
+from contracts.orders import services as order_services
+from contracts.orders.services import LineData
 from contracts.phones import display_phone
 from reports import subscriptions
 from reports.exports import create_export_job, run_export_job

@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 
 from care import services as care_services
 from config import roles
-from contracts import order_services, services
+from contracts import services
 from contracts.models import ContractOrder, LoyaltyItem
+from contracts.orders import services as order_services
 from tests.contract_terms import terms
 from tests.e2e.conftest import sign_in
 from tests.factories import BusinessCalendarFactory, ClientFactory, EndUserFactory

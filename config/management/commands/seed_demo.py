@@ -9,7 +9,7 @@ from config import roles
 from config.bench import data as bench_data
 from config.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
-from contracts.order_demo import seed_orders_demo
+from contracts.orders.demo import seed_orders_demo
 from routing.demo import seed_routing_demo
 
 

@@ -3,8 +3,7 @@
 
 from django.urls import path
 
-from contracts import order_api as api
-from contracts import order_views as views
+from contracts.orders import api, views
 
 api_urlpatterns = [
     path("orders/", api.OrderListCreateApi.as_view(), name="order-list"),

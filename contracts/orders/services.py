@@ -42,7 +42,7 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import backoffice_users, works_backoffice
+from contracts.orders.selectors import backoffice_users, works_backoffice
 from contracts.selectors import (
     calendar_spec,
     calendars_with_rules,

@@ -15,10 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
-from contracts import order_selectors as selectors
-from contracts import order_services as services
 from contracts.models import Contract, OrderState
-from contracts.order_forms import (
+from contracts.orders import selectors, services
+from contracts.orders.forms import (
     LoyaltyActionForm,
     LoyaltyCloseForm,
     OrderDocumentForm,

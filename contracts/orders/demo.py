@@ -10,9 +10,10 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from contracts import order_services, services
+from contracts import services
 from contracts.models import Contract, ContractOrder, ContractStatus, LoyaltyItem, OrderKind
-from contracts.order_services import LineData
+from contracts.orders import services as order_services
+from contracts.orders.services import LineData
 
 EXPIRING_CODE = "DEMO-RINNOVO"
 ORDERS = [

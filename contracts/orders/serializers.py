@@ -1,5 +1,5 @@
 """API shapes of contract orders and the loyalty worklist. Inputs check shape only; the rules
-are in `contracts.order_services`."""
+are in `contracts.orders.services`."""
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +20,8 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import MAX_ID
-from contracts.order_services import LineData
+from contracts.orders.selectors import MAX_ID
+from contracts.orders.services import LineData
 
 # --- Output ---------------------------------------------------------------------------------
 

@@ -11,10 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.permissions import capability
-from contracts import order_selectors as selectors
-from contracts import order_services as services
 from contracts.models import LoyaltyOutcome, OrderKind, OrderState
-from contracts.order_serializers import (
+from contracts.orders import selectors, services
+from contracts.orders.serializers import (
     LoyaltyActionInput,
     LoyaltyActionSerializer,
     LoyaltyCloseInput,

@@ -1,5 +1,5 @@
 """Back-office forms. They check shape and turn text into plain values; the rules (and their
-messages) are in `contracts.order_services`."""
+messages) are in `contracts.orders.services`."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +13,8 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.order_selectors import backoffice_users
-from contracts.order_services import LineData
+from contracts.orders.selectors import backoffice_users
+from contracts.orders.services import LineData
 from contracts.selectors import of_their_clients
 
 LINE_ROWS = 3
