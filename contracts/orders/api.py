@@ -89,7 +89,7 @@ class OrderTransitionApi(APIView):
             order=order,
             to=data["to"],
             reason=data["reason"],
-            row_version=data["row_version"],
+            expected_version=data["row_version"],
         )
         return Response(OrderDetailSerializer(selectors.order_for(request.user, reference)).data)
 

@@ -196,9 +196,9 @@ def _event(order: ContractOrder, kind: str, *, actor, at: datetime, **values) ->
     )
 
 
-def _locked(order: ContractOrder, row_version: int | None) -> ContractOrder:
+def _locked(order: ContractOrder, expected_version: int | None) -> ContractOrder:
     locked = ContractOrder.objects.select_for_update().get(id=order.id)
-    if row_version is not None and locked.row_version != row_version:
+    if expected_version is not None and locked.row_version != expected_version:
         raise OrderChangedMeanwhile()
     return locked
 
@@ -366,17 +366,17 @@ def transition_order(
     order: ContractOrder,
     to: str,
     reason: str = "",
-    row_version: int | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> ContractOrder:
     """Move the order to `to` if TRANSITIONS allows it; the new state's due time is computed
-    on entry and the late flag starts again. A stale `row_version` is refused (409)."""
+    on entry and the late flag starts again. A stale `expected_version` is refused (409)."""
     _require_backoffice(actor)
     now = now or timezone.now()
     reason = (reason or "").strip()
     if to not in OrderState.values:
         raise InvalidOrderData(fields={"to": [_("Choose a state.")]})
-    order = _locked(order, row_version)
+    order = _locked(order, expected_version)
     if to not in TRANSITIONS[order.state]:
         raise OrderTransitionNotAllowed(
             _("An order cannot go from «%(from)s» to «%(to)s».")
@@ -428,7 +428,7 @@ def assign_order(
     actor,
     order: ContractOrder,
     owner,
-    row_version: int | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
     reason: str = "",
 ) -> ContractOrder:
@@ -438,7 +438,7 @@ def assign_order(
     errors = FieldErrors()
     _check_owner(errors, owner)
     errors.raise_if_any()
-    order = _locked(order, row_version)
+    order = _locked(order, expected_version)
     if not order.is_open:
         raise OrderTransitionNotAllowed(_("A closed order cannot change owner."))
     previous = order.owner

@@ -179,7 +179,7 @@ def order_transition(request, reference: str):
             order=order,
             to=form.cleaned_data["to"],
             reason=form.cleaned_data["reason"],
-            row_version=form.cleaned_data["row_version"],
+            expected_version=form.cleaned_data["row_version"],
         )
     except PresidioError as error:
         _say_error(request, error)
@@ -202,7 +202,7 @@ def order_assign(request, reference: str):
             actor=request.user,
             order=order,
             owner=owner,
-            row_version=int(row_version) if row_version.isdigit() else None,
+            expected_version=int(row_version) if row_version.isdigit() else None,
         )
     except PresidioError as error:
         _say_error(request, error)

@@ -52,7 +52,7 @@ def test_an_order_goes_from_draft_to_completed_and_each_state_gets_its_due_time(
             actor=backoffice_user,
             order=order,
             to=state,
-            row_version=order.row_version,
+            expected_version=order.row_version,
             now=moments[state],
         )
         assert order.state == state
@@ -137,7 +137,7 @@ def test_a_closed_order_cannot_move_again(submitted_order, backoffice_user):
 def test_a_stale_row_version_is_a_conflict_and_writes_nothing(submitted_order, backoffice_user):
     stale = submitted_order.row_version
     order_services.transition_order(
-        actor=backoffice_user, order=submitted_order, to="validated", row_version=stale
+        actor=backoffice_user, order=submitted_order, to="validated", expected_version=stale
     )
     before = snapshot()
     with pytest.raises(OrderChangedMeanwhile) as refused:
@@ -146,7 +146,7 @@ def test_a_stale_row_version_is_a_conflict_and_writes_nothing(submitted_order, b
             order=submitted_order,
             to="cancelled",
             reason="x",
-            row_version=stale,
+            expected_version=stale,
         )
     assert refused.value.status == 409
     assert snapshot() == before
