@@ -5,7 +5,6 @@ case are serialised, and a stale `expected_version` is refused), writes the case
 the same transaction and announces follow-ups after commit.
 """
 
-import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +37,8 @@ from care.models import (
     Note,
     SlaState,
 )
-from config.db import instance_from_row, prepared_cursor
+from config.db import instance_from_row, next_in_yearly_sequence, prepared_cursor
+from config.uploads import UploadRefused, accepted_content_type
 from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts.models import Contract, EndUser, Priority, Referent
@@ -132,10 +132,7 @@ def _save(case: Case, fields: list[str]) -> None:
 
 
 def _next_reference(year: int) -> str:
-    sequence, _ = CaseSequence.objects.select_for_update().get_or_create(year=year)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"CS-{year}-{sequence.last:06d}"
+    return f"CS-{year}-{next_in_yearly_sequence(CaseSequence, year=year):06d}"
 
 
 # --- Opening --------------------------------------------------------------------------------
@@ -334,68 +331,21 @@ def _target_of(case: Case):
 
 # --- Notes ----------------------------------------------------------------------------------
 
-ALLOWED_ATTACHMENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".eml": "message/rfc822",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-MAGIC = {
-    ".pdf": b"%PDF",
-    ".png": b"\x89PNG",
-    ".jpg": b"\xff\xd8\xff",
-    ".jpeg": b"\xff\xd8\xff",
-    ".docx": b"PK",
-    ".xlsx": b"PK",
-}
-
 
 def _checked_attachments(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """Each file with the content type to store (config.uploads' policy); every refusal is
+    reported at once on the `attachments` field."""
     errors = []
     checked = []
-    limit = settings.MAX_ATTACHMENT_BYTES
     if len(files) > settings.MAX_ATTACHMENTS_PER_NOTE:
         errors.append(
             _("At most %(n)s attachments per note.") % {"n": settings.MAX_ATTACHMENTS_PER_NOTE}
         )
     for upload in files:
-        name = upload.name or ""
-        extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-        if extension not in ALLOWED_ATTACHMENT_TYPES:
-            errors.append(
-                _(
-                    "%(name)s: this type of file is not accepted (PDF, images, text, "
-                    "Word, Excel, e-mail)."
-                )
-                % {"name": name}
-            )
-            continue
-        if upload.size > limit:
-            errors.append(
-                _("%(name)s is larger than %(mb)s MB.")
-                % {"name": name, "mb": limit // (1024 * 1024)}
-            )
-            continue
-        head = upload.read(8)
-        upload.seek(0)
-        if extension in MAGIC and not head.startswith(MAGIC[extension]):
-            errors.append(
-                _("%(name)s does not look like a %(ext)s file.") % {"name": name, "ext": extension}
-            )
-            continue
-        checked.append(
-            (
-                upload,
-                ALLOWED_ATTACHMENT_TYPES[extension]
-                or mimetypes.guess_type(name)[0]
-                or "application/octet-stream",
-            )
-        )
+        try:
+            checked.append((upload, accepted_content_type(upload)))
+        except UploadRefused as refusal:
+            errors.append(str(refusal))
     if errors:
         raise InvalidCaseData(fields={"attachments": errors})
     return checked

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from care.models import OPEN_STATUSES, Case, CaseEvent, SlaAlert, SlaState
+from config.db import try_advisory_xact_lock
 from config.models import Heartbeat
 from config.services import record_heartbeat
 
@@ -73,7 +74,7 @@ def recompute_sla_states(*, now: datetime) -> RecomputeResult:
     """Compare each running case's stored instants with `now`; record what changed."""
     started = time.perf_counter()
     with transaction.atomic(durable=True):
-        if not _try_lock():
+        if not try_advisory_xact_lock(ADVISORY_LOCK_KEY):
             return RecomputeResult(
                 at_risk=0,
                 breached=0,
@@ -135,14 +136,6 @@ def _recompute_with_orm(running: QuerySet[Case], *, now: datetime) -> tuple[int,
             row_version=F("row_version") + 1, updated_at=now
         )
     return at_risk, breached
-
-
-def _try_lock() -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-        return bool(cursor.fetchone()[0])
 
 
 def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetime) -> list[int]:

@@ -142,3 +142,24 @@ def _converters(model, connection) -> list:
                 found.append((index, expression, converters))
         _converters_cache[key] = found
     return _converters_cache[key]
+
+
+def try_advisory_xact_lock(key: int, connection=default_connection) -> bool:
+    """PostgreSQL's `pg_try_advisory_xact_lock(key)`: True if this transaction now holds the
+    lock (released at its end), False if another holds it. Overlapping runs of one job skip;
+    elsewhere (SQLite serialises writers) always True. Each job has its own key."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+        return bool(cursor.fetchone()[0])
+
+
+def next_in_yearly_sequence(sequence_model, *, year: int) -> int:
+    """The next number of a per-year counter row (`year`, `last`), taken under its row lock
+    inside the caller's transaction: gap-free and never given twice (case and order
+    references)."""
+    sequence, _created = sequence_model.objects.select_for_update().get_or_create(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return sequence.last

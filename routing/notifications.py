@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from care.models import Case, Notification, SlaAlert
+from config.db import try_advisory_xact_lock
 from contracts import calendars
 from contracts import selectors as contract_selectors
 from routing.models import OperatorProfile, Queue
@@ -57,14 +58,6 @@ OFFICE_HOURS = calendars.CalendarSpec(
         (calendars.Interval(8 * 60, 18 * 60),) if weekday < 5 else () for weekday in range(7)
     ),
 )
-
-
-def _try_lock(key: int) -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
-        return bool(cursor.fetchone()[0])
 
 
 # --- Fan-out --------------------------------------------------------------------------------
@@ -89,7 +82,7 @@ def notify_sla_alerts(*, now: datetime) -> FanOutResult:
     stamp = connection.ops.adapt_datetimefield_value(now)
     columns = "recipient_id, alert_id, case_id, kind, target, created_at, by_email"
     with transaction.atomic(durable=True):
-        if not _try_lock(FAN_OUT_LOCK_KEY):
+        if not try_advisory_xact_lock(FAN_OUT_LOCK_KEY):
             return FanOutResult(alerts=0, notifications=0, skipped=True)
         alerts = SlaAlert.objects.filter(notified_at__isnull=True).update(notified_at=now)
         if not alerts:
@@ -155,7 +148,7 @@ def _within_hours(spec: calendars.CalendarSpec, now: datetime) -> bool:
 def send_supervisor_digests(*, now: datetime) -> DigestResult:
     """Claim, then send after commit; a failed send gives its rows back for the next run."""
     with transaction.atomic(durable=True):
-        if not _try_lock(DIGEST_LOCK_KEY):
+        if not try_advisory_xact_lock(DIGEST_LOCK_KEY):
             return DigestResult(sent=0, notifications=0, waiting=0, failed=0, skipped=True)
         pending = list(
             _unclaimed(now)

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -21,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.db import next_in_yearly_sequence
 from config.errors import Conflict, InvalidInput, PermissionDenied
+from config.uploads import UploadRefused, accepted_content_type
 from contracts import calendars
 from contracts.models import (
     CLOSED_ORDER_STATES,
@@ -126,26 +127,6 @@ REASON_REQUIRED = {OrderState.REJECTED, OrderState.CANCELLED}
 
 LATE_BATCH = 500
 
-ALLOWED_DOCUMENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".eml": "message/rfc822",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-MAGIC = {
-    ".pdf": b"%PDF",
-    ".png": b"\x89PNG",
-    ".jpg": b"\xff\xd8\xff",
-    ".jpeg": b"\xff\xd8\xff",
-    ".docx": b"PK",
-    ".xlsx": b"PK",
-}
-
 
 @dataclass(frozen=True)
 class LineData:
@@ -183,10 +164,7 @@ def _require_backoffice(actor) -> None:
 
 
 def _next_reference(year: int) -> str:
-    sequence, _created = OrderSequence.objects.select_for_update().get_or_create(year=year)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"OR-{year}-{sequence.last:06d}"
+    return f"OR-{year}-{next_in_yearly_sequence(OrderSequence, year=year):06d}"
 
 
 def _event(order: ContractOrder, kind: str, *, actor, at: datetime, **values) -> OrderEvent:
@@ -493,35 +471,17 @@ def add_order_note(
 
 
 def _checked_document(upload: UploadedFile) -> str:
-    name = upload.name or ""
-    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    limit = settings.MAX_ATTACHMENT_BYTES
-    if extension not in ALLOWED_DOCUMENT_TYPES:
-        message = _(
-            "%(name)s: this type of file is not accepted (PDF, images, text, Word, Excel, e-mail)."
-        ) % {"name": name}
-    elif upload.size > limit:
-        message = _("%(name)s is larger than %(mb)s MB.") % {
-            "name": name,
-            "mb": limit // (1024 * 1024),
-        }
-    else:
-        head = upload.read(8)
-        upload.seek(0)
-        if extension not in MAGIC or head.startswith(MAGIC[extension]):
-            return ALLOWED_DOCUMENT_TYPES[extension]
-        message = _("%(name)s does not look like a %(ext)s file.") % {
-            "name": name,
-            "ext": extension,
-        }
-    raise InvalidOrderData(fields={"file": [message]})
+    try:
+        return accepted_content_type(upload)
+    except UploadRefused as refusal:
+        raise InvalidOrderData(fields={"file": [str(refusal)]}) from refusal
 
 
 @transaction.atomic(durable=True)
 def attach_document(
     *, actor, order: ContractOrder, upload: UploadedFile, now: datetime | None = None
 ) -> OrderDocument:
-    """Store a file with the order (type and size checked: see ALLOWED_DOCUMENT_TYPES and
+    """Store a file with the order (type and size checked: see config.uploads and
     settings.MAX_ATTACHMENT_BYTES). The file is removed again if the transaction fails."""
     _require_backoffice(actor)
     now = now or timezone.now()
