@@ -12,7 +12,12 @@ reads an empty or half-written file, and the JSON error it raises kills the work
   another filesystem, where `shutil.move` copies a half-written file);
 - a claimed file that cannot be decoded is never raised out of the consumer loop: it goes back
   to the queue for the next poll (a publisher of an older release may still be writing it);
-  once unreadable for `UNREADABLE_GRACE_SECONDS` it is moved to `rejected/` and logged.
+  once unreadable for `UNREADABLE_GRACE_SECONDS` it is moved to `rejected/` and logged;
+- an exchange's table of bindings (which queues it routes to) is created without truncation
+  and read, changed and rewritten under its exclusive lock: upstream created it empty and
+  locked it after, so a process binding or publishing at that instant read an empty table and
+  raised JSONDecodeError (a publisher, or a worker starting, died of it). A reader that still
+  meets the instant of creation waits for the writer instead of routing to no queue.
 
 Selected by `CELERY_BROKER_TRANSPORT` when `CELERY_BROKER_URL` is `filesystem://`.
 """
@@ -21,12 +26,13 @@ import contextlib
 import logging
 import os
 import tempfile
+import time
 import uuid
 from functools import cached_property
 from pathlib import Path
 from time import monotonic
 
-from kombu.transport import filesystem
+from kombu.transport import filesystem, virtual
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
@@ -37,6 +43,7 @@ STAGING = ".staging"
 CLAIMED = "claimed"
 REJECTED = "rejected"
 UNREADABLE_GRACE_SECONDS = 30.0
+TABLE_READ_TRIES = 50  # 10 ms apart: a table being created is written within them
 
 
 class UnreadableMessage(ValueError):
@@ -92,6 +99,52 @@ class Channel(filesystem.Channel):
                 return payload
         raise Empty()
 
+    def get_table(self, exchange):
+        file = self._exchange_file(exchange)
+        for _try in range(TABLE_READ_TRIES):
+            try:
+                body = _read_locked(file)
+            except FileNotFoundError:
+                return []
+            except OSError as exc:
+                raise filesystem.ChannelError(f"Cannot open {file}") from exc
+            try:
+                return [filesystem.exchange_queue_t(*row) for row in loads(bytes_to_str(body))]
+            except (ValueError, TypeError):
+                time.sleep(0.01)  # created, not yet written: its creator holds or takes the lock
+        raise filesystem.ChannelError(f"Unreadable exchange table {file}")
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._change_table(exchange, lambda table: table if binding in table else [binding, *table])
+
+    def _delete(self, queue, exchange, routing_key, pattern, *args, **kwargs):
+        # The virtual channel's bookkeeping; upstream's unlocked edit of the table is replaced.
+        virtual.Channel._delete(self, queue, exchange, routing_key, pattern, *args, **kwargs)
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._change_table(exchange, lambda table: [row for row in table if row != binding])
+
+    def _change_table(self, exchange, change) -> None:
+        """Read, change and write an exchange's table under its exclusive lock; the file is
+        created without truncation, so nobody ever reads a table that was emptied."""
+        file = self._exchange_file(exchange)
+        self.control_folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+            with os.fdopen(fd, "r+b", buffering=0) as handle:
+                filesystem.lock(handle, filesystem.LOCK_EX)
+                try:
+                    table = _decoded_table(handle.read())
+                    changed = change(table)
+                    if changed != table:
+                        handle.seek(0)
+                        handle.write(str_to_bytes(dumps(changed)))
+                        handle.truncate()
+                finally:
+                    filesystem.unlock(handle)
+        except OSError as exc:
+            raise filesystem.ChannelError(f"Cannot open {file}") from exc
+
     def _claim_and_read(self, filename: str) -> dict | None:
         """The message, or None when another consumer won it or it cannot be read (yet)."""
         queued = Path(self.data_folder_in) / filename
@@ -138,6 +191,27 @@ class Channel(filesystem.Channel):
         folder = Path(self.data_folder_in) / name
         folder.mkdir(exist_ok=True)
         return folder
+
+
+def _read_locked(file: Path) -> bytes:
+    with open(file, "rb") as handle:
+        filesystem.lock(handle, filesystem.LOCK_SH)
+        try:
+            return handle.read()
+        finally:
+            filesystem.unlock(handle)
+
+
+def _decoded_table(body: bytes) -> list:
+    """The bindings in a table file; an empty or torn one (left by an older release) is
+    rebuilt by the binds that follow, since every consumer binds its queues when it starts."""
+    if not body:
+        return []
+    try:
+        return [filesystem.exchange_queue_t(*row) for row in loads(bytes_to_str(body))]
+    except (ValueError, TypeError):
+        logger.warning("broker: unreadable exchange table rebuilt")
+        return []
 
 
 class Transport(filesystem.Transport):

@@ -171,3 +171,31 @@ def test_publishers_racing_real_workers_lose_nothing_and_kill_no_worker(tmp_path
     assert max(runs.values()) == 1  # nothing run twice
     assert not list((tmp_path / "queue").glob("*.msg"))
     assert not list((tmp_path / "queue" / broker.REJECTED).glob("*"))
+
+
+def test_a_queue_binds_to_an_exchange_table_created_but_not_yet_written(channel):
+    """What upstream's creator leaves for an instant: an empty table file."""
+    table = channel._exchange_file("jobs")
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_bytes(b"")
+    channel._queue_bind("jobs", "jobs", None, "jobs")
+    channel._queue_bind("jobs", "jobs", None, "jobs")  # twice: one binding
+    assert [row.queue for row in channel.get_table("jobs")] == ["jobs"]
+
+
+def test_a_table_that_never_becomes_readable_is_a_channel_error_not_a_crash(channel, monkeypatch):
+    monkeypatch.setattr(broker, "TABLE_READ_TRIES", 2)
+    table = channel._exchange_file("jobs")
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_bytes(b'[["jobs", "", "jo')
+    with pytest.raises(broker.filesystem.ChannelError):
+        channel.get_table("jobs")
+    channel._queue_bind("jobs", "jobs", None, "jobs")  # the next bind rebuilds it
+    assert [row.queue for row in channel.get_table("jobs")] == ["jobs"]
+
+
+def test_unbinding_a_queue_leaves_the_others(channel):
+    channel._queue_bind("jobs", "a", None, "a")
+    channel._queue_bind("jobs", "b", None, "b")
+    channel._delete("a", "jobs", "a", None)
+    assert [row.queue for row in channel.get_table("jobs")] == ["b"]
