@@ -28,6 +28,7 @@ from care.serializers import (
     CaseListSerializer,
     CaseSearchInput,
     CaseUpdateInput,
+    ContactInput,
     HandoffAnswerInput,
     HandoffInput,
     HandoffSerializer,
@@ -247,6 +248,28 @@ class CaseReopenApi(APIView):
             actor=request.user,
             case=case,
             reason=data["reason"],
+            expected_version=data["row_version"],
+        )
+        return _detail(request, case.reference)
+
+
+class CaseContactApi(APIView):
+    """The caller of a case called again about it: the contact becomes a note of the case
+    (reopened if resolved or closed) instead of a duplicate. The 409 `duplicate_suspected` of
+    `POST cases/` lists the cases to use."""
+
+    permission_classes = [HandleCases]
+
+    @extend_schema(request=ContactInput, responses=CaseDetailSerializer)
+    def post(self, request, reference: str):
+        case = selectors.case_by_reference(request.user, reference)
+        data = _valid(ContactInput, request).validated_data
+        services.add_contact(
+            actor=request.user,
+            case=case,
+            end_user_id=data["end_user"],
+            subject=data["subject"],
+            description=data["description"],
             expected_version=data["row_version"],
         )
         return _detail(request, case.reference)

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from care import selectors, services
 from care.exceptions import DuplicateSuspected
-from care.models import CaseStatus, Channel, Note
+from care.models import Channel
 from config import access_log
 from config.errors import PresidioError
-from config.forms import add_service_errors, service_error_message
+from config.forms import add_service_errors
 from config.permissions import capability_required
 from contracts import selectors as contract_selectors
 from contracts.forms import LookupForm
@@ -32,7 +32,6 @@ from contracts.models import Priority
 SESSION_QUERY = "intake_query"  # what to look up: {"phone": "..."} or e-mail / employee code
 SESSION_CALLER = "intake_caller"  # the chosen caller: end user id and contract code
 SESSION_MATCHES = "intake_matches"  # the end users the last lookup found: the only choices
-FCR_CODE = "first_contact"
 
 
 class IntakeForm(forms.Form):
@@ -203,8 +202,8 @@ def _submit(request, form, caller):
         return None, None
     data = form.cleaned_data
     action, _sep, target = request.POST.get("use_case", "").partition(":")
-    if action in ("note", "reopen"):
-        return _use_existing_case(request, data, caller, action=action, target=target), None
+    if action in ("note", "reopen"):  # the service reopens a resolved or closed case itself
+        return _use_existing_case(request, data, caller, target=target), None
     try:
         case = services.open_case(
             actor=request.user,
@@ -217,6 +216,7 @@ def _submit(request, form, caller):
                 priority=data["priority"],
                 end_user_id=caller["end_user"].id,
                 duplicate_override_reason=data["override_reason"],
+                resolved_during_call=data["resolved_now"],
             ),
         )
     except DuplicateSuspected as error:
@@ -226,42 +226,19 @@ def _submit(request, form, caller):
         return None, None
     _forget_intake(request)
     messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
-    if data["resolved_now"]:
-        try:
-            services.transition_case(
-                actor=request.user,
-                case=case,
-                to=CaseStatus.RESOLVED,
-                resolution_code=FCR_CODE,
-                first_contact_resolution=True,
-            )
-        except PresidioError as error:  # the case is open and saved: say what is left to do
-            messages.warning(
-                request,
-                _("It could not be marked resolved: %(why)s Resolve it from its page.")
-                % {"why": service_error_message(error)},
-            )
     return redirect("care:case-detail", reference=case.reference), None
 
 
-def _use_existing_case(request, data, caller, *, action: str, target: str):
+def _use_existing_case(request, data, caller, *, target: str):
     """Instead of a duplicate: the new contact becomes a note of the case (reopened if it
-    was resolved or closed)."""
+    was resolved or closed), by `services.add_contact`."""
     try:
-        case = selectors.case_by_reference(request.user, target)
-        if case.end_user_id != caller["end_user"].id:
-            raise PresidioError(_("That case belongs to another caller."))
-        if action == "reopen":
-            case = services.reopen_case(
-                actor=request.user,
-                case=case,
-                reason=_("New contact: %(subject)s") % {"subject": data["subject"]},
-            )
-        services.add_note(
+        case = services.add_contact(
             actor=request.user,
-            case=case,
-            body=f"{data['subject']}\n\n{data['description']}",
-            visibility=Note.Visibility.INTERNAL,
+            case=selectors.case_by_reference(request.user, target),
+            end_user_id=caller["end_user"].id,
+            subject=data["subject"],
+            description=data["description"],
         )
     except PresidioError as error:
         messages.error(request, str(error.message))

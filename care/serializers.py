@@ -222,6 +222,7 @@ class CaseInput(serializers.Serializer):
     duplicate_override_reason = serializers.CharField(
         max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
     )
+    resolved_during_call = serializers.BooleanField(required=False, default=False)
 
     def to_request(self) -> services.CaseRequest:
         data = self.validated_data
@@ -235,6 +236,7 @@ class CaseInput(serializers.Serializer):
             end_user_id=data["end_user"],
             referent_id=data["referent"],
             duplicate_override_reason=data["duplicate_override_reason"],
+            resolved_during_call=data["resolved_during_call"],
         )
 
 
@@ -263,6 +265,16 @@ class NoteInput(serializers.Serializer):
     attachments = serializers.ListField(
         child=serializers.FileField(max_length=200), required=False, default=list
     )
+    row_version = _row_version_field()
+
+
+class ContactInput(serializers.Serializer):
+    """A new contact about an existing case (instead of a duplicate): who called and what they
+    said; a resolved or closed case is reopened."""
+
+    end_user = serializers.IntegerField(min_value=1)
+    subject = serializers.CharField(max_length=200, allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
 
 

@@ -151,6 +151,11 @@ class CaseRequest:
     end_user_id: int | None = None
     referent_id: int | None = None
     duplicate_override_reason: str = ""
+    resolved_during_call: bool = False  # opened and resolved at once: first-contact resolution
+
+
+# The resolution code of a case resolved while the caller was still on the line.
+FIRST_CONTACT_CODE = "first_contact"
 
 
 def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Case:
@@ -158,7 +163,9 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
     due instants computed from the contract's calendar, its first event written.
 
     If the caller already has a similar case (same category, open or closed in the last
-    7 days), `DuplicateSuspected` is raised unless a reason for a new case is given.
+    7 days), `DuplicateSuspected` is raised unless a reason for a new case is given. With
+    `resolved_during_call` it is resolved in the same transaction (a first-contact
+    resolution): opened and resolved, or nothing.
     """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
@@ -235,9 +242,19 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
         )
         if reason:
             _event(case, CaseEvent.Kind.DUPLICATE_OVERRIDE, actor=actor, at=now, reason=reason)
-        transaction.on_commit(
-            lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
-        )
+        if request.resolved_during_call:
+            _change_status(
+                case,
+                CaseStatus.RESOLVED,
+                actor=actor,
+                now=now,
+                resolution_code=FIRST_CONTACT_CODE,
+                first_contact_resolution=True,
+            )
+        else:
+            transaction.on_commit(
+                lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
+            )
     return case
 
 
@@ -374,31 +391,39 @@ def add_note(
     files = _checked_attachments(attachments)
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
-        note = Note.objects.create(
-            case=case, author=actor, created_at=now, body=body, visibility=visibility
+        note, fields = _append_note(
+            case, actor=actor, now=now, body=body, visibility=visibility, files=files
         )
-        for upload, content_type in files:
-            Attachment.objects.create(
-                note=note,
-                file=upload,
-                original_name=upload.name[:200],
-                content_type=content_type,
-                size=upload.size,
-            )
-        _event(
-            case,
-            CaseEvent.Kind.NOTE_ADDED,
-            actor=actor,
-            at=now,
-            note=note.id,
-            visibility=visibility,
-            attachments=len(files),
-        )
-        fields = []
-        if visibility == Note.Visibility.CUSTOMER:
-            fields = _meet_first_response(case, actor=actor, now=now)
         _save(case, fields)
     return note
+
+
+def _append_note(case: Case, *, actor, now: datetime, body: str, visibility: str, files=()):
+    """The note, its files and event; returns it with the case fields it changed."""
+    note = Note.objects.create(
+        case=case, author=actor, created_at=now, body=body, visibility=visibility
+    )
+    for upload, content_type in files:
+        Attachment.objects.create(
+            note=note,
+            file=upload,
+            original_name=upload.name[:200],
+            content_type=content_type,
+            size=upload.size,
+        )
+    _event(
+        case,
+        CaseEvent.Kind.NOTE_ADDED,
+        actor=actor,
+        at=now,
+        note=note.id,
+        visibility=visibility,
+        attachments=len(files),
+    )
+    fields = []
+    if visibility == Note.Visibility.CUSTOMER:
+        fields = _meet_first_response(case, actor=actor, now=now)
+    return note, fields
 
 
 def _meet_first_response(case: Case, *, actor, now: datetime) -> list[str]:
@@ -539,29 +564,77 @@ def reopen_case(
         raise InvalidCaseData(fields={"reason": [_("Say why the case is reopened.")]})
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
-        if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-            raise TransitionNotAllowed(_("Only a resolved or closed case can be reopened."))
-        if case.merged_into_id:
-            raise TransitionNotAllowed(
-                _("A merged case cannot be reopened: reopen %(ref)s.")
-                % {"ref": case.merged_into.reference}
+        _save(case, _reopen(case, actor=actor, now=now, reason=reason))
+    return case
+
+
+def _reopen(case: Case, *, actor, now: datetime, reason: str) -> list[str]:
+    """Back to in progress, counted as a re-opening (the case is locked by the caller);
+    returns the fields to save."""
+    if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        raise TransitionNotAllowed(_("Only a resolved or closed case can be reopened."))
+    if case.merged_into_id:
+        raise TransitionNotAllowed(
+            _("A merged case cannot be reopened: reopen %(ref)s.")
+            % {"ref": case.merged_into.reference}
+        )
+    previous = _move(case, CaseStatus.IN_PROGRESS, action=REOPEN)
+    case.reopen_count += 1
+    case.resolved_at = case.closed_at = None
+    case.first_contact_resolution = False
+    _event(
+        case,
+        CaseEvent.Kind.REOPENED,
+        actor=actor,
+        at=now,
+        from_value=previous,
+        to_value=CaseStatus.IN_PROGRESS,
+        reason=reason.strip()[:REASON_MAX],
+    )
+    return ["status", "reopen_count", "resolved_at", "closed_at", "first_contact_resolution"]
+
+
+def add_contact(
+    *,
+    actor,
+    case: Case,
+    end_user_id: int | None,
+    subject: str,
+    description: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """A new contact about a case the caller already has, instead of a duplicate: an
+    internal note with what they said, the case reopened first if it was resolved or
+    closed; one transaction. Used by the intake page and `POST cases/{ref}/contacts/`."""
+    now = now or timezone.now()
+    subject, description = (subject or "").strip(), (description or "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = [_("Write a subject.")]
+    if not description:
+        errors["description"] = [_("Describe the request (fill in the template).")]
+    _errors_or_none(errors)
+    if end_user_id is None or case.end_user_id != end_user_id:
+        raise InvalidCaseData(_("That case belongs to another caller."))
+    with transaction.atomic(durable=True):
+        case = _locked(case, expected_version)
+        fields = []
+        if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            fields = _reopen(
+                case,
+                actor=actor,
+                now=now,
+                reason=_("New contact: %(subject)s") % {"subject": subject},
             )
-        previous = _move(case, CaseStatus.IN_PROGRESS, action=REOPEN)
-        case.reopen_count += 1
-        case.resolved_at = case.closed_at = None
-        case.first_contact_resolution = False
-        _event(
+        _note, note_fields = _append_note(
             case,
-            CaseEvent.Kind.REOPENED,
             actor=actor,
-            at=now,
-            from_value=previous,
-            to_value=CaseStatus.IN_PROGRESS,
-            reason=reason.strip()[:REASON_MAX],
+            now=now,
+            body=f"{subject}\n\n{description}",
+            visibility=Note.Visibility.INTERNAL,
         )
-        _save(
-            case, ["status", "reopen_count", "resolved_at", "closed_at", "first_contact_resolution"]
-        )
+        _save(case, fields + note_fields)
     return case
 
 

@@ -17,6 +17,7 @@ api_urlpatterns = [
         name="case-handoff-answer",
     ),
     path("cases/<str:reference>/reopen/", api.CaseReopenApi.as_view(), name="case-reopen"),
+    path("cases/<str:reference>/contacts/", api.CaseContactApi.as_view(), name="case-contact"),
     path(
         "cases/<str:reference>/sla-ledger/", api.CaseSlaLedgerApi.as_view(), name="case-sla-ledger"
     ),

@@ -730,6 +730,69 @@ def test_the_hand_off_of_another_case_is_not_found(
     assert Handoff.objects.get(id=handoff["id"]).outcome == Handoff.Outcome.PENDING
 
 
+# --- First-contact resolution and a new contact about an existing case -------------------
+
+
+def test_a_case_resolved_during_the_call_is_opened_and_resolved_in_one_request(
+    operator_api, end_user
+):
+    response = operator_api.post(CASES, payload(end_user, resolved_during_call=True), format="json")
+
+    assert response.status_code == 201, response.json()
+    case = response.json()
+    assert (case["status"], case["first_contact_resolution"]) == ("resolved", True)
+    assert case["resolution_code"] == services.FIRST_CONTACT_CODE
+    assert [e["kind"] for e in case["events"]] == ["opened", "first_response", "status_changed"]
+
+
+def test_a_new_contact_about_a_resolved_case_reopens_it_with_a_note(operator_api, opened):
+    reference = opened["reference"]
+    operator_api.post(
+        url(reference, "transition"),
+        {"to": "resolved", "resolution_code": "sim-bloccata"},
+        format="json",
+    )
+    contact = {
+        "end_user": opened["end_user"]["id"],
+        "subject": "Di nuovo senza linea",
+        "description": "La SIM sostitutiva non funziona.",
+    }
+
+    response = operator_api.post(url(reference, "contacts"), contact, format="json")
+
+    assert response.status_code == 200, response.json()
+    case = response.json()
+    assert (case["status"], case["reopen_count"]) == ("in_progress", 1)
+    assert [e["kind"] for e in case["events"]][-2:] == ["reopened", "note_added"]
+    note = Note.objects.get(case__reference=reference)
+    assert note.body == "Di nuovo senza linea\n\nLa SIM sostitutiva non funziona."
+    assert note.visibility == Note.Visibility.INTERNAL
+
+
+def test_a_new_contact_on_an_open_case_is_a_note_and_another_caller_is_refused(
+    operator_api, opened, other_client_end_user, care_tables
+):
+    reference = opened["reference"]
+    contact = {"subject": "Richiama", "description": "Chiede notizie."}
+    before = care_tables()
+
+    stranger = operator_api.post(
+        url(reference, "contacts"),
+        {**contact, "end_user": other_client_end_user.id},
+        format="json",
+    )
+
+    assert stranger.status_code == 400
+    assert care_tables() == before
+    same = operator_api.post(
+        url(reference, "contacts"), {**contact, "end_user": opened["end_user"]["id"]}, format="json"
+    )
+    assert same.status_code == 200, same.json()
+    assert same.json()["status"] == "new"
+    assert same.json()["reopen_count"] == 0
+    assert Note.objects.filter(case__reference=reference).count() == 1
+
+
 # --- Re-opening -----------------------------------------------------------------------------
 
 

@@ -134,18 +134,21 @@ def test_resolved_during_the_call_counts_as_first_contact_resolution(client, ope
     assert case.first_response_at is not None
 
 
-def test_a_case_that_cannot_be_resolved_at_once_stays_open_and_says_so(client, operator, caller):
-    """Opening and resolving are two steps: if the second is refused (here: the case was
-    taken meanwhile and moved on), the case is kept, open, and the page says what is left."""
+def test_a_case_that_cannot_be_resolved_at_once_is_not_opened_and_the_form_says_why(
+    client, operator, caller
+):
+    """Opening and resolving during the call are one transaction (services.open_case with
+    resolved_during_call): if resolving is refused, nothing is written and the form says why,
+    so the operator never leaves an open case behind believing it resolved."""
     client.force_login(operator)
     client.get(reverse("care:intake"), {"phone": "3471234567"})
     client.get(reverse("care:intake"))
     refused = services.TransitionNotAllowed("Nel frattempo la pratica è cambiata.")
-    with mock.patch.object(services, "transition_case", side_effect=refused):
+    with mock.patch.object(services, "_change_status", side_effect=refused):
         response = client.post(reverse("care:intake"), case_form(resolved_now="on"), follow=True)
-    case = Case.objects.get()
-    assert case.status == CaseStatus.NEW
-    assert response.redirect_chain[-1][0] == reverse("care:case-detail", args=[case.reference])
+    assert not Case.objects.exists()
+    assert not CaseEvent.objects.exists()
+    assert response.status_code == 200
     assert "Nel frattempo la pratica è cambiata." in response.content.decode()
 
 

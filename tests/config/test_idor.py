@@ -238,6 +238,16 @@ OWN_CASE_ANSWER = seen("case_a", answer="Sonda IDOR", outcome="bounced")
 REOPEN = seen("case_b_resolved", reason="Sonda IDOR")
 
 
+def CONTACT(u) -> dict:  # noqa: N802 -- a payload, named like its siblings
+    """A new contact about the foreign case, from its own caller."""
+    return {
+        "end_user": u.case_b.end_user_id,
+        "subject": "Sonda IDOR",
+        "description": "Sonda IDOR",
+        "row_version": u.case_b.row_version,
+    }
+
+
 def _client_form(u) -> dict:
     """The foreign client's form as a manager would send it, with a new name."""
     referent = u.referent_b
@@ -586,6 +596,7 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     "api:case-reopen": (Probe(CASE_WRITE, "POST", ref("case_b_resolved"), data=REOPEN),),
+    "api:case-contact": (Probe(CASE_WRITE, "POST", FOREIGN_CASE, data=CONTACT),),
     "api:case-sla-ledger": (
         Probe(CASE_READ_NO_CALLER, kwargs=FOREIGN_CASE),
         Probe(
