@@ -4,6 +4,8 @@ The groups are created by a data migration (config 0002) that calls `sync_role_g
 a migration that changes ROLE_CAPABILITIES calls it again.
 """
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 OPERATOR = "operatore"
@@ -92,6 +94,20 @@ def needs_second_factor(user) -> bool:
     return user.is_authenticated and (
         user.is_superuser
         or any(user.has_perm(f"config.{name}") for name in SECOND_FACTOR_CAPABILITIES)
+    )
+
+
+def users_with(*capabilities: str) -> QuerySet:
+    """Active users who hold any of `capabilities` through their role (or are superusers):
+    rules name capabilities, never group names."""
+    through_role = Q(
+        groups__permissions__content_type__app_label="config",
+        groups__permissions__codename__in=capabilities,
+    )
+    return (
+        get_user_model()
+        .objects.filter(through_role | Q(is_superuser=True), is_active=True)
+        .distinct()
     )
 
 

@@ -5,7 +5,6 @@ import re
 from datetime import date
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from contracts import calendars, selectors
@@ -52,10 +51,7 @@ class ClientForm(forms.Form):
     account_team = forms.ModelMultipleChoiceField(
         label=_("Account team"),
         required=False,
-        queryset=get_user_model()
-        .objects.filter(is_active=True, groups__name__in=["backoffice", "manager"])
-        .distinct()
-        .order_by("last_name", "first_name"),
+        queryset=selectors.account_team_candidates(),
         widget=forms.CheckboxSelectMultiple,
     )
     referents = forms.CharField(

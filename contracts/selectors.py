@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from config import roles
 from config.errors import InvalidInput
 from contracts import calendars, ports
 from contracts.exceptions import ContractNotFound, ContractNotInForce
@@ -293,6 +294,14 @@ def end_user_list(*, client_id: int | None = None, search: str = "") -> QuerySet
     if search:
         end_users = end_users.filter(Q(last_name__icontains=search) | Q(employee_code=search))
     return end_users.order_by("last_name", "first_name", "id")
+
+
+def account_team_candidates() -> QuerySet:
+    """Who may be in a client's account team: back-office staff and managers (DESIGN §2:
+    back-office sees "their clients in full")."""
+    return roles.users_with("work_backoffice", "manage_contracts").order_by(
+        "last_name", "first_name", "username"
+    )
 
 
 # Contracts this close to their end join the loyalty worklist (back-office renewals).

@@ -146,6 +146,23 @@ class ReferentData:
     is_primary: bool = False
 
 
+def _check_account_team(errors: FieldErrors, members: Iterable) -> None:
+    """Only back-office staff and managers join an account team, on every interface."""
+    members = list(members)
+    allowed = set(
+        selectors.account_team_candidates()
+        .filter(id__in=[member.id for member in members])
+        .values_list("id", flat=True)
+    )
+    for member in members:
+        if member.id not in allowed:
+            errors.add(
+                "account_team",
+                _("%(user)s cannot be in an account team: back-office staff and managers only.")
+                % {"user": member.get_username()},
+            )
+
+
 def _checked_referents(errors: FieldErrors, referents: Sequence[ReferentData]) -> list[dict]:
     rows = []
     for referent in referents:
@@ -200,6 +217,7 @@ def create_client(
         errors, name=name, segment=segment, vat_number=vat_number, province=province
     )
     referent_rows = _checked_referents(errors, referents)
+    _check_account_team(errors, account_team)
     errors.raise_if_any()
     client = Client.objects.create(**values)
     client.account_team.set(account_team)
@@ -237,6 +255,7 @@ def update_client(
         exclude_id=client.id,
     )
     referent_rows = _checked_referents(errors, referents or ())
+    _check_account_team(errors, account_team or ())
     errors.raise_if_any()
     client = Client.objects.select_for_update().get(id=client.id)
     for attribute, value in {**values, "is_active": is_active}.items():

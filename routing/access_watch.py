@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from care.models import Case
+from config import roles
 from config.errors import NotFound
 from config.models import AccessLogSubject
 from config.roles import BACKOFFICE, OPERATOR
@@ -62,19 +63,20 @@ def threshold_for(counts: dict[int, int]) -> int:
 
 
 def supervisors_of(operator_id: int, *, now: datetime) -> list:
-    """The supervisors of the operator's site and of the queues they were assigned from in
-    the last 30 days; when there are none, every supervisor (someone must hear of it)."""
-    users = get_user_model().objects.filter(is_active=True)
-    site = users.filter(id=operator_id).values("operator_profile__site_id")
+    """Those who supervise the operator's site and the queues they were assigned from in the
+    last 30 days; when there are none, everyone who supervises (someone must hear of it)."""
+    site = get_user_model().objects.filter(id=operator_id).values("operator_profile__site_id")
     queues = Assignment.objects.filter(
         operator_id=operator_id, at__gte=now - timedelta(days=30)
     ).values("queue_code")
-    supervisors = users.filter(groups__name="supervisore").filter(
-        Q(operator_profile__site_id__in=site)
-        | Q(supervised_queues__in=Queue.objects.filter(code__in=queues))
+    supervising = roles.users_with("supervise")
+    found = list(
+        supervising.filter(
+            Q(operator_profile__site_id__in=site)
+            | Q(supervised_queues__in=Queue.objects.filter(code__in=queues))
+        )
     )
-    found = list(supervisors.distinct())
-    return found or list(users.filter(groups__name="supervisore").distinct())
+    return found or list(supervising)
 
 
 def watch_unusual_access(*, now: datetime) -> list[AccessAlert]:

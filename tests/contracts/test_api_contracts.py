@@ -428,3 +428,21 @@ def test_referent_with_a_bad_phone_is_a_400_and_nothing_changes(manager_api, onb
     assert response.status_code == 400
     assert "referents" in response.json()["fields"]
     assert Client.objects.get().name == "Regione Siciliana"
+
+
+def test_only_back_office_staff_and_managers_join_an_account_team(
+    manager_api, operator, backoffice_user
+):
+    body = {"name": "Comune di Enna", "segment": "PA", "vat_number": "00100190867"}
+    body |= {"province": "EN"}
+    refused = manager_api.post(
+        "/api/v1/clients/", {**body, "account_team": [operator.username]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "account_team" in refused.json()["fields"]
+    assert not Client.objects.filter(name="Comune di Enna").exists()
+    created = manager_api.post(
+        "/api/v1/clients/", {**body, "account_team": [backoffice_user.username]}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["account_team"] == [backoffice_user.username]
