@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from care import clock
 from contracts import calendars
+from contracts import selectors as contract_selectors
 
 FIRST_RESPONSE = "first_response"
 RESOLUTION = "resolution"
@@ -265,7 +266,6 @@ def _utc(instant: datetime) -> datetime:
 
 def case_ledger(case) -> Ledger:
     """The ledger of a stored case (its events, version targets and contract calendar)."""
-    from contracts import selectors as contract_selectors
 
     version = case.contract_version
     spec = contract_selectors.calendar_spec(case.contract.calendar)

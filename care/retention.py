@@ -240,13 +240,13 @@ def _delete_files(names: list[str]) -> None:
             logger.exception("retention: attachment file %s not deleted", name)
 
 
+RUN_TASK = "care.tasks.run_retention_task"  # triggered by name: tasks import this module
+
 # --- Runs -----------------------------------------------------------------------------------
 
 
 def request_retention_run(*, actor, now: datetime) -> RetentionRun:
     """A manager's "anonymise now": queued for the worker (it may take minutes)."""
-    from care.tasks import run_retention_task
-
     with transaction.atomic():
         if (
             RetentionRun.objects.select_for_update()
@@ -255,7 +255,7 @@ def request_retention_run(*, actor, now: datetime) -> RetentionRun:
         ):
             raise RetentionAlreadyRunning
         run = RetentionRun.objects.create(requested_by=actor, requested_at=now)
-        enqueue_after_commit(run_retention_task, run.id)  # a lost message: heal_retention_runs
+        enqueue_after_commit(RUN_TASK, run.id)  # a lost message: heal_retention_runs
     return run
 
 
@@ -311,15 +311,13 @@ def heal_retention_runs(*, now: datetime) -> tuple[int, int]:
     e.g. the broker was down) is sent again; a running one with no progress for
     `RUNNING_SILENT_AFTER` (its worker died) is closed as failed, what it did staying done,
     so a new run may be asked for. Returns (sent again, closed)."""
-    from care.tasks import run_retention_task
-
     waiting = list(
         RetentionRun.objects.filter(
             status=RetentionRun.Status.QUEUED, requested_at__lt=now - RESEND_QUEUED_AFTER
         ).values_list("id", flat=True)
     )
     for run_id in waiting:
-        enqueue(run_retention_task, run_id)
+        enqueue(RUN_TASK, run_id)
     with translation.override(settings.LANGUAGE_CODE):  # stored, shown on the page
         stopped = str(_("Stopped: the worker was lost. What was done stays done; run it again."))
     silent_since = now - RUNNING_SILENT_AFTER

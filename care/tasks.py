@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from care.retention import claim_queued_run, heal_retention_runs, run_retention
 from care.sla import recompute_sla_states
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,6 @@ def recompute_sla_task() -> dict:
 def run_retention_task(run_id: int) -> dict:
     """A retention run a manager asked for. Only the worker that claims the queued run
     starts it: a message delivered twice finds it running or done and leaves it."""
-    from care.retention import claim_queued_run, run_retention
-
     run = claim_queued_run(run_id, now=timezone.now())
     if run is None:
         return {"run": run_id, "skipped": True}
@@ -41,7 +40,5 @@ def run_retention_task(run_id: int) -> dict:
 @shared_task(max_retries=0)
 def heal_retention_runs_task() -> dict:
     """Beat, every 5 minutes: lost retention messages sent again, dead runs closed."""
-    from care.retention import heal_retention_runs
-
     sent, closed = heal_retention_runs(now=timezone.now())
     return {"sent_again": sent, "closed": closed}

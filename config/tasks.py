@@ -1,6 +1,8 @@
 """Config's beat task (the worker heartbeat) and how every app sends work to the workers.
 
-`enqueue(task, *args)` / `enqueue_after_commit(task, *args)`: a request never fails, nor
+`enqueue(task, *args)` / `enqueue_after_commit(task, *args)`, with the task or its name (a
+service names the task it triggers, so it never imports the tasks module that imports it:
+tasks call services, never the reverse): a request never fails, nor
 waits, because the broker is down (DESIGN.md §10). Tasks are triggers and the database is
 the truth: every trigger has a beat sweep that heals what was not sent. A broker that is
 down costs its client the publisher's connection retries for each message (0.7 s measured
@@ -18,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from config.celery import app as celery_app
 from config.models import Heartbeat
 from config.services import record_heartbeat
 
@@ -28,8 +31,15 @@ _broker_down_until = 0.0  # time.monotonic() before which this process does not 
 
 
 def enqueue(task, *args) -> bool:
-    """Send `task(*args)` to the workers; whether it was sent. Never raises."""
+    """Send `task(*args)` to the workers (a task or a registered task's name); whether it was
+    sent. Never raises."""
     global _broker_down_until
+    if isinstance(task, str):
+        try:
+            task = celery_app.tasks[task]
+        except KeyError:  # a renamed task: tests/config/test_enqueue.py checks every name
+            logger.exception("no task named %s: not sent", task)
+            return False
     if time.monotonic() < _broker_down_until:
         logger.warning("broker down: %s%r not sent; beat's sweep heals it", task.name, args)
         return False

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.errors import InvalidInput, NotFound, PermissionDenied
 from config.permissions import capability
-from reports import definitions, exports
+from reports import definitions, exports, formats
 from reports.forms import ReportFilterForm
 from reports.models import ExportJob
 from reports.serializers import ExportJobSerializer, ReportListSerializer
@@ -89,7 +89,7 @@ class ReportDetailApi(APIView):
     @extend_schema(
         summary="One report, as JSON or exported as CSV or XLSX",
         parameters=[
-            OpenApiParameter("format", str, enum=list(exports.FORMATS)),
+            OpenApiParameter("format", str, enum=list(formats.FORMATS)),
             OpenApiParameter("sep", str, enum=["comma", "semicolon"]),
             OpenApiParameter("from", str, description="YYYY-MM-DD (default: 30 days ago)"),
             OpenApiParameter("to", str, description="YYYY-MM-DD (default: today)"),
@@ -106,16 +106,16 @@ class ReportDetailApi(APIView):
     def get(self, request, name: str):
         definition = definition_or_404(name)
         fmt = (request.query_params.get("format") or "json").lower()
-        if fmt not in exports.FORMATS:
+        if fmt not in formats.FORMATS:
             raise InvalidInput(
                 _("Unknown format: use json, csv or xlsx."),
                 fields={"format": [_("Unknown format.")]},
             )
-        if fmt in exports.FILE_FORMATS and not request.user.has_perm("config.export_reports"):
+        if fmt in formats.FILE_FORMATS and not request.user.has_perm("config.export_reports"):
             raise PermissionDenied(_("You may view reports but not export them."))
         filters = validated_filters(request)
         now = timezone.now()
-        if fmt in exports.FILE_FORMATS:
+        if fmt in formats.FILE_FORMATS:
             result = exports.export_report(
                 definition, filters, request.user, fmt, sep=request.query_params.get("sep"), now=now
             )
@@ -146,7 +146,7 @@ class ReportDetailApi(APIView):
                 "count": count,
                 "page": page,
                 "page_size": page_size,
-                "rows": exports.json_rows(list(definition.columns), page_rows),
+                "rows": formats.json_rows(list(definition.columns), page_rows),
             }
         )
 
@@ -186,6 +186,6 @@ def download_response(job: ExportJob) -> FileResponse:
     return FileResponse(
         open(path, "rb"),
         as_attachment=True,
-        filename=exports.filename(job.report, job.format, job.created_at),
-        content_type=exports.CONTENT_TYPES[job.format],
+        filename=formats.filename(job.report, job.format, job.created_at),
+        content_type=formats.CONTENT_TYPES[job.format],
     )

@@ -43,8 +43,8 @@ from contracts.models import (
     Priority,
 )
 from contracts.privacy import mask_phone, short_name
-from reports.exports import Column
-from reports.exports import ColumnType as T
+from reports.formats import Column
+from reports.formats import ColumnType as T
 from reports.forms import ReportFilters
 from reports.selectors import (
     cases_in_scope,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, PermissionDenied
-from reports import definitions, exports
+from reports import definitions, exports, formats
 from reports.forms import ReportFilterForm
 from reports.models import ReportDelivery, ReportSubscription
 
@@ -124,13 +124,13 @@ def _send(subscription: ReportSubscription, start: date, end: date, now: datetim
     rows = definition.rows(filters, user, now)
     columns = list(definition.columns)
     if subscription.format == "csv":
-        content = "".join(exports.csv_lines(columns, rows)).encode("utf-8")
+        content = "".join(formats.csv_lines(columns, rows)).encode("utf-8")
         count = max(content.count(b"\r\n") - 1, 0)
-        mimetype = exports.CONTENT_TYPES["csv"]
+        mimetype = formats.CONTENT_TYPES["csv"]
     else:
         buffer = io.BytesIO()
-        count = exports.write_xlsx(buffer, columns, rows, title=str(definition.title))
-        content, mimetype = buffer.getvalue(), exports.CONTENT_TYPES["xlsx"]
+        count = formats.write_xlsx(buffer, columns, rows, title=str(definition.title))
+        content, mimetype = buffer.getvalue(), formats.CONTENT_TYPES["xlsx"]
     period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
     message = EmailMessage(
         subject=_("Presidio: %(report)s, %(period)s")
@@ -144,7 +144,7 @@ def _send(subscription: ReportSubscription, start: date, end: date, now: datetim
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
     )
-    message.attach(exports.filename(definition.name, subscription.format, now), content, mimetype)
+    message.attach(formats.filename(definition.name, subscription.format, now), content, mimetype)
     message.send()
     exports.log_export(
         user=user,

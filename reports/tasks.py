@@ -4,6 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from reports import subscriptions
+from reports.exports import purge_expired_exports, resume_stalled_exports, run_export_job
 from reports.nightly import run_nightly_jobs_when_due
 from reports.snapshots import take_backlog_snapshot
 
@@ -39,8 +40,6 @@ def nightly_jobs_task() -> dict:
 def write_export_task(job_id: int) -> dict:
     """Write a big export's file (a job too big to stream); running it again on a finished
     or failed job does nothing."""
-    from reports.exports import run_export_job
-
     status = run_export_job(job_id=job_id)
     logger.info("export job %s: %s", job_id, status)
     return {"job": job_id, "status": status}
@@ -49,8 +48,6 @@ def write_export_task(job_id: int) -> dict:
 @shared_task(max_retries=3)
 def purge_expired_exports_task() -> int:
     """Beat sends this every hour: export files older than a day are deleted."""
-    from reports.exports import purge_expired_exports
-
     count = purge_expired_exports(now=timezone.now())
     logger.info("expired exports purged: %d", count)
     return count
@@ -60,8 +57,6 @@ def purge_expired_exports_task() -> int:
 def resume_stalled_exports_task() -> dict:
     """Beat sends this every 5 minutes: big exports a dead worker left, or whose task was
     lost, are queued again (or fail after 3 attempts)."""
-    from reports.exports import resume_stalled_exports
-
     queued, failed = resume_stalled_exports(now=timezone.now())
     if queued or failed:
         logger.warning("stalled exports: %d queued again, %d failed", queued, failed)

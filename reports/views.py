@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import NotFound, PresidioError
 from config.forms import service_error_message
 from config.permissions import capability_required
-from reports import api, definitions, exports, selectors, subscriptions
+from reports import api, definitions, exports, formats, selectors, subscriptions
 from reports.forms import ReportFilterForm
 from reports.models import ExportJob, ReportSubscription
 
@@ -151,7 +151,7 @@ def report_page(request, name: str):
     filters = form.filters()
     fmt = request.GET.get("export")
     if fmt:
-        if fmt not in exports.FILE_FORMATS:
+        if fmt not in formats.FILE_FORMATS:
             raise Http404
         if not context["can_export"]:
             raise PermissionDenied

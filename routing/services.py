@@ -14,6 +14,7 @@ throughput), and a property test requires the two to agree.
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -23,6 +24,7 @@ from care import services as care_services
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
 from config.db import AnyOf
+from config.tasks import enqueue
 from routing import engine, selectors, sql
 from routing.exceptions import (
     AlreadyAssignedToOperator,
@@ -567,12 +569,28 @@ def _anyone_eligible(room: list[tuple[int, list]], thresholds: engine.Thresholds
     return condition
 
 
+def auto_assign_enabled() -> bool:
+    return getattr(settings, "ROUTING_AUTO_ASSIGN", True)
+
+
+def trigger_offer_case(case_id: int) -> None:
+    """A case was opened: a worker offers it (called after commit). Never raises."""
+    if auto_assign_enabled():
+        enqueue("routing.tasks.offer_case_task", case_id)
+
+
+def trigger_offer_waiting(user_id: int | None) -> None:
+    """An operator became available or freed a case (or an emergency opened back-office
+    shares: `user_id` None): a worker offers the waiting cases they may take (called after
+    commit). Never raises: a broker that is down is healed by beat's auto-assign sweep."""
+    if auto_assign_enabled():
+        enqueue("routing.tasks.offer_waiting_cases_task", user_id)
+
+
 def _after_commit_offer_waiting_to(user_id: int | None) -> None:
     """Once the transaction commits, ask a worker to offer waiting cases (those `user_id`
-    may take, or all). A broker that is down never fails the request: beat heals it."""
-    from routing import tasks  # tasks call services: imported late
-
-    transaction.on_commit(lambda: tasks.trigger_offer_waiting(user_id), robust=True)
+    may take, or all)."""
+    transaction.on_commit(lambda: trigger_offer_waiting(user_id), robust=True)
 
 
 # --- Supervisor reassignment ----------------------------------------------------------------

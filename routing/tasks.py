@@ -3,37 +3,20 @@
 Tasks are triggers, the database is the truth: every task recomputes from current rows, so
 running one twice, late or concurrently assigns nothing twice (the services lock and
 re-check), and a lost trigger is healed by the beat run of `auto_assign_waiting_task`.
-`trigger_*` enqueue a task and never raise: a broker that is down must not fail a request.
-Push can be switched off with `ROUTING_AUTO_ASSIGN = False` (pull-only operation).
+The services trigger these by name (`services.trigger_offer_*`, which never raise: a broker
+that is down must not fail a request). Push can be switched off with
+`ROUTING_AUTO_ASSIGN = False` (pull-only operation).
 """
 
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
-from config.tasks import enqueue
 from routing import services
+from routing.access_watch import watch_unusual_access
 
 logger = logging.getLogger(__name__)
-
-
-def auto_assign_enabled() -> bool:
-    return getattr(settings, "ROUTING_AUTO_ASSIGN", True)
-
-
-def trigger_offer_case(case_id: int) -> None:
-    """A case was opened: offer it (called after commit)."""
-    if auto_assign_enabled():
-        enqueue(offer_case_task, case_id)
-
-
-def trigger_offer_waiting(user_id: int | None) -> None:
-    """An operator became available or freed a case (or an emergency opened back-office
-    shares: `user_id` None): offer the waiting cases they may take (called after commit)."""
-    if auto_assign_enabled():
-        enqueue(offer_waiting_cases_task, user_id)
 
 
 @shared_task(max_retries=3)
@@ -54,7 +37,7 @@ def offer_waiting_cases_task(user_id: int | None = None) -> int:
 def auto_assign_waiting_task() -> int:
     """Beat sends this every minute: waiting cases an available operator may take are
     offered, in queue order, a bounded batch per run."""
-    if not auto_assign_enabled():
+    if not services.auto_assign_enabled():
         return 0
     assigned = services.offer_waiting_cases(now=timezone.now())
     logger.info("routing: auto-assign sweep assigned %d waiting cases", assigned)
@@ -72,8 +55,6 @@ def end_expired_emergencies_task() -> int:
 @shared_task(max_retries=0)
 def watch_unusual_access_task() -> int:
     """Beat, every 15 minutes: operators viewing unusually many end users outside their cases."""
-    from routing.access_watch import watch_unusual_access
-
     raised = watch_unusual_access(now=timezone.now())
     if raised:
         logger.warning("access watch: %d unusual access alert(s) raised", len(raised))

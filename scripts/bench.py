@@ -1054,7 +1054,7 @@ def export_child(args) -> int:
         target = Path(tmp) / f"cases.{args.format}"
         t0 = time.perf_counter()
         try:
-            from reports import definitions, exports
+            from reports import definitions, formats
             from reports.forms import ReportFilters
 
             report = definitions.get("cases")
@@ -1068,10 +1068,10 @@ def export_child(args) -> int:
             columns = list(report.columns)
             rows = itertools.islice(rows, limit) if limit else rows
             if args.format == "csv":
-                count = exports.write_csv(target, columns, rows)
+                count = formats.write_csv(target, columns, rows)
             else:
-                count = exports.write_xlsx(target, columns, rows, title="Cases")
-            implementation = f"reports 'cases' report, exports.write_{args.format}"
+                count = formats.write_xlsx(target, columns, rows, title="Cases")
+            implementation = f"reports 'cases' report, formats.write_{args.format}"
         except ImportError as missing:
             count = reference_export(target, args.format, limit)
             implementation = f"reference implementation (no reports export: {missing})"

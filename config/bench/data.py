@@ -38,7 +38,15 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models.fields import AutoFieldMixin
 
+from care import clock
+from care.models import Case
 from config import roles
+from contracts import calendars
+from contracts.calendars import CalendarSpec, Interval
+from contracts.cards import render_card
+from contracts.demo import CARD, CATEGORIES, FIRST_NAMES, LAST_NAMES, _targets, _vat
+from contracts.models import BusinessCalendar, Category, Client, Contract
+from routing.services import queue_for
 
 BUILDER_VERSION = 1
 MARKER_TABLE = "bench_dataset"
@@ -280,7 +288,6 @@ class Timeline:
     at the next opening, and a budget that ends exactly at a closing returns that closing."""
 
     def __init__(self, spec, start_us: int, end_us: int):
-        from contracts import calendars
 
         self.always_open = spec.always_open
         self.begins: list[int] = []
@@ -440,8 +447,6 @@ class _Builder:
 
     # --- setup ---
     def check_empty(self) -> None:
-        from care.models import Case
-        from contracts.models import BusinessCalendar, Client
 
         if Client.objects.exists() or Case.objects.exists() or BusinessCalendar.objects.exists():
             raise BuildError(
@@ -594,8 +599,6 @@ class _Builder:
         )
 
     def clients_and_contracts(self) -> None:
-        from contracts.cards import render_card
-        from contracts.demo import CARD, CATEGORIES, _targets, _vat
 
         s, now = self.s, self.now_text
         clients = []
@@ -734,7 +737,6 @@ class _Builder:
         s, rng, now = self.s, self.rng, self.now_text
         first_id = self.next_id("auth.User")
         password = _esc(make_password(BENCH_PASSWORD))
-        from contracts.demo import FIRST_NAMES, LAST_NAMES
 
         self.operator_ids = list(range(first_id, first_id + s.operators))
         users = []
@@ -816,7 +818,6 @@ class _Builder:
         )
 
     def end_users(self) -> None:
-        from contracts.demo import FIRST_NAMES, LAST_NAMES
 
         s, rng, now = self.s, self.rng, self.now_text
         # Clients differ in size (a few large regions, many smaller companies).
@@ -876,7 +877,6 @@ class _Builder:
 
     # --- cases, notes, events ---
     def _timelines(self) -> dict[int, Timeline]:
-        from contracts.calendars import CalendarSpec, Interval
 
         start = self.now_us - (self.s.days + 10) * DAY_US
         end = self.now_us + 400 * DAY_US
@@ -1138,9 +1138,6 @@ class _Builder:
 
     def _queue_codes(self) -> dict[tuple[int, int], str]:
         """The queue of each (contract, category), chosen by routing's own rule."""
-        from care.models import Case
-        from contracts.models import Category, Contract
-        from routing.services import queue_for
 
         codes = {}
         contracts = {c.id: c for c in Contract.objects.select_related("client")}
@@ -1153,7 +1150,6 @@ class _Builder:
 
     def _check_deadlines(self) -> None:
         """The timeline must give exactly what the SLA clock itself computes."""
-        from care import clock
 
         for calendar_id, opened, fr_min, res_min, *stored in self.checked:
             expected = clock.deadlines(

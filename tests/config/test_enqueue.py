@@ -67,3 +67,31 @@ def test_after_commit_only_and_never_raising_into_the_request():
     except RuntimeError:
         pass
     assert down.sent == [(1,)]
+
+
+def test_every_task_a_service_triggers_by_name_is_registered():
+    """Services name the tasks they trigger (they never import the tasks that import them):
+    each name must be a registered task."""
+    import re
+    from pathlib import Path
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    task_name = re.compile(r'"((?:care|contracts|routing|reports|config)\.[\w.]+_task)"')
+    root = Path(__file__).resolve().parents[2]
+    named = {
+        name
+        for app_dir in ("config", "contracts", "care", "routing", "reports")
+        for path in (root / app_dir).rglob("*.py")
+        for name in task_name.findall(path.read_text())
+    }
+    assert "care.tasks.run_retention_task" in named
+    assert {name for name in named if name not in app.tasks} == set()
+
+
+def test_a_task_name_nobody_registered_is_logged_not_raised(caplog):
+    from config.tasks import enqueue
+
+    assert enqueue("care.tasks.no_such_task", 1) is False
+    assert "no task named care.tasks.no_such_task" in caplog.text

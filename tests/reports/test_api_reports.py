@@ -10,7 +10,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports import definitions
-from reports.exports import BOM, purge_expired_exports, run_export_job
+from reports.exports import purge_expired_exports, run_export_job
+from reports.formats import BOM
 from reports.models import ExportJob, ExportLog
 from reports.tasks import write_export_task
 from tests.reports import known_data

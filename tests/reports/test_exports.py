@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from reports.exports import (
+from reports.formats import (
     BOM,
     COMMA,
     ITALIAN,
