@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,7 +42,7 @@ from config.db import instance_from_row, next_in_yearly_sequence, prepared_curso
 from config.uploads import UploadRefused, accepted_content_type
 from contracts import calendars
 from contracts import selectors as contract_selectors
-from contracts.models import Contract, EndUser, Priority, Referent
+from contracts.models import Category, Contract, EndUser, Priority, Referent
 
 # from -> allowed destinations. Re-opening (resolved/closed -> in_progress) goes through
 # `reopen_case`, which counts it; assignment through `assign_case`.
@@ -201,6 +202,7 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                 _("Describe the request (fill in the template).")
             )
         _errors_or_none(errors)
+        category = cast(Category, category)  # a missing one was refused just above
         reason = request.duplicate_override_reason.strip()[:REASON_MAX]
         if end_user is not None and not reason:
             similar = selectors.similar_cases(
@@ -430,10 +432,9 @@ def _meet_first_response(case: Case, *, actor, now: datetime) -> list[str]:
     if case.first_response_at is not None:
         return []
     case.first_response_at = now
+    due = case.first_response_due_at
     if case.first_response_state not in (SlaState.NONE, SlaState.BREACHED):
-        case.first_response_state = (
-            SlaState.MET if now <= case.first_response_due_at else SlaState.BREACHED
-        )
+        case.first_response_state = SlaState.MET if due is None or now <= due else SlaState.BREACHED
     _event(
         case, CaseEvent.Kind.FIRST_RESPONSE, actor=actor, at=now, to_value=case.first_response_state
     )
@@ -498,10 +499,9 @@ def _change_status(
         case.resolved_at = now
         case.resolution_code = resolution_code.strip()[:50]
         case.first_contact_resolution = first_contact_resolution
+        due = case.resolution_due_at
         if case.resolution_state not in (SlaState.NONE, SlaState.MET, SlaState.BREACHED):
-            case.resolution_state = (
-                SlaState.MET if now <= case.resolution_due_at else SlaState.BREACHED
-            )
+            case.resolution_state = SlaState.MET if due is None or now <= due else SlaState.BREACHED
         fields += ["resolved_at", "resolution_code", "first_contact_resolution", "resolution_state"]
     if to == CaseStatus.CLOSED:
         case.closed_at = now
@@ -573,7 +573,7 @@ def _reopen(case: Case, *, actor, now: datetime, reason: str) -> list[str]:
     returns the fields to save."""
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise TransitionNotAllowed(_("Only a resolved or closed case can be reopened."))
-    if case.merged_into_id:
+    if case.merged_into is not None:
         raise TransitionNotAllowed(
             _("A merged case cannot be reopened: reopen %(ref)s.")
             % {"ref": case.merged_into.reference}
@@ -714,7 +714,7 @@ def take_waiting_case(*, case: Case, assignee, now: datetime, reason: str) -> Ca
 @cache
 def _take_statement() -> str:
     """`take_waiting_case`'s statement, built once (it names every column of the case)."""
-    columns = ", ".join(f.column for f in Case._meta.concrete_fields)
+    columns = ", ".join(str(f.column) for f in Case._meta.concrete_fields)
     return f"""
             WITH moved AS (
                 UPDATE care_case

@@ -76,7 +76,7 @@ def write_atomically(folder: str, filename: str, body: bytes) -> None:
 
 
 class Channel(filesystem.Channel):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for folder in {self.data_folder_in, self.data_folder_out}:
             Path(folder).mkdir(parents=True, exist_ok=True)

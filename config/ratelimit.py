@@ -18,7 +18,7 @@ import time
 
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ SHARED_CACHE_RETRY_SECONDS = 30.0
 
 _local_counts = LocMemCache("presidio-ratelimit", {"OPTIONS": {"MAX_ENTRIES": 50_000}})
 _outage_lock = threading.Lock()
-_outage = {"since": None, "retry_at": 0.0}  # monotonic seconds; None: the shared cache works
+# Monotonic seconds; `since` None: the shared cache works.
+_outage: dict[str, float | None] = {"since": None, "retry_at": 0.0}
 
 
 def within_budget(key: str, *, limit: int, period: int = 60) -> bool:
@@ -79,7 +80,8 @@ def _count(store, key: str, *, limit: int, period: int, now: float) -> bool:
 
 
 def _shared_cache_suspended() -> bool:
-    return _outage["since"] is not None and time.monotonic() < _outage["retry_at"]
+    retry_at = _outage["retry_at"] or 0.0
+    return _outage["since"] is not None and time.monotonic() < retry_at
 
 
 def _suspend_shared_cache(error: Exception) -> None:
@@ -102,7 +104,7 @@ def _recovered() -> None:
         logger.warning("shared cache available again: request budgets are shared again")
 
 
-class _BudgetThrottle:
+class _BudgetThrottle(SimpleRateThrottle):
     """DRF's rates and keys, counted by `within_budget`."""
 
     def allow_request(self, request, view) -> bool:
@@ -114,7 +116,7 @@ class _BudgetThrottle:
         return within_budget(self.key, limit=self.num_requests, period=self.duration)
 
     def wait(self) -> float:
-        return seconds_to_next_period(self.duration)
+        return seconds_to_next_period(self.duration or 60)
 
 
 class UserThrottle(_BudgetThrottle, UserRateThrottle):

@@ -47,7 +47,7 @@ def accepted_content_type(upload: UploadedFile) -> str:
             )
             % {"name": name}
         )
-    if upload.size > limit:
+    if (upload.size or 0) > limit:
         raise UploadRefused(
             _("%(name)s is larger than %(mb)s MB.") % {"name": name, "mb": limit // (1024 * 1024)}
         )

@@ -219,7 +219,7 @@ def caller_lookup(
     )
     if not end_users:
         return []
-    contracts_by_client: dict[int, list[Contract]] = {}
+    contracts_by_client: dict[int, list[Contract | None]] = {}
     contracts = (
         Contract.objects.filter(in_force_on(on), client_id__in={u.client_id for u in end_users})
         .prefetch_related(Prefetch("versions", queryset=versions_with_terms()))

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -727,7 +728,7 @@ def checked_end_user(
 ) -> dict:
     """Normalised fields of one end user; the `taken_*` sets are what the client already
     uses (the importer passes its running sets, so duplicates inside a file are caught)."""
-    values = {
+    values: dict[str, Any] = {
         "first_name": (data.first_name or "").strip(),
         "last_name": (data.last_name or "").strip(),
         "email": (data.email or "").strip().lower(),

@@ -288,8 +288,8 @@ def queue_overview(*, now: datetime) -> list[QueueOverview]:
     queues = list(Queue.objects.order_by("code"))
     waiting = Q(status=CaseStatus.NEW, assignee__isnull=True)
     risky = Q(first_response_state__in=_RISKY) | Q(resolution_state__in=_RISKY)
-    figures = {
-        row["queue_code"]: row
+    figures: dict[str, dict] = {
+        row["queue_code"]: dict(row)
         for row in Case.objects.filter(status__in=OPEN_STATUSES)
         .order_by()
         .values("queue_code")

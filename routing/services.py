@@ -244,7 +244,7 @@ class _PullsWithOrm:
         return candidates.select_for_update(skip_locked=True, of=("self",)).first()
 
     @staticmethod
-    def passed_over_rows(groups, circles: selectors.Circles, chosen: Case, *, now) -> list[dict]:
+    def passed_over_rows(groups, circles: selectors.Circles, chosen: Case, *, now) -> list:
         return list(
             selectors.waiting_cases()
             .filter(circles.tied(), selectors.ahead_of(chosen))
@@ -414,7 +414,7 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
                 .first()
             )
             held = _held(chosen.user_id) if profile is not None else None
-            if held is None or held >= chosen.limit:
+            if profile is None or held is None or held >= chosen.limit or chosen.level is None:
                 tried.append(chosen.user_id)  # busy meanwhile: the next one idle longest
                 continue
             reason = engine.reason_for(
@@ -486,14 +486,16 @@ def _push_candidates(
                 label=profile.user.get_username(),
                 available=profile.presence == PresenceState.AVAILABLE,
                 presence=profile.presence,
-                held=profile.held,
+                held=profile.held,  # type: ignore[attr-defined]  # annotated by the query
                 limit=engine.front_office_limit(
                     profile.capacity, float(profile.backoffice_share), emergency=emergency
                 ),
                 level=engine.eligibility_level(qualification, waited, thresholds),
                 qualification=qualification,
                 idle_since=engine.idle_since(
-                    profile.presence_since, profile.last_assigned_at, profile.last_released_at
+                    profile.presence_since,
+                    profile.last_assigned_at,  # type: ignore[attr-defined]  # annotated
+                    profile.last_released_at,  # type: ignore[attr-defined]  # annotated
                 ),
             )
         )
@@ -662,7 +664,7 @@ def reassign_case(
         case = care_services.assign_case(
             actor=actor, case=locked, assignee=operator, now=now, reason=reason, locked=True
         )
-        case.routing_assignment = Assignment.objects.create(
+        case.routing_assignment = Assignment.objects.create(  # type: ignore[attr-defined]
             case=case,
             operator=operator,
             queue_code=case.queue_code,

@@ -15,6 +15,7 @@ if [[ $mode == all ]]; then
   .venv/bin/ruff check .
   .venv/bin/ruff format --check .
   .venv/bin/lint-imports --no-cache >/dev/null
+  .venv/bin/mypy
 fi
 
 if [[ $mode == all || $mode == sqlite ]]; then

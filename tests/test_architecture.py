@@ -67,6 +67,7 @@ WRITERS = {
     "routing/notifications.py",
     "routing/services.py",
     "reports/exports.py",
+    "reports/formats.py",  # openpyxl's workbook.save: a file, not the database
     "reports/nightly.py",
     "reports/snapshots.py",
     "reports/subscriptions.py",

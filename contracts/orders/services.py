@@ -490,12 +490,12 @@ def attach_document(
         order=order,
         original_name=(upload.name or "")[-200:],
         content_type=content_type,
-        size=upload.size,
+        size=upload.size or 0,
         uploaded_by=actor,
         at=now,
     )
-    document.file.save(upload.name, upload, save=False)
-    stored = document.file.name
+    document.file.save(upload.name or "document", upload, save=False)
+    stored = str(document.file.name)
     try:
         document.save()
         _event(
@@ -539,7 +539,7 @@ def mark_late_orders(*, now: datetime) -> int:
                     from_state=state,
                     to_state=state,
                     at=now,
-                    detail={"due": due.isoformat()},
+                    detail={"due": due.isoformat() if due else None},
                 )
                 for order_id, state, due in rows
             )
@@ -587,7 +587,7 @@ def feed_loyalty_worklist(*, today: date, contract_ids: Sequence[int] | None = N
                 LoyaltyItem(
                     contract_id=contract_id,
                     client_id=client_id,
-                    valid_to=valid_to,
+                    valid_to=valid_to,  # type: ignore[misc]  # expiring: never null
                     owner_id=owners.get(client_id),
                     created_at=now,
                 )
