@@ -68,7 +68,8 @@ def state_at(
     Met, breached and "no SLA" are final; a paused clock does not advance; otherwise the
     target is breached once `now` is past its due instant (an answer at the due instant
     itself is on time) and at risk from its at-risk instant. The per-minute recompute
-    applies this same rule in SQL.
+    (`care.sla`) applies this same rule in SQL, a copy kept for speed;
+    `tests/care/test_sla_agreement.py` holds the two together.
     """
     if stored not in ("ok", "at_risk") or due_at is None or paused:
         return stored

@@ -1,4 +1,5 @@
-"""Case list filters, shared by the case pages, the API and (later) exports."""
+"""Case list filters, shared by the case pages and the API (reports have their own,
+`reports.forms`)."""
 
 import django_filters
 from django.db.models import Q

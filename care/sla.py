@@ -12,6 +12,10 @@ INSERT ... SELECT of the alerts (ON CONFLICT DO NOTHING) and the INSERT ... SELE
 events of the alerts that did not exist; no row travels to Python. Partial indexes on the open,
 running cases' instants (migration 0004) make the steady state a few index range scans.
 SQLite takes the portable ORM path below.
+
+The state rule is written twice on purpose, for speed: here in SQL, and in Python in
+`care.clock.state_at` (what pages show between two runs). `tests/care/test_sla_agreement.py`
+holds the two together on random cases around holidays and DST changes.
 """
 
 import time
