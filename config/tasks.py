@@ -1,7 +1,7 @@
 """Config's beat task (the worker heartbeat) and how every app sends work to the workers.
 
-`enqueue(task, *args)` / `enqueue_after_commit(task, *args)`, with the task or its name (a
-service names the task it triggers, so it never imports the tasks module that imports it:
+`enqueue(task, *args)` / `enqueue_after_commit(task, *args)`, with the task or its import path
+(a service names the task it triggers, so it never imports the tasks module that imports it:
 tasks call services, never the reverse): a request never fails, nor
 waits, because the broker is down (DESIGN.md §10). Tasks are triggers and the database is
 the truth: every trigger has a beat sweep that heals what was not sent. A broker that is
@@ -11,6 +11,7 @@ process stops trying for `BROKER_BACKOFF_SECONDS`, so only the first request of 
 pays it.
 """
 
+import importlib
 import logging
 import socket
 import time
@@ -20,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from config.celery import app as celery_app
 from config.models import Heartbeat
 from config.services import record_heartbeat
 
@@ -36,9 +36,9 @@ def enqueue(task, *args) -> bool:
     global _broker_down_until
     if isinstance(task, str):
         try:
-            task = celery_app.tasks[task]
-        except KeyError:  # a renamed task: tests/config/test_enqueue.py checks every name
-            logger.exception("no task named %s: not sent", task)
+            task = task_at(task)
+        except (ImportError, AttributeError):  # tests/config/test_enqueue.py checks every path
+            logger.exception("no task at %s: not sent", task)
             return False
     if time.monotonic() < _broker_down_until:
         logger.warning("broker down: %s%r not sent; beat's sweep heals it", task.name, args)
@@ -58,6 +58,13 @@ def enqueue(task, *args) -> bool:
         logger.exception("%s%r failed; beat's sweep heals it", task.name, args)
         return False
     return True
+
+
+def task_at(path: str):
+    """The task at an import path ("care.tasks.run_retention_task"), its module imported on
+    first use: a web process, which never autodiscovers tasks, registers it then."""
+    module, _dot, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def enqueue_after_commit(task, *args) -> None:

@@ -2,6 +2,7 @@
 broker is down; the beat sweeps heal what was not sent (DESIGN.md §10)."""
 
 import logging
+import os
 
 import pytest
 from kombu.exceptions import OperationalError
@@ -70,28 +71,50 @@ def test_after_commit_only_and_never_raising_into_the_request():
 
 
 def test_every_task_a_service_triggers_by_name_is_registered():
-    """Services name the tasks they trigger (they never import the tasks that import them):
-    each name must be a registered task."""
+    """Services name the tasks they trigger by import path (they never import the tasks that
+    import them): in a fresh process, as a web process is (it never autodiscovers tasks),
+    each path leads to a task registered under that same name."""
+    import json
     import re
+    import subprocess
+    import sys
     from pathlib import Path
 
-    from config.celery import app
-
-    app.loader.import_default_modules()
-    task_name = re.compile(r'"((?:care|contracts|routing|reports|config)\.[\w.]+_task)"')
+    path_of_task = re.compile(r'"((?:care|contracts|routing|reports|config)\.[\w.]+_task)"')
     root = Path(__file__).resolve().parents[2]
-    named = {
-        name
-        for app_dir in ("config", "contracts", "care", "routing", "reports")
-        for path in (root / app_dir).rglob("*.py")
-        for name in task_name.findall(path.read_text())
-    }
-    assert "care.tasks.run_retention_task" in named
-    assert {name for name in named if name not in app.tasks} == set()
+    named = sorted(
+        {
+            name
+            for app_dir in ("config", "contracts", "care", "routing", "reports")
+            for path in (root / app_dir).rglob("*.py")
+            for name in path_of_task.findall(path.read_text())
+        }
+    )
+    assert {"care.tasks.run_retention_task", "routing.tasks.offer_case_task"} <= set(named)
+    script = (
+        "import json, sys, django\n"
+        "django.setup()\n"
+        "from config.celery import app\n"
+        "from config.tasks import task_at\n"
+        "names = json.loads(sys.argv[1])\n"
+        "for name in names: task_at(name)\n"
+        "print(json.dumps([n for n in names if n not in app.tasks]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(named)],
+        cwd=root,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
 def test_a_task_name_nobody_registered_is_logged_not_raised(caplog):
     from config.tasks import enqueue
 
     assert enqueue("care.tasks.no_such_task", 1) is False
-    assert "no task named care.tasks.no_such_task" in caplog.text
+    assert "no task at care.tasks.no_such_task" in caplog.text
