@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,6 +39,7 @@ from care.serializers import (
 )
 from config import access_log
 from config.errors import InvalidInput, NotFound
+from config.parsers import StrictJSONParser
 from config.permissions import capability
 
 # Reads as on the case pages: people who work or supervise cases (managers see aggregates).
@@ -149,7 +150,7 @@ class CaseNotesApi(APIView):
     """Notes are append-only; a note visible to the customer is the first response."""
 
     permission_classes = [HandleCases]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(responses=NoteSerializer(many=True))
     def get(self, request, reference: str):

@@ -5,6 +5,7 @@ Every error under /api/ is JSON: `{"code": ..., "message": ..., "fields": {...}}
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -31,6 +32,11 @@ def exception_handler(exc, context):
             {**exc.extra, **error_body(exc.code, exc.message, exc.fields)},
             status=exc.status,
             headers=getattr(exc, "headers", None),
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("request_too_large", _("The request body is too large.")),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

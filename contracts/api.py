@@ -9,12 +9,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import access_log
 from config.errors import InvalidInput
+from config.parsers import StrictJSONParser
 from config.permissions import ANY_ROLE, capability
 from contracts import selectors, services
 from contracts.imports import UnreadableFile, read_rows
@@ -358,7 +359,7 @@ class EndUserImportApi(APIView):
     """CSV or XLSX; `dry_run` reports every bad row without writing anything."""
 
     permission_classes = [ManageDirectory]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
 
     @extend_schema(request={"multipart/form-data": EndUserImportInput}, responses=dict)
     def post(self, request):

@@ -114,3 +114,45 @@ def test_the_lookup_page_and_api_answer_hostile_searches(client, operator, opera
     assert b"<script>alert(1)</script>" not in page.content
     api = operator_api.post("/api/v1/lookup/", {"phone": query}, format="json")
     assert api.status_code < 500
+
+
+# --- The JSON parser (config/parsers.py) and the body limit ---------------------------------
+
+
+def raw_post(api, url: str, body: str):
+    return api.generic("POST", url, body, content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "annidato"),  # RecursionError in the decoder
+        ('{"phone": ' + "[" * 40 + '"3"' + "]" * 40 + "}", "annidato"),  # over MAX_DEPTH
+        ('{"phone": "347\\u0000"}', "NUL"),
+        ('{"phone": "347\\udcff"}', "surrogat"),
+        ('{"\\ud800": "347"}', "surrogat"),
+    ],
+)
+def test_json_nobody_could_store_is_a_400_that_says_why(operator_api, body, message):
+    response = raw_post(operator_api, "/api/v1/lookup/", body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+
+
+def test_a_lone_surrogate_in_a_choice_field_is_a_400_not_an_unencodable_echo(
+    operator_api, contract
+):
+    body = (
+        '{"contract": "CODE", "category": "sim-lost", "channel": "\\udcff", '
+        '"subject": "s", "description": "d"}'
+    ).replace("CODE", contract.code)
+    response = raw_post(operator_api, "/api/v1/cases/", body)
+    assert response.status_code == 400
+    assert not Case.objects.exists()
+
+
+def test_a_body_over_the_upload_limit_is_a_413(operator_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = raw_post(operator_api, "/api/v1/lookup/", '{"phone": "%s"}' % ("3" * 2048))
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
