@@ -10,6 +10,7 @@ an override); the middleware writes the row when the answer is ready.
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from config.models import AccessChainHead, AccessLog, AccessLogSubject
 logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 Action = AccessLog.Action
 
 
@@ -182,10 +184,11 @@ def record(request, response) -> AccessLog | None:
 
 
 def _storable(value):
-    """Text as both databases store it: PostgreSQL refuses NUL in text and in JSON, and a
-    search term is evidence, not something to fail the request on."""
+    """Text as both databases store it: PostgreSQL refuses NUL and unpaired UTF-16 surrogates
+    in text and in JSON, and a search term is evidence, not something to fail the request on
+    (the row keeps U+FFFD in their place)."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return UNSTORABLE_CHARACTERS.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -249,3 +249,19 @@ def test_a_refused_export_is_logged_as_denied(client, supervisor):
     assert response.status_code == 403
     [row] = rows()
     assert (row.action, row.outcome) == ("export", "denied")
+
+
+@pytest.mark.django_db
+def test_a_search_term_no_database_can_store_is_logged_with_a_replacement_not_a_503(
+    operator_api,
+):
+    """A lone surrogate or a NUL in what was searched: the request is refused (400) and still
+    logged, the character replaced by U+FFFD (PostgreSQL refused the row: the answer was a
+    503 and the term reached the error log)."""
+    response = operator_api.generic(
+        "POST", "/api/v1/lookup/", '{"phone": "347\\udcff\\u0000"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    row = AccessLog.objects.get(route="api:lookup")
+    assert row.outcome == AccessLog.Outcome.DENIED
+    assert row.detail["searched"]["phone"] == "347\ufffd\ufffd"
