@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,11 @@ from routing.models import Queue, Site
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366 * 3
+
+
+# Reports cover the unit's years: a date near year 1 or 9999 overflowed the period's
+# arithmetic (a 500); outside this window it is a field error.
+SANE_DATES = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2099, 12, 31))]
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,8 @@ class ReportFilters:
 
 class ReportFilterForm(forms.Form):
     # `from` is a Python keyword: the form is filled from GET with the prefixless names below.
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, validators=SANE_DATES)
+    date_to = forms.DateField(label=_("To"), required=False, validators=SANE_DATES)
     client = forms.ModelChoiceField(
         label=_("Client"), queryset=Client.objects.order_by("name"), required=False
     )

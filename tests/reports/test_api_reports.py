@@ -265,3 +265,24 @@ def test_the_report_api_reads_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(14):
         response = manager_api.get(f"/api/v1/reports/cases/?format=csv&{PERIOD}")
         body_of(response)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date_from": "0001-01-01"},
+        {"date_to": "0001-01-02"},
+        {"date_to": "9999-12-31"},
+        {"date_from": "9999-12-30", "date_to": "9999-12-31"},
+    ],
+)
+def test_dates_near_year_1_or_9999_are_a_field_error_not_an_overflow(
+    manager_api, client, manager, query
+):
+    response = manager_api.get("/api/v1/reports/cases/", {"format": "json", **query})
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) & {"date_from", "date_to"}
+    client.force_login(manager)
+    page = client.get("/reports/cases/", query)
+    assert page.status_code == 400  # the report page with the filter form and its error
+    assert "2000" in page.content.decode() or "2099" in page.content.decode()
