@@ -78,8 +78,12 @@ def write_atomically(folder: str, filename: str, body: bytes) -> None:
 class Channel(filesystem.Channel):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for folder in {self.data_folder_in, self.data_folder_out}:
-            Path(folder).mkdir(parents=True, exist_ok=True)
+        # The configured folders only: kombu's defaults are relative to whatever directory the
+        # process runs in, and creating them there left stray data_in/ and data_out/ behind.
+        options = self.transport_options
+        for key in ("data_folder_in", "data_folder_out"):
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
         self._unreadable_since: dict[str, float] = {}
 
     def _put(self, queue, payload, **kwargs):

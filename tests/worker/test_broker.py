@@ -199,3 +199,10 @@ def test_unbinding_a_queue_leaves_the_others(channel):
     channel._queue_bind("jobs", "b", None, "b")
     channel._delete("a", "jobs", "a", None)
     assert [row.queue for row in channel.get_table("jobs")] == ["b"]
+
+
+def test_a_channel_without_configured_folders_creates_none_where_it_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Connection("filesystem://", transport=broker.Transport) as connection:
+        connection.default_channel  # noqa: B018 -- opening it is what is under test
+    assert list(tmp_path.iterdir()) == []
