@@ -2,7 +2,10 @@
 
 A telephony system opens `/care/intake/?phone=…` (screen pop); the number moves into the
 session and the browser is sent to the clean URL, so it never stays in a URL, a history or a
-log. The lookup panel and the short form share the page; keyboard alone is enough.
+log. With the PBX's events, the operator's own page opens `/care/intake/?call=<call id>` when
+they answer: the number comes from the call (`ports.caller_of_call`), the case opened is
+theirs and linked to the call. The lookup panel and the short form share the page; keyboard
+alone is enough.
 """
 
 from django import forms
@@ -17,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from care import selectors, services
+from care import ports, selectors, services
 from care.exceptions import DuplicateSuspected
 from care.models import Channel
 from config import access_log
@@ -32,6 +35,7 @@ from contracts.models import Priority
 SESSION_QUERY = "intake_query"  # what to look up: {"phone": "..."} or e-mail / employee code
 SESSION_CALLER = "intake_caller"  # the chosen caller: end user id and contract code
 SESSION_MATCHES = "intake_matches"  # the end users the last lookup found: the only choices
+SESSION_CALL = "intake_call"  # the call the operator answered (a pop from the PBX's event)
 
 
 class IntakeForm(forms.Form):
@@ -49,6 +53,12 @@ class IntakeForm(forms.Form):
     )
     override_reason = forms.CharField(
         label=gettext_lazy("Why a new case instead of the existing one"),
+        required=False,
+        max_length=300,
+    )
+    to_queue_reason = forms.CharField(
+        label=gettext_lazy("Send it to a queue instead of keeping it: why"),
+        help_text=gettext_lazy("Leave empty to keep the case: you took the call."),
         required=False,
         max_length=300,
     )
@@ -108,6 +118,8 @@ def _intake_page(request):
     if "phone" in request.GET:  # screen pop: keep the number out of the URL from now on
         _keep_screen_pop(request)
         return redirect("care:intake")
+    if "call" in request.GET:  # the PBX said this operator answered: look the caller up
+        return _pop_call(request, request.GET["call"][:100])
     if request.method == "POST" and request.POST.get("action") == "lookup":
         return _start_lookup(request)
     if request.method == "POST" and request.POST.get("action") == "restart":
@@ -143,6 +155,7 @@ def _intake_page(request):
             "caller": caller,
             "form": form,
             "similar": similar,
+            "on_call": request.session.get(SESSION_CALL, ""),
             "open_cases": selectors.open_cases_of_end_users([caller["end_user"].id]).get(
                 caller["end_user"].id, []
             )
@@ -150,6 +163,22 @@ def _intake_page(request):
             else [],
         },
     )
+
+
+def _pop_call(request, call_id: str):
+    """The caller of a call this operator answered, looked up by its number (kept in the
+    session, never in a URL); a call that is not theirs is refused with a message."""
+    number = ports.caller_of_call(call_id, request.user)
+    if number is None:
+        messages.error(request, _("This call was not answered by you, or it ended long ago."))
+        return redirect("care:intake")
+    _forget_intake(request)
+    request.session[SESSION_CALL] = call_id
+    if number:
+        request.session[SESSION_QUERY] = {"phone": number}
+    else:
+        messages.info(request, _("The caller withheld their number: look them up."))
+    return redirect("care:intake")
 
 
 def _start_lookup(request):
@@ -217,6 +246,8 @@ def _submit(request, form, caller):
                 end_user_id=caller["end_user"].id,
                 duplicate_override_reason=data["override_reason"],
                 resolved_during_call=data["resolved_now"],
+                call_id=request.session.get(SESSION_CALL, ""),
+                to_queue_reason=data["to_queue_reason"],
             ),
         )
     except DuplicateSuspected as error:
@@ -239,6 +270,7 @@ def _use_existing_case(request, data, caller, *, target: str):
             end_user_id=caller["end_user"].id,
             subject=data["subject"],
             description=data["description"],
+            call_id=request.session.get(SESSION_CALL, ""),
         )
     except PresidioError as error:
         messages.error(request, str(error.message))
@@ -251,3 +283,4 @@ def _use_existing_case(request, data, caller, *, target: str):
 def _forget_intake(request) -> None:
     request.session.pop(SESSION_QUERY, None)
     request.session.pop(SESSION_CALLER, None)
+    request.session.pop(SESSION_CALL, None)

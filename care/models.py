@@ -370,6 +370,7 @@ class CaseEvent(models.Model):
         SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         ANONYMISED = "anonymised", _("Caller's identity removed")
+        ON_CALL = "on_call", _("Handled on a call")
 
     case = models.ForeignKey(
         Case,
@@ -545,3 +546,29 @@ class RetentionRun(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+
+class CaseCall(models.Model):
+    """A case opened or updated while its operator spoke to the caller. The call itself is
+    routing's (`routing.models.Call`); care keeps only its id, as it would any channel's."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="calls", verbose_name=_("case")
+    )
+    call_id = models.CharField(_("call id"), max_length=100, db_index=True)
+    opened = models.BooleanField(_("opened during the call"), default=False)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("case handled on a call")
+        verbose_name_plural = _("cases handled on calls")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "call_id"], name="case_call_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} ← {self.call_id}"

@@ -1,10 +1,12 @@
 """What care needs from the app above it, declared once and plugged in once (DESIGN.md §4).
 
-care imports no routing, yet two of its decisions are routing's:
+care imports no routing, yet three of its decisions are routing's:
 
 - a new case enters a queue (`queue_for`): routing's rule is `routing.services.queue_for`;
 - a caller is shown in full to whoever works the case's contract, client or queue beyond
-  their own cases (`personal_data_grants`): routing's rule is `routing.privacy.grants_of`.
+  their own cases (`personal_data_grants`): routing's rule is `routing.privacy.grants_of`;
+- a case is opened during a call only by whoever answered it (`caller_of_call`): routing's
+  rule is `routing.calls.caller_of_call`.
 
 Each is a typed port with a default that lets care work alone (no queue, no grants);
 `routing.apps.RoutingConfig.ready()` plugs routing's implementations in. A reader follows the
@@ -33,6 +35,8 @@ class Grants:
 
 QueuePolicy = Callable[["Case"], str]
 PersonalDataGrants = Callable[[object], Grants]
+# The caller's number (E.164) of a call this user answered and still works, else None.
+CallerOfCall = Callable[[str, object], "str | None"]
 
 
 def _no_queue(case: Case) -> str:
@@ -43,8 +47,13 @@ def _no_grants(user: object) -> Grants:
     return Grants()
 
 
+def _no_calls(call_id: str, user: object) -> str | None:
+    return None
+
+
 _queue_policy: QueuePolicy = _no_queue
 _personal_data_grants: PersonalDataGrants = _no_grants
+_caller_of_call: CallerOfCall = _no_calls
 
 
 def queue_for(case: Case) -> str:
@@ -55,6 +64,19 @@ def queue_for(case: Case) -> str:
 
 def personal_data_grants(user: object) -> Grants:
     return _personal_data_grants(user)
+
+
+def caller_of_call(call_id: str, user: object) -> str | None:
+    """The number that called on `call_id` if `user` answered that call (and it is recent
+    enough to be worked), else None: what lets a case be opened during a call."""
+    return _caller_of_call(call_id, user)
+
+
+def use_caller_of_call(rule: CallerOfCall) -> CallerOfCall:
+    """Plug the telephony rule in; returns the one it replaces (tests put it back)."""
+    global _caller_of_call
+    previous, _caller_of_call = _caller_of_call, rule
+    return previous
 
 
 def use_queue_policy(policy: QueuePolicy) -> QueuePolicy:

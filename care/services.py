@@ -30,6 +30,7 @@ from care.models import (
     OPEN_STATUSES,
     Attachment,
     Case,
+    CaseCall,
     CaseEvent,
     CaseSequence,
     CaseStatus,
@@ -153,6 +154,10 @@ class CaseRequest:
     referent_id: int | None = None
     duplicate_override_reason: str = ""
     resolved_during_call: bool = False  # opened and resolved at once: first-contact resolution
+    # The telephony call (routing's) the operator is on: the case is theirs, answered by the
+    # call, unless they send it to a queue with a reason.
+    call_id: str = ""
+    to_queue_reason: str = ""
 
 
 # The resolution code of a case resolved while the caller was still on the line.
@@ -167,6 +172,11 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
     7 days), `DuplicateSuspected` is raised unless a reason for a new case is given. With
     `resolved_during_call` it is resolved in the same transaction (a first-contact
     resolution): opened and resolved, or nothing.
+
+    Opened during a call (`call_id`, a call the actor answered): the operator who took the
+    call owns what comes of it. The case is assigned to them and its first response is met
+    by the call (they spoke to the end user); routing does not offer it to anyone. Sending
+    it to a queue instead is a choice with a reason (`to_queue_reason`).
     """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
@@ -201,6 +211,10 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
             errors.setdefault("description", []).append(
                 _("Describe the request (fill in the template).")
             )
+        call_id = (request.call_id or "").strip()
+        to_queue_reason = (request.to_queue_reason or "").strip()[:REASON_MAX]
+        if call_id and ports.caller_of_call(call_id, actor) is None:
+            errors.setdefault("call", []).append(_("You did not answer this call."))
         _errors_or_none(errors)
         category = cast(Category, category)  # a missing one was refused just above
         reason = request.duplicate_override_reason.strip()[:REASON_MAX]
@@ -244,6 +258,32 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
         )
         if reason:
             _event(case, CaseEvent.Kind.DUPLICATE_OVERRIDE, actor=actor, at=now, reason=reason)
+        kept_by_caller_operator = bool(call_id) and not to_queue_reason
+        if call_id:
+            _handled_on_call(case, actor=actor, now=now, call_id=call_id, opened=True)
+            _event(
+                case,
+                CaseEvent.Kind.ON_CALL,
+                actor=actor,
+                at=now,
+                to_value=call_id,
+                opened=True,
+                to_queue_reason=to_queue_reason,
+            )
+            fields = _meet_first_response(case, actor=actor, now=now, by_call=True)
+            if kept_by_caller_operator:
+                case.assignee = actor
+                _move(case, CaseStatus.ASSIGNED, action=ASSIGN)
+                _event(
+                    case,
+                    CaseEvent.Kind.ASSIGNED,
+                    actor=actor,
+                    at=now,
+                    to_value=actor.get_username(),
+                    call=call_id,
+                )
+                fields += ["assignee", "status"]
+            _save(case, fields)
         if request.resolved_during_call:
             _change_status(
                 case,
@@ -253,11 +293,17 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                 resolution_code=FIRST_CONTACT_CODE,
                 first_contact_resolution=True,
             )
-        else:
+        elif not kept_by_caller_operator:
             transaction.on_commit(
                 lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
             )
     return case
+
+
+def _handled_on_call(case: Case, *, actor, now: datetime, call_id: str, opened: bool) -> None:
+    CaseCall.objects.get_or_create(
+        case=case, call_id=call_id, defaults={"opened": opened, "at": now, "actor": actor}
+    )
 
 
 def _same_text(one: str, other: str) -> bool:
@@ -428,15 +474,23 @@ def _append_note(case: Case, *, actor, now: datetime, body: str, visibility: str
     return note, fields
 
 
-def _meet_first_response(case: Case, *, actor, now: datetime) -> list[str]:
+def _meet_first_response(case: Case, *, actor, now: datetime, by_call: bool = False) -> list[str]:
+    """The first customer-visible answer, or the call on which the case was opened (the
+    operator spoke to the end user: recorded as `by: call`)."""
     if case.first_response_at is not None:
         return []
     case.first_response_at = now
     due = case.first_response_due_at
     if case.first_response_state not in (SlaState.NONE, SlaState.BREACHED):
         case.first_response_state = SlaState.MET if due is None or now <= due else SlaState.BREACHED
+    extra = {"by": "call"} if by_call else {}
     _event(
-        case, CaseEvent.Kind.FIRST_RESPONSE, actor=actor, at=now, to_value=case.first_response_state
+        case,
+        CaseEvent.Kind.FIRST_RESPONSE,
+        actor=actor,
+        at=now,
+        to_value=case.first_response_state,
+        **extra,
     )
     return ["first_response_at", "first_response_state"]
 
@@ -603,10 +657,12 @@ def add_contact(
     description: str,
     expected_version: int | None = None,
     now: datetime | None = None,
+    call_id: str = "",
 ) -> Case:
     """A new contact about a case the caller already has, instead of a duplicate: an
     internal note with what they said, the case reopened first if it was resolved or
-    closed; one transaction. Used by the intake page and `POST cases/{ref}/contacts/`."""
+    closed; one transaction. Used by the intake page and `POST cases/{ref}/contacts/`.
+    During a call the actor answered (`call_id`), the case is linked to the call."""
     now = now or timezone.now()
     subject, description = (subject or "").strip(), (description or "").strip()
     errors = {}
@@ -614,6 +670,10 @@ def add_contact(
         errors["subject"] = [_("Write a subject.")]
     if not description:
         errors["description"] = [_("Describe the request (fill in the template).")]
+    _errors_or_none(errors)
+    call_id = (call_id or "").strip()
+    if call_id and ports.caller_of_call(call_id, actor) is None:
+        errors["call"] = [_("You did not answer this call.")]
     _errors_or_none(errors)
     if end_user_id is None or case.end_user_id != end_user_id:
         raise InvalidCaseData(_("That case belongs to another caller."))
@@ -634,6 +694,9 @@ def add_contact(
             body=f"{subject}\n\n{description}",
             visibility=Note.Visibility.INTERNAL,
         )
+        if call_id:
+            _handled_on_call(case, actor=actor, now=now, call_id=call_id, opened=False)
+            _event(case, CaseEvent.Kind.ON_CALL, actor=actor, at=now, to_value=call_id)
         _save(case, fields + note_fields)
     return case
 

@@ -60,6 +60,11 @@ LOGGED_ROUTES: dict[str, LoggedRoute] = {
     "api:case-detail": LoggedRoute(Action.VIEW, "case", ("GET", "PATCH")),
     "api:case-list": LoggedRoute(Action.VIEW, "caller", ("POST",)),  # a new case shows its caller
     "care:attachment-download": LoggedRoute(Action.VIEW, "attachment", ("GET",)),
+    # Calls: the caller's number (the callbacks an operator took, a call's detail).
+    "routing:callbacks": LoggedRoute(Action.VIEW, "end_user", ("GET",)),
+    "api:telephony-call-detail": LoggedRoute(Action.VIEW, "call", ("GET",)),
+    "api:telephony-call-list": LoggedRoute(Action.VIEW, "call", ("GET",)),
+    "api:telephony-call-recording": LoggedRoute(Action.VIEW, "call", ("GET",)),
     # Bulk movements of personal data.
     "api:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),
     "contracts:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),

@@ -210,6 +210,25 @@ AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = env_int("PRESIDIO_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_address"
 
+# The PBX's shared secrets for signed telephony events (routing.signatures): the current one
+# and, during a rotation, the previous. None set: the events endpoint answers 503. The demo
+# (`make run`) makes a random one under .tmp/ for its call simulator.
+def _development_telephony_secret() -> str:
+    """The demo's PBX secret, random and kept under .tmp/ like the key: the portal and
+    `manage.py simulate_calls` read the same one."""
+    secret_file = TMP_DIR / "telephony_secret"
+    if not secret_file.exists():
+        TMP_DIR.mkdir(exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()
+
+
+TELEPHONY_SECRETS = [
+    env_str("PRESIDIO_TELEPHONY_SECRET", "") or (_development_telephony_secret() if DEBUG else ""),
+    env_str("PRESIDIO_TELEPHONY_SECRET_PREVIOUS", ""),
+]
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "it"
 # Each language is offered in its own name, untranslated.
@@ -370,6 +389,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.auto_assign_waiting",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    "routing-end-after-call-work": {  # after-call work ends by itself within seconds
+        "task": "routing.tasks.end_after_call_work_task",
+        "schedule": 5.0,
+        "options": {"expires": 5},
     },
     "routing-end-expired-emergencies": {
         "task": "routing.end_expired_emergencies",

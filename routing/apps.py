@@ -14,10 +14,11 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         from care import ports, signals
-        from routing import privacy, receivers, services
+        from routing import calls, privacy, receivers, services
 
         ports.use_queue_policy(services.queue_for)
         ports.use_personal_data_grants(privacy.grants_of)
+        ports.use_caller_of_call(calls.caller_of_call)
         signals.case_opened.connect(
             receivers.offer_opened_case, dispatch_uid="routing-offer-opened-case"
         )

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PresidioError
 
 
 class InvalidRoutingData(InvalidInput):
@@ -68,3 +68,26 @@ class QueueNotFound(NotFound):
 class OperatorNotFound(NotFound):
     code = "operator_not_found"
     default_message = _("Operator not found.")
+
+
+class CallbackNotAvailable(Conflict):
+    code = "callback_not_available"
+    default_message = _("This callback was taken by someone else or is already done.")
+
+
+class TelephonyNotConfigured(PresidioError):
+    status = 503
+    code = "telephony_not_configured"
+    default_message = _("Telephony events are not accepted: no shared secret is configured.")
+
+
+class BadTelephonySignature(PresidioError):
+    status = 401
+    code = "bad_signature"
+    default_message = _("The event's signature is missing or wrong.")
+
+
+class StaleTelephonyEvent(PresidioError):
+    status = 401
+    code = "stale_event"
+    default_message = _("The event's timestamp is more than 5 minutes away: refused as a replay.")

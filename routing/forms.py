@@ -9,13 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from care.forms import ReferenceField
 from routing.models import PresenceState
-from routing.services import MAX_EMERGENCY_MINUTES, REASON_MAX
+from routing.services import CHOSEN_PRESENCES, MAX_EMERGENCY_MINUTES, REASON_MAX
+
+# On a call and after-call work come from the PBX; people choose among the others.
+PRESENCE_CHOICES = [(state, PresenceState(state).label) for state in CHOSEN_PRESENCES]
 
 
 class PresenceForm(forms.Form):
     """The operator's own presence: one button per state."""
 
-    state = forms.ChoiceField(label=_("Presence"), choices=PresenceState.choices)
+    state = forms.ChoiceField(label=_("Presence"), choices=PRESENCE_CHOICES)
 
 
 class _ConsoleForm(forms.Form):
@@ -34,7 +37,7 @@ class OperatorPresenceForm(_ConsoleForm):
     """A supervisor changes an operator's presence."""
 
     operator = forms.TypedChoiceField(label=_("Operator"), coerce=int)
-    state = forms.ChoiceField(label=_("Presence"), choices=PresenceState.choices)
+    state = forms.ChoiceField(label=_("Presence"), choices=PRESENCE_CHOICES)
 
 
 class ReassignForm(_ConsoleForm):
@@ -63,3 +66,17 @@ class EmergencyForm(_ConsoleForm):
 
 class EmergencyOffForm(_ConsoleForm):
     queue = forms.ChoiceField(label=_("Queue"))
+
+
+class CallbackDoneForm(forms.Form):
+    """How calling back went."""
+
+    reached = forms.ChoiceField(
+        label=_("Reached"),
+        choices=[("yes", _("Reached the caller")), ("no", _("No answer"))],
+        widget=forms.RadioSelect,
+    )
+    case_reference = forms.CharField(
+        label=_("Case opened or updated"), max_length=20, required=False
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

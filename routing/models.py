@@ -22,6 +22,10 @@ class PresenceState(models.TextChoices):
     BUSY = "busy", _("Busy")
     AWAY = "away", _("Away")
     OFFLINE = "offline", _("Offline")
+    # Set by telephony events, never taken by routing: speaking to a caller, then the
+    # after-call work (post-chiamata) until `presence_until`.
+    ON_CALL = "on_call", _("On a call")
+    WRAP_UP = "wrap_up", _("After-call work")
 
 
 class AssignmentLevel(models.TextChoices):
@@ -87,6 +91,10 @@ class OperatorProfile(models.Model):
         default=PresenceState.OFFLINE,
     )
     presence_since = models.DateTimeField(_("presence since"), null=True, blank=True)
+    # When after-call work ends by itself (the beat and the operator's own page end it).
+    presence_until = models.DateTimeField(_("presence until"), null=True, blank=True)
+    # The PBX names the operator who answers by username or by this extension.
+    extension = models.CharField(_("phone extension"), max_length=20, blank=True)
 
     class Meta:
         ordering = ["user__username"]
@@ -99,6 +107,9 @@ class OperatorProfile(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(presence__in=PresenceState.values), name="operator_presence_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["extension"], condition=~Q(extension=""), name="operator_extension_unique"
             ),
         ]
         indexes = [models.Index(fields=["presence"], name="operator_presence")]
@@ -223,6 +234,26 @@ class Queue(models.Model):
     )
     emergency_until = models.DateTimeField(_("emergency until"), null=True, blank=True)
     emergency_reason = models.CharField(_("emergency reason"), max_length=300, blank=True)
+    # Calls (the wallboard's thresholds and the after-call work allowed).
+    service_level_seconds = models.PositiveIntegerField(
+        _("answered within (seconds) counts for the service level"), default=20
+    )
+    service_level_target = models.PositiveSmallIntegerField(
+        _("service level target (%)"), default=80, validators=[MaxValueValidator(100)]
+    )
+    longest_wait_alarm_seconds = models.PositiveIntegerField(
+        _("alarm when a caller waits longer than (seconds)"), default=120
+    )
+    wrap_up_seconds = models.PositiveIntegerField(
+        _("after-call work allowed (seconds)"),
+        default=60,
+        validators=[MaxValueValidator(3600)],
+    )
+    callback_minutes = models.PositiveIntegerField(
+        _("call back an abandoned caller within (business minutes)"),
+        default=120,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+    )
 
     class Meta:
         ordering = ["code"]
@@ -367,3 +398,193 @@ class AccessAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.operator}: {self.end_users}"
+
+
+# --- Calls ----------------------------------------------------------------------------------
+
+
+class TelephonyLine(models.Model):
+    """A number of the unit's PBX: calls to it wait in its queue."""
+
+    number = models.CharField(_("number or line name"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="lines", verbose_name=_("queue")
+    )
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("telephone line")
+        verbose_name_plural = _("telephone lines")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallOutcome(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    TALKING = "talking", _("In conversation")
+    ANSWERED = "answered", _("Answered")
+    TRANSFERRED = "transferred", _("Transferred")
+    ABANDONED = "abandoned", _("Abandoned by the caller")
+    MISSED = "missed", _("Missed")
+
+
+ENDED_OUTCOMES = (
+    CallOutcome.ANSWERED,
+    CallOutcome.TRANSFERRED,
+    CallOutcome.ABANDONED,
+    CallOutcome.MISSED,
+)
+
+
+class Call(models.Model):
+    """One call as the PBX told it: recomputed from all its events each time one arrives
+    (`routing.call_facts`), so events that come twice, late or out of order end in the same
+    record."""
+
+    call_id = models.CharField(_("call id"), max_length=100, unique=True)
+    direction = models.CharField(_("direction"), max_length=10, default="inbound")
+    caller_number = models.CharField(_("caller's number"), max_length=20, blank=True)
+    line = models.CharField(_("line"), max_length=40, blank=True)
+    queue_code = models.CharField(_("queue"), max_length=50, blank=True, db_index=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("operator"),
+    )
+    operator_ref = models.CharField(_("operator as named by the PBX"), max_length=150, blank=True)
+    end_users = models.ManyToManyField(
+        "contracts.EndUser", blank=True, related_name="calls", verbose_name=_("matching end users")
+    )
+    offered_at = models.DateTimeField(_("offered at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    wrap_up_ended_at = models.DateTimeField(_("after-call work ended at"), null=True, blank=True)
+    wait_seconds = models.PositiveIntegerField(_("wait (s)"), default=0)
+    talk_seconds = models.PositiveIntegerField(_("talk (s)"), default=0)
+    after_call_seconds = models.PositiveIntegerField(_("after-call work (s)"), default=0)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=CallOutcome.choices, default=CallOutcome.WAITING
+    )
+    hangup_cause = models.CharField(_("hang-up cause"), max_length=12, blank=True)
+    transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    recording_ref = models.CharField(_("recording"), max_length=300, blank=True)
+    # What the PBX sent that Presidio could not place: ["unknown_line", "unknown_operator", ...]
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        ordering = ["-offered_at", "-id"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=CallOutcome.values), name="call_outcome_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["offered_at"], name="call_offered_at"),
+            models.Index(fields=["queue_code", "offered_at"], name="call_queue_offered"),
+            models.Index(fields=["operator", "answered_at"], name="call_operator_answered"),
+            models.Index(
+                fields=["queue_code", "offered_at"],
+                condition=Q(outcome="waiting"),
+                name="call_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.call_id
+
+
+class CallEvent(models.Model):
+    """Append-only: each telephony event once (`key`: the event, and its instant for a
+    transfer, which may happen more than once in a call)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    key = models.CharField(max_length=60)
+    event = models.CharField(max_length=10)
+    at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    # The event's fields but the caller's number (kept once, on the call).
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "key"], name="call_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.key}"
+
+
+class Callback(models.Model):
+    """A known end user whose call was abandoned or missed: one per caller and day, however
+    often they tried, due in the contract's business minutes; served from the worklist."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("To call back")
+        TAKEN = "taken", _("Being called back")
+        REACHED = "reached", _("Reached")
+        UNREACHED = "unreached", _("Not reached")
+
+    end_user = models.ForeignKey(
+        "contracts.EndUser", on_delete=models.CASCADE, related_name="+", verbose_name=_("end user")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contract"),
+    )
+    day = models.DateField(_("day"))
+    queue_code = models.CharField(_("queue"), max_length=50, blank=True)
+    calls = models.ManyToManyField(Call, related_name="callbacks", verbose_name=_("calls"))
+    attempts_by_caller = models.PositiveSmallIntegerField(_("calls from the caller"), default=1)
+    created_at = models.DateTimeField(_("created at"))
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operator"),
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    case_reference = models.CharField(_("case"), max_length=20, blank=True)
+    # [{"at": iso, "by": username, "reached": bool, "note": "..."}]
+    tries = models.JSONField(_("call-back attempts"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        constraints = [
+            models.UniqueConstraint(fields=["end_user", "day"], name="callback_once_a_day"),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "taken", "reached", "unreached"]),
+                name="callback_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(status="waiting"), name="callback_waiting_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.end_user_id} {self.day}"

@@ -1,7 +1,10 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from contracts.privacy import mask_phone
+from routing import call_facts
 from routing.models import PresenceState
-from routing.services import MAX_EMERGENCY_MINUTES, REASON_MAX
+from routing.services import CHOSEN_PRESENCES, MAX_EMERGENCY_MINUTES, REASON_MAX
 
 
 class TakenCaseSerializer(serializers.Serializer):
@@ -20,7 +23,9 @@ class PresenceSerializer(serializers.Serializer):
 
 
 class PresenceInput(serializers.Serializer):
-    state = serializers.ChoiceField(choices=PresenceState.choices)
+    state = serializers.ChoiceField(
+        choices=[(state, PresenceState(state).label) for state in CHOSEN_PRESENCES]
+    )
 
 
 class QueueOverviewSerializer(serializers.Serializer):
@@ -95,3 +100,85 @@ class AssignedCaseSerializer(serializers.Serializer):
     assignee = serializers.IntegerField(source="assignee_id")
     row_version = serializers.IntegerField()
     decision = DecisionSerializer(source="routing_assignment")
+
+
+# --- Telephony ------------------------------------------------------------------------------
+
+CALL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,99}$"
+PBX_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,149}$"
+
+
+class TelephonyEventInput(serializers.Serializer):
+    """One event from the PBX (DESIGN §7). `from` is a Python keyword: declared below."""
+
+    event = serializers.ChoiceField(choices=call_facts.EVENTS)
+    call_id = serializers.RegexField(CALL_ID, max_length=100)
+    at = serializers.DateTimeField()
+    to = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    queue = serializers.SlugField(max_length=50, required=False, allow_blank=True, default="")
+    operator = serializers.RegexField(PBX_NAME, max_length=150, required=False, default="")
+    cause = serializers.ChoiceField(choices=call_facts.CAUSES, required=False, default="")
+    direction = serializers.ChoiceField(
+        choices=("inbound", "outbound"), required=False, default="inbound"
+    )
+    recording = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def validate_at(self, value):
+        if not SANE_EVENT_YEARS[0] <= value.year <= SANE_EVENT_YEARS[1]:
+            raise serializers.ValidationError(_("Give an instant between 2000 and 2099."))
+        if value.tzinfo is None:
+            raise serializers.ValidationError(_("Give the instant with its UTC offset."))
+        return value
+
+    def validate(self, data):
+        if data["event"] in (call_facts.ANSWER,) and not data.get("operator"):
+            raise serializers.ValidationError({"operator": [_("Say who answered.")]})
+        return data
+
+
+TelephonyEventInput._declared_fields["from"] = serializers.CharField(
+    max_length=40, required=False, allow_blank=True, default=""
+)
+SANE_EVENT_YEARS = (2000, 2099)
+
+
+class TelephonyAcceptedSerializer(serializers.Serializer):
+    call = serializers.CharField()
+    state = serializers.CharField()
+    duplicate = serializers.BooleanField()
+
+
+class CallSerializer(serializers.Serializer):
+    """A call as the API shows it; the caller's number masked unless the reader answered."""
+
+    call_id = serializers.CharField()
+    direction = serializers.CharField()
+    caller_number = serializers.SerializerMethodField()
+    line = serializers.CharField()
+    queue = serializers.CharField(source="queue_code")
+    operator = serializers.SerializerMethodField()
+    offered_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    wait_seconds = serializers.IntegerField()
+    talk_seconds = serializers.IntegerField()
+    after_call_seconds = serializers.IntegerField()
+    outcome = serializers.CharField()
+    hangup_cause = serializers.CharField()
+    transfers = serializers.IntegerField()
+    has_recording = serializers.SerializerMethodField()
+    problems = serializers.ListField(child=serializers.CharField())
+    cases = serializers.SerializerMethodField()
+
+    def get_caller_number(self, call) -> str:
+        answered_by_reader = call.operator_id == self.context["request"].user.id
+        return call.caller_number if answered_by_reader else mask_phone(call.caller_number)
+
+    def get_operator(self, call) -> str:
+        return call.operator.get_username() if call.operator else call.operator_ref
+
+    def get_has_recording(self, call) -> bool:
+        return bool(call.recording_ref)
+
+    def get_cases(self, call) -> list[str]:
+        return sorted(getattr(call, "case_references", []))

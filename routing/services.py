@@ -44,6 +44,7 @@ from routing.models import (
     Assignment,
     AssignmentKind,
     AssignmentLevel,
+    Call,
     Certification,
     OperatorProfile,
     PresenceChange,
@@ -55,6 +56,13 @@ from routing.models import (
 logger = logging.getLogger(__name__)
 
 MAX_EMERGENCY_MINUTES = 24 * 60
+# What an operator or supervisor may choose; on a call and after-call work come from the PBX.
+CHOSEN_PRESENCES = (
+    PresenceState.AVAILABLE,
+    PresenceState.BUSY,
+    PresenceState.AWAY,
+    PresenceState.OFFLINE,
+)
 REASON_MAX = 300
 
 
@@ -112,7 +120,7 @@ def set_presence(
 ) -> OperatorProfile:
     """Change an operator's presence (themselves, or a supervisor), keeping the history."""
     now = now or timezone.now()
-    if state not in PresenceState.values:
+    if state not in CHOSEN_PRESENCES:
         raise InvalidRoutingData(fields={"state": [_("Choose a valid presence.")]})
     if actor.id != profile.user_id and not _is_supervisor(actor):
         raise SupervisorOnly()
@@ -123,11 +131,33 @@ def set_presence(
         PresenceChange.objects.create(
             profile=profile, from_state=profile.presence, to_state=state, at=now, actor=actor
         )
-        profile.presence, profile.presence_since = state, now
-        profile.save(update_fields=["presence", "presence_since"])
+        if profile.presence == PresenceState.WRAP_UP:  # ended early
+            record_end_of_after_call_work(profile.user_id, now=now)
+        profile.presence, profile.presence_since, profile.presence_until = state, now, None
+        profile.save(update_fields=["presence", "presence_since", "presence_until"])
         if state == PresenceState.AVAILABLE:
             _after_commit_offer_waiting_to(profile.user_id)
     return profile
+
+
+def record_end_of_after_call_work(user_id: int, *, now: datetime) -> None:
+    """The operator's after-call work ended (by itself or early): its length goes on the
+    call it followed, for handle time."""
+    call = (
+        Call.objects.filter(operator_id=user_id, ended_at__isnull=False, wrap_up_ended_at=None)
+        .order_by("-ended_at")
+        .first()
+    )
+    if call is None or call.ended_at is None:
+        return
+    call.wrap_up_ended_at = now
+    call.after_call_seconds = max(0, int((now - call.ended_at).total_seconds()))
+    call.save(update_fields=["wrap_up_ended_at", "after_call_seconds"])
+
+
+def offer_waiting_after_commit(user_id: int) -> None:
+    """The operator is available again: once committed, offer them the waiting work."""
+    _after_commit_offer_waiting_to(user_id)
 
 
 # --- Emergency ------------------------------------------------------------------------------

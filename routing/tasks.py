@@ -13,7 +13,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from routing import services
+from routing import calls, services
 from routing.access_watch import watch_unusual_access
 
 logger = logging.getLogger(__name__)
@@ -59,3 +59,13 @@ def watch_unusual_access_task() -> int:
     if raised:
         logger.warning("access watch: %d unusual access alert(s) raised", len(raised))
     return len(raised)
+
+
+@shared_task(max_retries=0)
+def end_after_call_work_task() -> int:
+    """Beat sends this every few seconds: operators whose after-call work ran out are
+    available again (their own page ends it sooner)."""
+    ended = calls.end_expired_wrap_ups(now=timezone.now())
+    if ended:
+        logger.info("routing: after-call work ended for %d operators", ended)
+    return ended

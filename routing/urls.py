@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, views
+from routing import api, telephony_api, views
 
 # Wired under /api/v1/ by config/urls.py (namespace "api").
 api_urlpatterns = [
@@ -19,6 +19,18 @@ api_urlpatterns = [
         name="routing-operator-presence",
     ),
     path("routing/assign/", api.AssignApi.as_view(), name="routing-assign"),
+    path("telephony/events/", telephony_api.TelephonyEventApi.as_view(), name="telephony-events"),
+    path("telephony/calls/", telephony_api.CallListApi.as_view(), name="telephony-call-list"),
+    path(
+        "telephony/calls/<str:call_id>/",
+        telephony_api.CallDetailApi.as_view(),
+        name="telephony-call-detail",
+    ),
+    path(
+        "telephony/calls/<str:call_id>/recording/",
+        telephony_api.CallRecordingApi.as_view(),
+        name="telephony-call-recording",
+    ),
 ]
 
 app_name = "routing"
@@ -39,4 +51,10 @@ urlpatterns = [
         name="console-access-alert-ack",
     ),
     path("cases/<str:reference>/decisions/", views.case_decisions, name="case-decisions"),
+    path("my-call/", views.my_call, name="my-call"),
+    path("wallboard/", views.wallboard, name="wallboard"),
+    path("wallboard/live/", views.wallboard_live, name="wallboard-live"),
+    path("callbacks/", views.callbacks, name="callbacks"),
+    path("callbacks/<id:callback_id>/take/", views.callback_take, name="callback-take"),
+    path("callbacks/<id:callback_id>/done/", views.callback_done, name="callback-done"),
 ]

@@ -8,10 +8,12 @@ polls; every page works without JavaScript.
 """
 
 from datetime import datetime
+from urllib.parse import quote
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -19,20 +21,25 @@ from django.views.decorators.http import require_GET, require_POST
 
 from care import selectors as care_selectors
 from care import sla_display
+from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.models import Heartbeat
 from config.permissions import capability_required
-from routing import access_watch, selectors, services, wording
+from contracts.phones import display_phone
+from contracts.privacy import short_name
+from routing import access_watch, call_selectors, calls, selectors, services, wording
 from routing.exceptions import NoOperatorProfile
 from routing.forms import (
+    PRESENCE_CHOICES,
+    CallbackDoneForm,
     EmergencyForm,
     EmergencyOffForm,
     OperatorPresenceForm,
     PresenceForm,
     ReassignForm,
 )
-from routing.models import OperatorProfile, PresenceState, Queue
+from routing.models import Callback, OperatorProfile, PresenceState, Queue
 
 WORK = ("handle_cases",)
 SUPERVISE = ("supervise",)
@@ -72,7 +79,7 @@ def _workspace_page(request, *, presence_form=None, status=200):
     context = {
         "profile": profile,
         "presence_form": presence_form or PresenceForm(),
-        "presence_states": PresenceState.choices,
+        "presence_states": PRESENCE_CHOICES,
         **_my_work(request.user, profile, now),
     }
     return render(request, "routing/workspace.html", context, status=status)
@@ -397,3 +404,120 @@ def case_decisions(request, reference: str):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# --- Calls: the screen pop, the wallboard, callbacks ----------------------------------------
+
+WALLBOARD_POLL_SECONDS = 5
+WALL = ("supervise", "view_reports")
+
+
+@capability_required(*WORK)
+@require_GET
+def my_call(request):
+    """What every page of an operator polls each second: the call they are on (the screen
+    pop opens its intake), and their presence. Ends their after-call work when it ran out.
+    Never the caller's number: the intake page looks it up by the call."""
+    now = timezone.now()
+    calls.end_expired_wrap_ups(now=now, user_id=request.user.id)
+    call = calls.current_call(request.user, now=now)
+    profile = _my_profile(request.user)
+    body = {
+        "call": call.call_id if call else None,
+        "intake_url": f"{reverse('care:intake')}?call={quote(call.call_id)}" if call else None,
+        "presence": profile.presence if profile else None,
+        "presence_until": profile.presence_until.isoformat()
+        if profile and profile.presence_until
+        else None,
+    }
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _wallboard_context(now) -> dict:
+    board = call_selectors.wallboard(now=now)
+    return {
+        "board": board,
+        "operators": [
+            (PresenceState(state).label, state, count) for state, count in board.operators.items()
+        ],
+        "poll_seconds": WALLBOARD_POLL_SECONDS,
+    }
+
+
+@capability_required(*WALL)
+@require_GET
+def wallboard(request):
+    """The supervisors' large screen: per queue, calls waiting and the longest wait, the
+    last 30 minutes' answered, abandoned, service level and handle time; operators by
+    presence; alarms first. Refreshed every few seconds (htmx), readable across a room."""
+    return render(request, "routing/wallboard.html", _wallboard_context(timezone.now()))
+
+
+@capability_required(*WALL)
+@require_GET
+def wallboard_live(request):
+    return render(
+        request, "routing/partials/wallboard_live.html", _wallboard_context(timezone.now())
+    )
+
+
+@capability_required(*WORK)
+@require_GET
+def callbacks(request):
+    """Callers who could not get through, most overdue first: take one, call, record."""
+    now = timezone.now()
+    rows = []
+    for callback in call_selectors.callback_worklist(request.user, now=now):
+        mine = callback.assignee_id == request.user.id
+        end_user = callback.end_user
+        phones = [p.number for p in end_user.phones.all()]
+        rows.append(
+            {
+                "callback": callback,
+                # The one they took, in full, to call; the others masked (need-to-know).
+                "caller": f"{end_user.first_name} {end_user.last_name}"
+                if mine
+                else short_name(end_user.first_name, end_user.last_name),
+                "number": display_phone(phones[0]) if mine and phones else "",
+                "overdue": callback.due_at < now,
+            }
+        )
+    access_log.note(request, end_users=[r["callback"].end_user_id for r in rows if r["number"]])
+    return render(request, "routing/callbacks.html", {"rows": rows, "form": CallbackDoneForm()})
+
+
+@capability_required(*WORK)
+@require_POST
+def callback_take(request, callback_id: int):
+    try:
+        calls.take_callback(operator=request.user, callback_id=callback_id)
+    except PresidioError as error:
+        messages.error(request, str(error.message))
+    return redirect("routing:callbacks")
+
+
+@capability_required(*WORK)
+@require_POST
+def callback_done(request, callback_id: int):
+    form = CallbackDoneForm(request.POST)
+    callback = Callback.objects.filter(id=callback_id, assignee=request.user).first()
+    if callback is None:
+        raise Http404
+    if form.is_valid():
+        try:
+            calls.record_callback_attempt(
+                operator=request.user,
+                callback=callback,
+                reached=form.cleaned_data["reached"] == "yes",
+                note=form.cleaned_data["note"],
+                case_reference=form.cleaned_data["case_reference"],
+            )
+        except PresidioError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("The callback was recorded."))
+    else:
+        messages.error(request, _("Say whether you reached the caller."))
+    return redirect("routing:callbacks")

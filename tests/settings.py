@@ -29,3 +29,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": _queue,
         "control_folder": tempfile.mkdtemp(prefix="presidio-celery-control-"),
     }
+
+# The PBX's secret (tests that sign events set their own).
+TELEPHONY_SECRETS = ["test-telephony-secret", ""]

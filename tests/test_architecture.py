@@ -63,6 +63,7 @@ WRITERS = {
     "care/sla.py",  # the SLA recompute, set-based
     "care/subject_requests.py",
     "routing/access_watch.py",
+    "routing/calls.py",  # calls from telephony events, presence on a call, callbacks
     "routing/demo.py",
     "routing/notifications.py",
     "routing/services.py",

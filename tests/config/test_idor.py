@@ -59,6 +59,8 @@ from reports.exports import create_export_job, run_export_job
 from routing import services as routing_services
 from routing.models import (
     AccessAlert,
+    Call,
+    Callback,
     Certification,
     OperatorProfile,
     PresenceState,
@@ -609,6 +611,32 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
     "api:notification-read": (
         Probe(NOBODY_BUT_THE_OWNER, "POST", pk("notification_b", "notification_id"), data=EMPTY),
     ),
+    # Calls: a supervisor or report reader sees every call with the number masked; an
+    # operator sees only the calls they answered. Callbacks: taken by someone else, neither
+    # taken again nor recorded.
+    "routing:callback-take": (
+        Probe(
+            by_role(op=GUARDED, bo=GUARDED, sup=GUARDED, adm=GUARDED),
+            "POST",
+            pk("callback_b", "callback_id"),
+            data=EMPTY,
+        ),
+    ),
+    "routing:callback-done": (
+        Probe(by_role(), "POST", pk("callback_b", "callback_id"), data=payload(reached="yes")),
+    ),
+    "api:telephony-call-detail": (
+        Probe(
+            by_role(sup=MASKED, man=MASKED, adm=MASKED),
+            kwargs=lambda u: {"call_id": u.call_b.call_id},
+        ),
+    ),
+    "api:telephony-call-recording": (
+        Probe(
+            by_role(sup=MASKED, man=MASKED, adm=MASKED),
+            kwargs=lambda u: {"call_id": u.call_b.call_id},
+        ),
+    ),
     # --- API: routing ------------------------------------------------------------------------
     "api:routing-queue-emergency": (
         Probe(
@@ -933,6 +961,26 @@ def _build() -> SimpleNamespace:
         operator=u.op_other, day=OPENED.date(), end_users=40, threshold=10, created_at=OPENED
     )
     u.access_alert_b.supervisors.set([u.sup_other])
+    # A call of the canary end user answered by another operator, and their callback taken.
+    u.call_b = Call.objects.create(
+        call_id="call-b",
+        caller_number=EU_PHONE,
+        operator=u.op_other,
+        offered_at=OPENED,
+        answered_at=OPENED,
+        outcome="talking",
+        recording_ref="rec://pbx/call-b",
+        updated_at=OPENED,
+    )
+    u.callback_b = Callback.objects.create(
+        end_user=u.eu_b,
+        client=u.client_b,
+        day=OPENED.date(),
+        created_at=OPENED,
+        due_at=OPENED,
+        status="taken",
+        assignee=u.op_other,
+    )
 
     u.case_b = type(case_b).objects.get(id=case_b.id)
     u.case_b_unit = type(case_b).objects.get(id=u.case_b_unit.id)

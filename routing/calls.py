@@ -1,0 +1,377 @@
+"""Every write about calls: telephony events in, the call record, the operator's presence on a
+call and in after-call work, callbacks for callers who could not get through.
+
+An event is stored once per call (`CallEvent.key`) under the call's row lock, then the call is
+recomputed from all its events (`routing.call_facts.fold`): duplicates change nothing, and late
+or out-of-order events end in the same record. The caller's number is stored on the call only;
+it never goes to a log.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from contracts import calendars
+from contracts import selectors as contract_selectors
+from contracts.models import Contract, EndUser, EndUserPhone
+from contracts.phones import InvalidPhoneNumber, normalise_phone
+from routing import call_facts, services
+from routing.call_facts import Event
+from routing.exceptions import CallbackNotAvailable
+from routing.models import (
+    DEFAULT_QUEUE,
+    Call,
+    Callback,
+    CallEvent,
+    CallOutcome,
+    OperatorProfile,
+    PresenceChange,
+    PresenceState,
+    Queue,
+    TelephonyLine,
+)
+
+logger = logging.getLogger(__name__)
+
+# A case can be opened on a call up to this long after it ended (the after-call work).
+WORKABLE_AFTER_HANGUP = timedelta(hours=2)
+UNIT_ZONE = ZoneInfo(calendars.UNIT_TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Received:
+    call: Call
+    duplicate: bool
+
+
+def receive_event(
+    event: Event, *, call_id: str, problems: tuple[str, ...] = (), now: datetime | None = None
+) -> Received:
+    """Store one telephony event (once) and bring its call, the operator's presence and the
+    caller's callback up to date, in one transaction. `problems`: what the API could not
+    read in the event (a malformed number), said on the call."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        call = _locked_call(call_id, event, now)
+        if CallEvent.objects.filter(call=call, key=event.key).exists():
+            return Received(call, duplicate=True)
+        CallEvent.objects.create(
+            call=call,
+            key=event.key,
+            event=event.event,
+            at=event.at,
+            received_at=now,
+            data=_without_number(event),
+        )
+        events = [_as_event(row) for row in call.events.all()]
+        events.append(event)  # the caller's number is not in the stored rows
+        before = (call.outcome, call.operator_id)
+        _apply(call, call_facts.fold(events), now, problems)
+        _presence_after(call, before, event, now)
+        unanswered = call.outcome in (CallOutcome.ABANDONED, CallOutcome.MISSED)
+        if unanswered and before[0] != call.outcome:
+            _call_back_later(call, now)
+        elif call.answered_at is not None and before[0] == CallOutcome.WAITING:
+            _got_through(call, now)
+    return Received(call, duplicate=False)
+
+
+def _locked_call(call_id: str, event: Event, now: datetime) -> Call:
+    call = Call.objects.select_for_update().filter(call_id=call_id).first()
+    if call is not None:
+        return call
+    try:
+        with transaction.atomic():
+            return Call.objects.create(call_id=call_id, offered_at=event.at, updated_at=now)
+    except IntegrityError:  # the same call's other event created it meanwhile
+        return Call.objects.select_for_update().get(call_id=call_id)
+
+
+def _without_number(event: Event) -> dict:
+    data = {
+        "line": event.line,
+        "queue": event.queue,
+        "operator": event.operator,
+        "cause": event.cause,
+        "direction": event.direction,
+        "recording": event.recording,
+    }
+    return {k: v for k, v in data.items() if v}
+
+
+def _as_event(row: CallEvent) -> Event:
+    return Event(event=row.event, at=row.at, **row.data)
+
+
+def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -> None:
+    problems = set(call.problems) - {"unknown_line", "unknown_operator", "unknown_queue"}
+    problems |= set(noticed)
+    number = facts.caller_number or call.caller_number
+    queue_code = facts.queue
+    if facts.line and not queue_code:
+        line = TelephonyLine.objects.select_related("queue").filter(number=facts.line).first()
+        if line is None:
+            problems.add("unknown_line")
+        else:
+            queue_code = line.queue.code
+    if queue_code and not Queue.objects.filter(code=queue_code).exists():
+        problems.add("unknown_queue")
+    operator = None
+    if facts.operator:
+        operator = _operator_named(facts.operator)
+        if operator is None:
+            problems.add("unknown_operator")
+    matched = number != call.caller_number
+    call.caller_number = number
+    call.direction = facts.direction
+    call.line = facts.line
+    call.queue_code = queue_code or DEFAULT_QUEUE
+    call.operator_id = operator
+    call.operator_ref = facts.operator[:150]
+    call.offered_at = facts.offered_at
+    call.answered_at = facts.answered_at
+    call.ended_at = facts.ended_at
+    call.wait_seconds = facts.wait_seconds
+    call.talk_seconds = facts.talk_seconds
+    call.outcome = facts.state
+    call.hangup_cause = facts.hangup_cause
+    call.transfers = facts.transfers
+    call.recording_ref = facts.recording[:300]
+    call.problems = sorted(problems)
+    call.updated_at = now
+    call.save()
+    if matched and number:
+        ids = EndUserPhone.objects.filter(number=number).values("end_user_id")
+        call.end_users.set(EndUser.objects.filter(id__in=ids, is_active=True))
+
+
+def _operator_named(name: str) -> int | None:
+    """The PBX names the operator by username or by extension."""
+    user = get_user_model().objects.filter(username=name, is_active=True).values("id").first()
+    if user is not None:
+        return user["id"]
+    profile = OperatorProfile.objects.filter(extension=name).values("user_id").first()
+    return profile["user_id"] if profile else None
+
+
+def normalised_caller_number(raw: str) -> str | None:
+    """E.164, or None when the PBX sent something that is not a phone number (withheld
+    numbers come as "anonymous" and are kept empty)."""
+    try:
+        return normalise_phone(raw)
+    except InvalidPhoneNumber:
+        return None
+
+
+# --- Presence on a call ---------------------------------------------------------------------
+
+
+def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> None:
+    """An answered call puts its operator on a call; its end puts them in after-call work
+    for the queue's allowance (or straight back to available when that is already over); a
+    transfer ends the call for who passed it on."""
+    previous_operator = before[1]
+    if previous_operator and previous_operator != call.operator_id:
+        _to_wrap_up(previous_operator, call, ended_at=event.at, now=now)
+    if call.operator_id is None:
+        return
+    if call.outcome == CallOutcome.TALKING:
+        _set(call.operator_id, PresenceState.ON_CALL, now=now, until=None)
+    elif call.answered_at is not None and call.ended_at is not None:
+        _to_wrap_up(call.operator_id, call, ended_at=call.ended_at, now=now)
+
+
+def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
+    profile = OperatorProfile.objects.filter(user_id=user_id).first()
+    if profile is None or profile.presence != PresenceState.ON_CALL:
+        return
+    allowance = (
+        Queue.objects.filter(code=call.queue_code).values_list("wrap_up_seconds", flat=True).first()
+    )
+    until = ended_at + timedelta(seconds=60 if allowance is None else allowance)
+    if until > now:
+        _set(user_id, PresenceState.WRAP_UP, now=now, until=until)
+    else:
+        _set(user_id, PresenceState.AVAILABLE, now=now, until=None)
+
+
+def _set(user_id: int, state: str, *, now: datetime, until: datetime | None) -> None:
+    profile = OperatorProfile.objects.select_for_update().filter(user_id=user_id).first()
+    if profile is None or (profile.presence == state and profile.presence_until == until):
+        return
+    if profile.presence == PresenceState.WRAP_UP and state != PresenceState.WRAP_UP:
+        services.record_end_of_after_call_work(profile.user_id, now=now)
+    if profile.presence != state:
+        PresenceChange.objects.create(
+            profile=profile, from_state=profile.presence, to_state=state, at=now, actor=None
+        )
+    profile.presence, profile.presence_since, profile.presence_until = state, now, until
+    profile.save(update_fields=["presence", "presence_since", "presence_until"])
+    if state == PresenceState.AVAILABLE:
+        services.offer_waiting_after_commit(user_id)
+
+
+def end_expired_wrap_ups(*, now: datetime | None = None, user_id: int | None = None) -> int:
+    """After-call work ends by itself when its allowance runs out (beat, and each operator's
+    own page). Returns how many operators went back to available."""
+    now = now or timezone.now()
+    expired = Q(presence=PresenceState.WRAP_UP, presence_until__lte=now)
+    if user_id is not None:
+        expired &= Q(user_id=user_id)
+    ended = 0
+    for uid in OperatorProfile.objects.filter(expired).values_list("user_id", flat=True)[:500]:
+        with transaction.atomic():
+            profile = OperatorProfile.objects.select_for_update().get(user_id=uid)
+            if profile.presence != PresenceState.WRAP_UP or profile.presence_until > now:
+                continue
+            _set(uid, PresenceState.AVAILABLE, now=now, until=None)
+            ended += 1
+    return ended
+
+
+# --- The screen pop -------------------------------------------------------------------------
+
+
+def current_call(user, *, now: datetime | None = None) -> Call | None:
+    """The call the operator is on (answered, not ended), else None."""
+    return (
+        Call.objects.filter(operator=user, answered_at__isnull=False, ended_at__isnull=True)
+        .order_by("-answered_at")
+        .first()
+    )
+
+
+def caller_of_call(call_id: str, user) -> str | None:
+    """care's port (`care.ports.caller_of_call`): the caller's number of a call this user
+    answered, while on it or in the two hours after; "" for a withheld number."""
+    if not call_id or not getattr(user, "is_authenticated", False):
+        return None
+    recent = Q(ended_at__isnull=True) | Q(ended_at__gte=timezone.now() - WORKABLE_AFTER_HANGUP)
+    return (
+        Call.objects.filter(recent, call_id=call_id, operator=user, answered_at__isnull=False)
+        .values_list("caller_number", flat=True)
+        .first()
+    )
+
+
+# --- Callbacks ------------------------------------------------------------------------------
+
+
+def _contract_of(end_user: EndUser, on) -> Contract | None:
+    return (
+        Contract.objects.filter(contract_selectors.in_force_on(on), client_id=end_user.client_id)
+        .select_related("calendar")
+        .order_by("code")
+        .first()
+    )
+
+
+def _call_back_later(call: Call, now: datetime) -> None:
+    """One callback per known caller and day, however often they tried; due in the
+    contract's business minutes from their first unanswered call."""
+    end_user = call.end_users.order_by("id").select_related("client").first()
+    if end_user is None:
+        return
+    day = call.offered_at.astimezone(UNIT_ZONE).date()
+    callback = Callback.objects.select_for_update().filter(end_user=end_user, day=day).first()
+    if callback is not None:
+        if not callback.calls.filter(id=call.id).exists():
+            callback.calls.add(call)
+            callback.attempts_by_caller += 1
+            if callback.status in (Callback.Status.REACHED, Callback.Status.UNREACHED):
+                callback.status, callback.done_at, callback.assignee = "waiting", None, None
+            callback.save(update_fields=["attempts_by_caller", "status", "done_at", "assignee"])
+        return
+    contract = _contract_of(end_user, day)
+    queue = Queue.objects.filter(code=call.queue_code).first()
+    minutes = queue.callback_minutes if queue else 120
+    spec = (
+        contract_selectors.calendar_spec(contract.calendar)
+        if contract
+        else calendars.always_open_spec()
+    )
+    try:
+        with transaction.atomic():
+            callback = Callback.objects.create(
+                end_user=end_user,
+                client_id=end_user.client_id,
+                contract=contract,
+                day=day,
+                queue_code=call.queue_code,
+                created_at=now,
+                due_at=calendars.add_business_minutes(spec, call.offered_at, minutes),
+            )
+    except IntegrityError:  # created meanwhile for another of their calls
+        callback = Callback.objects.get(end_user=end_user, day=day)
+    callback.calls.add(call)
+
+
+def _got_through(call: Call, now: datetime) -> None:
+    """A caller with a callback waiting today got through on their own: nothing to call
+    back."""
+    day = call.offered_at.astimezone(UNIT_ZONE).date()
+    for callback in Callback.objects.select_for_update().filter(
+        end_user__in=call.end_users.all(), day=day, status=Callback.Status.WAITING
+    ):
+        callback.status, callback.done_at = Callback.Status.REACHED, now
+        callback.tries = [
+            *callback.tries,
+            {"at": now.isoformat(), "by": "", "reached": True, "note": "inbound"},
+        ]
+        callback.calls.add(call)
+        callback.save(update_fields=["status", "done_at", "tries"])
+
+
+def take_callback(*, operator, callback_id: int, now: datetime | None = None) -> Callback:
+    """The operator takes a waiting callback to call the end user back (exactly once: two
+    operators never take the same one)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        taken = Callback.objects.filter(id=callback_id, status=Callback.Status.WAITING).update(
+            status=Callback.Status.TAKEN, assignee=operator
+        )
+        if not taken:
+            raise CallbackNotAvailable()
+        return Callback.objects.get(id=callback_id)
+
+
+def record_callback_attempt(
+    *,
+    operator,
+    callback: Callback,
+    reached: bool,
+    note: str = "",
+    case_reference: str = "",
+    now: datetime | None = None,
+) -> Callback:
+    """How the call back went: reached (done, linked to the case opened or updated), or not
+    reached (back on the worklist, unreached after three tries)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        callback = Callback.objects.select_for_update().get(id=callback.id)
+        if callback.status != Callback.Status.TAKEN or callback.assignee_id != operator.id:
+            raise CallbackNotAvailable()
+        callback.tries = [
+            *callback.tries,
+            {
+                "at": now.isoformat(),
+                "by": operator.get_username(),
+                "reached": reached,
+                "note": note.strip()[:300],
+            },
+        ]
+        if reached:
+            callback.status, callback.done_at = Callback.Status.REACHED, now
+            callback.case_reference = case_reference.strip()[:20]
+        elif len(callback.tries) >= 3:
+            callback.status, callback.done_at = Callback.Status.UNREACHED, now
+        else:
+            callback.status, callback.assignee = Callback.Status.WAITING, None
+        callback.save()
+    return callback
