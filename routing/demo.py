@@ -17,7 +17,14 @@ from config import roles
 from contracts import services as contract_services
 from contracts.models import BusinessCalendar, Client, Contract, ContractStatus
 from routing import services
-from routing.models import Certification, OperatorProfile, PresenceState, Queue, Site
+from routing.models import (
+    Certification,
+    OperatorProfile,
+    PresenceState,
+    Queue,
+    Site,
+    TelephonyLine,
+)
 
 SITE_HOURS = {day: [(480, 1200)] for day in range(5)} | {5: [(540, 780)]}  # 8-20, Sat 9-13
 
@@ -57,6 +64,13 @@ LAST_NAMES = [
 ]  # fmt: skip
 EXTRA_OPERATORS = 30
 SKILL_SETS = [["mobile"], ["mobile", "data"], ["mobile", "fixed"], ["data", "fixed"], ["iot"]]
+# The PBX's numbers (`manage.py simulate_calls` calls them) and each operator's extension.
+LINES = [
+    ("800100200", "Numero verde utenti mobile", "mobile-utenti"),
+    ("0212345678", "Referenti TOP", "top-referenti"),
+    ("0612345678", "Referenti Large", "large-referenti"),
+]
+DEMO_EXTENSIONS = {"operatore": "2001", "backoffice": "2002"}
 LANGUAGE_SETS = [["it"], ["it", "en"], ["it", "de"], ["it", "fr"], ["it", "en", "es"]]
 PRESENCES = (
     [PresenceState.AVAILABLE] * 3
@@ -69,9 +83,10 @@ def seed_routing_demo(*, actor) -> dict[str, int]:
     """Sites with their working hours, queues with supervisors, operator profiles (the demo
     users who handle cases, plus `EXTRA_OPERATORS` more). Returns how many of each were
     created (all zero on a second run)."""
-    created = {"sites": 0, "queues": 0, "operators": 0}
+    created = {"sites": 0, "queues": 0, "lines": 0, "operators": 0}
     sites = _sites(actor, created)
     _queues(created)
+    _lines(created)
     contracts = list(
         Contract.objects.filter(status=ContractStatus.ACTIVE)
         .select_related("client")
@@ -89,7 +104,14 @@ def seed_routing_demo(*, actor) -> dict[str, int]:
         user = user_model.objects.filter(username=username).first()
         if user is None or hasattr(user, "operator_profile"):
             continue
-        profile = _profile(user, site=sites[index], remote=False, languages=["it", "en"], **options)
+        profile = _profile(
+            user,
+            site=sites[index],
+            remote=False,
+            languages=["it", "en"],
+            extension=DEMO_EXTENSIONS[username],
+            **options,
+        )
         _certify(profile, contracts=contracts, clients=[])
         services.set_presence(actor=user, profile=profile, state=PresenceState.AVAILABLE, now=now)
         created["operators"] += 1
@@ -119,7 +141,12 @@ def seed_routing_demo(*, actor) -> dict[str, int]:
             user.save(update_fields=["password"])
             user.groups.add(group)
             profile = _profile(
-                user, site=sites[n % len(sites)], remote=n % 4 == 3, languages=languages, **options
+                user,
+                site=sites[n % len(sites)],
+                remote=n % 4 == 3,
+                languages=languages,
+                extension=f"{2101 + n}",
+                **options,
             )
             _certify(profile, contracts=own_contracts, clients=own_clients)
         if presence != PresenceState.OFFLINE:
@@ -161,11 +188,21 @@ def _queues(created: dict) -> None:
         created["queues"] += 1
 
 
-def _profile(user, *, site, remote, languages, capacity, backoffice_share, skills):
+def _lines(created: dict) -> None:
+    for number, name, queue_code in LINES:
+        queue = Queue.objects.filter(code=queue_code).first()
+        if queue is None or TelephonyLine.objects.filter(number=number).exists():
+            continue
+        TelephonyLine.objects.create(number=number, name=name, queue=queue)
+        created["lines"] += 1
+
+
+def _profile(user, *, site, remote, languages, capacity, backoffice_share, skills, extension):
     return OperatorProfile.objects.create(
         user=user,
         site=site,
         remote=remote,
+        extension=extension,
         capacity=capacity,
         backoffice_share=backoffice_share,
         skills=skills,

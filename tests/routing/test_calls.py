@@ -513,7 +513,8 @@ def test_the_wallboard_figures_match_a_hand_computed_call_set(now, line, on_duty
     line.queue.save()
     t = now - timedelta(minutes=20)
     # answered in 10 s (talk 100), answered in 30 s (talk 200), abandoned after 40 s,
-    # abandoned after 3 s (a short abandon: not counted), one waiting for 50 s now.
+    # abandoned after 3 s (a short abandon: not counted), one waiting for 50 s now, one
+    # answered in 4 s still talking.
     _receive(
         ("newCall", t),
         ("answer", t + timedelta(seconds=10)),
@@ -529,6 +530,12 @@ def test_the_wallboard_figures_match_a_hand_computed_call_set(now, line, on_duty
     _receive(("newCall", t), ("hangup", t + timedelta(seconds=40)), call_id="c", cause="abandoned")
     _receive(("newCall", t), ("hangup", t + timedelta(seconds=3)), call_id="d", cause="abandoned")
     _receive(("newCall", now - timedelta(seconds=50)), call_id="e")
+    # Talking now, answered in 4 s: answered in time, no handle time yet.
+    _receive(
+        ("newCall", now - timedelta(seconds=30)),
+        ("answer", now - timedelta(seconds=26)),
+        call_id="f",
+    )
     _receive(
         ("newCall", now - timedelta(hours=2)), ("hangup", now - timedelta(hours=2)), call_id="old"
     )
@@ -536,8 +543,8 @@ def test_the_wallboard_figures_match_a_hand_computed_call_set(now, line, on_duty
     board = call_selectors.wallboard(now=now)
     queue = next(q for q in board.queues if q.code == "mobile-utenti")
     assert (queue.waiting, queue.longest_wait_seconds) == (1, 50)
-    assert (queue.answered, queue.abandoned) == (2, 1)
-    assert queue.service_level == pytest.approx(100 * 1 / 3, abs=0.1)
+    assert (queue.answered, queue.abandoned) == (3, 1)
+    assert queue.service_level == pytest.approx(100 * 2 / 4, abs=0.1)  # a and f of a, b, c, f
     assert queue.average_handle_seconds == 170  # (100 + 20 + 200 + 20) / 2
     assert queue.alarms == ["service_level"]
 

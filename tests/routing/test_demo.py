@@ -19,7 +19,12 @@ def test_the_routing_demo_is_complete_and_idempotent(role_groups, default_queue)
 
     created = seed_routing_demo(actor=manager)
 
-    assert created == {"sites": len(SITES), "queues": 4, "operators": EXTRA_OPERATORS + 2}
+    assert created == {
+        "sites": len(SITES),
+        "queues": 4,
+        "lines": 3,
+        "operators": EXTRA_OPERATORS + 2,
+    }
     assert Site.objects.filter(calendar__isnull=False).count() == len(SITES)
     assert {"top-referenti", "large-referenti", "mobile-utenti", "backoffice"} <= set(
         Queue.objects.values_list("code", flat=True)
@@ -37,7 +42,12 @@ def test_the_routing_demo_is_complete_and_idempotent(role_groups, default_queue)
         PresenceChange.objects.count(),
     )
 
-    assert seed_routing_demo(actor=manager) == {"sites": 0, "queues": 0, "operators": 0}
+    assert seed_routing_demo(actor=manager) == {
+        "sites": 0,
+        "queues": 0,
+        "lines": 0,
+        "operators": 0,
+    }
     after = (
         list(OperatorProfile.objects.order_by("id").values_list("id", "presence", "capacity")),
         Certification.objects.count(),
