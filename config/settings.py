@@ -210,6 +210,7 @@ AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = env_int("PRESIDIO_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_address"
 
+
 # The PBX's shared secrets for signed telephony events (routing.signatures): the current one
 # and, during a rotation, the previous. None set: the events endpoint answers 503. The demo
 # (`make run`) makes a random one under .tmp/ for its call simulator.

@@ -31,7 +31,7 @@ def pbx(settings, live_server):
 def test_an_answered_call_pops_its_caller_and_the_case_is_the_operators(
     page,
     operator_login,
-    caller,
+    caller,  # noqa: F811 - the fixture imported above
     pbx,
 ):
     profile = OperatorProfile.objects.create(user=operator_login, extension="2041")
