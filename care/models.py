@@ -370,6 +370,7 @@ class CaseEvent(models.Model):
         SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         ANONYMISED = "anonymised", _("Caller's identity removed")
+        WORK_OVERRIDE = "work_override", _("Changed by someone not working the case")
 
     case = models.ForeignKey(
         Case,
