@@ -14,7 +14,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from routing import services
-from routing.access_watch import watch_unusual_access
+from routing.access_watch import send_access_alert_emails, watch_unusual_access
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +59,13 @@ def watch_unusual_access_task() -> int:
     if raised:
         logger.warning("access watch: %d unusual access alert(s) raised", len(raised))
     return len(raised)
+
+
+@shared_task(max_retries=0)
+def send_access_alert_emails_task() -> int:
+    """After an alert commits, and beat every minute: the unusual-access e-mails due (new, or
+    failed before and due again); the retries and their backoff are in the rows."""
+    run = send_access_alert_emails(now=timezone.now())
+    if run.sent or run.failed:
+        logger.info("access watch: %d e-mail(s) sent, %d failed", run.sent, run.failed)
+    return run.sent
