@@ -1,7 +1,8 @@
 """REST endpoints of the care app: parse, fetch through a selector, call one service, render.
 
-Writes need `handle_cases`; supervisors and report readers may read. A case someone else
-changed since the client loaded it (`row_version`) is refused with 409.
+Writes need `handle_cases` and, case by case, that the user works the case (care.working) or
+gives an `override_reason` (else 403 `not_working_this_case`); supervisors may read. A case
+someone else changed since the client loaded it (`row_version`) is refused with 409.
 """
 
 import csv
@@ -142,6 +143,7 @@ class CaseDetailApi(APIView):
             case=case,
             priority=data["priority"],
             expected_version=data["row_version"],
+            override_reason=data["override_reason"],
         )
         return _detail(request, case.reference)
 
@@ -172,6 +174,7 @@ class CaseNotesApi(APIView):
             visibility=data["visibility"],
             attachments=data["attachments"],
             expected_version=data["row_version"],
+            override_reason=data["override_reason"],
         )
         context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
         return Response(NoteSerializer(note, context=context).data, status=status.HTTP_201_CREATED)
@@ -189,6 +192,7 @@ class CaseTransitionApi(APIView):
             case=case,
             to=data["to"],
             expected_version=data["row_version"],
+            override_reason=data["override_reason"],
             resolution_code=data["resolution_code"],
             first_contact_resolution=data["first_contact_resolution"],
         )
@@ -210,6 +214,7 @@ class CaseHandoffApi(APIView):
             unit_code=data["unit"],
             request=data["request"],
             expected_version=data["row_version"],
+            override_reason=data["override_reason"],
         )
         return Response(HandoffSerializer(handoff).data, status=status.HTTP_201_CREATED)
 
@@ -232,6 +237,7 @@ class CaseHandoffAnswerApi(APIView):
             answer=data["answer"],
             outcome=data["outcome"],
             resolution_code=data["resolution_code"],
+            override_reason=data["override_reason"],
         )
         return Response(HandoffSerializer(handoff).data)
 
@@ -250,6 +256,7 @@ class CaseReopenApi(APIView):
             case=case,
             reason=data["reason"],
             expected_version=data["row_version"],
+            override_reason=data["override_reason"],
         )
         return _detail(request, case.reference)
 
@@ -272,6 +279,7 @@ class CaseContactApi(APIView):
             subject=data["subject"],
             description=data["description"],
             expected_version=data["row_version"],
+            override_reason=data["override_reason"],
         )
         return _detail(request, case.reference)
 

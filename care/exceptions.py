@@ -16,6 +16,16 @@ class CallerNotFoundBySearch(PermissionDenied):
     )
 
 
+class NotWorkingThisCase(PermissionDenied):
+    """Writes are need-to-know (care.working): refused unless a reason is given."""
+
+    code = "not_working_this_case"
+    default_message = _(
+        "You do not work this case: it is not assigned to you, you did not open it and it is not "
+        "in a queue you supervise. Give the reason (override_reason) to act on it anyway."
+    )
+
+
 class InvalidCaseData(InvalidInput):
     code = "invalid_case_data"
     default_message = _("Some data is not valid: check the highlighted fields.")

@@ -36,6 +36,13 @@ class CaseActionForm(forms.Form):
 
     id_prefix = "action"
     row_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    # Shown only to whoever does not work the case (care.working); the service checks it.
+    override_reason = forms.CharField(
+        label=_("Why you act on this case"),
+        required=False,
+        max_length=300,
+        help_text=_("You do not work this case: the reason is recorded on its timeline."),
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")

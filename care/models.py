@@ -371,6 +371,7 @@ class CaseEvent(models.Model):
         SLA_BREACHED = "sla_breached", _("SLA breached")
         ANONYMISED = "anonymised", _("Caller's identity removed")
         ON_CALL = "on_call", _("Handled on a call")
+        WORK_OVERRIDE = "work_override", _("Changed by someone not working the case")
 
     case = models.ForeignKey(
         Case,

@@ -205,6 +205,14 @@ def _row_version_field() -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
+def _override_reason_field() -> serializers.CharField:
+    """Why someone who does not work the case acts on it (care.working): recorded on its
+    timeline; without it such a write is refused with 403 `not_working_this_case`."""
+    return serializers.CharField(
+        max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
+    )
+
+
 class CaseInput(serializers.Serializer):
     """A new case: `contract` is a code, `end_user` (or `referent`) an id, `category` a code of
     the contract version in force; an empty `priority` takes the category's default."""
@@ -223,6 +231,14 @@ class CaseInput(serializers.Serializer):
         max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
     )
     resolved_during_call = serializers.BooleanField(required=False, default=False)
+    # The call the user answered (telephony): the case is theirs, answered by the call,
+    # unless `to_queue_reason` sends it to a queue.
+    call = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,99}$", required=False, allow_blank=True, default=""
+    )
+    to_queue_reason = serializers.CharField(
+        max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
+    )
 
     def to_request(self) -> services.CaseRequest:
         data = self.validated_data
@@ -237,6 +253,8 @@ class CaseInput(serializers.Serializer):
             referent_id=data["referent"],
             duplicate_override_reason=data["duplicate_override_reason"],
             resolved_during_call=data["resolved_during_call"],
+            call_id=data["call"],
+            to_queue_reason=data["to_queue_reason"],
         )
 
 
@@ -245,6 +263,7 @@ class CaseUpdateInput(serializers.Serializer):
 
     priority = serializers.ChoiceField(choices=Priority.choices)
     row_version = _row_version_field()
+    override_reason = _override_reason_field()
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -266,6 +285,7 @@ class NoteInput(serializers.Serializer):
         child=serializers.FileField(max_length=200), required=False, default=list
     )
     row_version = _row_version_field()
+    override_reason = _override_reason_field()
 
 
 class ContactInput(serializers.Serializer):
@@ -276,6 +296,7 @@ class ContactInput(serializers.Serializer):
     subject = serializers.CharField(max_length=200, allow_blank=True)
     description = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
+    override_reason = _override_reason_field()
 
 
 class TransitionInput(serializers.Serializer):
@@ -285,12 +306,14 @@ class TransitionInput(serializers.Serializer):
     )
     first_contact_resolution = serializers.BooleanField(required=False, default=False)
     row_version = _row_version_field()
+    override_reason = _override_reason_field()
 
 
 class HandoffInput(serializers.Serializer):
     unit = serializers.CharField(max_length=50)
     request = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
+    override_reason = _override_reason_field()
 
 
 class HandoffAnswerInput(serializers.Serializer):
@@ -304,11 +327,13 @@ class HandoffAnswerInput(serializers.Serializer):
     resolution_code = serializers.CharField(
         max_length=50, required=False, allow_blank=True, default=""
     )
+    override_reason = _override_reason_field()
 
 
 class ReopenInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
+    override_reason = _override_reason_field()
 
 
 class CaseSearchInput(serializers.Serializer):

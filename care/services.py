@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
-from care import clock, ports, selectors, signals
+from care import clock, ports, selectors, signals, working
 from care.exceptions import (
     CaseChangedMeanwhile,
     DuplicateSuspected,
     InvalidCaseData,
+    NotWorkingThisCase,
     TransitionNotAllowed,
 )
 from care.models import (
@@ -39,6 +40,7 @@ from care.models import (
     Note,
     SlaState,
 )
+from config import access_log
 from config.db import instance_from_row, next_in_yearly_sequence, prepared_cursor
 from config.uploads import UploadRefused, accepted_content_type
 from contracts import calendars
@@ -124,6 +126,28 @@ def _locked(case: Case, expected_version: int | None) -> Case:
     if expected_version is not None and locked.row_version != expected_version:
         raise CaseChangedMeanwhile()
     return locked
+
+
+def _check_works(
+    case: Case,
+    *,
+    actor,
+    now: datetime,
+    override_reason: str,
+    action: str,
+    caller_on_the_line: bool = False,
+) -> None:
+    """Writes are need-to-know (`care.working`): who does not work the case gives a reason,
+    recorded on its timeline before the change. Called on the locked case, before any write,
+    so a refusal writes nothing. `actor=None` is the system (routing, beat), never refused."""
+    if actor is None or working.may_work(actor, case, caller_on_the_line=caller_on_the_line):
+        return
+    reason = (override_reason or "").strip()[:REASON_MAX]
+    if not reason:
+        raise NotWorkingThisCase(
+            fields={"override_reason": [_("Say why you act on a case you do not work.")]}
+        )
+    _event(case, CaseEvent.Kind.WORK_OVERRIDE, actor=actor, at=now, reason=reason, action=action)
 
 
 def _save(case: Case, fields: list[str]) -> None:
@@ -424,6 +448,7 @@ def add_note(
     visibility: str = Note.Visibility.INTERNAL,
     attachments: Sequence[UploadedFile] = (),
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Note:
     """Append a note. The first note visible to the customer meets the first-response
@@ -439,6 +464,7 @@ def add_note(
     files = _checked_attachments(attachments)
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
+        _check_works(case, actor=actor, now=now, override_reason=override_reason, action="note")
         note, fields = _append_note(
             case, actor=actor, now=now, body=body, visibility=visibility, files=files
         )
@@ -506,6 +532,7 @@ def transition_case(
     expected_version: int | None = None,
     resolution_code: str = "",
     first_contact_resolution: bool = False,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Case:
     """The one way a case changes status (besides assignment, hand-offs and re-opening,
@@ -513,6 +540,9 @@ def transition_case(
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
+        _check_works(
+            case, actor=actor, now=now, override_reason=override_reason, action="transition"
+        )
         _change_status(
             case,
             to,
@@ -609,6 +639,7 @@ def reopen_case(
     case: Case,
     reason: str,
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Case:
     """A resolved or closed case comes back to work; the re-opening is counted (reports show
@@ -618,6 +649,7 @@ def reopen_case(
         raise InvalidCaseData(fields={"reason": [_("Say why the case is reopened.")]})
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
+        _check_works(case, actor=actor, now=now, override_reason=override_reason, action="reopen")
         _save(case, _reopen(case, actor=actor, now=now, reason=reason))
     return case
 
@@ -656,12 +688,14 @@ def add_contact(
     subject: str,
     description: str,
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
     call_id: str = "",
 ) -> Case:
     """A new contact about a case the caller already has, instead of a duplicate: an
     internal note with what they said, the case reopened first if it was resolved or
     closed; one transaction. Used by the intake page and `POST cases/{ref}/contacts/`.
+    Whoever found the caller by their own recent lookup has them on the line: they work it.
     During a call the actor answered (`call_id`), the case is linked to the call."""
     now = now or timezone.now()
     subject, description = (subject or "").strip(), (description or "").strip()
@@ -679,6 +713,15 @@ def add_contact(
         raise InvalidCaseData(_("That case belongs to another caller."))
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
+        _check_works(
+            case,
+            actor=actor,
+            now=now,
+            override_reason=override_reason,
+            action="contact",
+            caller_on_the_line=actor is not None
+            and access_log.found_recently(actor, end_user_id, now=now),
+        )
         fields = []
         if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
             fields = _reopen(
@@ -801,6 +844,7 @@ def change_priority(
     case: Case,
     priority: str,
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Case:
     """A new priority brings its own targets: due instants not yet met or breached follow."""
@@ -811,6 +855,7 @@ def change_priority(
         case = _locked(case, expected_version)
         if case.priority == priority:
             return case
+        _check_works(case, actor=actor, now=now, override_reason=override_reason, action="priority")
         if case.status not in OPEN_STATUSES:
             raise TransitionNotAllowed(_("The priority of a resolved case does not change."))
         previous = case.priority
@@ -858,6 +903,7 @@ def send_handoff(
     unit_code: str,
     request: str,
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Handoff:
     """Ask another unit; the case waits on it (the customer's SLA clock keeps running)."""
@@ -866,6 +912,7 @@ def send_handoff(
         raise InvalidCaseData(fields={"request": [_("Write what the unit should do.")]})
     with transaction.atomic(durable=True):
         case = _locked(case, expected_version)
+        _check_works(case, actor=actor, now=now, override_reason=override_reason, action="handoff")
         unit = next(
             (u for u in case.contract_version.handoff_units if u.get("code") == unit_code), None
         )
@@ -911,6 +958,7 @@ def answer_handoff(
     outcome: str,
     resolution_code: str = "",
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Handoff:
     """Record the unit's answer: it resolves the case, or sends it back to the operator."""
@@ -923,6 +971,9 @@ def answer_handoff(
     _errors_or_none(errors)
     with transaction.atomic(durable=True):
         case = _locked(handoff.case, expected_version)  # the case first, as everywhere
+        _check_works(
+            case, actor=actor, now=now, override_reason=override_reason, action="handoff_answer"
+        )
         handoff = Handoff.objects.select_for_update().get(id=handoff.id)
         if handoff.outcome != Handoff.Outcome.PENDING:
             raise TransitionNotAllowed(_("This hand-off has already been answered."))
@@ -968,9 +1019,11 @@ def merge_case(
     case: Case,
     into: Case,
     expected_version: int | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Case:
-    """Close an open duplicate into the case that carries on; both timelines say so."""
+    """Close an open duplicate into the case that carries on; both timelines say so.
+    Working the duplicate is what counts: the case that carries on only gains an event."""
     now = now or timezone.now()
     if case.id == into.id:
         raise InvalidCaseData(fields={"into": [_("A case cannot be merged into itself.")]})
@@ -980,6 +1033,7 @@ def merge_case(
         first = _locked(first, versions.get(first.id))
         second = _locked(second, versions.get(second.id))
         case, into = (first, second) if first.id == case.id else (second, first)
+        _check_works(case, actor=actor, now=now, override_reason=override_reason, action="merge")
         if case.client_id != into.client_id:
             raise InvalidCaseData(
                 fields={"into": [_("Only cases of the same client can be merged.")]}
@@ -1028,12 +1082,21 @@ def merge_case(
     return case
 
 
-def link_case(*, actor, case: Case, other: Case, now: datetime | None = None) -> Case:
+def link_case(
+    *,
+    actor,
+    case: Case,
+    other: Case,
+    override_reason: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """Point `case` to a related one; only `case` changes (the other is not written)."""
     now = now or timezone.now()
     if case.id == other.id:
         raise InvalidCaseData(fields={"other": [_("A case cannot be linked to itself.")]})
     with transaction.atomic(durable=True):
         case = _locked(case, None)
+        _check_works(case, actor=actor, now=now, override_reason=override_reason, action="link")
         case.linked_to = other
         _event(case, CaseEvent.Kind.LINKED, actor=actor, at=now, to_value=other.reference)
         _save(case, ["linked_to"])

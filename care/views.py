@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from care import ledger, notifications, privacy, selectors, services, sla_display
+from care import ledger, notifications, privacy, selectors, services, sla_display, working
 from care.exceptions import CaseNotFound
 from care.filters import CaseFilter
 from care.forms import (
@@ -224,6 +224,8 @@ def _case_page(request, case, *, failed=None):
             "can_reopen": case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
             and not case.merged_into_id,
             "can_write": request.user.has_perm("config.handle_cases"),
+            # Not working it: every action form asks why (the service records the reason).
+            "works_case": working.may_work(request.user, case),
             "case_orders": orders_for_case(case.reference),  # contract orders opened from it
             "failed": failed[1] if failed else None,
             "failed_name": failed[0] if failed else "",
@@ -270,6 +272,7 @@ def case_add_note(request, reference: str):
                 visibility=data["visibility"],
                 attachments=data["attachments"],
                 expected_version=data["row_version"],
+                override_reason=data["override_reason"],
             )
         except PresidioError as error:
             add_service_errors(form, error)
@@ -291,6 +294,7 @@ def case_transition(request, reference: str):
                 case=case,
                 to=data["to"],
                 expected_version=data["row_version"],
+                override_reason=data["override_reason"],
                 resolution_code=data["resolution_code"],
                 first_contact_resolution=data["first_contact_resolution"],
             )
@@ -319,6 +323,7 @@ def case_handoff(request, reference: str):
                 unit_code=data["unit"],
                 request=data["request"],
                 expected_version=data["row_version"],
+                override_reason=data["override_reason"],
             )
         except PresidioError as error:
             add_service_errors(form, error)
@@ -344,6 +349,7 @@ def case_handoff_answer(request, reference: str, handoff_id: int):
                 answer=data["answer"],
                 outcome=data["outcome"],
                 expected_version=data["row_version"],
+                override_reason=data["override_reason"],
             )
         except PresidioError as error:
             add_service_errors(form, error)
@@ -365,6 +371,7 @@ def case_reopen(request, reference: str):
                 case=case,
                 reason=data["reason"],
                 expected_version=data["row_version"],
+                override_reason=data["override_reason"],
             )
         except PresidioError as error:
             add_service_errors(form, error)
@@ -386,6 +393,7 @@ def case_merge(request, reference: str):
                 case=case,
                 into=into,
                 expected_version=form.cleaned_data["row_version"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except CaseNotFound as error:
             form.add_error("into", str(error.message))
@@ -405,7 +413,12 @@ def case_link(request, reference: str):
     if form.is_valid():
         try:
             other = selectors.case_by_reference(request.user, form.cleaned_data["other"])
-            services.link_case(actor=request.user, case=case, other=other)
+            services.link_case(
+                actor=request.user,
+                case=case,
+                other=other,
+                override_reason=form.cleaned_data["override_reason"],
+            )
         except CaseNotFound as error:
             form.add_error("other", str(error.message))
         except PresidioError as error:

@@ -48,6 +48,7 @@ ADMIN_MODEL_PERMISSIONS = [
     ("authtoken", "token", None),
     ("axes", "accessattempt", None),
     ("config", "accesslog", ["view"]),
+    ("config", "twofactorenrolmentlink", ["add", "view"]),
 ]
 
 

@@ -426,6 +426,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
         "options": {"expires": 900},
     },
+    "unusual-access-emails": {  # the alerts' e-mails due, retried with backoff after a failure
+        "task": "routing.tasks.send_access_alert_emails_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "scheduled-reports": {  # weekly and monthly subscriptions, each period sent once
         "task": "reports.tasks.send_due_reports_task",
         "schedule": 3600.0,

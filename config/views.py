@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -46,12 +47,24 @@ def two_factor_page(request):
         next_url = ""
     if not two_factor.second_factor_pending(request.user):
         return redirect(next_url or "home")
+    if (
+        request.method == "GET" and "link" in request.GET
+    ):  # an enrolment link: token out of the address
+        if not two_factor.accept_enrolment_link(request, request.GET["link"]):
+            messages.error(request, _("This enrolment link is not valid, used or expired."))
+        return redirect("two_factor")
+    device = two_factor.confirmed_device(request.user)
+    if device is None and not two_factor.may_enrol(request):
+        return render(
+            request,
+            "registration/two_factor.html",
+            {"enrolling": True, "link_required": True, "next": next_url},
+        )
     form = SecondFactorForm(request.POST or None)
     if form.is_valid():
         if two_factor.verify(request, form.cleaned_data["code"]):
             return redirect(next_url or "home")
         form.add_error("code", _("The code is not valid: type the one your app shows now."))
-    device = two_factor.confirmed_device(request.user)
     context = {"form": form, "next": next_url, "enrolling": device is None}
     if device is None:
         enrolment = two_factor.enrolment_device(request.user)

@@ -10,6 +10,7 @@ queries does not grow with the number of cases.
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import (
     Avg,
@@ -17,6 +18,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -26,12 +28,13 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as CaseWhen
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncHour
 from django.db.models.query import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from care.models import OPEN_STATUSES, CaseStatus, SlaState
+from contracts.calendars import UNIT_TIME_ZONE
 from contracts.models import (
     CLOSED_ORDER_STATES,
     ContractOrder,
@@ -51,7 +54,7 @@ from reports.selectors import (
     handoffs_in_scope,
     operators_visible_to,
 )
-from routing.models import Assignment
+from routing.models import Assignment, Call, Callback, CallOutcome, Queue
 
 CHUNK = 2000
 
@@ -759,5 +762,171 @@ register(
             Column("retention", _("Retention %"), T.DECIMAL),
         ),
         source=loyalty_rows,
+    )
+)
+
+
+# --- calls and callbacks ---------------------------------------------------------------------
+
+UNIT_ZONE = ZoneInfo(UNIT_TIME_ZONE)
+SHORT_ABANDON_SECONDS = 5  # a caller who hangs up within 5 s dialled by mistake: not counted
+
+
+def _calls_in_scope(filters: ReportFilters):
+    calls = Call.objects.filter(_period_between("offered_at", filters))
+    if filters.queue:
+        calls = calls.filter(queue_code=filters.queue.code)
+    if filters.site:
+        calls = calls.filter(operator__operator_profile__site=filters.site)
+    if filters.client:
+        calls = calls.filter(end_users__client=filters.client).distinct()
+    return calls
+
+
+def call_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """Per half hour (Rome) and queue, as the wallboard counts them (same definitions): the
+    service level is answered within the queue's threshold among answered, abandoned (not
+    short) and missed; the handle time is talk plus after-call work of ended answered calls."""
+    thresholds = list(Queue.objects.values_list("code", "service_level_seconds"))
+    index = {code: i for i, (code, _seconds) in enumerate(thresholds)}
+    answered = Q(answered_at__isnull=False)
+    source = list(
+        _calls_in_scope(filters)
+        .annotate(
+            hour=TruncHour("offered_at", tzinfo=UNIT_ZONE),
+            late=CaseWhen(
+                When(offered_at__minute__gte=30, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .values("hour", "late", queue=F("queue_code"))
+        .annotate(
+            offered=Count("id"),
+            answered=Count("id", filter=answered),
+            abandoned=Count(
+                "id",
+                filter=Q(outcome=CallOutcome.ABANDONED, wait_seconds__gte=SHORT_ABANDON_SECONDS),
+            ),
+            short_abandoned=Count(
+                "id",
+                filter=Q(outcome=CallOutcome.ABANDONED, wait_seconds__lt=SHORT_ABANDON_SECONDS),
+            ),
+            missed=Count("id", filter=Q(outcome=CallOutcome.MISSED)),
+            # The threshold is the queue's: one conditional count per queue (as the wallboard).
+            **{
+                f"in_time_{i}": Count(
+                    "id", filter=answered & Q(queue_code=code, wait_seconds__lte=seconds)
+                )
+                for i, (code, seconds) in enumerate(thresholds)
+            },
+            handle=Avg(
+                F("talk_seconds") + F("after_call_seconds"),
+                filter=Q(outcome__in=[CallOutcome.ANSWERED, CallOutcome.TRANSFERRED]),
+            ),
+            wait=Avg("wait_seconds", filter=answered),
+        )
+        .order_by("hour", "late", "queue")
+    )
+
+    def transform(row: dict) -> dict:
+        start = row.pop("hour").astimezone(UNIT_ZONE) + timedelta(minutes=30 * row.pop("late"))
+        in_time = row.get(f"in_time_{index[row['queue']]}", 0) if row["queue"] in index else 0
+        counted = row["answered"] + row["abandoned"] + row["missed"]
+        return {
+            "half_hour": start,
+            "queue": row["queue"],
+            "offered": row["offered"],
+            "answered": row["answered"],
+            "abandoned": row["abandoned"],
+            "short_abandoned": row["short_abandoned"],
+            "missed": row["missed"],
+            "service_level": percent(in_time, counted),
+            "average_wait": None if row["wait"] is None else round(row["wait"]),
+            "average_handle": None if row["handle"] is None else round(row["handle"]),
+        }
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="calls",
+        title=_("Calls"),
+        description=_(
+            "Calls offered per half hour and queue: answered, abandoned (after 5 s or more; "
+            "shorter ones apart), missed, the service level (answered within the queue's "
+            "threshold among answered, abandoned and missed) and the average wait and handle "
+            "time (talk plus after-call work), as the wallboard counts them."
+        ),
+        columns=(
+            Column("half_hour", _("Half hour"), T.DATETIME),
+            Column("queue", _("Queue")),
+            Column("offered", _("Offered"), T.INT),
+            Column("answered", _("Answered"), T.INT),
+            Column("abandoned", _("Abandoned"), T.INT),
+            Column("short_abandoned", _("Abandoned within 5 s"), T.INT),
+            Column("missed", _("Missed"), T.INT),
+            Column("service_level", _("Service level %"), T.DECIMAL),
+            Column("average_wait", _("Average wait (s)"), T.INT),
+            Column("average_handle", _("Average handle time (s)"), T.INT),
+        ),
+        source=call_rows,
+    )
+)
+
+
+def callback_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """Per day and queue: callbacks made, reached in time (by their due instant), reached
+    late, not reached, still open; and how many calls the callers had tried."""
+    callbacks = Callback.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    if filters.queue:
+        callbacks = callbacks.filter(queue_code=filters.queue.code)
+    if filters.client:
+        callbacks = callbacks.filter(client=filters.client)
+    if filters.contract:
+        callbacks = callbacks.filter(contract=filters.contract)
+    reached = Q(status=Callback.Status.REACHED)
+    source = list(
+        callbacks.values("day", queue=F("queue_code"))
+        .annotate(
+            callbacks=Count("id"),
+            reached_in_time=Count("id", filter=reached & Q(done_at__lte=F("due_at"))),
+            reached_late=Count("id", filter=reached & Q(done_at__gt=F("due_at"))),
+            unreached=Count("id", filter=Q(status=Callback.Status.UNREACHED)),
+            open=Count("id", filter=Q(status__in=[Callback.Status.WAITING, Callback.Status.TAKEN])),
+            caller_attempts=Sum("attempts_by_caller"),
+        )
+        .order_by("day", "queue")
+    )
+
+    def transform(row: dict) -> dict:
+        row["met_rate"] = percent(row["reached_in_time"], row["callbacks"] - row["open"])
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="callbacks",
+        title=_("Callbacks"),
+        description=_(
+            "Known callers whose call was abandoned or missed, one callback per caller and day: "
+            "reached by the due time, late, not reached, still open. Met % = reached in time "
+            "out of those done."
+        ),
+        columns=(
+            Column("day", _("Day"), T.DATE),
+            Column("queue", _("Queue")),
+            Column("callbacks", _("Callbacks"), T.INT),
+            Column("caller_attempts", _("Calls from the callers"), T.INT),
+            Column("reached_in_time", _("Reached in time"), T.INT),
+            Column("reached_late", _("Reached late"), T.INT),
+            Column("unreached", _("Not reached"), T.INT),
+            Column("open", _("Still open"), T.INT),
+            Column("met_rate", _("Met %"), T.DECIMAL),
+        ),
+        source=callback_rows,
     )
 )

@@ -109,9 +109,10 @@ def _remove_files_of(jobs) -> None:
         (exports_dir() / file_name).unlink(missing_ok=True)
 
 
-# A job is written by one worker at a time. A worker that dies leaves its job "running" with
-# an old heartbeat: the task, redelivered, or the sweep below starts it again, at most
-# EXPORT_MAX_ATTEMPTS times in all.
+# A job is written by one worker at a time. A worker that dies leaves its job "running": the
+# task, redelivered (acks_late + reject_on_worker_lost), recognises its own run and starts it
+# again at once; a job whose task was lost waits for its heartbeat to grow old and the sweep
+# below; at most EXPORT_MAX_ATTEMPTS times in all.
 EXPORT_STALLED_AFTER = timedelta(minutes=5)
 EXPORT_MAX_ATTEMPTS = 3
 GAVE_UP = f"the worker writing it stopped {EXPORT_MAX_ATTEMPTS} times"  # a log, not shown
@@ -126,20 +127,20 @@ def _claimable(now: datetime):
     return ExportJob.objects.filter(Q(status=ExportJob.Status.PENDING) | stalled)
 
 
-def _claim(job_id: int, now: datetime) -> bool:
-    """Take the job for this worker: waiting, or left running by a dead one (one UPDATE, so
-    two deliveries never both write it)."""
-    from django.db.models import F
+def _claim(job_id: int, now: datetime, run_id: str = "") -> bool:
+    """Take the job for this worker: waiting, left running by a dead one (old heartbeat), or
+    left running by an earlier delivery of this very task (`run_id`: redelivered only after
+    its worker was lost). One UPDATE, so two deliveries never both write it."""
+    from django.db.models import F, Q
 
-    claimed = (
-        _claimable(now)
-        .filter(id=job_id, attempts__lt=EXPORT_MAX_ATTEMPTS)
-        .update(
-            status=ExportJob.Status.RUNNING,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            rows_done=0,
-        )
+    own_run = Q(status=ExportJob.Status.RUNNING, run_id=run_id) if run_id else Q(pk__in=[])
+    claimable = ExportJob.objects.filter(Q(pk__in=_claimable(now).values("pk")) | own_run)
+    claimed = claimable.filter(id=job_id, attempts__lt=EXPORT_MAX_ATTEMPTS).update(
+        status=ExportJob.Status.RUNNING,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        rows_done=0,
+        run_id=run_id,
     )
     return bool(claimed)
 
@@ -225,11 +226,11 @@ def write_export_file(job, definition, filters) -> tuple[Path, int]:
     return path, done
 
 
-def run_export_job(*, job_id: int) -> str:
+def run_export_job(*, job_id: int, run_id: str = "") -> str:
     """Write the file of a pending job, or of one a dead worker left running (state-based: a
-    job being written, finished or failed is left alone, so a repeated delivery does
-    nothing)."""
-    if not _claim(job_id, timezone.now()):
+    job being written by a live worker, finished or failed is left alone, so a repeated
+    delivery does nothing). `run_id`, the task id, lets a redelivered task resume at once."""
+    if not _claim(job_id, timezone.now(), run_id):
         return "skipped"
     job = ExportJob.objects.select_related("owner").get(id=job_id)
     if job.file_name:  # what an earlier attempt, which died, had begun to write

@@ -161,6 +161,11 @@ class ExportJob(models.Model):
     # a running job whose stamp is old was left by a worker that died.
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The delivery writing it (the Celery task id): the same task delivered again means the
+    # worker that had it died (a task is redelivered only then: the broker's visibility
+    # timeout, 1 h, outlasts the task's 31-minute hard limit), so it takes the job over at
+    # once instead of waiting for the heartbeat to grow old.
+    run_id = models.CharField(_("run"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

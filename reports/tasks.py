@@ -36,11 +36,19 @@ def nightly_jobs_task() -> dict:
     return {"date": result.date.isoformat(), "ran": result.ran}
 
 
-@shared_task(max_retries=3, soft_time_limit=30 * 60, time_limit=31 * 60)
-def write_export_task(job_id: int) -> dict:
+@shared_task(
+    bind=True,
+    max_retries=3,
+    soft_time_limit=30 * 60,
+    time_limit=31 * 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def write_export_task(self, job_id: int) -> dict:
     """Write a big export's file (a job too big to stream); running it again on a finished
-    or failed job does nothing."""
-    status = run_export_job(job_id=job_id)
+    or failed job does nothing. Redelivered after its worker died, it resumes its own job at
+    once (the task id marks the run)."""
+    status = run_export_job(job_id=job_id, run_id=self.request.id or "")
     logger.info("export job %s: %s", job_id, status)
     return {"job": job_id, "status": status}
 

@@ -10,10 +10,19 @@ median of their colleagues the same day, so a busy day for everyone raises nothi
 Beat runs it every 15 minutes over the day so far (Europe/Rome); each operator is reported
 at most once a day (unique constraint), the count kept current on later runs. Supervisors
 see it in the console and get one e-mail; no personal data of the end users goes into it.
+
+The e-mail is an outbox row per supervisor (`AccessAlertEmail`, unique per alert and
+supervisor), written with the alert and sent after commit by a task; a send that fails (SMTP
+down) is tried again by beat every minute with backoff (1, 2, 4, 8, 16 minutes), at most
+`EMAIL_MAX_ATTEMPTS` times, then given up with an error in the log (the alert stays in the
+console). A sent row is never sent again; a claim left by a worker that died is taken again
+after `EMAIL_CLAIM_TIMEOUT` (a worker dying between the send and `sent_at` sends it twice:
+a duplicate rather than a lost alert).
 """
 
 import logging
 import statistics
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -30,9 +39,15 @@ from config import roles
 from config.errors import NotFound
 from config.models import AccessLogSubject
 from config.roles import BACKOFFICE, OPERATOR
-from routing.models import AccessAlert, Assignment, Queue
+from config.tasks import enqueue_after_commit
+from routing.models import AccessAlert, AccessAlertEmail, Assignment, Queue
 
 logger = logging.getLogger(__name__)
+
+SEND_TASK = "routing.tasks.send_access_alert_emails_task"  # by name: the tasks import this
+EMAIL_MAX_ATTEMPTS = 6
+EMAIL_CLAIM_TIMEOUT = timedelta(minutes=10)  # an SMTP send takes seconds
+EMAIL_BATCH = 100
 
 
 def viewed_outside_own_cases(*, since: datetime) -> dict[int, int]:
@@ -103,17 +118,82 @@ def watch_unusual_access(*, now: datetime) -> list[AccessAlert]:
                     threshold=threshold,
                     created_at=now,
                 )
-                alert.supervisors.set(supervisors_of(operator_id, now=now))
+                supervisors = supervisors_of(operator_id, now=now)
+                alert.supervisors.set(supervisors)
+                AccessAlertEmail.objects.bulk_create(
+                    AccessAlertEmail(alert=alert, supervisor=supervisor, next_attempt_at=now)
+                    for supervisor in supervisors
+                    if supervisor.email
+                )
+                enqueue_after_commit(SEND_TASK)
         except IntegrityError:  # another run raised it a moment ago
             continue
         raised.append(alert)
-        transaction.on_commit(lambda alert=alert: _tell_supervisors(alert))
     return raised
 
 
-def _tell_supervisors(alert: AccessAlert) -> None:
+@dataclass(frozen=True)
+class EmailRun:
+    sent: int
+    failed: int  # tried again later, or given up (`given_up`)
+    given_up: int
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """After the n-th failure: 1, 2, 4, 8, 16 minutes."""
+    return timedelta(minutes=2 ** (attempts - 1))
+
+
+def send_access_alert_emails(*, now: datetime) -> EmailRun:
+    """Send the alert e-mails that are due: claimed in one transaction (two runs never send
+    the same row), sent after it, each marked sent or given its next attempt."""
+    with transaction.atomic():
+        due = list(
+            AccessAlertEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(sent_at__isnull=True, attempts__lt=EMAIL_MAX_ATTEMPTS, next_attempt_at__lte=now)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - EMAIL_CLAIM_TIMEOUT))
+            .select_related("alert__operator", "supervisor")
+            .order_by("id")[:EMAIL_BATCH]
+        )
+        AccessAlertEmail.objects.filter(id__in=[email.id for email in due]).update(claimed_at=now)
+    sent = failed = given_up = 0
+    for email in due:
+        attempts = email.attempts + 1
+        try:
+            _send(email)
+        except Exception:  # SMTP down or refusing: the row is tried again
+            failed += 1
+            AccessAlertEmail.objects.filter(id=email.id).update(
+                attempts=attempts, claimed_at=None, next_attempt_at=now + retry_delay(attempts)
+            )
+            if attempts >= EMAIL_MAX_ATTEMPTS:
+                given_up += 1
+                logger.exception(
+                    "access watch: e-mail %s to supervisor %s given up after %d attempts",
+                    email.id,
+                    email.supervisor_id,
+                    attempts,
+                )
+            else:
+                logger.warning(
+                    "access watch: e-mail %s to supervisor %s failed (attempt %d), tried again",
+                    email.id,
+                    email.supervisor_id,
+                    attempts,
+                    exc_info=True,
+                )
+        else:
+            sent += 1
+            AccessAlertEmail.objects.filter(id=email.id).update(
+                attempts=attempts, claimed_at=None, sent_at=timezone.now()
+            )
+    return EmailRun(sent=sent, failed=failed, given_up=given_up)
+
+
+def _send(email: AccessAlertEmail) -> None:
+    alert, supervisor = email.alert, email.supervisor
     operator = alert.operator
-    for supervisor in alert.supervisors.exclude(email=""):
+    if supervisor.email:
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Presidio: unusual access by %(operator)s") % {
                 "operator": operator.get_username()
@@ -127,10 +207,7 @@ def _tell_supervisors(alert: AccessAlert) -> None:
                 "n": alert.end_users,
                 "threshold": alert.threshold,
             }
-        try:
-            send_mail(subject, body, None, [supervisor.email])
-        except Exception:  # the alert stays in the console either way
-            logger.exception("access watch: e-mail to supervisor %s failed", supervisor.id)
+        send_mail(subject, body, None, [supervisor.email])
 
 
 class AccessAlertNotFound(NotFound):

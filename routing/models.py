@@ -400,6 +400,42 @@ class AccessAlert(models.Model):
         return f"{self.day} {self.operator}: {self.end_users}"
 
 
+class AccessAlertEmail(models.Model):
+    """The e-mail of an unusual-access alert to one supervisor: an outbox row, sent after the
+    alert commits and again by beat with backoff until it goes (routing.access_watch)."""
+
+    alert = models.ForeignKey(
+        AccessAlert, on_delete=models.CASCADE, related_name="emails", verbose_name=_("alert")
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("supervisor"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unusual access e-mail")
+        verbose_name_plural = _("unusual access e-mails")
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "supervisor"], name="access_alert_email_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="access_alert_email_due",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} -> {self.supervisor_id}"
+
+
 # --- Calls ----------------------------------------------------------------------------------
 
 

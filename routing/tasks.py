@@ -14,7 +14,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from routing import calls, services
-from routing.access_watch import watch_unusual_access
+from routing.access_watch import send_access_alert_emails, watch_unusual_access
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +69,13 @@ def end_after_call_work_task() -> int:
     if ended:
         logger.info("routing: after-call work ended for %d operators", ended)
     return ended
+
+
+@shared_task(max_retries=0)
+def send_access_alert_emails_task() -> int:
+    """After an alert commits, and beat every minute: the unusual-access e-mails due (new, or
+    failed before and due again); the retries and their backoff are in the rows."""
+    run = send_access_alert_emails(now=timezone.now())
+    if run.sent or run.failed:
+        logger.info("access watch: %d e-mail(s) sent, %d failed", run.sent, run.failed)
+    return run.sent

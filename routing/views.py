@@ -415,9 +415,9 @@ WALL = ("supervise", "view_reports")
 @capability_required(*WORK)
 @require_GET
 def my_call(request):
-    """What every page of an operator polls each second: the call they are on (the screen
-    pop opens its intake), and their presence. Ends their after-call work when it ran out.
-    Never the caller's number: the intake page looks it up by the call."""
+    """What every page of an operator polls (0.6 s while available): the call they are on
+    (the screen pop opens its intake), and their presence. Ends their after-call work when
+    it ran out. Never the caller's number: the intake page looks it up by the call."""
     now = timezone.now()
     calls.end_expired_wrap_ups(now=now, user_id=request.user.id)
     call = calls.current_call(request.user, now=now)

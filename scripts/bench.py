@@ -61,7 +61,15 @@ TARGETS = {
     "backlog_snapshot": ("Backlog snapshot (median)", "—", "s"),
     "export_csv": ("CSV export of all cases", "< 30 s (1M), < 200 MB", "s"),
     "export_xlsx": ("XLSX export, 100,000 rows", "—", "s"),
+    "telephony_events_http": (
+        "Telephony events, POST /api/v1/telephony/events/",
+        ">= 300 /s, p95 < 50 ms",
+        "/s",
+    ),
+    "wallboard": ("Wallboard data, 2M past calls (p95)", "< 100 ms", "ms"),
+    "screen_pop": ("Screen pop, answer event to intake ready (p95)", "< 1 s", "ms"),
 }
+TELEPHONY_SECRET = "bench-telephony-secret"  # noqa: S105 - a throwaway bench server
 
 
 # Indexes docs/performance.md proposes that are not in a migration yet (case_takeable landed
@@ -370,6 +378,26 @@ def summary(results: dict) -> list[dict]:
             e["seconds"] < 30 and e["peak_rss_mb"] < 200,
             f"{e['rows']:,} rows, {e['implementation']}",
         )
+    if not failed("telephony_events_http"):
+        t = m["telephony_events_http"]
+        add(
+            "telephony_events_http",
+            f"{t['per_second']} /s, p95 {t['p95_ms']} ms",
+            t["per_second"] >= 300 and t["p95_ms"] < 50 and not t["errors"],
+            f"{t['events']} events from {t['clients']} clients, median {t['median_ms']} ms",
+        )
+    if not failed("wallboard"):
+        w = m["wallboard"]
+        add("wallboard", f"{w['p95_ms']} ms", w["p95_ms"] < 100, f"{w['calls']:,} calls stored")
+    if not failed("screen_pop"):
+        p = m["screen_pop"]
+        add(
+            "screen_pop",
+            f"{p['p95_ms']} ms",
+            p["p95_ms"] < 1000,
+            f"answer event, the page's poll (every {p['poll_ms']} ms) and the intake page; "
+            f"median {p['median_ms']} ms",
+        )
     if not failed("export_xlsx"):
         e = m["export_xlsx"]
         add(
@@ -488,6 +516,7 @@ class Measure:
                 "120",
             ],
             cwd=ROOT,
+            env={**os.environ, "PRESIDIO_TELEPHONY_SECRET": TELEPHONY_SECRET},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -966,6 +995,131 @@ class Measure:
             "implementation": "reports.snapshots.take_backlog_snapshot",
         }
 
+    # --- telephony ---
+    def telephony_events_http(self) -> dict:
+        """Concurrent PBX connections posting signed events (new call, answer, hang-up) for
+        fresh calls, through gunicorn: events per second and each event's latency."""
+        import threading
+
+        from routing.simulator import Sender
+
+        clients = 8
+        calls_each = 25 if self.quick else 250
+        url = f"http://127.0.0.1:{self.port}"
+        phones = [f"+39{p.replace(' ', '')}" for p in self.phones(200)]
+        names = [u.username for u in self.operators[:32]]
+        latencies: list[list[float]] = [[] for _ in range(clients)]
+        errors: dict = {}
+        stamp = int(time.time())
+
+        def client(k: int) -> None:
+            sender = Sender(url, TELEPHONY_SECRET)
+            for n in range(calls_each):
+                call_id = f"bench-{stamp}-{k}-{n}"
+                at = datetime.now(UTC).isoformat()
+                for body in (
+                    {"event": "newCall", "from": phones[n % len(phones)], "to": "800100200"},
+                    {"event": "answer", "operator": names[(k + n) % len(names)]},
+                    {"event": "hangup", "cause": "normal"},
+                ):
+                    t0 = time.perf_counter()
+                    status, answer = sender.post({**body, "call_id": call_id, "at": at})
+                    latencies[k].append(time.perf_counter() - t0)
+                    if status != 202:
+                        errors[status] = str(answer)[:200]
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        samples = [x for per_client in latencies for x in per_client]
+        return stats(samples) | {
+            "events": len(samples),
+            "clients": clients,
+            "seconds": round(seconds, 2),
+            "per_second": round(len(samples) / seconds, 1),
+            "errors": errors,
+            "server": "gunicorn, sync workers",
+        }
+
+    def screen_pop(self) -> dict:
+        """An available operator's page polls /routing/my-call/ (as static/js/callpop.js,
+        every 0.6 s); the PBX's answer event arrives at a random moment of that cycle; then
+        the intake opens on the call (a redirect and the page with the caller). Measured end
+        to end through gunicorn, the poll's wait included."""
+        from django.conf import settings as django_settings
+        from django.contrib.auth import get_user_model
+        from django.contrib.sessions.backends.db import SessionStore
+        from django.utils import timezone as tz
+
+        from routing.models import OperatorProfile
+        from routing.simulator import Sender
+
+        poll = 0.6
+        reps = 10 if self.quick else 40
+        user = get_user_model().objects.get(id=self.operators[40 % len(self.operators)].id)
+        OperatorProfile.objects.filter(user=user).update(presence="available")
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_hash"] = user.get_session_auth_hash()
+        session.create()
+        cookie = f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}"
+        sender = Sender(f"http://127.0.0.1:{self.port}", TELEPHONY_SECRET)
+        phones = [f"+39{p.replace(' ', '')}" for p in self.phones(reps)]
+
+        def get(path: str):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                conn.request("GET", path, headers={"Host": "127.0.0.1", "Cookie": cookie})
+                response = conn.getresponse()
+                return response.status, response.getheader("Location"), response.read()
+            finally:
+                conn.close()
+
+        samples = []
+        for n in range(reps):
+            call_id = f"pop-{int(time.time())}-{n}"
+            at = tz.now().isoformat()
+            sender.post({"event": "newCall", "call_id": call_id, "from": phones[n], "at": at})
+            time.sleep(self.rng.uniform(0, poll))  # where in the poll cycle the answer lands
+            t0 = time.perf_counter()
+            sender.post({"event": "answer", "call_id": call_id, "operator": user.username})
+            deadline = t0 + poll  # the next poll of the page
+            while True:
+                time.sleep(max(0.0, deadline - time.perf_counter()))
+                _status, _location, body = get("/routing/my-call/")
+                if json.loads(body).get("call") == call_id:
+                    break
+                deadline += poll
+            status, location, _body = get(f"/care/intake/?call={call_id}")
+            status, _location, page = get(location or "/care/intake/")
+            if status != 200 or b"on-call-banner" not in page:
+                raise RuntimeError(f"the intake did not open on the call ({status})")
+            samples.append(time.perf_counter() - t0)
+            sender.post({"event": "hangup", "call_id": call_id, "at": tz.now().isoformat()})
+            OperatorProfile.objects.filter(user=user).update(presence="available")
+        return stats(samples) | {"poll_ms": int(poll * 1000)}
+
+    def wallboard(self) -> dict:
+        from django.utils import timezone as tz
+
+        from routing.call_selectors import wallboard
+        from routing.models import Call
+
+        reps = 20 if self.quick else 100
+        for _ in range(3):
+            wallboard(now=tz.now())
+        samples = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            wallboard(now=tz.now())
+            samples.append(time.perf_counter() - t0)
+        return stats(samples) | {"calls": Call.objects.count()}
+
     # --- exports (own processes: their peak memory alone) ---
     def export(self, fmt: str) -> dict:
         with tempfile.TemporaryDirectory(prefix="presidio-export-") as tmp:
@@ -977,13 +1131,17 @@ class Measure:
     def all(self) -> dict:
         self.setup()
         self.run("caller_lookup_selector", self.lookup_selector)
-        if not {"caller_lookup_http", "case_create_http"} <= self.skip:
+        http_measures = {"caller_lookup_http", "case_create_http", "telephony_events_http"}
+        if not (http_measures | {"screen_pop"}) <= self.skip:
             self.start_server()
         try:
             self.run("caller_lookup_http", self.lookup_http)
             self.run("case_create_http", self.case_create_http)
+            self.run("telephony_events_http", self.telephony_events_http)
+            self.run("screen_pop", self.screen_pop)
         finally:
             self.stop_server()
+        self.run("wallboard", self.wallboard)
         self.run("queue_page", self.queue_page)
         self.run("case_page", self.case_page)
         log("explaining the hot queries")

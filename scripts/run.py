@@ -43,6 +43,10 @@ def main() -> int:
     )
     if two_factor.lower() in {"0", "false", "no", "off"}:
         print("Two-factor sign-in for managers and admins is off in the demo.")
+    print(
+        "Calls: in another terminal, `.venv/bin/python manage.py simulate_calls --rate 2/s "
+        "--minutes 10` plays the PBX (wallboard: /routing/wallboard/)."
+    )
     print("Ctrl-C stops the portal and its worker.\n", flush=True)
 
     signal.signal(signal.SIGINT, _interrupt)

@@ -48,7 +48,7 @@ from contracts.demo import CARD, CATEGORIES, FIRST_NAMES, LAST_NAMES, _targets, 
 from contracts.models import BusinessCalendar, Category, Client, Contract
 from routing.services import queue_for
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: past calls
 MARKER_TABLE = "bench_dataset"
 BENCH_PASSWORD = "presidio-bench"  # noqa: S105 - benchmark logins on a throwaway database
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,6 +68,8 @@ class Scale:
     open_cases: int
     notes_per_case: int = 3
     days: int = 730  # cases opened over the last two years
+    calls: int = 0  # past calls, over the last `call_days`
+    call_days: int = 90
 
 
 SCALES = {
@@ -79,6 +81,7 @@ SCALES = {
         end_users=200_000,
         cases=1_000_000,
         open_cases=50_000,
+        calls=2_000_000,
     ),
     # The QUICK size of `make bench QUICK=1` and the smoke test.
     "bench-small": Scale(
@@ -90,6 +93,8 @@ SCALES = {
         cases=2_000,
         open_cases=400,
         days=120,
+        calls=20_000,
+        call_days=14,
     ),
 }
 
@@ -520,6 +525,7 @@ class _Builder:
         self.operators()
         self.end_users()
         self.cases()
+        self.calls()
         return self.counts
 
     def calendars(self) -> None:
@@ -1135,6 +1141,65 @@ class _Builder:
         self.notes()
         self.events()
         self.small_tables()
+
+    def calls(self) -> None:
+        """Past calls from the end users' numbers (some unknown), over the last `call_days`:
+        ended (answered by an operator, abandoned or missed), as the wallboard and the calls
+        report read them. The recent half hour is left to the benchmark's own events."""
+        s, rng = self.s, self.rng
+        if not s.calls:
+            return
+        queues = ["generale", "pa", "top", "large", "sim-urgenti"]
+        operators = self.operator_ids
+        span_us = s.call_days * 86_400_000_000
+        end_us = self.now_us - 3_600_000_000
+
+        def rows():
+            for n in range(s.calls):
+                offered = end_us - rng.randrange(span_us)
+                roll = rng.random()
+                wait = int(rng.expovariate(1 / 25))
+                caller = phone_of(rng.randrange(s.end_users)) if roll > 0.15 else ""
+                queue = queues[n % len(queues)]
+                if roll < 0.08:  # abandoned while waiting
+                    outcome, operator, answered, talk, after = "abandoned", "\\N", "\\N", 0, 0
+                    ended = offered + wait * 1_000_000
+                    cause = "abandoned"
+                else:
+                    outcome, cause = "answered", "normal"
+                    operator = str(operators[n % len(operators)])
+                    talk, after = int(rng.lognormvariate(5.0, 0.6)), rng.randrange(5, 60)
+                    answered_us = offered + wait * 1_000_000
+                    answered = _ts(answered_us)
+                    ended = answered_us + talk * 1_000_000
+                yield (
+                    f"bench-call-{n}\tinbound\t{caller}\t800100200\t{queue}\t{operator}\t"
+                    f"{_ts(offered)}\t{answered}\t{_ts(ended)}\t{wait}\t{talk}\t{after}\t"
+                    f"{outcome}\t{cause}\t{_ts(ended)}"
+                )
+
+        self.copy(
+            "routing.Call",
+            [
+                "call_id",
+                "direction",
+                "caller_number",
+                "line",
+                "queue_code",
+                "operator_id",
+                "offered_at",
+                "answered_at",
+                "ended_at",
+                "wait_seconds",
+                "talk_seconds",
+                "after_call_seconds",
+                "outcome",
+                "hangup_cause",
+                "updated_at",
+            ],
+            rows(),
+            total=s.calls,
+        )
 
     def _queue_codes(self) -> dict[tuple[int, int], str]:
         """The queue of each (contract, category), chosen by routing's own rule."""

@@ -14,6 +14,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(360)]
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASUREMENTS = {
+    "telephony_events_http",
+    "screen_pop",
+    "wallboard",
     "caller_lookup_selector",
     "caller_lookup_http",
     "case_create_http",

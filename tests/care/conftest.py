@@ -9,6 +9,7 @@ from care import services
 from care.models import Attachment, Case, CaseEvent, CaseSequence, CaseStatus, Handoff, Note
 from contracts import selectors as contract_selectors
 from contracts import services as contract_services
+from routing.models import DEFAULT_QUEUE, Queue
 from tests.contract_terms import terms
 from tests.factories import ClientFactory, EndUserFactory
 
@@ -50,6 +51,14 @@ def open_case_for(contract, operator, now):
         )
 
     return open_case_for
+
+
+@pytest.fixture
+def queue_supervisor(supervisor):
+    """`supervisor`, running the default queue that the care tests' cases enter: they work
+    its cases (care.working) without being their assignee or opener."""
+    Queue.objects.get(code=DEFAULT_QUEUE).supervisors.add(supervisor)
+    return supervisor
 
 
 @pytest.fixture

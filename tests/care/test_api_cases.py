@@ -854,6 +854,7 @@ def test_a_manager_sees_aggregates_not_cases(manager_api, opened, end_user, care
     assert care_tables() == before
 
 
+@pytest.mark.usefixtures("queue_supervisor")
 def test_a_supervisor_works_cases_too(supervisor_api, opened):
     response = supervisor_api.post(
         url(opened["reference"], "transition"), {"to": "in_progress"}, format="json"

@@ -68,6 +68,7 @@ STALE_ACTIONS = [_note, _start, _assign, _priority, _forward]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", STALE_ACTIONS, ids=lambda action: action.__name__[1:])
+@pytest.mark.usefixtures("queue_supervisor")
 def test_a_change_based_on_a_stale_version_is_refused_and_writes_nothing(
     case_in_status, operator, supervisor, now, care_tables, action
 ):

@@ -791,6 +791,7 @@ def kept_case(open_case_for, end_user):
     return open_case_for(end_user, category_code="roaming", description="Nessun dato a Parigi")
 
 
+@pytest.mark.usefixtures("queue_supervisor")
 def test_merging_closes_the_duplicate_into_the_case_that_carries_on(
     new_case, kept_case, supervisor, now
 ):
@@ -825,6 +826,7 @@ def test_merging_closes_the_duplicate_into_the_case_that_carries_on(
     )
 
 
+@pytest.mark.usefixtures("queue_supervisor")
 def test_merging_an_assigned_duplicate_frees_its_operator(
     new_case, kept_case, operator, supervisor, now, django_capture_on_commit_callbacks
 ):
@@ -845,6 +847,7 @@ def test_a_case_cannot_be_merged_into_itself(new_case, supervisor, care_tables):
     assert care_tables() == before
 
 
+@pytest.mark.usefixtures("queue_supervisor")
 def test_cases_of_different_clients_cannot_be_merged(
     new_case, open_case_for, other_client_contract, other_client_end_user, supervisor, care_tables
 ):
@@ -857,6 +860,7 @@ def test_cases_of_different_clients_cannot_be_merged(
 
 
 @pytest.mark.parametrize("status", [CaseStatus.RESOLVED, CaseStatus.CLOSED])
+@pytest.mark.usefixtures("queue_supervisor")
 def test_a_case_cannot_be_merged_into_a_resolved_or_closed_one(
     case_in_status, open_case_for, end_user, supervisor, care_tables, status
 ):
@@ -868,6 +872,7 @@ def test_a_case_cannot_be_merged_into_a_resolved_or_closed_one(
     assert care_tables() == before
 
 
+@pytest.mark.usefixtures("queue_supervisor")
 def test_a_merged_case_cannot_be_merged_again(
     new_case, kept_case, open_case_for, end_user, supervisor, now, care_tables
 ):

@@ -317,6 +317,7 @@ def test_a_resolved_or_closed_case_cannot_be_forwarded(
     assert care_tables() == before
 
 
+@pytest.mark.usefixtures("queue_supervisor")
 def test_a_sent_back_handoff_returns_the_case_to_work(forwardable_case, operator, supervisor, now):
     handoff = send(forwardable_case, operator, now)
     later = now + timedelta(hours=2)

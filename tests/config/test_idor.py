@@ -153,11 +153,13 @@ def by_role(default: Expect = DENY, *, op=None, bo=None, sup=None, man=None, adm
 
 
 # What the application decides today, role by role (DESIGN.md §2 and issue 9 point 1):
-# operators, back-office and supervisors work any case (handle_cases) but see callers masked
-# outside their scope; managers see no case; administrators see everything.
+# operators, back-office and supervisors read any case (handle_cases) but see callers masked
+# outside their scope, and change only the cases they work (care.working: a foreign case's
+# write is refused, 403 on the API, a form error on the page, nothing written); managers see
+# no case; administrators see and change everything.
 CASE_READ = by_role(op=MASKED, bo=MASKED, sup=MASKED, adm=full(*CASE_PAGE_SHOWS))
 CASE_READ_NO_CALLER = by_role(op=MASKED, bo=MASKED, sup=MASKED, adm=ALLOWED)
-CASE_WRITE = by_role(op=MASKED, bo=MASKED, sup=MASKED, adm=ALLOWED)
+CASE_WRITE = by_role(op=GUARDED, bo=GUARDED, sup=GUARDED, adm=ALLOWED)
 NOBODY_BUT_THE_OWNER = by_role()
 # Clients, calendars and contracts are the managers' configuration; contract cards are
 # everyone's (they hold no personal data).

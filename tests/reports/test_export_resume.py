@@ -154,3 +154,48 @@ def test_a_failing_export_says_why_and_leaves_no_partial_file(known, manager, mo
 def test_beat_sweeps_every_five_minutes(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["resume-stalled-exports"]
     assert (entry["task"], entry["schedule"]) == ("reports.tasks.resume_stalled_exports_task", 300)
+
+
+def test_a_redelivered_task_resumes_its_own_run_at_once(known, manager):
+    """A pool child killed mid-export: its task comes back at once (acks_late,
+    reject_on_worker_lost) and recognises the run it had begun by its task id, with the
+    heartbeat still fresh, instead of waiting for the sweep."""
+    job = new_job(manager)
+    partial = left_running(job, minutes_ago=0)
+    ExportJob.objects.filter(id=job.id).update(run_id="task-1")
+    result = write_export_task.apply(args=[job.id], task_id="task-1").get()
+    assert result == {"job": job.id, "status": "ready"}
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.rows_done, job.run_id) == ("ready", 2, 2, "task-1")
+    assert not partial.exists()
+    written = (exports_dir() / job.file_name).read_bytes().decode()
+    assert written.count("\r\n") == 3  # written again from the start
+
+
+def test_another_delivery_leaves_a_live_run_alone(known, manager):
+    job = new_job(manager)
+    left_running(job, minutes_ago=0)
+    ExportJob.objects.filter(id=job.id).update(run_id="task-1")
+    assert run_export_job(job_id=job.id, run_id="task-2") == "skipped"
+    assert run_export_job(job_id=job.id) == "skipped"
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.run_id) == ("running", 1, "task-1")
+
+
+def test_a_redelivered_task_still_counts_its_attempts(known, manager):
+    job = new_job(manager)
+    left_running(job, minutes_ago=0, attempts=EXPORT_MAX_ATTEMPTS)
+    ExportJob.objects.filter(id=job.id).update(run_id="task-1")
+    assert run_export_job(job_id=job.id, run_id="task-1") == "skipped"
+
+
+def test_the_export_task_is_acknowledged_late_and_requeued_on_worker_loss():
+    assert write_export_task.acks_late is True
+    assert write_export_task.reject_on_worker_lost is True
+
+
+def test_a_new_job_records_the_task_that_writes_it(known, manager):
+    job = new_job(manager)
+    write_export_task.apply(args=[job.id], task_id="task-9").get()
+    job.refresh_from_db()
+    assert (job.status, job.run_id, job.attempts) == ("ready", "task-9", 1)

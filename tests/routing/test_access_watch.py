@@ -2,6 +2,7 @@
 and an operator who, in one day, looked at many more end users outside their own cases
 than their colleagues is reported once to their supervisors (console and one e-mail)."""
 
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -17,17 +18,20 @@ from care.models import CaseStatus
 from config import access_log, roles
 from config.models import AccessLog, AccessLogSubject
 from contracts.models import Referent
-from routing import services
+from routing import access_watch, services
 from routing.access_watch import (
+    EMAIL_CLAIM_TIMEOUT,
+    EMAIL_MAX_ATTEMPTS,
     acknowledge,
     open_alerts_for,
+    send_access_alert_emails,
     supervisors_of,
     threshold_for,
     viewed_outside_own_cases,
     watch_unusual_access,
 )
-from routing.models import AccessAlert, OperatorProfile, Site
-from routing.tasks import watch_unusual_access_task
+from routing.models import AccessAlert, AccessAlertEmail, OperatorProfile, Site
+from routing.tasks import send_access_alert_emails_task, watch_unusual_access_task
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -492,3 +496,91 @@ def test_a_closed_case_is_still_the_operators_own(
 def test_the_console_without_alerts_shows_no_panel(client, supervisor, default_queue):
     client.force_login(supervisor)
     assert 'data-testid="access-alerts"' not in client.get(CONSOLE).content.decode()
+
+
+# --- The e-mail: an outbox row, retried with backoff ----------------------------------------
+
+
+@pytest.fixture
+def smtp_down(monkeypatch):
+    """The mail server refuses every message until `smtp_down.up()`."""
+
+    class Down:
+        tries = 0
+
+        def refuse(self, *args, **kwargs):
+            self.tries += 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+        def up(self):
+            monkeypatch.setattr(access_watch, "send_mail", real_send_mail)
+
+    down = Down()
+    real_send_mail = access_watch.send_mail
+    monkeypatch.setattr(access_watch, "send_mail", down.refuse)
+    return down
+
+
+def test_an_email_that_fails_is_sent_again_later_and_only_once(
+    prying, watched, site_supervisor, queue_supervisor, moment, smtp_down,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        watch_unusual_access(now=moment)  # the task sent after commit meets the SMTP outage
+    assert smtp_down.tries == 2
+    assert mail.outbox == []
+    rows = AccessAlertEmail.objects.order_by("id")
+    assert [(r.attempts, r.sent_at, r.claimed_at) for r in rows] == [(1, None, None)] * 2
+    assert send_access_alert_emails(now=moment + timedelta(seconds=30)).sent == 0  # backoff
+    smtp_down.up()
+    run = send_access_alert_emails(now=moment + timedelta(minutes=2))
+    assert (run.sent, run.failed) == (2, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [site_supervisor.email, queue_supervisor.email]
+    )
+    # Sent is sent: later runs (beat, a repeated task) send nothing more.
+    assert send_access_alert_emails(now=moment + timedelta(hours=1)).sent == 0
+    assert send_access_alert_emails_task() == 0
+    assert len(mail.outbox) == 2
+    assert all(r.sent_at is not None and r.attempts == 2 for r in rows.all())
+
+
+def test_a_success_is_not_sent_twice(
+    prying, watched, site_supervisor, queue_supervisor, moment, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        watch_unusual_access(now=moment)
+    assert len(mail.outbox) == 2
+    assert send_access_alert_emails(now=moment + timedelta(hours=1)).sent == 0
+    assert len(mail.outbox) == 2
+
+
+def test_the_retries_back_off_and_stop(
+    prying, watched, site_supervisor, queue_supervisor, moment, smtp_down,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        watch_unusual_access(now=moment)
+    at, delays = moment, []
+    for _attempt in range(2, EMAIL_MAX_ATTEMPTS + 2):
+        due = AccessAlertEmail.objects.order_by("id").first().next_attempt_at
+        delays.append(round((due - at).total_seconds() / 60))
+        at = due
+        send_access_alert_emails(now=at)
+    assert delays == [1, 2, 4, 8, 16, 32]
+    assert smtp_down.tries == 2 * EMAIL_MAX_ATTEMPTS  # then given up, the alert in the console
+    assert set(AccessAlertEmail.objects.values_list("attempts", "sent_at")) == {
+        (EMAIL_MAX_ATTEMPTS, None)
+    }
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_again(
+    prying, watched, moment, smtp_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        watch_unusual_access(now=moment)
+    smtp_down.up()
+    later = moment + timedelta(minutes=5)
+    AccessAlertEmail.objects.update(claimed_at=later)  # a run that died before sending
+    assert send_access_alert_emails(now=later).sent == 0
+    assert send_access_alert_emails(now=later + EMAIL_CLAIM_TIMEOUT + timedelta(seconds=1)).sent

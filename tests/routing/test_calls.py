@@ -16,6 +16,7 @@ from config.models import AccessLog
 from routing import call_facts, call_selectors, calls, signatures
 from routing.call_facts import Event
 from routing.models import Call, Callback, CallEvent, PresenceState, Queue, TelephonyLine
+from tests.conftest import look_up
 from tests.routing.conftest import make_profile
 
 EVENTS_URL = "/api/v1/telephony/events/"
@@ -573,3 +574,85 @@ def test_the_call_log_masks_numbers_for_supervisors_and_is_access_logged(
     assert own[0]["caller_number"] == CALLER
     assert operator_api.get("/api/v1/telephony/calls/c-2/").status_code == 404
     assert AccessLog.objects.filter(route="api:telephony-call-list").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_api_opens_a_case_on_the_call_the_user_answered(
+    operator_api, now, line, on_duty, end_user, contract, operator
+):
+    _receive(("newCall", now), ("answer", now + timedelta(seconds=5)))
+    look_up(operator_api, end_user)
+    body = {
+        "contract": contract.code,
+        "end_user": end_user.id,
+        "category": "sim-lost",
+        "channel": "phone",
+        "subject": "SIM rubata",
+        "description": "SIM rubata ieri sera, denuncia presentata ai carabinieri.",
+        "call": "c-1",
+    }
+    response = operator_api.post("/api/v1/cases/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["assignee"] == operator.get_username()
+    refused = operator_api.post("/api/v1/cases/", {**body, "call": "c-404"}, format="json")
+    assert refused.status_code == 400
+    assert "call" in refused.json()["fields"]
+
+
+# --- Reports: the same definitions as the wallboard -----------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_calls_report_counts_per_half_hour_as_the_wallboard(now, line, on_duty):
+    from reports.definitions import get
+    from reports.forms import ReportFilters
+
+    t = now - timedelta(minutes=20)  # 9:40 in Rome: the 9:30 half hour
+    _receive(
+        ("newCall", t),
+        ("answer", t + timedelta(seconds=10)),
+        ("hangup", t + timedelta(seconds=110)),
+        call_id="a",
+    )
+    _receive(("newCall", t), ("hangup", t + timedelta(seconds=40)), call_id="c", cause="abandoned")
+    _receive(("newCall", t), ("hangup", t + timedelta(seconds=3)), call_id="d", cause="abandoned")
+    _receive(
+        ("newCall", now + timedelta(minutes=5)),
+        ("hangup", now + timedelta(minutes=6)),
+        call_id="e",
+        cause="busy",
+    )
+    filters = ReportFilters(date_from=now.date(), date_to=now.date())
+    rows = list(get("calls").rows(filters, on_duty.user, now))
+    assert [(r["half_hour"].strftime("%H:%M"), r["queue"]) for r in rows] == [
+        ("09:30", "mobile-utenti"),
+        ("10:00", "mobile-utenti"),
+    ]
+    first, second = rows
+    assert (first["offered"], first["answered"], first["abandoned"]) == (3, 1, 1)
+    assert first["short_abandoned"] == 1
+    assert first["service_level"] == 50.0  # a in 10 s, of a and c
+    assert first["average_handle"] == 100
+    assert (second["missed"], second["service_level"]) == (1, 0.0)
+    board = call_selectors.wallboard(now=now + timedelta(minutes=1))
+    wall = next(q for q in board.queues if q.code == "mobile-utenti")
+    assert wall.service_level == first["service_level"]
+
+
+@pytest.mark.django_db
+def test_the_callbacks_report_says_which_were_met_in_time(now, line, end_user, operator):
+    from reports.definitions import get
+    from reports.forms import ReportFilters
+
+    _receive(("newCall", now), ("hangup", now + timedelta(seconds=40)), cause="abandoned")
+    callback = Callback.objects.get()
+    calls.take_callback(operator=operator, callback_id=callback.id, now=now)
+    calls.record_callback_attempt(
+        operator=operator, callback=callback, reached=True, now=now + timedelta(minutes=30)
+    )
+    rows = list(
+        get("callbacks").rows(
+            ReportFilters(date_from=now.date(), date_to=now.date()), operator, now
+        )
+    )
+    assert [(r["callbacks"], r["reached_in_time"], r["met_rate"]) for r in rows] == [(1, 1, 100.0)]

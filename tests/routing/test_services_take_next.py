@@ -96,10 +96,11 @@ def test_nothing_to_take_returns_none_and_writes_nothing(
 
 
 def test_assigned_or_closed_cases_are_never_offered(
-    operator, supervisor, profile_factory, contract, routed_case, now
+    operator, supervisor, profile_factory, contract, routed_case, default_queue, now
 ):
     from care import services as care_services
 
+    default_queue.supervisors.add(supervisor)  # they work its cases (care.working)
     profile_factory(operator, contracts=(contract,))
     case = routed_case()
     care_services.assign_case(actor=supervisor, case=case, assignee=supervisor, now=now)
