@@ -222,7 +222,10 @@ class CaseHandoffApi(APIView):
             request=data["request"],
             expected_version=data["row_version"],
         )
-        return Response(HandoffSerializer(handoff).data, status=status.HTTP_201_CREATED)
+        context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
+        return Response(
+            HandoffSerializer(handoff, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class CaseHandoffAnswerApi(APIView):
@@ -244,7 +247,8 @@ class CaseHandoffAnswerApi(APIView):
             outcome=data["outcome"],
             resolution_code=data["resolution_code"],
         )
-        return Response(HandoffSerializer(handoff).data)
+        context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
+        return Response(HandoffSerializer(handoff, context=context).data)
 
 
 class CaseReopenApi(APIView):

@@ -153,6 +153,7 @@ def _list_page(request, cases, *, title: str, mine: bool):
                     "case": case,
                     "sla": sla_display.summary(case, now),
                     "caller": privacy.shown_caller(case, request.user, with_contacts=False),
+                    "sees_in_full": privacy.sees_in_full(request.user, case),
                 }
                 for case in page
             ],
