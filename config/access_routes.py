@@ -219,6 +219,14 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
 }
 
 
+# Lists browsed without a search: each row names the end users on the page, for "who
+# consulted my data", but the watch on unusual access does not count them (callers on a
+# list are mostly masked, and paging through the backlog is everyone's work).
+LIST_ROUTES = tuple(
+    name for name, route in ROUTES.items() if isinstance(route, LoggedRoute) and route.lists
+)
+
+
 def declared(name: str) -> LoggedRoute | NoPersonalData | None:
     """The declaration of a URL name: its own, else its namespace's (`admin:*`)."""
     found = ROUTES.get(name)
