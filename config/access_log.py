@@ -68,6 +68,7 @@ def found_recently(user, end_user_id: int, *, now: datetime) -> bool:
         at__gte=now - FOUND_VALID_FOR,
         at__lte=now,
         entry__route__in=FINDING_ROUTES,
+        entry__action=Action.SEARCH,  # showing a caller found before does not find it again
         entry__outcome=AccessLog.Outcome.ALLOWED,
     ).exists()
 
@@ -112,9 +113,11 @@ def record(request, response) -> AccessLog | None:
     searched = {}
     if logged.action == Action.SEARCH or logged.lists:
         searched = noted["detail"].pop("searched", None) or _searched(request)
-    if logged.needs_query and not searched:
-        return None
     action = logged.action
+    if logged.needs_query and not searched:
+        if not noted["detail"].get("end_users"):
+            return None  # a search page opened empty searched and showed nothing
+        action = Action.VIEW  # no search, but it shows people it found before (the intake)
     if logged.lists and searched:
         action = Action.SEARCH
     elif logged.exported_when is not None and logged.exported_when(request):

@@ -246,3 +246,21 @@ def test_a_route_declared_as_showing_none_shows_no_personal_data(client, univers
     assert response.status_code < 500, (response.status_code, body[:300])
     assert canaries_in(body, PEOPLE) == [], f"{name} shows personal data: declare it logged"
     assert AccessLog.objects.count() == before
+
+
+# --- Pages that show people found earlier ----------------------------------------------------
+
+
+def test_the_intake_page_showing_the_chosen_caller_writes_a_view_row(client, universe):
+    """After the lookup, the intake page shows the chosen caller on every visit: each visit
+    is a view of their data (not a new search: it does not extend `found_recently`)."""
+    client.force_login(universe.op)
+    client.post(reverse("care:intake"), {"action": "lookup", "query": "+393471234567"})
+    client.get(reverse("care:intake"))  # the lookup runs: one match, chosen
+    before = AccessLog.objects.count()
+    page = client.get(reverse("care:intake"))
+    assert page.status_code == 200
+    assert "Russo" in page.content.decode()
+    [row] = AccessLog.objects.order_by("id")[before:]
+    assert (row.route, row.action) == ("care:intake", "view")
+    assert row.detail["end_users"] == [universe.eu_a.pk]
