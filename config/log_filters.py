@@ -24,6 +24,7 @@ PERSONAL_PARAMETER = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
+WITHHELD = "[exception text withheld: it could not be redacted]"
 
 # What a database error quotes of the values it was given (PostgreSQL and SQLite wording).
 # Identifiers stay (`relation "care_case"`, `column "phone"`): they are what one debugs with.
@@ -107,9 +108,13 @@ class RedactPersonalData(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact_traceback(record.exc_info)
-            record.exc_info = None
-        elif record.exc_text:
-            record.exc_text = _redact_foreign_text(record.exc_text)
+        try:
+            if record.exc_info and record.exc_info[1] is not None:
+                record.exc_text = redact_traceback(record.exc_info)
+            elif record.exc_text:
+                record.exc_text = _redact_foreign_text(record.exc_text)
+        except Exception:  # an exception whose text cannot even be read: withhold it all
+            error = record.exc_info[1] if record.exc_info else None
+            record.exc_text = f"{type(error).__name__}: {WITHHELD}" if error else WITHHELD
+        record.exc_info = None
         return True

@@ -108,3 +108,13 @@ def test_a_real_database_error_is_logged_without_the_statement_values():
     assert "no_such_table" in written
     assert PHONE not in written
     assert NAME not in written
+
+
+def test_an_exception_whose_text_cannot_be_read_is_withheld_not_written():
+    class Unreadable(Exception):
+        def __str__(self):
+            raise RuntimeError(f"cannot say {PHONE}")
+
+    written = _logged(Unreadable())
+    assert PHONE not in written
+    assert "Unreadable: [exception text withheld" in written
