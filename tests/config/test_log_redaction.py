@@ -4,10 +4,12 @@ a key that already exists), and the traceback is written after the message."""
 
 import io
 import logging
+from unittest import mock
 
 import pytest
 from django.db import DataError, IntegrityError, connection
 
+from config import access_log
 from config.log_filters import RedactPersonalData, redact_error
 
 PHONE = "+393471234567"
@@ -118,3 +120,26 @@ def test_an_exception_whose_text_cannot_be_read_is_withheld_not_written():
     written = _logged(Unreadable())
     assert PHONE not in written
     assert "Unreadable: [exception text withheld" in written
+
+
+@pytest.mark.django_db
+def test_the_withheld_answer_logs_the_database_error_without_the_search_terms(operator_api):
+    """The path of the probe: the access-log insert fails with PostgreSQL's error, which
+    quotes the row's JSON (the searched phone); the middleware logs it and answers 503."""
+    failing = DataError(POSTGRES_JSON_ERROR)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactPersonalData())
+    logger = logging.getLogger("config.middleware")
+    logger.addHandler(handler)
+    try:
+        with mock.patch.object(access_log, "append", side_effect=failing):
+            response = operator_api.post("/api/v1/lookup/", {"phone": PHONE}, format="json")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 503
+    written = out.getvalue()
+    assert "access log not written" in written
+    assert "unsupported Unicode escape sequence" in written
+    for value in (PHONE, PHONE[3:], EMAIL, NAME):
+        assert value not in written
