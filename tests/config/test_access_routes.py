@@ -264,3 +264,14 @@ def test_the_intake_page_showing_the_chosen_caller_writes_a_view_row(client, uni
     [row] = AccessLog.objects.order_by("id")[before:]
     assert (row.route, row.action) == ("care:intake", "view")
     assert row.detail["end_users"] == [universe.eu_a.pk]
+
+
+def test_a_list_writes_one_row_naming_every_caller_on_its_page(client, universe):
+    client.force_login(universe.adm)
+    before = AccessLog.objects.count()
+    listed = client.get(reverse("api:case-list")).json()["results"]
+    [row] = AccessLog.objects.order_by("id")[before:]
+    shown = {case["end_user"]["id"] for case in listed if case["end_user"]}
+    assert shown == {universe.eu_a.pk, universe.eu_b.pk}
+    assert (row.action, row.route) == ("view", "api:case-list")
+    assert set(row.subjects.values_list("end_user_id", flat=True)) == shown
