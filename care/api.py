@@ -61,6 +61,13 @@ def _detail(request, reference: str) -> Response:
     return Response(CaseDetailSerializer(case, context=context).data)
 
 
+def _note_callers(request, cases) -> None:
+    """The access-log row of a list names the callers on the page (one bulk insert)."""
+    access_log.note(
+        request, end_users=[case.end_user_id for case in cases or () if case.end_user_id]
+    )
+
+
 class CaseListCreateApi(generics.ListAPIView):
     """Cases visible to the user, newest first, filtered by what they are (status, priority,
     client, dates...); POST opens one. Searching by phone, name or text is
@@ -72,6 +79,11 @@ class CaseListCreateApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.cases_visible_to(self.request.user).order_by("-opened_at", "-id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        _note_callers(self.request, page)
+        return page
 
     @extend_schema(responses=CaseListSerializer(many=True))
     def get(self, request, *args, **kwargs):
@@ -121,8 +133,7 @@ class CaseSearchApi(generics.GenericAPIView):
         if not filterset.is_valid():
             raise InvalidInput(fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
         page = self.paginate_queryset(filterset.qs)
-        if data.get("q"):
-            access_log.note(request, end_users=[c.end_user_id for c in page if c.end_user_id])
+        _note_callers(request, page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -216,7 +227,10 @@ class CaseHandoffApi(APIView):
             expected_version=data["row_version"],
             override_reason=data["override_reason"],
         )
-        return Response(HandoffSerializer(handoff).data, status=status.HTTP_201_CREATED)
+        context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
+        return Response(
+            HandoffSerializer(handoff, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class CaseHandoffAnswerApi(APIView):
@@ -239,7 +253,8 @@ class CaseHandoffAnswerApi(APIView):
             resolution_code=data["resolution_code"],
             override_reason=data["override_reason"],
         )
-        return Response(HandoffSerializer(handoff).data)
+        context = {"sees_in_full": privacy.sees_in_full(request.user, case)}
+        return Response(HandoffSerializer(handoff, context=context).data)
 
 
 class CaseReopenApi(APIView):

@@ -140,6 +140,7 @@ def _intake_page(request):
             caller = _caller_in_session(request)
     form = similar = None
     if caller:
+        access_log.note(request, end_users=[caller["end_user"].id])  # the page shows them
         form = IntakeForm(request.POST or None, version=caller["version"])
         if request.method == "POST":
             response, similar = _submit(request, form, caller)

@@ -5,7 +5,9 @@ who opened it (they took the call), and whoever
 works the case's contract, client or queue (care's `personal_data_grants` port, routing's
 rule: the contracts and clients an operator is certified on, the queues a supervisor runs). Everyone
 else sees a shortened name and masked phone numbers, e-mail, employee code and codice
-fiscale. Pages, API and exports all go through `shown_caller`.
+fiscale. Pages, API and exports all go through `shown_caller`. Free text of a case (subject,
+description, notes, hand-offs, reasons) goes through `shown_text`: whoever sees the caller
+masked sees the contact data typed into it masked the same way.
 """
 
 from dataclasses import dataclass, field
@@ -107,3 +109,11 @@ def shown_caller(case: Case, user, *, with_contacts: bool = True) -> ShownCaller
         email=privacy.mask_email(person.email),
         employee_code=privacy.mask_text(employee_code),
     )
+
+
+def shown_text(text: str, *, in_full: bool) -> str:
+    """A case's free text for a reader who sees the case in full (as written) or not (phone
+    numbers, e-mail addresses and codici fiscali in it masked like the caller's)."""
+    if in_full or not text:
+        return text
+    return privacy.mask_contact_data(text)

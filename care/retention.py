@@ -28,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from care.models import Attachment, Case, CaseEvent, CaseStatus, Handoff, Note, RetentionRun
+from config import contact_data
 from config.errors import Conflict
 from config.tasks import enqueue, enqueue_after_commit
 from contracts.models import Contract, EndUser
@@ -38,18 +39,6 @@ BATCH = 500
 REMOVED = "[dato rimosso]"
 RETENTION = "retention"
 ERASURE = "erasure"
-
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_CODICE_FISCALE = re.compile(r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b", re.IGNORECASE)
-# An Italian mobile (3xx) or landline (0x), with or without +39/0039, separators allowed;
-# not a run of digits inside a longer token (a case reference such as CS-2026-000123), nor a
-# date (03/11/2026 is shaped like a landline).
-_DATE = r"(?:0?[1-9]|[12]\d|3[01])([./-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d{2}(?![\w-])"
-_PHONE = re.compile(
-    rf"(?<![\w-])(?!{_DATE})"
-    r"(?:(?:\+|00)39[\s./-]?)?(?:3\d{2}|0\d{1,3})(?:[\s./-]?\d){5,8}(?![\w-])"
-)
-_SEPARATORS = r"[\s./-]*"
 
 
 class RetentionAlreadyRunning(Conflict):
@@ -119,8 +108,8 @@ def retention_due(*, now: datetime) -> list[ContractDue]:
 def _phone_pattern(e164: str) -> str:
     """Every common way of writing one number: +39 347 123 4567, 0039..., 347-1234567."""
     national = e164.removeprefix("+39") if e164.startswith("+39") else e164.lstrip("+")
-    digits = _SEPARATORS.join(re.escape(digit) for digit in national)
-    return rf"(?:(?:\+|00)39{_SEPARATORS})?{digits}"
+    digits = contact_data.SEPARATORS.join(re.escape(digit) for digit in national)
+    return rf"(?:(?:\+|00)39{contact_data.SEPARATORS})?{digits}"
 
 
 def identity_scrubber(end_user: EndUser | None):
@@ -151,7 +140,7 @@ def identity_scrubber(end_user: EndUser | None):
             return text
         if own is not None:
             text = own.sub(REMOVED, text)
-        for pattern in (_EMAIL, _CODICE_FISCALE, _PHONE):
+        for pattern in contact_data.PATTERNS:
             text = pattern.sub(REMOVED, text)
         return text
 

@@ -60,6 +60,46 @@ def _caller_field(*, referent: bool):
     return CallerField()
 
 
+def _case_text_field(attribute: str):
+    """A case's own free text (subject, description) as the requesting user may see it: the
+    contact data typed into it masked unless they see this case in full (care.privacy)."""
+
+    @extend_schema_field(serializers.CharField())
+    class CaseTextField(serializers.Field):
+        def __init__(self, **kwargs):
+            super().__init__(source="*", read_only=True, **kwargs)
+
+        def to_representation(self, case):
+            request = self.context.get("request")
+            in_full = request is not None and privacy.sees_in_full(request.user, case)
+            return privacy.shown_text(getattr(case, attribute), in_full=in_full)
+
+    return CaseTextField()
+
+
+class FreeTextField(serializers.CharField):
+    """Free text of one case (a note, a hand-off, a reason) as the reader may see it: the
+    view says in the context whether they see the case in full (`sees_in_full`); without
+    it, masked."""
+
+    def to_representation(self, value):
+        text = super().to_representation(value)
+        return privacy.shown_text(text, in_full=bool(self.context.get("sees_in_full")))
+
+
+class FreeTextDetailField(serializers.JSONField):
+    """An event's detail: its texts (a reason, a subject) as FreeTextField shows them."""
+
+    def to_representation(self, value):
+        in_full = bool(self.context.get("sees_in_full"))
+        if in_full or not isinstance(value, dict):
+            return value
+        return {
+            key: privacy.shown_text(item, in_full=False) if isinstance(item, str) else item
+            for key, item in value.items()
+        }
+
+
 class CaseListSerializer(serializers.ModelSerializer):
     """One row of the case list: everything comes from `cases_visible_to`'s joins."""
 
@@ -72,6 +112,7 @@ class CaseListSerializer(serializers.ModelSerializer):
     end_user = _caller_field(referent=False)
     referent = _caller_field(referent=True)
     assignee = _username_field(allow_null=True)
+    subject = _case_text_field("subject")
 
     class Meta:
         model = Case
@@ -124,6 +165,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class NoteSerializer(serializers.ModelSerializer):
     author = _username_field()
     attachments = AttachmentSerializer(many=True, read_only=True)
+    body = FreeTextField(read_only=True)
 
     class Meta:
         model = Note
@@ -133,6 +175,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
 class CaseEventSerializer(serializers.ModelSerializer):
     actor = _username_field(allow_null=True)
+    detail = FreeTextDetailField(read_only=True)
 
     class Meta:
         model = CaseEvent
@@ -142,6 +185,8 @@ class CaseEventSerializer(serializers.ModelSerializer):
 
 class HandoffSerializer(serializers.ModelSerializer):
     requested_by = _username_field()
+    request = FreeTextField(read_only=True)
+    answer = FreeTextField(read_only=True)
 
     class Meta:
         model = Handoff
@@ -173,6 +218,8 @@ class CaseDetailSerializer(CaseListSerializer):
     notes = NoteSerializer(many=True, read_only=True)
     events = CaseEventSerializer(many=True, read_only=True)
     handoffs = HandoffSerializer(many=True, read_only=True)
+    description = _case_text_field("description")
+    opening_reason = _case_text_field("opening_reason")
 
     class Meta(CaseListSerializer.Meta):
         fields = [

@@ -135,11 +135,8 @@ def _list_page(request, cases, *, title: str, mine: bool):
     form = style_filter_form(filterset.form)  # before filtering: the widgets read the data
     page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     if searched:
-        access_log.note(
-            request,
-            searched={"q": searched[:100]},
-            end_users=[case.end_user_id for case in page if case.end_user_id],
-        )
+        access_log.note(request, searched={"q": searched[:100]})
+    access_log.note(request, end_users=[case.end_user_id for case in page if case.end_user_id])
     now = timezone.now()
     keep = request.GET.copy()
     keep.pop("page", None)
@@ -156,6 +153,7 @@ def _list_page(request, cases, *, title: str, mine: bool):
                     "case": case,
                     "sla": sla_display.summary(case, now),
                     "caller": privacy.shown_caller(case, request.user, with_contacts=False),
+                    "sees_in_full": privacy.sees_in_full(request.user, case),
                 }
                 for case in page
             ],

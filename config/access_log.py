@@ -1,8 +1,9 @@
 """The access log of personal data: one hash-chained row per request that searched, viewed,
 imported or exported it, whatever the outcome.
 
-Which requests count is declared here, once, by route name (`LOGGED_ROUTES`), so a denied
-attempt (403, 404, 429) is logged as surely as a successful one and no view can forget it.
+Which requests count is declared once, by route name, for every route of the project
+(`config.access_routes.ROUTES`), so a denied attempt (403, 404, 429) is logged as surely as
+a successful one and no view can forget it.
 A view may add what it knows (`note`: e.g. how many matches a search found, the purpose of
 an override); the middleware writes the row when the answer is ready.
 """
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.access_routes import LoggedRoute, logged_route
 from config.models import AccessChainHead, AccessLog, AccessLogSubject
 
 logger = logging.getLogger(__name__)
@@ -26,59 +28,6 @@ GENESIS = "0" * 64
 UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 Action = AccessLog.Action
 
-
-@dataclass(frozen=True)
-class LoggedRoute:
-    action: str
-    target: str  # what kind of thing: end_user, case, caller, report
-    methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
-    needs_query: bool = False  # a search page opened empty searched nothing
-    when: Callable | None = None  # only requests it accepts (e.g. a page asked for a file)
-
-
-def _asks_file(key: str) -> Callable:
-    def asks(request) -> bool:
-        return (request.GET.get(key) or "").lower() in ("csv", "xlsx")
-
-    return asks
-
-
-LOGGED_ROUTES: dict[str, LoggedRoute] = {
-    # Searches by phone, name or e-mail.
-    "api:lookup": LoggedRoute(Action.SEARCH, "caller", ("POST",)),
-    "contracts:lookup": LoggedRoute(Action.SEARCH, "caller", ("POST",), needs_query=True),
-    "contracts:lookup-panel": LoggedRoute(Action.SEARCH, "caller", ("POST",), needs_query=True),
-    "care:intake": LoggedRoute(Action.SEARCH, "caller", ("GET", "POST"), needs_query=True),
-    "api:end-user-list": LoggedRoute(Action.SEARCH, "end_user", ("GET",)),
-    "api:case-search": LoggedRoute(Action.SEARCH, "case", ("POST",), needs_query=True),
-    "care:case-list": LoggedRoute(Action.SEARCH, "case", ("GET",), needs_query=True),
-    "care:my-cases": LoggedRoute(Action.SEARCH, "case", ("GET",), needs_query=True),
-    # Views of a person's data.
-    "api:end-user-detail": LoggedRoute(Action.VIEW, "end_user"),
-    "care:intake-caller": LoggedRoute(Action.VIEW, "caller"),
-    "care:case-detail": LoggedRoute(Action.VIEW, "case", ("GET",)),
-    "api:case-detail": LoggedRoute(Action.VIEW, "case", ("GET", "PATCH")),
-    "api:case-list": LoggedRoute(Action.VIEW, "caller", ("POST",)),  # a new case shows its caller
-    "care:attachment-download": LoggedRoute(Action.VIEW, "attachment", ("GET",)),
-    # Calls: the caller's number (the callbacks an operator took, a call's detail).
-    "routing:callbacks": LoggedRoute(Action.VIEW, "end_user", ("GET",)),
-    "api:telephony-call-detail": LoggedRoute(Action.VIEW, "call", ("GET",)),
-    "api:telephony-call-list": LoggedRoute(Action.VIEW, "call", ("GET",)),
-    "api:telephony-call-recording": LoggedRoute(Action.VIEW, "call", ("GET",)),
-    # Bulk movements of personal data.
-    "api:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),
-    "contracts:end-user-import": LoggedRoute(Action.IMPORT, "end_user", ("POST",)),
-    # Every export, whether or not it holds personal data (reports mask what they show).
-    "reports:report": LoggedRoute(Action.EXPORT, "report", ("GET",), when=_asks_file("export")),
-    "api:report-detail": LoggedRoute(Action.EXPORT, "report", ("GET",), when=_asks_file("format")),
-    "reports:job-download": LoggedRoute(Action.EXPORT, "export_job", ("GET",)),
-    "api:report-job-download": LoggedRoute(Action.EXPORT, "export_job", ("GET",)),
-    # Data-subject requests (administrators): the export of everything held, and erasure.
-    "care:subject-search": LoggedRoute(Action.SEARCH, "end_user", ("POST",), needs_query=True),
-    "care:subject-request": LoggedRoute(Action.VIEW, "end_user", ("GET",)),
-    "care:subject-export": LoggedRoute(Action.EXPORT, "end_user", ("GET",)),
-    "care:subject-erase": LoggedRoute(Action.ERASE, "end_user", ("POST",)),
-}
 
 # Routes whose allowed rows mean "this user found these end users by a search": the only way
 # to name an end user in a new case (`found_recently`), on the page and in the API alike.
@@ -119,6 +68,7 @@ def found_recently(user, end_user_id: int, *, now: datetime) -> bool:
         at__gte=now - FOUND_VALID_FOR,
         at__lte=now,
         entry__route__in=FINDING_ROUTES,
+        entry__action=Action.SEARCH,  # showing a caller found before does not find it again
         entry__outcome=AccessLog.Outcome.ALLOWED,
     ).exists()
 
@@ -127,7 +77,7 @@ def route_of(request) -> tuple[str, LoggedRoute] | None:
     match = getattr(request, "resolver_match", None)
     if match is None or not match.view_name:
         return None
-    logged = LOGGED_ROUTES.get(match.view_name)
+    logged = logged_route(match.view_name)
     if logged is None or request.method not in logged.methods:
         return None
     if logged.when is not None and not logged.when(request):
@@ -157,12 +107,21 @@ def record(request, response) -> AccessLog | None:
     if routed is None:
         return None
     name, logged = routed
+    if logged.unless_redirected and 300 <= response.status_code < 400:
+        return None  # nothing shown: the page it leads to is logged when asked
     noted = getattr(request, _NOTE, None) or {"purpose": "", "detail": {}, "denied": False}
     searched = {}
-    if logged.action == Action.SEARCH:
+    if logged.action == Action.SEARCH or logged.lists:
         searched = noted["detail"].pop("searched", None) or _searched(request)
+    action = logged.action
     if logged.needs_query and not searched:
-        return None
+        if not noted["detail"].get("end_users"):
+            return None  # a search page opened empty searched and showed nothing
+        action = Action.VIEW  # no search, but it shows people it found before (the intake)
+    if logged.lists and searched:
+        action = Action.SEARCH
+    elif logged.exported_when is not None and logged.exported_when(request):
+        action = Action.EXPORT
     kwargs = request.resolver_match.kwargs
     target = ":".join([logged.target, *(str(value) for value in kwargs.values())])
     user = request.user if request.user.is_authenticated else None
@@ -178,7 +137,7 @@ def record(request, response) -> AccessLog | None:
         at=timezone.now(),
         user_id=user.pk if user else None,
         username=user.get_username() if user else "",
-        action=logged.action,
+        action=action,
         route=name,
         method=request.method,
         target=target[:200],

@@ -127,7 +127,7 @@ class SecondFactorMiddleware:
 
 class AccessLogMiddleware:
     """One access-log row for each request that searched, viewed, imported or exported
-    personal data (config.access_log.LOGGED_ROUTES), whatever its outcome. If the row cannot
+    personal data (declared in config.access_routes.ROUTES), whatever its outcome. If the row cannot
     be written the answer is withheld: personal data never leaves unlogged."""
 
     def __init__(self, get_response):

@@ -1,6 +1,8 @@
 """How personal data looks to someone without the need to know it: pure functions, one
 place, used by pages, the API and exports alike."""
 
+from config import contact_data
+
 MASK = "*"
 
 
@@ -42,3 +44,15 @@ def mask_codice_fiscale(code: str) -> str:
 
 def mask_text(value: str) -> str:
     return MASK * 3 if value else ""
+
+
+def mask_contact_data(text: str) -> str:
+    """Free text (a subject, a note) as a reader without the need to know sees it: every phone
+    number, e-mail address and codice fiscale typed into it masked like the caller's own
+    fields, found by the detector retention uses (config.contact_data)."""
+    return contact_data.replace_contact_data(
+        text,
+        email=mask_email,
+        codice_fiscale=mask_codice_fiscale,
+        phone=lambda written: mask_phone(contact_data.phone_digits(written)),
+    )

@@ -2,7 +2,8 @@
 outside their own cases than usual is reported to their supervisors.
 
 "Looked at" is the access log's index of end users (`config.AccessLogSubject`: searches,
-case pages, directory views). "Their own cases" are the cases of that end user the operator
+case pages, directory views; not the case lists browsed without a search, whose masked
+rows are everyone's daily work). "Their own cases" are the cases of that end user the operator
 opened, holds or was ever assigned (routing's assignment log). "Many more than usual" is
 more than `ACCESS_WATCH_MIN_END_USERS` and more than `ACCESS_WATCH_PEER_FACTOR` times the
 median of their colleagues the same day, so a busy day for everyone raises nothing.
@@ -36,8 +37,9 @@ from django.utils.translation import gettext_lazy
 
 from care.models import Case
 from config import roles
+from config.access_routes import LIST_ROUTES
 from config.errors import NotFound
-from config.models import AccessLogSubject
+from config.models import AccessLog, AccessLogSubject
 from config.roles import BACKOFFICE, OPERATOR
 from config.tasks import enqueue_after_commit
 from routing.models import AccessAlert, AccessAlertEmail, Assignment, Queue
@@ -64,6 +66,7 @@ def viewed_outside_own_cases(*, since: datetime) -> dict[int, int]:
     )
     rows = (
         AccessLogSubject.objects.filter(at__gte=since, user_id__in=staff.values("id"))
+        .exclude(entry__route__in=LIST_ROUTES, entry__action=AccessLog.Action.VIEW)
         .exclude(Exists(own_case))
         .exclude(Exists(once_assigned))
         .values("user_id")

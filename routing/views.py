@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from care import privacy as care_privacy
 from care import selectors as care_selectors
 from care import sla_display
 from config import access_log
@@ -399,7 +400,11 @@ def case_decisions(request, reference: str):
     if case is None:
         raise Http404
     decisions = wording.decisions_in_words(selectors.decisions_for(case), case.opened_at)
-    context = {"case": case, "decisions": decisions}
+    context = {
+        "case": case,
+        "decisions": decisions,
+        "sees_in_full": care_privacy.sees_in_full(request.user, case),
+    }
     template = "routing/partials/decisions.html" if _is_htmx(request) else "routing/decisions.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -484,7 +489,7 @@ def callbacks(request):
                 "overdue": callback.due_at < now,
             }
         )
-    access_log.note(request, end_users=[r["callback"].end_user_id for r in rows if r["number"]])
+    access_log.note(request, end_users=[r["callback"].end_user_id for r in rows])
     return render(request, "routing/callbacks.html", {"rows": rows, "form": CallbackDoneForm()})
 
 

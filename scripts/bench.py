@@ -1080,20 +1080,29 @@ class Measure:
             finally:
                 conn.close()
 
+        def expect_accepted(answer) -> None:
+            if answer[0] != 202:
+                raise RuntimeError(f"the events endpoint answered {answer}")
+
         samples = []
         for n in range(reps):
             call_id = f"pop-{int(time.time())}-{n}"
             at = tz.now().isoformat()
-            sender.post({"event": "newCall", "call_id": call_id, "from": phones[n], "at": at})
+            expect_accepted(
+                sender.post({"event": "newCall", "call_id": call_id, "from": phones[n], "at": at})
+            )
             time.sleep(self.rng.uniform(0, poll))  # where in the poll cycle the answer lands
             t0 = time.perf_counter()
-            sender.post({"event": "answer", "call_id": call_id, "operator": user.username})
+            answer = {"event": "answer", "call_id": call_id, "operator": user.username}
+            expect_accepted(sender.post({**answer, "at": tz.now().isoformat()}))
             deadline = t0 + poll  # the next poll of the page
             while True:
                 time.sleep(max(0.0, deadline - time.perf_counter()))
                 _status, _location, body = get("/routing/my-call/")
                 if json.loads(body).get("call") == call_id:
                     break
+                if time.perf_counter() - t0 > 10:
+                    raise RuntimeError(f"the page never saw the call: {body[:200]!r}")
                 deadline += poll
             status, location, _body = get(f"/care/intake/?call={call_id}")
             status, _location, page = get(location or "/care/intake/")

@@ -39,6 +39,7 @@ class _CanaryWatch(logging.Handler):
         text = record.getMessage()
         if record.exc_info:
             text += logging.Formatter().formatException(record.exc_info)
+        text += record.exc_text or ""  # the traceback as the redaction filter left it
         if any(canary.lower() in text.lower() for canary in CANARIES):
             self.leaks.append(f"{record.name}: {text[:200]}")
 

@@ -170,7 +170,9 @@ def test_the_list_runs_in_a_fixed_number_of_queries(
 ):
     for _ in range(15):
         order_factory()
-    with django_assert_max_num_queries(8):
+    # The list's queries, and its access-log row (it shows requesters): chain-head lock,
+    # insert, head update, savepoints.
+    with django_assert_max_num_queries(13):
         response = backoffice_api.get("/api/v1/orders/")
     assert response.json()["count"] == 15
 

@@ -137,6 +137,23 @@ def test_distinct_end_users_outside_own_cases_are_counted_per_operator(watched, 
     assert counts == {watched.id: 50, **{colleague.id: 4 for colleague in colleagues}}
 
 
+def test_case_lists_browsed_without_a_search_do_not_count_but_a_search_does(
+    watched, colleagues, moment, client, open_case_for, contract
+):
+    strangers = [EndUserFactory(client=contract.client) for _ in range(3)]
+    for stranger in strangers:
+        open_case_for(stranger, actor=colleagues[0])
+    client.force_login(watched)
+    assert client.get("/care/cases/").status_code == 200
+    listed = AccessLog.objects.get(route="care:case-list")
+    named = set(listed.subjects.values_list("end_user_id", flat=True))
+    assert {s.id for s in strangers} <= named  # named, for "who consulted my data"
+    since = moment - timedelta(days=1)
+    assert viewed_outside_own_cases(since=since) == {}
+    viewed(watched, STRANGERS[:2], at=moment)
+    assert viewed_outside_own_cases(since=since) == {watched.id: 2}
+
+
 def test_views_before_the_day_do_not_count(watched, moment):
     viewed(watched, STRANGERS[:50], at=moment - timedelta(days=2))
     assert viewed_outside_own_cases(since=moment - timedelta(hours=1)) == {}
