@@ -110,29 +110,23 @@ def _as_event(row: CallEvent) -> Event:
 
 
 def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -> None:
-    problems = set(call.problems) - {"unknown_line", "unknown_operator", "unknown_queue"}
-    problems |= set(noticed)
+    """Write the facts on the call; the line, queue and operator are looked up again only
+    when the events changed them (most events change neither)."""
+    problems = set(call.problems) | set(noticed)
     number = facts.caller_number or call.caller_number
-    queue_code = facts.queue
-    if facts.line and not queue_code:
-        line = TelephonyLine.objects.select_related("queue").filter(number=facts.line).first()
-        if line is None:
-            problems.add("unknown_line")
-        else:
-            queue_code = line.queue.code
-    if queue_code and not Queue.objects.filter(code=queue_code).exists():
-        problems.add("unknown_queue")
-    operator = None
-    if facts.operator:
-        operator = _operator_named(facts.operator)
-        if operator is None:
+    placed = call.queue_code and facts.line == call.line
+    if not placed or (facts.queue and facts.queue != call.queue_code):
+        problems -= {"unknown_line", "unknown_queue"}
+        call.queue_code = _queue_of(facts, problems)
+    if facts.operator[:150] != call.operator_ref:
+        problems.discard("unknown_operator")
+        call.operator_id = _operator_named(facts.operator) if facts.operator else None
+        if facts.operator and call.operator_id is None:
             problems.add("unknown_operator")
-    matched = number != call.caller_number
+    matched, had_number = number != call.caller_number, bool(call.caller_number)
     call.caller_number = number
     call.direction = facts.direction
     call.line = facts.line
-    call.queue_code = queue_code or DEFAULT_QUEUE
-    call.operator_id = operator
     call.operator_ref = facts.operator[:150]
     call.offered_at = facts.offered_at
     call.answered_at = facts.answered_at
@@ -146,9 +140,28 @@ def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -
     call.problems = sorted(problems)
     call.updated_at = now
     call.save()
-    if matched and number:
-        ids = EndUserPhone.objects.filter(number=number).values("end_user_id")
-        call.end_users.set(EndUser.objects.filter(id__in=ids, is_active=True))
+    if matched:  # the end users this number is (two queries, one for a call's first number)
+        links = Call.end_users.through
+        if had_number:
+            links.objects.filter(call=call).delete()
+        ids = EndUserPhone.objects.filter(number=number, end_user__is_active=True).values_list(
+            "end_user_id", flat=True
+        )
+        links.objects.bulk_create([links(call=call, enduser_id=i) for i in ids] if number else [])
+
+
+def _queue_of(facts: call_facts.CallFacts, problems: set[str]) -> str:
+    """The queue the PBX named, else the line's; the default queue when neither is known."""
+    queue_code = facts.queue
+    if facts.line and not queue_code:
+        line = TelephonyLine.objects.select_related("queue").filter(number=facts.line).first()
+        if line is None:
+            problems.add("unknown_line")
+        else:
+            return line.queue.code
+    if queue_code and not Queue.objects.filter(code=queue_code).exists():
+        problems.add("unknown_queue")
+    return queue_code or DEFAULT_QUEUE
 
 
 def _operator_named(name: str) -> int | None:
@@ -188,8 +201,8 @@ def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> N
 
 
 def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
-    profile = OperatorProfile.objects.filter(user_id=user_id).first()
-    if profile is None or profile.presence != PresenceState.ON_CALL:
+    on_call = OperatorProfile.objects.filter(user_id=user_id, presence=PresenceState.ON_CALL)
+    if not on_call.exists():
         return
     allowance = (
         Queue.objects.filter(code=call.queue_code).values_list("wrap_up_seconds", flat=True).first()

@@ -656,3 +656,28 @@ def test_the_callbacks_report_says_which_were_met_in_time(now, line, end_user, o
         )
     )
     assert [(r["callbacks"], r["reached_in_time"], r["met_rate"]) for r in rows] == [(1, 1, 100.0)]
+
+
+@pytest.mark.django_db
+def test_a_transfer_hands_the_call_over_and_ends_it_for_who_passed_it_on(
+    now, line, on_duty, user_factory
+):
+    colleague = user_factory("op.bianchi")
+    other = make_profile(colleague, now=now - timedelta(hours=1))
+    other.extension = "2042"
+    other.save(update_fields=["extension"])
+    _receive(("newCall", now), ("answer", now + timedelta(seconds=5)))
+    calls.receive_event(
+        Event(event="transfer", at=now + timedelta(seconds=60), operator="2042"),
+        call_id="c-1",
+        now=now + timedelta(seconds=60),
+    )
+    on_duty.refresh_from_db()
+    other.refresh_from_db()
+    assert on_duty.presence == PresenceState.WRAP_UP
+    assert other.presence == PresenceState.ON_CALL
+    _receive(("hangup", now + timedelta(seconds=200)))
+    call = Call.objects.get(call_id="c-1")
+    assert (call.outcome, call.operator, call.transfers) == ("transferred", colleague, 1)
+    other.refresh_from_db()
+    assert other.presence == PresenceState.WRAP_UP
