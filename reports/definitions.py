@@ -33,7 +33,7 @@ from django.db.models.query import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from care.models import OPEN_STATUSES, CaseStatus, SlaState
+from care.models import OPEN_STATUSES, CaseCall, CaseStatus, SlaState
 from contracts.calendars import UNIT_TIME_ZONE
 from contracts.models import (
     CLOSED_ORDER_STATES,
@@ -505,9 +505,18 @@ register(
 
 
 def fcr_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """With the calls the cases took (contacts per case: calls on which a case was opened or
+    updated), counted apart so that the join does not multiply the case counts."""
+    cases = cases_in_scope(filters)
+    calls: dict[tuple, dict] = {
+        (row["client_name"], row["contract_code"]): row
+        for row in CaseCall.objects.filter(case__in=cases.values("id"))
+        .values(client_name=F("case__client__name"), contract_code=F("case__contract__code"))
+        .annotate(calls=Count("id"), cases_on_calls=Count("case", distinct=True))
+        .order_by()
+    }
     source = list(
-        cases_in_scope(filters)
-        .values(client_name=F("client__name"), contract_code=F("contract__code"))
+        cases.values(client_name=F("client__name"), contract_code=F("contract__code"))
         .annotate(
             cases=Count("id"),
             resolved=Count("id", filter=Q(resolved_at__isnull=False)),
@@ -518,6 +527,10 @@ def fcr_rows(filters: ReportFilters, user, now: datetime) -> Rows:
 
     def transform(row: dict) -> dict:
         row["fcr_rate"] = percent(row["fcr"], row["resolved"])
+        on_calls = calls.get((row["client_name"], row["contract_code"]), {})
+        row["calls"] = on_calls.get("calls", 0)
+        handled = on_calls.get("cases_on_calls", 0)
+        row["calls_per_case"] = round(row["calls"] / handled, 2) if handled else None
         return row
 
     return Rows(source, transform)
@@ -528,7 +541,9 @@ register(
         name="first-contact-resolution",
         title=_("First-contact resolution"),
         description=_(
-            "Cases opened in the period and resolved at the first contact, out of those resolved."
+            "Cases opened in the period and resolved at the first contact, out of those "
+            "resolved; the calls on which they were opened or updated, and how many calls a "
+            "case handled on calls took."
         ),
         columns=(
             Column("client_name", _("Client")),
@@ -537,6 +552,8 @@ register(
             Column("resolved", _("Resolved"), T.INT),
             Column("fcr", _("Resolved at first contact"), T.INT),
             Column("fcr_rate", _("First-contact resolution %"), T.DECIMAL),
+            Column("calls", _("Calls on these cases"), T.INT),
+            Column("calls_per_case", _("Calls per case (handled on calls)"), T.DECIMAL),
         ),
         source=fcr_rows,
     )

@@ -49,6 +49,8 @@ def test_every_report_of_the_api_is_registered():
         "handoffs",
         "orders",
         "loyalty",
+        "calls",
+        "callbacks",
     ]
 
 
@@ -107,6 +109,8 @@ def test_first_contact_resolution_is_out_of_the_resolved_cases(known):
         "resolved": 2,  # c1 and c3 (c4 was reopened)
         "fcr": 1,
         "fcr_rate": 50.0,
+        "calls": 0,
+        "calls_per_case": None,
     }
     assert rows["CT-MOB-2026"]["fcr_rate"] is None
 

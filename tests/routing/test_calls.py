@@ -681,3 +681,28 @@ def test_a_transfer_hands_the_call_over_and_ends_it_for_who_passed_it_on(
     assert (call.outcome, call.operator, call.transfers) == ("transferred", colleague, 1)
     other.refresh_from_db()
     assert other.presence == PresenceState.WRAP_UP
+
+
+@pytest.mark.django_db
+def test_the_fcr_report_counts_the_calls_a_case_took(now, line, on_duty, end_user, open_case_for):
+    from reports.definitions import get
+    from reports.forms import ReportFilters
+
+    _receive(("newCall", now), ("answer", now + timedelta(seconds=5)), call_id="first")
+    case = open_case_for(end_user, call_id="first", now=now + timedelta(minutes=1))
+    later = now + timedelta(hours=1)
+    _receive(("newCall", later), ("answer", later + timedelta(seconds=5)), call_id="again")
+    from care import services as care_services
+
+    care_services.add_contact(
+        actor=on_duty.user,
+        case=case,
+        end_user_id=end_user.id,
+        subject="Richiama",
+        description="Chiede a che punto siamo",
+        call_id="again",
+        now=later + timedelta(minutes=1),
+    )
+    filters = ReportFilters(date_from=now.date(), date_to=now.date())
+    (row,) = get("first-contact-resolution").rows(filters, on_duty.user, later)
+    assert (row["cases"], row["calls"], row["calls_per_case"]) == (1, 2, 2.0)
