@@ -59,3 +59,8 @@ class DuplicateSuspected(Conflict):
             ]
         }
         super().__init__(extra=extra, **kwargs)
+
+
+class TriageDone(Conflict):
+    code = "triage_done"
+    default_message = _("Someone already took care of this message.")

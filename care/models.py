@@ -258,6 +258,8 @@ class Note(models.Model):
     class Visibility(models.TextChoices):
         INTERNAL = "internal", _("Internal")
         CUSTOMER = "customer", _("Visible to the customer")
+        # Written by the end user (an e-mail), shown as theirs.
+        FROM_CUSTOMER = "inbound", _("From the customer")
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="notes", verbose_name=_("case")
@@ -371,6 +373,9 @@ class CaseEvent(models.Model):
         SLA_BREACHED = "sla_breached", _("SLA breached")
         ANONYMISED = "anonymised", _("Caller's identity removed")
         ON_CALL = "on_call", _("Handled on a call")
+        MAIL_RECEIVED = "mail_in", _("E-mail received")
+        MAIL_SENT = "mail_out", _("E-mail sent")
+        MAIL_FAILED = "mail_failed", _("E-mail not delivered")
         WORK_OVERRIDE = "work_override", _("Changed by someone not working the case")
 
     case = models.ForeignKey(
@@ -573,3 +578,123 @@ class CaseCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} ← {self.call_id}"
+
+
+class InboundMail(models.Model):
+    """Every message the mailboxes received, processed once (`message_id`): what became of
+    it (a new case, a note on a case, triage, ignored or refused), and the message itself."""
+
+    class Outcome(models.TextChoices):
+        PROCESSING = "processing", _("Being processed")
+        CASE_OPENED = "case_opened", _("Case opened")
+        NOTE_ADDED = "note_added", _("Added to a case")
+        TRIAGE = "triage", _("To triage")
+        IGNORED = "ignored", _("Ignored (automatic mail)")
+        REFUSED = "refused", _("Refused")
+
+    class Triage(models.TextChoices):
+        OPEN = "open", _("To triage")
+        ASSIGNED = "assigned", _("Given to a caller")
+        DISCARDED = "discarded", _("Discarded")
+
+    message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)
+    mailbox = models.CharField(_("mailbox"), max_length=100)
+    received_at = models.DateTimeField(_("received at"))
+    sender = models.CharField(_("sender"), max_length=254, blank=True, db_index=True)
+    sender_name = models.CharField(_("sender's name"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    reply = models.TextField(_("reply (without the quoted history)"), blank=True)
+    raw = models.BinaryField(_("message as received"), blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    reason = models.CharField(_("why"), max_length=100, blank=True)
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inbound_mail",
+        verbose_name=_("case"),
+    )
+    triage = models.CharField(
+        _("triage"), max_length=10, choices=Triage.choices, blank=True, db_index=True
+    )
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("triaged by"),
+    )
+    triaged_at = models.DateTimeField(_("triaged at"), null=True, blank=True)
+    triage_note = models.CharField(_("triage note"), max_length=300, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mails")
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class OutboundMail(models.Model):
+    """The outbox: written in the transaction of what it tells (a case opened by mail, a
+    note for the customer, the resolution), sent by a worker with retries, never in the
+    request. A permanent failure shows on the case."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "ack", _("Acknowledgement")
+        NOTE = "note", _("Reply to the customer")
+        RESOLUTION = "resolution", _("Resolution notice")
+        REFUSAL = "refusal", _("Message refused")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To send")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not delivered")
+
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outbound_mail",
+        verbose_name=_("case"),
+    )
+    note = models.ForeignKey(
+        Note, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    to_address = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)
+    in_reply_to = models.CharField(_("in reply to"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("written at"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("outbound e-mail")
+        verbose_name_plural = _("outbound e-mails")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="outbound_mail_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -27,7 +27,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from care.models import Attachment, Case, CaseEvent, CaseStatus, Handoff, Note, RetentionRun
+from care.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Handoff,
+    InboundMail,
+    Note,
+    OutboundMail,
+    RetentionRun,
+)
 from config import contact_data
 from config.errors import Conflict
 from config.tasks import enqueue, enqueue_after_commit
@@ -200,6 +210,24 @@ def anonymise_cases(case_ids, *, now: datetime, why: str, actor=None) -> int:
                 event.detail = {**event.detail, "reason": scrubbed}
                 events.append(event)
         CaseEvent.objects.bulk_update(events, ["detail"], batch_size=1000)
+        # The e-mail in and out: the raw message goes, addresses and texts are scrubbed.
+        inbound = list(InboundMail.objects.filter(case_id__in=ids))
+        for message in inbound:
+            scrub = scrubbers[message.case_id]
+            message.raw, message.sender, message.sender_name = b"", REMOVED, ""
+            message.subject = scrub(message.subject)[:300]
+            message.text, message.reply = scrub(message.text), scrub(message.reply)
+        InboundMail.objects.bulk_update(
+            inbound, ["raw", "sender", "sender_name", "subject", "text", "reply"], batch_size=500
+        )
+        outbound = list(OutboundMail.objects.filter(case_id__in=ids))
+        for message in outbound:
+            scrub = scrubbers[message.case_id]
+            message.to_address = REMOVED
+            message.subject, message.body = scrub(message.subject)[:300], scrub(message.body)
+        OutboundMail.objects.bulk_update(
+            outbound, ["to_address", "subject", "body"], batch_size=500
+        )
         attachments = list(Attachment.objects.filter(note__case_id__in=ids).exclude(file=""))
         files = [attachment.file.name for attachment in attachments]
         for attachment in attachments:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
-from care import clock, ports, selectors, signals, working
+from care import clock, outbox, ports, selectors, signals, working
 from care.exceptions import (
     CaseChangedMeanwhile,
     DuplicateSuspected,
@@ -37,7 +37,9 @@ from care.models import (
     CaseStatus,
     Channel,
     Handoff,
+    InboundMail,
     Note,
+    OutboundMail,
     SlaState,
 )
 from config import access_log
@@ -83,6 +85,7 @@ for _edge, _action in [
 ]:
     LIFECYCLE.setdefault(_edge, set()).add(_action)
 REASON_MAX = 300
+MAILBOX_USERNAME = "posta.in.arrivo"  # care.mail's service account
 
 
 def _check_move(case: Case, to: str, *, action: str) -> None:
@@ -182,6 +185,9 @@ class CaseRequest:
     # call, unless they send it to a queue with a reason.
     call_id: str = ""
     to_queue_reason: str = ""
+    # The e-mail this case is opened from (care.mail): marked as handled in the same
+    # transaction, so a crash never opens the case twice.
+    inbound_mail_id: int | None = None
 
 
 # The resolution code of a case resolved while the caller was still on the line.
@@ -282,6 +288,15 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
         )
         if reason:
             _event(case, CaseEvent.Kind.DUPLICATE_OVERRIDE, actor=actor, at=now, reason=reason)
+        if request.inbound_mail_id is not None:
+            _record_mail_handled(
+                request.inbound_mail_id,
+                case,
+                InboundMail.Outcome.CASE_OPENED,
+                triaged_by=actor if actor.get_username() != MAILBOX_USERNAME else None,
+            )
+        if case.channel == Channel.EMAIL:  # the end user learns the reference at once
+            outbox.queue_mail(case, OutboundMail.Kind.ACKNOWLEDGEMENT, now=now)
         kept_by_caller_operator = bool(call_id) and not to_queue_reason
         if call_id:
             _handled_on_call(case, actor=actor, now=now, call_id=call_id, opened=True)
@@ -496,8 +511,93 @@ def _append_note(case: Case, *, actor, now: datetime, body: str, visibility: str
     )
     fields = []
     if visibility == Note.Visibility.CUSTOMER:
-        fields = _meet_first_response(case, actor=actor, now=now)
+        fields = _tell_customer(case, OutboundMail.Kind.NOTE, actor=actor, now=now, note=note)
     return note, fields
+
+
+def _tell_customer(case: Case, kind: str, *, actor, now: datetime, note=None) -> list[str]:
+    """Something the end user may see: by e-mail when they have an address (the outbox, in
+    this transaction). The first response is met now, except on an e-mail case, where it is
+    met when the mail is handed to the mail server (`first_response_by_mail`): typed is not
+    told."""
+    mail = outbox.queue_mail(case, kind, now=now, note=note)
+    if mail is not None and case.channel == Channel.EMAIL:
+        return []
+    return _meet_first_response(case, actor=actor, now=now)
+
+
+def _record_mail_handled(mail_id: int, case: Case, outcome: str, *, triaged_by=None) -> None:
+    """The message became this case (or a note on it), in the case's transaction. A message
+    being processed, or waiting in triage; anything else was handled meanwhile: roll back."""
+    waiting = [InboundMail.Outcome.PROCESSING, InboundMail.Outcome.TRIAGE]
+    handled = InboundMail.objects.filter(id=mail_id, outcome__in=waiting)
+    fields: dict = {"case": case, "outcome": outcome, "claimed_at": None}
+    if triaged_by is not None:
+        fields |= {
+            "triage": InboundMail.Triage.ASSIGNED,
+            "triaged_by": triaged_by,
+            "triaged_at": case.opened_at,
+        }
+    if not handled.update(**fields):
+        raise CaseChangedMeanwhile()
+
+
+def add_customer_mail(*, actor, case: Case, mail: InboundMail, now: datetime) -> Case:
+    """An end user's reply by e-mail lands on their case: a note from the customer, the clock
+    resumed if it waited for them, the case reopened if it was resolved or closed (care.mail
+    sends replies to cases closed long ago to triage instead). One transaction with the mail
+    marked as handled, so re-reading the mailbox adds nothing."""
+    with transaction.atomic(durable=True):
+        case = _locked(case, None)
+        fields: list[str] = []
+        if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            fields += _reopen(
+                case, actor=actor, now=now, reason=_("The customer replied by e-mail.")
+            )
+        elif case.status == CaseStatus.WAITING_CUSTOMER:  # saves the case itself
+            _change_status(case, CaseStatus.IN_PROGRESS, actor=actor, now=now)
+        _append_note(
+            case,
+            actor=actor,
+            now=now,
+            body=mail.reply or mail.text or mail.subject,
+            visibility=Note.Visibility.FROM_CUSTOMER,
+        )
+        _event(
+            case,
+            CaseEvent.Kind.MAIL_RECEIVED,
+            actor=None,
+            at=now,
+            to_value=mail.message_id[:100],
+            sender=mail.sender,
+        )
+        _record_mail_handled(mail.id, case, InboundMail.Outcome.NOTE_ADDED)
+        _save(case, sorted(set(fields)))
+    return case
+
+
+def first_response_by_mail(case_id: int, *, message_id: str, now: datetime) -> None:
+    """The worker handed the case's answer to the mail server: an e-mail case's first response
+    is met now (recorded with the Message-ID), if it was not already."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(id=case_id)
+        if case.first_response_at is not None:
+            return
+        case.first_response_at = now
+        due = case.first_response_due_at
+        if case.first_response_state not in (SlaState.NONE, SlaState.BREACHED):
+            state = SlaState.MET if due is None or now <= due else SlaState.BREACHED
+            case.first_response_state = state
+        _event(
+            case,
+            CaseEvent.Kind.FIRST_RESPONSE,
+            actor=None,
+            at=now,
+            to_value=case.first_response_state,
+            by="mail",
+            message_id=message_id,
+        )
+        _save(case, ["first_response_at", "first_response_state"])
 
 
 def _meet_first_response(case: Case, *, actor, now: datetime, by_call: bool = False) -> list[str]:
@@ -579,7 +679,7 @@ def _change_status(
         fields.append("paused_at")
         _event(case, CaseEvent.Kind.CLOCK_PAUSED, actor=actor, at=now)
     if to == CaseStatus.RESOLVED:
-        fields += _meet_first_response(case, actor=actor, now=now)
+        fields += _tell_customer(case, OutboundMail.Kind.RESOLUTION, actor=actor, now=now)
         case.resolved_at = now
         case.resolution_code = resolution_code.strip()[:50]
         case.first_contact_resolution = first_contact_resolution

@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from care import mail, mailboxes
 from care.retention import claim_queued_run, heal_retention_runs, run_retention
 from care.sla import recompute_sla_states
 
@@ -42,3 +43,24 @@ def heal_retention_runs_task() -> dict:
     """Beat, every 5 minutes: lost retention messages sent again, dead runs closed."""
     sent, closed = heal_retention_runs(now=timezone.now())
     return {"sent_again": sent, "closed": closed}
+
+
+@shared_task(max_retries=0)
+def send_mail_task(mail_id: int) -> int:
+    """After the transaction that wrote it: send one outbox row (beat retries the rest)."""
+    return mail.send_due_mail(now=timezone.now(), mail_id=mail_id).sent
+
+
+@shared_task(max_retries=0)
+def send_due_mail_task() -> dict:
+    """Beat, every minute: outbox rows due again after a failure, or never picked up."""
+    run = mail.send_due_mail(now=timezone.now())
+    if run.sent or run.retried or run.failed:
+        logger.info("outbox: %d sent, %d retried, %d failed", run.sent, run.retried, run.failed)
+    return {"sent": run.sent, "retried": run.retried, "failed": run.failed}
+
+
+@shared_task(max_retries=0)
+def poll_mailboxes_task() -> dict:
+    """Beat, every minute: read the configured mailboxes over IMAP (care.mailboxes)."""
+    return mailboxes.poll_all(now=timezone.now())

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from care import api, intake, privacy_views, views
+from care import api, intake, mail_api, mail_views, privacy_views, views
 
 api_urlpatterns = [
+    path("mail/inbound/", mail_api.MailInboundApi.as_view(), name="mail-inbound"),
     path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
     path("cases/search/", api.CaseSearchApi.as_view(), name="case-search"),
     path("cases/<str:reference>/", api.CaseDetailApi.as_view(), name="case-detail"),
@@ -38,6 +39,10 @@ app_name = "care"
 urlpatterns = [
     path("intake/", intake.intake, name="intake"),
     path("intake/caller/", intake.choose_caller, name="intake-caller"),
+    path("mail/", mail_views.triage_list, name="mail-triage"),
+    path("mail/<id:mail_id>/", mail_views.triage_item, name="mail-triage-item"),
+    path("mail/<id:mail_id>/case/", mail_views.triage_open_case, name="mail-triage-case"),
+    path("mail/<id:mail_id>/discard/", mail_views.triage_discard, name="mail-triage-discard"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/mine/", views.my_cases, name="my-cases"),
     path("cases/<str:reference>/", views.case_detail, name="case-detail"),

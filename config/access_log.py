@@ -31,7 +31,13 @@ Action = AccessLog.Action
 
 # Routes whose allowed rows mean "this user found these end users by a search": the only way
 # to name an end user in a new case (`found_recently`), on the page and in the API alike.
-FINDING_ROUTES = ("api:lookup", "contracts:lookup", "contracts:lookup-panel", "care:intake")
+FINDING_ROUTES = (
+    "api:lookup",
+    "contracts:lookup",
+    "contracts:lookup-panel",
+    "care:intake",
+    "care:mail-triage-item",  # the callers an e-mail's address (or a search) finds
+)
 FOUND_VALID_FOR = timedelta(minutes=30)
 
 # Which end users a request touched, when the route's kwargs say it (a case's caller): the

@@ -74,6 +74,8 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "contracts:lookup": LoggedRoute(Action.SEARCH, "caller", ("POST",), needs_query=True),
     "contracts:lookup-panel": LoggedRoute(Action.SEARCH, "caller", ("POST",), needs_query=True),
     "care:intake": LoggedRoute(Action.SEARCH, "caller", ("GET", "POST"), needs_query=True),
+    # An e-mail in triage: its text and sender, and the callers its address finds.
+    "care:mail-triage-item": LoggedRoute(Action.SEARCH, "caller", ("GET",)),
     "api:end-user-list": LoggedRoute(Action.SEARCH, "end_user", ("GET",)),
     "api:case-search": LoggedRoute(Action.VIEW, "case", ("POST",), lists=True),
     "care:case-list": LoggedRoute(Action.VIEW, "case", ("GET",), lists=True),
@@ -104,6 +106,13 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:telephony-call-detail": LoggedRoute(Action.VIEW, "call", ("GET",)),
     "api:telephony-call-recording": LoggedRoute(Action.VIEW, "call", ("GET",)),
     "routing:callbacks": LoggedRoute(Action.VIEW, "callback", ("GET",)),
+    # The e-mail triage list: senders' names and addresses (and an uploaded message).
+    "care:mail-triage": LoggedRoute(Action.VIEW, "mail", ("GET", "POST")),
+    "care:mail-triage-case": REDIRECTS,
+    "care:mail-triage-discard": REDIRECTS,
+    "api:mail-inbound": NoPersonalData(
+        "a message in (administrators, integrations); the answer is its outcome and reference"
+    ),
     # A client's referents (names, phones, e-mails) and an order's requester.
     "api:client-list": LoggedRoute(Action.VIEW, "client", ("GET", "POST")),
     "api:client-detail": LoggedRoute(Action.VIEW, "client"),

@@ -24,6 +24,7 @@ ITEMS = [
     NavItem(_("My cases"), "care:my-cases", ("handle_cases",)),
     NavItem(_("Cases"), "care:case-list", ("handle_cases", "supervise")),
     NavItem(_("Callbacks"), "routing:callbacks", ("handle_cases",)),
+    NavItem(_("E-mail"), "care:mail-triage", ("handle_cases",)),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
     NavItem(_("Wallboard"), "routing:wallboard", ("supervise", "view_reports")),
     NavItem(_("Back-office"), "backoffice:workspace", ("work_backoffice",)),

@@ -288,6 +288,28 @@ if DEBUG:
 EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "presidio@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_TIMEOUT = 20
+
+# The e-mail channel (care.mail): the domain of the Message-IDs Presidio writes, the
+# signature of every mail to an end user, the largest message accepted, and the mailboxes
+# read over IMAP: PRESIDIO_MAILBOXES="assistenza=imaps://utente@imap.example.it:993/INBOX"
+# (comma-separated), each with its password in PRESIDIO_MAILBOX_<NAME>_PASSWORD and
+# optionally the category its new cases get in PRESIDIO_MAILBOX_<NAME>_CATEGORY.
+MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+MAIL_SIGNATURE = env_str("PRESIDIO_MAIL_SIGNATURE", "Servizio clienti")
+MAIL_MAX_BYTES = env_int("PRESIDIO_MAIL_MAX_BYTES", default=10 * 1024 * 1024, minimum=1024)
+MAILBOXES = env_list("PRESIDIO_MAILBOXES", [])
+# Category of new cases per mailbox name ("*": any mailbox, the API and uploads included).
+MAILBOX_CATEGORIES = {
+    "*": env_str("PRESIDIO_MAIL_CATEGORY", ""),
+    **{
+        entry.partition("=")[0]: env_str(
+            f"PRESIDIO_MAILBOX_{entry.partition('=')[0].upper()}_CATEGORY", ""
+        )
+        for entry in MAILBOXES
+    },
+}
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -388,6 +410,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "routing-auto-assign-waiting": {
         "task": "routing.auto_assign_waiting",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "mail-send-due": {  # the outbox: retries of what could not be sent at once
+        "task": "care.tasks.send_due_mail_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "mail-poll-mailboxes": {
+        "task": "care.tasks.poll_mailboxes_task",
         "schedule": 60.0,
         "options": {"expires": 60},
     },

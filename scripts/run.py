@@ -28,6 +28,13 @@ def main() -> int:
     # The demo's managers have no authenticator app: the second factor is off unless asked
     # for (PRESIDIO_TWO_FACTOR=true make run). Production settings keep it on.
     two_factor = os.environ.get("PRESIDIO_TWO_FACTOR", "false")
+    # The demo reads e-mail from a local maildir (no mail server): drop .eml files into
+    # .tmp/maildir/new; new cases from known senders get the category "no-service".
+    maildir = ROOT / ".tmp" / "maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PRESIDIO_MAILBOXES", f"demo=maildir://{maildir}")
+    os.environ.setdefault("PRESIDIO_MAIL_CATEGORY", "no-service")
     web = subprocess.Popen(
         [PYTHON, "manage.py", "runserver", ADDRESS],
         cwd=ROOT,
@@ -46,6 +53,10 @@ def main() -> int:
     print(
         "Calls: in another terminal, `.venv/bin/python manage.py simulate_calls --rate 2/s "
         "--minutes 10` plays the PBX (wallboard: /routing/wallboard/)."
+    )
+    print(
+        f"E-mail: .eml files dropped into {maildir / 'new'} are read every minute "
+        "(or upload one on /care/mail/); mail sent to end users is printed here."
     )
     print("Ctrl-C stops the portal and its worker.\n", flush=True)
 

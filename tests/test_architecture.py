@@ -57,7 +57,9 @@ WRITERS = {
     "config/two_factor.py",
     "contracts/orders/services.py",
     "contracts/services.py",
+    "care/mail.py",  # the e-mail channel: messages in, the outbox sent
     "care/notifications.py",
+    "care/outbox.py",  # mail to the end user, written with what it tells
     "care/retention.py",
     "care/services.py",
     "care/sla.py",  # the SLA recompute, set-based

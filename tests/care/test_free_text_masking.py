@@ -125,11 +125,16 @@ def test_a_handoff_answered_through_the_api_is_masked_for_a_masked_reader(
     supervisor_api, operator_api, case
 ):
     """The answer of a write is shown like a read: here the supervisor does not run the
-    case's queue, so sees the unit's answer masked; the case's own operator in full."""
+    case's queue (so records why they act on it, care.working), and sees the unit's answer
+    masked; the case's own operator in full."""
     handoff = case.handoffs.get()
     response = supervisor_api.post(
         f"/api/v1/cases/{case.reference}/handoff/{handoff.id}/answer/",
-        {"answer": "Richiamata la referente al 347 555 1234", "outcome": "bounced"},
+        {
+            "answer": "Richiamata la referente al 347 555 1234",
+            "outcome": "bounced",
+            "override_reason": "La centrale ha risposto a me",
+        },
         format="json",
     )
     assert response.status_code == 200, response.json()

@@ -134,6 +134,8 @@ CALLS: dict[str, Call] = {
     "api:telephony-call-detail": Call(kwargs=lambda u: {"call_id": u.call_b.call_id}),
     "api:telephony-call-recording": Call(kwargs=lambda u: {"call_id": u.call_b.call_id}),
     "routing:callbacks": Call(),
+    "care:mail-triage": Call(),
+    "care:mail-triage-item": Call(kwargs=_pk("mail_b", "mail_id")),
     "api:client-list": Call(),
     "api:client-detail": Call(kwargs=_pk("client_b")),
     "contracts:client-edit": Call(kwargs=_pk("client_b")),

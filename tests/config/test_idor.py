@@ -46,7 +46,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from care import retention
 from care import services as care_services
-from care.models import Notification
+from care.models import InboundMail, Notification
 from care.sla import recompute_sla_states
 from config import roles
 from contracts import services as contract_services
@@ -624,6 +624,28 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
             data=EMPTY,
         ),
     ),
+    "care:mail-triage-item": (
+        Probe(
+            by_role(op=ALLOWED, bo=ALLOWED, sup=ALLOWED, adm=ALLOWED),
+            kwargs=pk("mail_b", "mail_id"),
+        ),
+    ),
+    "care:mail-triage-case": (
+        Probe(
+            by_role(op=GUARDED, bo=GUARDED, sup=GUARDED, adm=GUARDED),
+            "POST",
+            pk("mail_b", "mail_id"),
+            data=lambda u: {"end_user": u.eu_b.pk, "contract": u.contract_b.code},
+        ),
+    ),
+    "care:mail-triage-discard": (
+        Probe(
+            by_role(op=GUARDED, bo=GUARDED, sup=GUARDED, adm=GUARDED),
+            "POST",
+            pk("mail_b", "mail_id"),
+            data=EMPTY,
+        ),
+    ),
     "routing:callback-done": (
         Probe(by_role(), "POST", pk("callback_b", "callback_id"), data=payload(reached="yes")),
     ),
@@ -973,6 +995,19 @@ def _build() -> SimpleNamespace:
         outcome="talking",
         recording_ref="rec://pbx/call-b",
         updated_at=OPENED,
+    )
+    # An e-mail waiting in triage (the triage is national: every handler works it).
+    u.mail_b = InboundMail.objects.create(
+        message_id="<idor@example.it>",
+        mailbox="assistenza",
+        received_at=OPENED,
+        sender="sconosciuto@example.it",
+        subject="Richiesta",
+        text="Testo",
+        reply="Testo",
+        outcome="triage",
+        reason="unknown_sender",
+        triage="open",
     )
     u.callback_b = Callback.objects.create(
         end_user=u.eu_b,

@@ -1,0 +1,68 @@
+"""The outbox: what the end user is told by e-mail, written in the same transaction as what
+it tells, so a rolled-back change sends nothing and a committed one is never forgotten.
+
+`queue_mail` is called by the case services (a case opened by mail is acknowledged, a note
+for the customer is sent, the resolution is announced); `care.mail.send_due_mail` (a worker,
+after commit and again by beat) hands the rows to the mail server with retries. Only what the
+end user may see goes out: the note written for them, their case's reference and subject,
+never an internal note or another person's data.
+"""
+
+from datetime import datetime
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from care.models import Case, InboundMail, Note, OutboundMail
+from config.tasks import enqueue
+
+SUBJECTS = {
+    OutboundMail.Kind.ACKNOWLEDGEMENT: "[{reference}] {subject}",
+    OutboundMail.Kind.NOTE: "Re: [{reference}] {subject}",
+    OutboundMail.Kind.RESOLUTION: "[{reference}] {subject}",
+}
+
+
+def message_id() -> str:
+    return make_msgid(domain=settings.MAIL_DOMAIN)
+
+
+def queue_mail(
+    case: Case, kind: str, *, now: datetime, note: Note | None = None
+) -> OutboundMail | None:
+    """An outbox row for the case's end user (None when they have no address), sent once the
+    transaction commits."""
+    end_user = case.end_user
+    address = (end_user.email if end_user else "").strip()
+    if not address:
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            f"mail/{kind}.txt",
+            {"case": case, "note": note, "signature": settings.MAIL_SIGNATURE},
+        )
+    last_in = (
+        InboundMail.objects.filter(case=case).order_by("-received_at").values("message_id").first()
+    )
+    mail = OutboundMail.objects.create(
+        case=case,
+        note=note,
+        kind=kind,
+        to_address=address,
+        subject=SUBJECTS[kind].format(reference=case.reference, subject=case.subject)[:300],
+        body=body,
+        message_id=message_id(),
+        in_reply_to=last_in["message_id"] if last_in else "",
+        created_at=now,
+        next_attempt_at=now,
+    )
+    transaction.on_commit(lambda: enqueue("care.tasks.send_mail_task", mail.id), robust=True)
+    return mail
+
+
+def will_send_to(case: Case) -> bool:
+    """Whether a note for the customer of this case goes out by e-mail."""
+    return bool(case.end_user and case.end_user.email)
