@@ -39,10 +39,10 @@ def queue_mail(
     address = (end_user.email if end_user else "").strip()
     if not address:
         return None
-    with translation.override(settings.LANGUAGE_CODE):
+    signature = case.contract.mail_signature or settings.MAIL_SIGNATURE
+    with translation.override(end_user.language or settings.LANGUAGE_CODE):
         body = render_to_string(
-            f"mail/{kind}.txt",
-            {"case": case, "note": note, "signature": settings.MAIL_SIGNATURE},
+            f"mail/{kind}.txt", {"case": case, "note": note, "signature": signature}
         )
     last_in = (
         InboundMail.objects.filter(case=case).order_by("-received_at").values("message_id").first()

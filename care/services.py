@@ -295,7 +295,10 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                 InboundMail.Outcome.CASE_OPENED,
                 triaged_by=actor if actor.get_username() != MAILBOX_USERNAME else None,
             )
-        if case.channel == Channel.EMAIL:  # the end user learns the reference at once
+        acknowledged = case.channel == Channel.EMAIL or (
+            case.channel == Channel.PHONE and contract.acknowledge_phone_cases
+        )
+        if acknowledged:  # the end user learns the reference at once
             outbox.queue_mail(case, OutboundMail.Kind.ACKNOWLEDGEMENT, now=now)
         kept_by_caller_operator = bool(call_id) and not to_queue_reason
         if call_id:

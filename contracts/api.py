@@ -214,6 +214,8 @@ class ContractDetailApi(APIView):
             valid_to=data.get("valid_to", contract.valid_to),
             status=data.get("status", contract.status),
             retention_months=data.get("retention_months", contract.retention_months),
+            mail_signature=data.get("mail_signature"),
+            acknowledge_phone_cases=data.get("acknowledge_phone_cases"),
         )
         return Response(ContractDetailSerializer(selectors.contract_by_code(code)).data)
 
@@ -293,6 +295,7 @@ def _end_user_data(data) -> services.EndUserData:
         email=data["email"],
         employee_code=data["employee_code"],
         codice_fiscale=data["codice_fiscale"],
+        language=data.get("language", "it"),
     )
 
 

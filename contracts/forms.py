@@ -373,6 +373,16 @@ class ContractEditForm(forms.Form):
         max_value=120,
         help_text=_("Afterwards the nightly retention anonymises the caller on those cases."),
     )
+    mail_signature = forms.CharField(
+        label=_("E-mail signature"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Under every e-mail to this contract's end users; empty: the unit's."),
+    )
+    acknowledge_phone_cases = forms.BooleanField(
+        label=_("Acknowledge cases opened by phone by e-mail"), required=False
+    )
 
 
 class SlaPreviewForm(forms.Form):

@@ -103,6 +103,10 @@ class EndUser(models.Model):
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)  # stored lower-case
     employee_code = models.CharField(_("employee code"), max_length=40, blank=True, db_index=True)
     codice_fiscale = models.CharField(_("codice fiscale"), max_length=16, blank=True)
+    # The language mail to them is written in.
+    language = models.CharField(
+        _("language"), max_length=2, choices=[("it", "Italiano"), ("en", "English")], default="it"
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -249,6 +253,12 @@ class Contract(models.Model):
         _("keep callers' data on closed cases (months)"),
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    # Mail to this contract's end users (care.outbox): the signature under every message,
+    # and whether a case opened by phone is acknowledged by mail too.
+    mail_signature = models.TextField(_("e-mail signature"), max_length=1000, blank=True)
+    acknowledge_phone_cases = models.BooleanField(
+        _("acknowledge cases opened by phone by e-mail"), default=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -165,6 +165,8 @@ class ContractSerializer(serializers.ModelSerializer):
             "valid_to",
             "status",
             "retention_months",
+            "mail_signature",
+            "acknowledge_phone_cases",
             "in_force",
         ]
 
@@ -229,6 +231,7 @@ class EndUserSerializer(serializers.ModelSerializer):
             "email",
             "employee_code",
             "codice_fiscale",
+            "language",
             "is_active",
         ]
 
@@ -424,6 +427,8 @@ class ContractUpdateInput(serializers.Serializer):
     valid_to = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=ContractStatus.choices, required=False)
     retention_months = serializers.IntegerField(required=False, min_value=1, max_value=120)
+    mail_signature = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    acknowledge_phone_cases = serializers.BooleanField(required=False)
 
 
 class EndUserInput(serializers.Serializer):
@@ -441,6 +446,7 @@ class EndUserInput(serializers.Serializer):
     codice_fiscale = serializers.CharField(
         max_length=16, required=False, allow_blank=True, default=""
     )
+    language = serializers.ChoiceField(choices=["it", "en"], required=False, default="it")
     is_active = serializers.BooleanField(default=True)
 
 

@@ -85,6 +85,7 @@ class EndUserData:
     email: str = ""
     employee_code: str = ""
     codice_fiscale: str = ""
+    language: str = "it"  # of the mail they receive: it or en
 
 
 # weekday (Monday = 0) -> [(start_minute, end_minute), ...]
@@ -654,6 +655,8 @@ def update_contract(
     valid_to: date | None,
     status: str,
     retention_months: int | None = None,
+    mail_signature: str | None = None,
+    acknowledge_phone_cases: bool | None = None,
 ) -> Contract:
     """Contract-level facts; the terms change only through an amendment."""
     contract = Contract.objects.select_for_update().get(id=contract.id)
@@ -676,6 +679,10 @@ def update_contract(
     contract.calendar, contract.services = calendar, services
     contract.valid_to, contract.status = valid_to, status
     contract.retention_months = retention_months
+    if mail_signature is not None:
+        contract.mail_signature = mail_signature.strip()[:1000]
+    if acknowledge_phone_cases is not None:
+        contract.acknowledge_phone_cases = acknowledge_phone_cases
     contract.save(
         update_fields=[
             "calendar",
@@ -735,6 +742,7 @@ def checked_end_user(
         "employee_code": (data.employee_code or "").strip(),
         "codice_fiscale": "",
         "phones": [],
+        "language": data.language if data.language in ("it", "en") else "it",
     }
     if not values["first_name"]:
         errors.add(f"{prefix}first_name", _("Enter the first name."))

@@ -162,6 +162,8 @@ def contract_edit(request, code: str):
             "valid_to": contract.valid_to,
             "status": contract.status,
             "retention_months": contract.retention_months,
+            "mail_signature": contract.mail_signature,
+            "acknowledge_phone_cases": contract.acknowledge_phone_cases,
         },
     )
     if form.is_valid():

@@ -499,3 +499,34 @@ def test_retention_anonymises_the_mail_of_a_case(sender, contract, now):
     inbound, outbound = InboundMail.objects.get(), OutboundMail.objects.get()
     assert (bytes(inbound.raw), inbound.sender, outbound.to_address) == (b"", REMOVED, REMOVED)
     assert "Bianchi" not in inbound.text + outbound.body
+
+
+def test_mail_is_written_in_the_end_users_language_with_the_contracts_signature(
+    sender, contract, now
+):
+    sender.language = "en"
+    sender.save(update_fields=["language"])
+    contract.mail_signature = "Customer care, Regione Siciliana"
+    contract.save(update_fields=["mail_signature"])
+    case = _case_by_mail(sender, now)
+    ack = OutboundMail.objects.get(case=case)
+    assert ack.body.startswith("Hello,")
+    assert "Customer care, Regione Siciliana" in ack.body
+
+
+def test_a_contract_may_acknowledge_phone_cases_by_mail(end_user, contract, now, operator):
+    contract.acknowledge_phone_cases = True
+    contract.save(update_fields=["acknowledge_phone_cases"])
+    case = services.open_case(
+        actor=operator,
+        request=services.CaseRequest(
+            contract_code=contract.code,
+            category_code="sim-lost",
+            channel="phone",
+            subject="SIM",
+            description="Persa la SIM",
+            end_user_id=end_user.id,
+        ),
+        now=now,
+    )
+    assert OutboundMail.objects.get(case=case).kind == "ack"
