@@ -185,7 +185,13 @@ def _reply_on(case: Case, mail: InboundMail, parsed, now: datetime) -> Received:
         return _close(mail, Outcome.TRIAGE, "case_closed_long_ago", triage=True)
     mail.reply, mail.text, mail.subject = parsed.reply, parsed.text, parsed.subject
     try:
-        case = services.add_customer_mail(actor=mailbox_user(), case=case, mail=mail, now=now)
+        case = services.add_customer_mail(
+            actor=mailbox_user(),
+            case=case,
+            mail=mail,
+            now=now,
+            attachments=parsed.attachments,
+        )
     except CaseChangedMeanwhile:
         return Received(Outcome.NOTE_ADDED, case.reference, duplicate=True)
     return Received(Outcome.NOTE_ADDED, case.reference)
@@ -223,6 +229,7 @@ def _new_case(mail: InboundMail, parsed, *, mailbox: str, now: datetime) -> Rece
                 description=parsed.reply or parsed.text or parsed.subject or _("(empty message)"),
                 end_user_id=end_user.id,
                 inbound_mail_id=mail.id,
+                mail_attachments=tuple(parsed.attachments),
             ),
             now=now,
         )
@@ -254,6 +261,9 @@ def open_case_from_triage(
             description=mail.reply or mail.text or mail.subject or _("(empty message)"),
             end_user_id=end_user_id,
             inbound_mail_id=mail.id,
+            mail_attachments=tuple(mailparse.parse(bytes(mail.raw)).attachments)
+            if mail.raw
+            else (),
         ),
         now=now,
     )

@@ -13,7 +13,7 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -188,6 +188,7 @@ class CaseRequest:
     # The e-mail this case is opened from (care.mail): marked as handled in the same
     # transaction, so a crash never opens the case twice.
     inbound_mail_id: int | None = None
+    mail_attachments: tuple = ()  # care.mailparse.Attachment of that e-mail
 
 
 # The resolution code of a case resolved while the caller was still on the line.
@@ -289,6 +290,23 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
         if reason:
             _event(case, CaseEvent.Kind.DUPLICATE_OVERRIDE, actor=actor, at=now, reason=reason)
         if request.inbound_mail_id is not None:
+            files, refused = mail_attachments(request.mail_attachments)
+            if files:  # the message's files, on a note from the customer
+                _append_note(
+                    case,
+                    actor=actor,
+                    now=now,
+                    body=_("Attachments of the message."),
+                    visibility=Note.Visibility.FROM_CUSTOMER,
+                    files=files,
+                )
+            _event(
+                case,
+                CaseEvent.Kind.MAIL_RECEIVED,
+                actor=None,
+                at=now,
+                refused_attachments=refused,
+            )
             _record_mail_handled(
                 request.inbound_mail_id,
                 case,
@@ -545,7 +563,26 @@ def _record_mail_handled(mail_id: int, case: Case, outcome: str, *, triaged_by=N
         raise CaseChangedMeanwhile()
 
 
-def add_customer_mail(*, actor, case: Case, mail: InboundMail, now: datetime) -> Case:
+def mail_attachments(attachments) -> tuple[list[tuple[UploadedFile, str]], list[str]]:
+    """An e-mail's attachments under the case upload rules (type by content, size, count):
+    those accepted, and the names of those refused (kept out, said on the timeline). Nothing
+    is unpacked: an archive is stored as it came, or refused by its type."""
+    accepted, refused = [], []
+    for attachment in attachments[: settings.MAX_ATTACHMENTS_PER_NOTE]:
+        upload = SimpleUploadedFile(
+            attachment.name, attachment.content, content_type=attachment.content_type
+        )
+        try:
+            accepted.append((upload, accepted_content_type(upload)))
+        except UploadRefused:
+            refused.append(attachment.name)
+    refused += [a.name for a in attachments[settings.MAX_ATTACHMENTS_PER_NOTE :]]
+    return accepted, refused
+
+
+def add_customer_mail(
+    *, actor, case: Case, mail: InboundMail, now: datetime, attachments=()
+) -> Case:
     """An end user's reply by e-mail lands on their case: a note from the customer, the clock
     resumed if it waited for them, the case reopened if it was resolved or closed (care.mail
     sends replies to cases closed long ago to triage instead). One transaction with the mail
@@ -559,12 +596,14 @@ def add_customer_mail(*, actor, case: Case, mail: InboundMail, now: datetime) ->
             )
         elif case.status == CaseStatus.WAITING_CUSTOMER:  # saves the case itself
             _change_status(case, CaseStatus.IN_PROGRESS, actor=actor, now=now)
+        files, refused = mail_attachments(attachments)
         _append_note(
             case,
             actor=actor,
             now=now,
             body=mail.reply or mail.text or mail.subject,
             visibility=Note.Visibility.FROM_CUSTOMER,
+            files=files,
         )
         _event(
             case,
@@ -572,7 +611,7 @@ def add_customer_mail(*, actor, case: Case, mail: InboundMail, now: datetime) ->
             actor=None,
             at=now,
             to_value=mail.message_id[:100],
-            sender=mail.sender,
+            refused_attachments=refused,
         )
         _record_mail_handled(mail.id, case, InboundMail.Outcome.NOTE_ADDED)
         _save(case, sorted(set(fields)))

@@ -530,3 +530,42 @@ def test_a_contract_may_acknowledge_phone_cases_by_mail(end_user, contract, now,
         now=now,
     )
     assert OutboundMail.objects.get(case=case).kind == "ack"
+
+
+def _with_attachments(*files, subject="SIM smarrita", message_id="<att@example.it>", **headers):
+    msg = EmailMessage()
+    msg["From"] = "utente@example.it"
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content("In allegato la denuncia.")
+    for name, content, maintype, subtype in files:
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_attachments_follow_the_case_upload_rules(sender, contract, now):
+    raw = _with_attachments(
+        ("denuncia.pdf", PDF, "application", "pdf"),
+        ("finto.pdf", b"MZ\x90\x00 not a pdf", "application", "pdf"),
+        ("virus.exe", b"MZ\x90\x00", "application", "octet-stream"),
+    )
+    case = Case.objects.get(reference=receive(raw, now).reference)
+    note = Note.objects.get(case=case, visibility="inbound")
+    assert [a.original_name for a in note.attachments.all()] == ["denuncia.pdf"]
+    event = case.events.get(kind=CaseEvent.Kind.MAIL_RECEIVED)
+    assert event.detail["refused_attachments"] == ["finto.pdf", "virus.exe"]
+
+
+def test_a_reply_keeps_its_attachments(sender, contract, now):
+    case = _case_by_mail(sender, now)
+    raw = _with_attachments(
+        ("foto.pdf", PDF, "application", "pdf"), subject=f"Re: [{case.reference}]"
+    )
+    receive(raw, now + timedelta(hours=1))
+    note = Note.objects.get(case=case, visibility="inbound")
+    assert note.attachments.count() == 1
