@@ -567,7 +567,8 @@ def mail_attachments(attachments) -> tuple[list[tuple[UploadedFile, str]], list[
     """An e-mail's attachments under the case upload rules (type by content, size, count):
     those accepted, and the names of those refused (kept out, said on the timeline). Nothing
     is unpacked: an archive is stored as it came, or refused by its type."""
-    accepted, refused = [], []
+    accepted: list[tuple[UploadedFile, str]] = []
+    refused: list[str] = []
     for attachment in attachments[: settings.MAX_ATTACHMENTS_PER_NOTE]:
         upload = SimpleUploadedFile(
             attachment.name, attachment.content, content_type=attachment.content_type
