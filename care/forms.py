@@ -9,7 +9,7 @@ own id prefix: several of them share the page.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from care.models import CaseStatus, Handoff, Note, SlaState
+from care.models import WRITTEN_VISIBILITIES, CaseStatus, Handoff, Note, SlaState
 from contracts.models import Client
 
 
@@ -59,7 +59,7 @@ class NoteForm(CaseActionForm):
     )
     visibility = forms.ChoiceField(
         label=_("Who can see it"),
-        choices=Note.Visibility.choices,
+        choices=WRITTEN_VISIBILITIES,
         initial=Note.Visibility.INTERNAL,
         widget=forms.RadioSelect,
     )

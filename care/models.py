@@ -258,7 +258,7 @@ class Note(models.Model):
     class Visibility(models.TextChoices):
         INTERNAL = "internal", _("Internal")
         CUSTOMER = "customer", _("Visible to the customer")
-        # Written by the end user (an e-mail), shown as theirs.
+        # Written by the end user (an e-mail), shown as theirs; never chosen by staff.
         FROM_CUSTOMER = "inbound", _("From the customer")
 
     case = models.ForeignKey(
@@ -284,6 +284,13 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# What staff write: internal, or for the customer (notes from the customer come by mail).
+WRITTEN_VISIBILITIES = [
+    (Note.Visibility.INTERNAL.value, Note.Visibility.INTERNAL.label),
+    (Note.Visibility.CUSTOMER.value, Note.Visibility.CUSTOMER.label),
+]
 
 
 class Attachment(models.Model):

@@ -11,7 +11,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from care import privacy, services
-from care.models import Attachment, Case, CaseEvent, CaseStatus, Channel, Handoff, Note
+from care.models import (
+    WRITTEN_VISIBILITIES,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Channel,
+    Handoff,
+    Note,
+)
 from contracts.models import Category, Client, Priority
 
 # --- Output ---------------------------------------------------------------------------------
@@ -326,7 +335,7 @@ class NoteInput(serializers.Serializer):
 
     body = serializers.CharField(allow_blank=True)
     visibility = serializers.ChoiceField(
-        choices=Note.Visibility.choices, default=Note.Visibility.INTERNAL
+        choices=WRITTEN_VISIBILITIES, default=Note.Visibility.INTERNAL
     )
     attachments = serializers.ListField(
         child=serializers.FileField(max_length=200), required=False, default=list

@@ -29,6 +29,7 @@ from care.exceptions import (
 )
 from care.models import (
     OPEN_STATUSES,
+    WRITTEN_VISIBILITIES,
     Attachment,
     Case,
     CaseCall,
@@ -494,7 +495,7 @@ def add_note(
     errors = {}
     if not body:
         errors["body"] = [_("Write the note.")]
-    if visibility not in Note.Visibility.values:
+    if visibility not in dict(WRITTEN_VISIBILITIES):
         errors["visibility"] = [_("Choose who can see the note.")]
     _errors_or_none(errors)
     files = _checked_attachments(attachments)

@@ -569,3 +569,14 @@ def test_a_reply_keeps_its_attachments(sender, contract, now):
     receive(raw, now + timedelta(hours=1))
     note = Note.objects.get(case=case, visibility="inbound")
     assert note.attachments.count() == 1
+
+
+def test_staff_cannot_write_a_note_as_if_from_the_customer(operator_api, sender, contract, now):
+    case = _case_by_mail(sender, now)
+    response = operator_api.post(
+        f"/api/v1/cases/{case.reference}/notes/",
+        {"body": "Finto", "visibility": "inbound", "override_reason": "prova"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert not Note.objects.filter(case=case, body="Finto").exists()
