@@ -232,6 +232,7 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "routing:console-emergency-off": REDIRECTS,
     "routing:console-access-alert-ack": REDIRECTS,
     "routing:callback-take": REDIRECTS,
+    "routing:callback-next": REDIRECTS,
     "routing:callback-done": REDIRECTS,
     "routing:wallboard": COUNTS,
     "routing:wallboard-live": COUNTS,

@@ -155,3 +155,8 @@ def callback_worklist(user, *, now: datetime, limit: int = 100) -> QuerySet[Call
         .prefetch_related("end_user__phones")
         .order_by("due_at", "id")[:limit]
     )
+
+
+def callbacks_waiting() -> int:
+    """How many callbacks wait to be made (the workspace shows it beside the next case)."""
+    return Callback.objects.filter(status=Callback.Status.WAITING).count()

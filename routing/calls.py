@@ -354,6 +354,26 @@ def take_callback(*, operator, callback_id: int, now: datetime | None = None) ->
         return Callback.objects.get(id=callback_id)
 
 
+def take_next_callback(*, operator, now: datetime | None = None) -> Callback | None:
+    """The most overdue callback nobody is making, given to this operator (routing serves
+    the callback worklist like its queues: in due order, each exactly once: the row is
+    locked with SKIP LOCKED, so two operators never get the same one). None when there is
+    nothing to call back."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        callback = (
+            Callback.objects.select_for_update(skip_locked=True)
+            .filter(status=Callback.Status.WAITING)
+            .order_by("due_at", "id")
+            .first()
+        )
+        if callback is None:
+            return None
+        callback.status, callback.assignee = Callback.Status.TAKEN, operator
+        callback.save(update_fields=["status", "assignee"])
+    return callback
+
+
 def record_callback_attempt(
     *,
     operator,

@@ -55,6 +55,7 @@ urlpatterns = [
     path("wallboard/", views.wallboard, name="wallboard"),
     path("wallboard/live/", views.wallboard_live, name="wallboard-live"),
     path("callbacks/", views.callbacks, name="callbacks"),
+    path("callbacks/next/", views.callback_next, name="callback-next"),
     path("callbacks/<id:callback_id>/take/", views.callback_take, name="callback-take"),
     path("callbacks/<id:callback_id>/done/", views.callback_done, name="callback-done"),
 ]

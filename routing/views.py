@@ -70,6 +70,7 @@ def _my_work(user, profile: OperatorProfile | None, now: datetime) -> dict:
     return {
         "rows": [{"case": case, "sla": sla_display.summary(case, now)} for case in cases],
         "waiting": waiting,
+        "callbacks_waiting": call_selectors.callbacks_waiting(),
         "poll_seconds": WORKSPACE_POLL_SECONDS,
     }
 
@@ -500,6 +501,15 @@ def callback_take(request, callback_id: int):
         calls.take_callback(operator=request.user, callback_id=callback_id)
     except PresidioError as error:
         messages.error(request, str(error.message))
+    return redirect("routing:callbacks")
+
+
+@capability_required(*WORK)
+@require_POST
+def callback_next(request):
+    callback = calls.take_next_callback(operator=request.user)
+    if callback is None:
+        messages.info(request, _("Nobody to call back."))
     return redirect("routing:callbacks")
 
 

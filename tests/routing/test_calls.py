@@ -706,3 +706,38 @@ def test_the_fcr_report_counts_the_calls_a_case_took(now, line, on_duty, end_use
     filters = ReportFilters(date_from=now.date(), date_to=now.date())
     (row,) = get("first-contact-resolution").rows(filters, on_duty.user, later)
     assert (row["cases"], row["calls"], row["calls_per_case"]) == (1, 2, 2.0)
+
+
+@pytest.mark.django_db
+def test_the_next_callback_is_the_most_overdue_and_goes_to_one_operator(
+    now, line, end_user, operator, user_factory, contract
+):
+    from tests.factories import EndUserFactory
+
+    later_caller = EndUserFactory(client=contract.client, phone="+393471234599")
+    _receive(
+        ("newCall", now), ("hangup", now + timedelta(seconds=40)), call_id="a", cause="abandoned"
+    )
+    later = now + timedelta(minutes=30)
+    _receive(
+        ("newCall", later),
+        ("hangup", later + timedelta(seconds=40)),
+        call_id="b",
+        number="+393471234599",
+        cause="abandoned",
+    )
+    first = calls.take_next_callback(operator=operator, now=later)
+    second = calls.take_next_callback(operator=user_factory("altro"), now=later)
+    assert (first.end_user, second.end_user) == (end_user, later_caller)
+    assert calls.take_next_callback(operator=operator, now=later) is None
+
+
+@pytest.mark.django_db
+def test_the_workspace_offers_the_callbacks_waiting(client, now, line, end_user, operator):
+    _receive(("newCall", now), ("hangup", now + timedelta(seconds=40)), cause="abandoned")
+    make_profile(operator, now=now - timedelta(hours=1))
+    client.force_login(operator)
+    page = client.get("/routing/")
+    assert b'data-testid="workspace-callback-next"' in page.content
+    client.post("/routing/callbacks/next/")
+    assert Callback.objects.get().assignee == operator
