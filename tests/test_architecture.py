@@ -57,6 +57,7 @@ WRITERS = {
     "config/two_factor.py",
     "contracts/orders/services.py",
     "contracts/services.py",
+    "care/incidents.py",  # major incidents: links and resolution set-based
     "care/notifications.py",
     "care/retention.py",
     "care/services.py",
