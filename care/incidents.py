@@ -524,7 +524,8 @@ def resolve_incident(*, actor, incident: Incident, now: datetime | None = None) 
 def _announce(incident_id: int, case_ids: list[int]) -> None:
     """Where the resolution message to the end users is queued once the e-mail outbox of
     issue #22 exists (a receiver of this signal in the mail channel)."""
-    signals.incident_resolved.send(sender=Incident, incident_id=incident_id, case_ids=case_ids)
+    resolved = signals.incident_resolved  # a notification: nobody's answer is read
+    resolved.send(sender=Incident, incident_id=incident_id, case_ids=case_ids)
 
 
 def _release_later(case_id: int, assignee_id: int) -> None:
