@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from care.incidents import detect_surges
 from care.retention import claim_queued_run, heal_retention_runs, run_retention
 from care.sla import recompute_sla_states
 
@@ -42,3 +43,13 @@ def heal_retention_runs_task() -> dict:
     """Beat, every 5 minutes: lost retention messages sent again, dead runs closed."""
     sent, closed = heal_retention_runs(now=timezone.now())
     return {"sent_again": sent, "closed": closed}
+
+
+@shared_task(max_retries=0)
+def detect_surges_task() -> dict:
+    """Beat, every 5 minutes: a surge of cases raises a suspected incident once; a lost run
+    is made up by the next (it looks at the last 15 minutes)."""
+    raised = detect_surges(now=timezone.now())
+    if raised:
+        logger.info("surge detection: %d suspected incidents raised", len(raised))
+    return {"raised": [incident.id for incident in raised]}

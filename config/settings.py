@@ -411,6 +411,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "incident-surge-detection": {  # a surge of cases raises a suspected major incident once
+        "task": "care.tasks.detect_surges_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     "backlog-snapshot": {
         "task": "reports.tasks.snapshot_backlog_task",
         "schedule": 300.0,

@@ -328,3 +328,13 @@ def test_the_usual_rate_for_the_hour_is_no_surge(open_cases, now):
         open_cases(16, at=now - timedelta(weeks=week, minutes=5))
     open_cases(12, at=now - timedelta(minutes=5))
     assert incidents.detect_surges(now=now) == []
+
+
+def test_the_detection_task_is_on_beat_and_raises_nothing_on_a_quiet_hour(settings):
+    from care.tasks import detect_surges_task
+
+    assert any(
+        entry["task"] == "care.tasks.detect_surges_task"
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    )
+    assert detect_surges_task() == {"raised": []}
