@@ -330,7 +330,7 @@ def test_the_usual_rate_for_the_hour_is_no_surge(open_cases, now):
     assert incidents.detect_surges(now=now) == []
 
 
-def test_the_detection_task_is_on_beat_and_raises_nothing_on_a_quiet_hour(settings):
+def test_the_detection_task_is_on_beat_and_raises_nothing_on_a_quiet_hour(db, settings):
     from care.tasks import detect_surges_task
 
     assert any(

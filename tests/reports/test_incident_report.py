@@ -30,9 +30,7 @@ def test_incident_cases_are_counted_apart_from_ordinary_ones(
     incidents.log_information_contact(
         actor=operator, incident=incident, client_id=contract.client_id, call_id="call-9", now=now
     )
-    incidents.resolve_incident(
-        actor=supervisor, incident=incident, now=now + timedelta(minutes=90)
-    )
+    incidents.resolve_incident(actor=supervisor, incident=incident, now=now + timedelta(minutes=90))
     rows = list(
         definitions.get("incidents").rows(
             ReportFilters(date_from=date(2026, 12, 1), date_to=date(2026, 12, 31)),

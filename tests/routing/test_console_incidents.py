@@ -34,7 +34,7 @@ def test_calls_of_an_incident_are_counted_per_quarter_hour(incident, operator, c
     counts = [n for _at, n in shown.calls_per_quarter]
     assert len(counts) == 8
     # 10:00 holds nothing yet; 09:45 two calls; 09:30 one call (c3 twice is one call).
-    assert counts[-1] == 0 and counts[-2] == 2 and counts[-3] == 1
+    assert counts[-3:] == [1, 2, 0]
     assert shown.contacts == 4
 
 
