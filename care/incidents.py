@@ -257,6 +257,7 @@ def confirm_incident(*, actor, incident: Incident, now: datetime | None = None) 
             )
             linked = _link(incident, cases, actor=actor, now=now)
         _record(incident, IncidentEvent.Kind.CONFIRMED, actor=actor, at=now, linked=linked)
+        _notices_handled(incident, now=now)
     return incident
 
 
@@ -513,12 +514,18 @@ def resolve_incident(*, actor, incident: Incident, now: datetime | None = None) 
             left_open=left_open,
             resolution_code=code,
         )
+        _notices_handled(incident, now=now)
         incident_id = incident.id
         transaction.on_commit(lambda: _announce(incident_id, case_ids), robust=True)
         # Their holders' capacity is free again: once per holder, not once per case.
         for assignee_id, case_id in {a: c for c, _s, a in rows if a}.items():
             _release_later(case_id, assignee_id)
     return Resolution(incident=incident, resolved_case_ids=case_ids, left_open=left_open)
+
+
+def _notices_handled(incident: Incident, *, now: datetime) -> None:
+    """A confirmed or resolved incident is no longer news to the supervisors told of it."""
+    IncidentNotice.objects.filter(incident=incident, read_at__isnull=True).update(read_at=now)
 
 
 def _announce(incident_id: int, case_ids: list[int]) -> None:

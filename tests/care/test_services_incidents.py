@@ -338,3 +338,16 @@ def test_the_detection_task_is_on_beat_and_raises_nothing_on_a_quiet_hour(db, se
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
     )
     assert detect_surges_task() == {"raised": []}
+
+
+def test_supervisors_see_a_suspected_incident_in_their_notifications_until_confirmed(
+    client, open_cases, supervisor, now
+):
+    open_cases(12, at=now - timedelta(minutes=5))
+    (suspected,) = incidents.detect_surges(now=now)
+    client.force_login(supervisor)
+    page = client.get("/care/notifications/").content.decode()
+    assert f"INC-{suspected.id}" in page
+    incidents.confirm_incident(actor=supervisor, incident=suspected, now=now)
+    page = client.get("/care/notifications/").content.decode()
+    assert f"INC-{suspected.id}" not in page
