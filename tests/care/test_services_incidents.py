@@ -351,3 +351,28 @@ def test_supervisors_see_a_suspected_incident_in_their_notifications_until_confi
     incidents.confirm_incident(actor=supervisor, incident=suspected, now=now)
     page = client.get("/care/notifications/").content.decode()
     assert f"INC-{suspected.id}" not in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_supervisors_resolving_at_once_resolve_each_case_exactly_once(
+    open_cases, supervisor, manager, now
+):
+    from tests.care.test_concurrency import run_together
+
+    incident = incidents.open_incident(actor=supervisor, data=_data(started_at=now), now=now)
+    cases = open_cases(5)
+    incidents.link_cases(
+        actor=supervisor, incident=incident, references=[c.reference for c in cases], now=now
+    )
+
+    def resolve(actor):
+        return lambda: incidents.resolve_incident(actor=actor, incident=incident, now=now)
+
+    results = run_together(resolve(supervisor), resolve(manager))
+    winners = [r for r in results if isinstance(r, incidents.Resolution)]
+    losers = [r for r in results if isinstance(r, IncidentAlreadyResolved)]
+    assert (len(winners), len(losers)) == (1, 1), results
+    resolved = CaseEvent.objects.filter(kind="status_changed", to_value="resolved")
+    assert resolved.count() == 5
+    assert sorted(resolved.values_list("case_id", flat=True)) == sorted(c.id for c in cases)
