@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import (
     Category,
@@ -580,7 +581,7 @@ class CaseCall(models.Model):
 class IncidentStatus(models.TextChoices):
     SUSPECTED = "suspected", _("Suspected")
     CONFIRMED = "confirmed", _("Confirmed")
-    RESOLVED = "resolved", _("Resolved")
+    RESOLVED = "resolved", pgettext_lazy("incident", "Resolved")
 
 
 ACTIVE_INCIDENT_STATUSES = (IncidentStatus.SUSPECTED, IncidentStatus.CONFIRMED)
