@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from care import incident_selectors, incidents
-from care.models import ACTIVE_INCIDENT_STATUSES, Incident, IncidentEvent
+from care.models import Incident, IncidentEvent, IncidentStatus
 from config.errors import InvalidInput
 from config.permissions import capability
 from contracts.models import Priority, Service
@@ -96,8 +96,9 @@ class IncidentInput(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=50
     )
     owner = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+    # suspected or confirmed (the service refuses to open one resolved: resolve/ does that)
     status = serializers.ChoiceField(
-        choices=[s.value for s in ACTIVE_INCIDENT_STATUSES], required=False, default="confirmed"
+        choices=IncidentStatus.choices, required=False, default=IncidentStatus.CONFIRMED
     )
 
 

@@ -339,6 +339,9 @@ SPECTACULAR_SETTINGS = {
         "NoteVisibilityEnum": "care.models.Note.Visibility",  # beside the orders' own
         "LoyaltyOutcomeEnum": "contracts.models.LoyaltyOutcome",
         "LoyaltyActionKindEnum": "contracts.models.LoyaltyAction.Kind",
+        "IncidentStatusEnum": "care.models.IncidentStatus",
+        "ContractStatusEnum": "contracts.models.ContractStatus",
+        "ServiceEnum": "contracts.models.Service",
     },
 }
 
