@@ -20,7 +20,7 @@ ManageIncidents = capability(*incidents.MANAGE_CAPABILITIES, read=incidents.READ
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = IncidentEvent
@@ -31,7 +31,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField()
     clients = serializers.ListField(source="client_ids", child=serializers.IntegerField())
     category = serializers.CharField(source="category_code")
-    owner = serializers.CharField(source="owner.username", default=None)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True)
     linked_cases = serializers.IntegerField(source="linked_count", default=0)
     open_cases = serializers.IntegerField(source="open_count", default=0)
     information_contacts = serializers.IntegerField(source="contact_count", default=0)

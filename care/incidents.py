@@ -84,6 +84,9 @@ EDITABLE = (
 )
 
 
+PLAUSIBLE_YEARS = (2000, 2100)  # a date outside is a typing mistake (or a probe)
+
+
 def may_manage(user) -> bool:
     return bool(user and user.is_authenticated) and any(
         user.has_perm(f"config.{name}") for name in MANAGE_CAPABILITIES
@@ -151,6 +154,14 @@ def _checked(incident: Incident, data: IncidentData) -> dict:
         values["public_message"] = (values["public_message"] or "").strip()
     if "lines" in values:
         values["lines"] = (values["lines"] or "").strip()
+    for name in ("started_at", "expected_end_at"):
+        if (
+            values.get(name) is not None
+            and not PLAUSIBLE_YEARS[0] <= values[name].year <= (PLAUSIBLE_YEARS[1])
+        ):
+            errors[name] = [_("Give a date between 2000 and 2100.")]
+    if errors:
+        raise InvalidIncidentData(fields=errors)
     started = values.get("started_at", incident.started_at)
     if "started_at" in values and started is None:
         errors["started_at"] = [_("Say when the incident started.")]
