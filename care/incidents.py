@@ -160,13 +160,12 @@ def _checked(incident: Incident, data: IncidentData) -> dict:
             and not PLAUSIBLE_YEARS[0] <= values[name].year <= (PLAUSIBLE_YEARS[1])
         ):
             errors[name] = [_("Give a date between 2000 and 2100.")]
-    if errors:
-        raise InvalidIncidentData(fields=errors)
     started = values.get("started_at", incident.started_at)
     if "started_at" in values and started is None:
         errors["started_at"] = [_("Say when the incident started.")]
     ends = values.get("expected_end_at", incident.expected_end_at)
-    if started is not None and ends is not None and ends < started:
+    plausible = "started_at" not in errors and "expected_end_at" not in errors
+    if plausible and started is not None and ends is not None and ends < started:
         errors["expected_end_at"] = [_("The expected end is before the start.")]
     if errors:
         raise InvalidIncidentData(fields=errors)
