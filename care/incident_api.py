@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from care import incident_selectors, incidents
+from care.exceptions import InvalidIncidentData
 from care.models import Incident, IncidentEvent, IncidentStatus
 from config.errors import InvalidInput
 from config.permissions import capability
@@ -167,7 +168,11 @@ class IncidentDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         wanted = data.pop("status", None)
-        if wanted == "confirmed" and incident.status == "suspected":
+        if wanted not in (None, incident.status, IncidentStatus.CONFIRMED):
+            raise InvalidIncidentData(
+                fields={"status": [_("Confirm with “confirmed”; resolve with resolve/.")]}
+            )
+        if wanted == IncidentStatus.CONFIRMED and incident.status == IncidentStatus.SUSPECTED:
             incidents.confirm_incident(actor=request.user, incident=incident)
         if data:
             incidents.update_incident(

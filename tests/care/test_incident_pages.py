@@ -292,3 +292,13 @@ def test_patch_confirms_a_suspected_incident(supervisor_api, supervisor, now):
 
 def test_operators_cannot_use_the_incident_api(operator_api):
     assert operator_api.get("/api/v1/incidents/").status_code == 403
+
+
+def test_patch_does_not_resolve_it_points_to_resolve(supervisor_api, incident):
+    response = supervisor_api.patch(
+        f"/api/v1/incidents/{incident.id}/", {"status": "resolved"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "status" in response.json()["fields"]
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CONFIRMED
