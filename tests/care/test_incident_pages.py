@@ -302,3 +302,31 @@ def test_patch_does_not_resolve_it_points_to_resolve(supervisor_api, incident):
     assert "status" in response.json()["fields"]
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.CONFIRMED
+
+
+def test_a_manager_edits_the_message_and_owner_and_the_timeline_says_so(
+    client, manager, supervisor, incident
+):
+    client.force_login(manager)
+    url = reverse("care:incident-edit", args=[incident.id])
+    form = client.get(url).context["form"]
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value not in (None, "") and name not in ("services", "clients", "started_at")
+    }
+    data.update(
+        services=["mobile"],
+        started_at="02/12/2026 10:00",
+        public_message="Rientro previsto entro le 16.",
+        owner=supervisor.id,
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    incident.refresh_from_db()
+    assert (incident.public_message, incident.owner_id) == (
+        "Rientro previsto entro le 16.",
+        supervisor.id,
+    )
+    changes = incident.events.get(kind="updated").detail["changes"]
+    assert set(changes) == {"public_message", "owner_id"}
