@@ -64,3 +64,28 @@ class DuplicateSuspected(Conflict):
 class TriageDone(Conflict):
     code = "triage_done"
     default_message = _("Someone already took care of this message.")
+
+
+# --- Major incidents (care.incidents) ---------------------------------------------------------
+
+
+class IncidentNotFound(NotFound):
+    code = "incident_not_found"
+    default_message = _("Incident not found.")
+
+
+class InvalidIncidentData(InvalidInput):
+    code = "invalid_incident_data"
+    default_message = _("Some data of the incident is not valid: check the highlighted fields.")
+
+
+class IncidentAlreadyResolved(Conflict):
+    code = "incident_already_resolved"
+    default_message = _("This incident is already resolved: nothing was changed.")
+
+
+class IncidentCasesRefused(Conflict):
+    """Linking refused as a whole: some cases are closed, unknown or in another incident."""
+
+    code = "incident_cases_refused"
+    default_message = _("Some cases cannot be linked: nothing was linked.")

@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from care import ports, selectors, services
+from care import incident_selectors, incidents, ports, selectors, services
 from care.exceptions import DuplicateSuspected
 from care.models import Channel
 from config import access_log
 from config.errors import PresidioError
-from config.forms import add_service_errors
+from config.forms import add_service_errors, service_error_message
 from config.permissions import capability_required
 from contracts import selectors as contract_selectors
 from contracts.forms import LookupForm
@@ -139,8 +139,12 @@ def _intake_page(request):
             _remember_caller(request, matches[0].end_user.id, matches[0].contract.code)
             caller = _caller_in_session(request)
     form = similar = None
+    banner = []
     if caller:
         access_log.note(request, end_users=[caller["end_user"].id])  # the page shows them
+        banner = _incident_banner(caller)
+        if request.method == "POST" and request.POST.get("action") in INCIDENT_ACTIONS:
+            return _incident_action(request, caller, banner)
         form = IntakeForm(request.POST or None, version=caller["version"])
         if request.method == "POST":
             response, similar = _submit(request, form, caller)
@@ -157,6 +161,7 @@ def _intake_page(request):
             "form": form,
             "similar": similar,
             "on_call": request.session.get(SESSION_CALL, ""),
+            "incident_banner": banner,
             "open_cases": selectors.open_cases_of_end_users([caller["end_user"].id]).get(
                 caller["end_user"].id, []
             )
@@ -164,6 +169,93 @@ def _intake_page(request):
             else [],
         },
     )
+
+
+INCIDENT_LINK, INCIDENT_INFO = "incident_link", "incident_info"
+INCIDENT_ACTIONS = (INCIDENT_LINK, INCIDENT_INFO)
+
+
+def _incident_banner(caller) -> list[dict]:
+    """The confirmed incidents covering this caller (their client, a service of their
+    contract, the client's province: the directory has no province per end user), each with
+    the contract's category of the same code when it has one (one query: the categories
+    are the version's, already read for the form)."""
+    contract = caller["contract"]
+    categories = {c.code: c for c in caller["version"].categories.all()}
+    return [
+        {"incident": incident, "category": categories.get(incident.category_code)}
+        for incident in incident_selectors.active_incidents_for_caller(
+            client=contract.client, contract_services=contract.services
+        )
+    ]
+
+
+def _incident_action(request, caller, banner):
+    """The banner's one-key answers: a case opened already linked to the incident (its
+    category and priority), or the call logged against it without a case."""
+    chosen = next(
+        (b for b in banner if str(b["incident"].id) == request.POST.get("incident", "")), None
+    )
+    if chosen is None:  # no longer active, or not this caller's: the page says what is
+        messages.error(request, _("This incident no longer concerns this caller."))
+        return redirect("care:intake")
+    incident = chosen["incident"]
+    call_id = request.session.get(SESSION_CALL, "")
+    try:
+        if request.POST["action"] == INCIDENT_INFO:
+            incidents.log_information_contact(
+                actor=request.user,
+                incident=incident,
+                client_id=caller["contract"].client_id,
+                call_id=call_id,
+            )
+            _forget_intake(request)
+            messages.success(
+                request, _("Contact counted against %(ref)s.") % {"ref": incident.reference}
+            )
+            return redirect("care:intake")
+        category = chosen["category"]
+        if category is None:
+            messages.error(
+                request,
+                _("The contract has no category %(code)s: open the case with the form.")
+                % {"code": incident.category_code or "—"},
+            )
+            return redirect("care:intake")
+        case = services.open_case(
+            actor=request.user,
+            request=services.CaseRequest(
+                contract_code=caller["contract"].code,
+                category_code=category.code,
+                channel=Channel.PHONE,
+                subject=incident.title[:200],
+                description=_("Call about the major incident %(ref)s: %(title)s")
+                % {"ref": incident.reference, "title": incident.title},
+                priority=incident.priority,
+                end_user_id=caller["end_user"].id,
+                call_id=call_id,
+                incident_id=incident.id,
+            ),
+        )
+    except DuplicateSuspected:
+        messages.error(
+            request,
+            _(
+                "This caller already has a similar case: add this contact to it from the "
+                "form below, or count it as information only."
+            ),
+        )
+        return redirect("care:intake")
+    except PresidioError as error:
+        messages.error(request, service_error_message(error))
+        return redirect("care:intake")
+    _forget_intake(request)
+    messages.success(
+        request,
+        _("Case %(ref)s opened, linked to %(incident)s.")
+        % {"ref": case.reference, "incident": incident.reference},
+    )
+    return redirect("care:case-detail", reference=case.reference)
 
 
 def _pop_call(request, call_id: str):

@@ -299,7 +299,12 @@ class SendRun:
     failed: int
 
 
-def send_due_mail(*, now: datetime | None = None, mail_id: int | None = None, limit: int = 100):
+SEND_BATCH = 500
+
+
+def send_due_mail(
+    *, now: datetime | None = None, mail_id: int | None = None, limit: int = SEND_BATCH
+):
     """Send the outbox rows that are due (or the one given), each claimed by a conditional
     update so two workers never send the same mail."""
     now = now or timezone.now()

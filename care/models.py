@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import (
     Category,
@@ -384,6 +385,8 @@ class CaseEvent(models.Model):
         MAIL_SENT = "mail_out", _("E-mail sent")
         MAIL_FAILED = "mail_failed", _("E-mail not delivered")
         WORK_OVERRIDE = "work_override", _("Changed by someone not working the case")
+        INCIDENT_LINKED = "incident_linked", _("Linked to a major incident")
+        INCIDENT_UNLINKED = "incident_unlinked", _("Unlinked from a major incident")
 
     case = models.ForeignKey(
         Case,
@@ -705,3 +708,240 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class IncidentStatus(models.TextChoices):
+    SUSPECTED = "suspected", _("Suspected")
+    CONFIRMED = "confirmed", _("Confirmed")
+    RESOLVED = "resolved", pgettext_lazy("incident", "Resolved")
+
+
+ACTIVE_INCIDENT_STATUSES = (IncidentStatus.SUSPECTED, IncidentStatus.CONFIRMED)
+
+
+class Incident(models.Model):
+    """A major incident (disservizio esteso): one fault, many callers, one answer.
+
+    The scope is three short value lists read in one query at intake (`care.incidents`):
+    services (at least one), client ids (empty: every client) and province codes (empty: the
+    whole country); `lines` optionally names the lines or cells affected, as text. Writes go
+    through `care.incidents`; every change is a row of `IncidentEvent`.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=IncidentStatus.choices,
+        default=IncidentStatus.CONFIRMED,
+    )
+    services = models.JSONField(_("services"), default=list)
+    client_ids = models.JSONField(_("clients (empty: all)"), default=list, blank=True)
+    provinces = models.JSONField(_("provinces (empty: whole country)"), default=list, blank=True)
+    lines = models.TextField(_("lines or cells affected"), blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    expected_end_at = models.DateTimeField(_("expected end"), null=True, blank=True)
+    public_message = models.TextField(_("public message"), blank=True)
+    category_code = models.SlugField(_("category of the cases"), max_length=50, blank=True)
+    priority = models.CharField(
+        _("priority of the cases"), max_length=2, choices=Priority.choices, blank=True
+    )
+    resolution_code = models.CharField(
+        _("resolution code"), max_length=50, default="incident_resolved"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_incidents",
+        verbose_name=_("internal owner"),
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),  # nobody: the surge detection
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # The surge detection's key ("service:province:category") and what it saw.
+    detection_key = models.CharField(max_length=120, blank=True, editable=False)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    row_version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("major incident")
+        verbose_name_plural = _("major incidents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=IncidentStatus.values), name="incident_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_end_at__isnull=True)
+                | Q(expected_end_at__gte=models.F("started_at")),
+                name="incident_ends_after_start",
+            ),
+            # The detection raises one alert per surge, however often it runs.
+            models.UniqueConstraint(
+                fields=["detection_key"],
+                condition=Q(status__in=["suspected", "confirmed"]) & ~Q(detection_key=""),
+                name="incident_one_active_per_detection_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "started_at"], name="incident_status_start")]
+
+    def __str__(self) -> str:
+        return f"INC-{self.pk} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_INCIDENT_STATUSES
+
+
+class IncidentEvent(models.Model):
+    """Append-only: the incident's timeline (who changed what, when)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        SUSPECTED = "suspected", _("Raised by the surge detection")
+        UPDATED = "updated", _("Updated")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CASES_LINKED = "cases_linked", _("Cases linked")
+        CASE_UNLINKED = "case_unlinked", _("Case unlinked")
+        RESOLVED = "resolved", _("Resolved")
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="events", verbose_name=_("incident")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("incident event")
+        verbose_name_plural = _("incident events")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.kind}"
+
+
+class IncidentCase(models.Model):
+    """A case linked to an incident. Unlinking keeps the row (`unlinked_at`); a case is in
+    at most one incident at a time."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="links", verbose_name=_("incident")
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        related_name="incident_links",
+        verbose_name=_("case"),
+        db_index=False,  # incident_case_once_linked
+    )
+    linked_at = models.DateTimeField(_("linked at"))
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("linked by"),
+    )
+    unlinked_at = models.DateTimeField(_("unlinked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        verbose_name = _("case of an incident")
+        verbose_name_plural = _("cases of incidents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(unlinked_at__isnull=True),
+                name="incident_case_once_linked",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["incident", "case"],
+                condition=Q(unlinked_at__isnull=True),
+                name="incident_case_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} ← {self.case_id}"
+
+
+class IncidentContact(models.Model):
+    """A caller who only wanted to know ("solo informazione"): counted against the incident,
+    no case opened. Only the client and the call are kept, not who called."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("incident")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    call_id = models.CharField(_("call id"), max_length=100, blank=True)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("information contact")
+        verbose_name_plural = _("information contacts")
+        indexes = [models.Index(fields=["incident", "at"], name="incident_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IncidentNotice(models.Model):
+    """A suspected incident told to one supervisor, once (unique), in the notification
+    centre."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="incident_notices",
+        verbose_name=_("recipient"),
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="notices", verbose_name=_("incident")
+    )
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("incident notice")
+        verbose_name_plural = _("incident notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "incident"], name="incident_notice_once_per_recipient"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.incident_id}"

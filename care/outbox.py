@@ -66,3 +66,48 @@ def queue_mail(
 def will_send_to(case: Case) -> bool:
     """Whether a note for the customer of this case goes out by e-mail."""
     return bool(case.end_user and case.end_user.email)
+
+
+def queue_incident_resolution(incident, *, now: datetime) -> int:
+    """The resolution notice of a major incident: one row per case it resolved now whose end
+    user has an address, in the resolution's transaction and in bulk (the text is rendered
+    once per language and signature, not once per case: 10,000 cases stay within seconds).
+    Returns how many; one worker run sends them after commit."""
+    rows = (
+        Case.objects.filter(
+            incident_links__incident_id=incident.id,
+            incident_links__unlinked_at__isnull=True,
+            status="resolved",
+            resolved_at=now,
+            end_user__isnull=False,
+        )
+        .exclude(end_user__email="")
+        .values_list(
+            "id", "reference", "end_user__email", "end_user__language", "contract__mail_signature"
+        )
+    )
+    bodies: dict[tuple[str, str], str] = {}
+    mails = []
+    for case_id, reference, address, language, signature in rows.iterator(chunk_size=2000):
+        key = (language or settings.LANGUAGE_CODE, signature or settings.MAIL_SIGNATURE)
+        if key not in bodies:
+            with translation.override(key[0]):
+                bodies[key] = render_to_string(
+                    "mail/incident_resolution.txt", {"incident": incident, "signature": key[1]}
+                )
+        mails.append(
+            OutboundMail(
+                case_id=case_id,
+                kind=OutboundMail.Kind.RESOLUTION,
+                to_address=address,
+                subject=f"[{reference}] {incident.title}"[:300],
+                body=bodies[key],
+                message_id=message_id(),
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    OutboundMail.objects.bulk_create(mails, batch_size=1000)
+    if mails:
+        transaction.on_commit(lambda: enqueue("care.tasks.send_due_mail_task"), robust=True)
+    return len(mails)

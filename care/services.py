@@ -39,6 +39,9 @@ from care.models import (
     Channel,
     Handoff,
     InboundMail,
+    Incident,
+    IncidentCase,
+    IncidentStatus,
     Note,
     OutboundMail,
     SlaState,
@@ -190,6 +193,9 @@ class CaseRequest:
     # transaction, so a crash never opens the case twice.
     inbound_mail_id: int | None = None
     mail_attachments: tuple = ()  # care.mailparse.Attachment of that e-mail
+    # A confirmed major incident the caller's case belongs to (intake's "collega
+    # all'incidente"): the case is opened already linked, in the same transaction.
+    incident_id: int | None = None
 
 
 # The resolution code of a case resolved while the caller was still on the line.
@@ -247,6 +253,15 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
         to_queue_reason = (request.to_queue_reason or "").strip()[:REASON_MAX]
         if call_id and ports.caller_of_call(call_id, actor) is None:
             errors.setdefault("call", []).append(_("You did not answer this call."))
+        incident = None
+        if request.incident_id is not None:
+            incident = (
+                Incident.objects.select_for_update()
+                .filter(id=request.incident_id, status=IncidentStatus.CONFIRMED)
+                .first()
+            )
+            if incident is None:
+                errors.setdefault("incident", []).append(_("This incident is no longer active."))
         _errors_or_none(errors)
         category = cast(Category, category)  # a missing one was refused just above
         reason = request.duplicate_override_reason.strip()[:REASON_MAX]
@@ -319,6 +334,18 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
         )
         if acknowledged:  # the end user learns the reference at once
             outbox.queue_mail(case, OutboundMail.Kind.ACKNOWLEDGEMENT, now=now)
+        if incident is not None:
+            IncidentCase.objects.create(
+                incident=incident, case=case, linked_at=now, linked_by=actor
+            )
+            _event(
+                case,
+                CaseEvent.Kind.INCIDENT_LINKED,
+                actor=actor,
+                at=now,
+                to_value=incident.reference,
+                incident=incident.id,
+            )
         kept_by_caller_operator = bool(call_id) and not to_queue_reason
         if call_id:
             _handled_on_call(case, actor=actor, now=now, call_id=call_id, opened=True)

@@ -9,3 +9,8 @@ from django.dispatch import Signal
 
 case_opened = Signal()
 case_released = Signal()
+
+# Sent after an incident's resolution commits, with `incident_id` and `case_ids` (the cases
+# it resolved). The resolution message to the end users is queued from here once the e-mail
+# outbox of issue #22 exists; nothing listens yet.
+incident_resolved = Signal()

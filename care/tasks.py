@@ -4,8 +4,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from care import mail, mailboxes
+from care.incidents import detect_surges
 from care.retention import claim_queued_run, heal_retention_runs, run_retention
 from care.sla import recompute_sla_states
+from config.tasks import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +55,13 @@ def send_mail_task(mail_id: int) -> int:
 
 @shared_task(max_retries=0)
 def send_due_mail_task() -> dict:
-    """Beat, every minute: outbox rows due again after a failure, or never picked up."""
+    """Beat, every minute (and after a bulk write, e.g. an incident's resolution notices):
+    outbox rows due, a batch at a time; a full batch asks for the next run at once."""
     run = mail.send_due_mail(now=timezone.now())
     if run.sent or run.retried or run.failed:
         logger.info("outbox: %d sent, %d retried, %d failed", run.sent, run.retried, run.failed)
+    if run.sent + run.retried + run.failed >= mail.SEND_BATCH:
+        enqueue("care.tasks.send_due_mail_task")
     return {"sent": run.sent, "retried": run.retried, "failed": run.failed}
 
 
@@ -64,3 +69,13 @@ def send_due_mail_task() -> dict:
 def poll_mailboxes_task() -> dict:
     """Beat, every minute: read the configured mailboxes over IMAP (care.mailboxes)."""
     return mailboxes.poll_all(now=timezone.now())
+
+
+@shared_task(max_retries=0)
+def detect_surges_task() -> dict:
+    """Beat, every 5 minutes: a surge of cases raises a suspected incident once; a lost run
+    is made up by the next (it looks at the last 15 minutes)."""
+    raised = detect_surges(now=timezone.now())
+    if raised:
+        logger.info("surge detection: %d suspected incidents raised", len(raised))
+    return {"raised": [incident.id for incident in raised]}

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from care import api, intake, mail_api, mail_views, privacy_views, views
+from care import (
+    api,
+    incident_api,
+    incident_views,
+    intake,
+    mail_api,
+    mail_views,
+    privacy_views,
+    views,
+)
 
 api_urlpatterns = [
     path("mail/inbound/", mail_api.MailInboundApi.as_view(), name="mail-inbound"),
@@ -32,6 +41,22 @@ api_urlpatterns = [
         "notifications/<id:notification_id>/read/",
         api.NotificationReadApi.as_view(),
         name="notification-read",
+    ),
+    path("incidents/", incident_api.IncidentListCreateApi.as_view(), name="incident-list"),
+    path(
+        "incidents/<id:incident_id>/",
+        incident_api.IncidentDetailApi.as_view(),
+        name="incident-detail",
+    ),
+    path(
+        "incidents/<id:incident_id>/link/",
+        incident_api.IncidentLinkApi.as_view(),
+        name="incident-link",
+    ),
+    path(
+        "incidents/<id:incident_id>/resolve/",
+        incident_api.IncidentResolveApi.as_view(),
+        name="incident-resolve",
     ),
 ]
 
@@ -81,5 +106,25 @@ urlpatterns = [
     ),
     path(
         "data-subjects/<id:end_user_id>/erase/", privacy_views.subject_erase, name="subject-erase"
+    ),
+    path("incidents/", incident_views.incident_list, name="incident-list"),
+    path("incidents/new/", incident_views.incident_create, name="incident-create"),
+    path("incidents/<id:incident_id>/", incident_views.incident_detail, name="incident-detail"),
+    path("incidents/<id:incident_id>/edit/", incident_views.incident_edit, name="incident-edit"),
+    path("incidents/<id:incident_id>/link/", incident_views.incident_link, name="incident-link"),
+    path(
+        "incidents/<id:incident_id>/unlink/",
+        incident_views.incident_unlink,
+        name="incident-unlink",
+    ),
+    path(
+        "incidents/<id:incident_id>/confirm/",
+        incident_views.incident_confirm,
+        name="incident-confirm",
+    ),
+    path(
+        "incidents/<id:incident_id>/resolve/",
+        incident_views.incident_resolve,
+        name="incident-resolve",
     ),
 ]

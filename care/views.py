@@ -19,7 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from care import ledger, notifications, privacy, selectors, services, sla_display, working
+from care import (
+    incident_selectors,
+    ledger,
+    notifications,
+    privacy,
+    selectors,
+    services,
+    sla_display,
+    working,
+)
 from care.exceptions import CaseNotFound
 from care.filters import CaseFilter
 from care.forms import (
@@ -457,7 +466,15 @@ def notification_list(request):
     page = Paginator(notifications.notifications_of(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "care/notification_list.html", {"page": page})
+    return render(
+        request,
+        "care/notification_list.html",
+        {
+            "page": page,
+            # Suspected major incidents, until a supervisor confirms or resolves them.
+            "incident_notices": list(incident_selectors.unread_incident_notices(request.user)[:20]),
+        },
+    )
 
 
 @require_POST

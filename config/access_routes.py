@@ -60,6 +60,8 @@ def _case_form(target: str = "case") -> LoggedRoute:
 CONFIGURATION = NoPersonalData("configuration: clients, calendars, contracts, SLA terms")
 CONTRACT_CARD = NoPersonalData("the contract card: terms, procedures, calendars")
 OWN_ACCOUNT = NoPersonalData("the signed-in user's own account or session")
+# A major incident names services, clients and provinces, never a caller (care.incidents).
+INCIDENT = "a major incident's scope, message, timeline and counts"
 REDIRECTS = NoPersonalData("answers a redirect to a page that is logged, or an error")
 OWN_WORK = NoPersonalData(
     "references, statuses and subject lines of the user's own work or of queues; each "
@@ -181,6 +183,10 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:notification-list": NoPersonalData("case references and SLA states"),
     "api:notification-read": NoPersonalData("case references and SLA states"),
     "api:notification-read-all": NoPersonalData("a count"),
+    "api:incident-list": NoPersonalData(INCIDENT),
+    "api:incident-detail": NoPersonalData(INCIDENT),
+    "api:incident-link": NoPersonalData("counts of cases linked, or the references refused"),
+    "api:incident-resolve": NoPersonalData("counts of cases resolved"),
     "api:report-list": NoPersonalData("the names of the reports"),
     "api:report-job": NoPersonalData("an export's progress; its file is logged on download"),
     "api:routing-next": OWN_WORK,
@@ -201,6 +207,16 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "backoffice:loyalty-action": REDIRECTS,
     "backoffice:loyalty-close": REDIRECTS,
     "care:notifications": NoPersonalData("case references and SLA states"),
+    "care:incident-list": NoPersonalData(INCIDENT),
+    "care:incident-create": NoPersonalData(INCIDENT),
+    "care:incident-detail": NoPersonalData(
+        "an incident's scope and timeline; its cases by reference, status, client, category"
+    ),
+    "care:incident-edit": NoPersonalData(INCIDENT),
+    "care:incident-link": REDIRECTS,
+    "care:incident-unlink": REDIRECTS,
+    "care:incident-confirm": REDIRECTS,
+    "care:incident-resolve": REDIRECTS,
     "care:notification-read": REDIRECTS,
     "care:notifications-read-all": REDIRECTS,
     "care:retention": NoPersonalData("counts of cases due for retention, per contract"),

@@ -361,6 +361,9 @@ SPECTACULAR_SETTINGS = {
         "NoteVisibilityEnum": "care.models.Note.Visibility",  # beside the orders' own
         "LoyaltyOutcomeEnum": "contracts.models.LoyaltyOutcome",
         "LoyaltyActionKindEnum": "contracts.models.LoyaltyAction.Kind",
+        "IncidentStatusEnum": "care.models.IncidentStatus",
+        "ContractStatusEnum": "contracts.models.ContractStatus",
+        "ServiceEnum": "contracts.models.Service",
     },
 }
 
@@ -442,6 +445,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.notifications.notify_sla_alerts_task",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    "incident-surge-detection": {  # a surge of cases raises a suspected major incident once
+        "task": "care.tasks.detect_surges_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
     },
     "backlog-snapshot": {
         "task": "reports.tasks.snapshot_backlog_task",

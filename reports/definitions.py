@@ -16,6 +16,7 @@ from django.db.models import (
     Avg,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -33,7 +34,16 @@ from django.db.models.query import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from care.models import OPEN_STATUSES, CaseCall, CaseStatus, SlaState
+from care.models import (
+    OPEN_STATUSES,
+    CaseCall,
+    CaseStatus,
+    Incident,
+    IncidentCase,
+    IncidentContact,
+    IncidentStatus,
+    SlaState,
+)
 from contracts.calendars import UNIT_TIME_ZONE
 from contracts.models import (
     CLOSED_ORDER_STATES,
@@ -945,5 +955,129 @@ register(
             Column("met_rate", _("Met %"), T.DECIMAL),
         ),
         source=callback_rows,
+    )
+)
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+def incident_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """Incident-linked cases apart from ordinary ones, so a surge is not read as ticket
+    inflation: one row per incident active in the period (its duration, the cases linked to
+    it, those it resolved, the information-only contacts and the calls it caused), then one
+    row of the period's cases linked to no incident. Grouped counts: a fixed number of
+    queries whatever the number of incidents or cases."""
+    incidents = list(
+        Incident.objects.filter(started_at__lt=filters.end)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters.start))
+        .values("id", "title", "status", "started_at", "resolved_at")
+        .order_by("started_at", "id")
+    )
+    ids = [incident["id"] for incident in incidents]
+    scoped = cases_in_scope(filters, period=False).values("id")
+    in_period = _period_between("case__opened_at", filters)
+    links = {
+        row["incident_id"]: row
+        for row in IncidentCase.objects.filter(
+            incident_id__in=ids, unlinked_at__isnull=True, case__in=scoped
+        )
+        .values("incident_id")
+        .annotate(
+            cases=Count("id"),
+            cases_in_period=Count("id", filter=in_period),
+            resolved=Count(
+                "id", filter=Q(case__status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED])
+            ),
+        )
+        .order_by()
+    }
+    contacts_in_scope = IncidentContact.objects.filter(incident_id__in=ids)
+    if filters.client:
+        contacts_in_scope = contacts_in_scope.filter(client=filters.client)
+    contacts = {
+        row["incident_id"]: row
+        for row in contacts_in_scope.values("incident_id")
+        .annotate(
+            contacts=Count("id"),
+            calls=Count("call_id", distinct=True, filter=~Q(call_id="")),
+        )
+        .order_by()
+    }
+    case_calls = dict(
+        CaseCall.objects.filter(
+            case__incident_links__incident_id__in=ids,
+            case__incident_links__unlinked_at__isnull=True,
+            case__in=scoped,
+        )
+        .values("case__incident_links__incident_id")
+        .annotate(calls=Count("call_id", distinct=True))
+        .values_list("case__incident_links__incident_id", "calls")
+        .order_by()
+    )
+    linked_now = IncidentCase.objects.filter(case=OuterRef("pk"), unlinked_at__isnull=True)
+    ordinary = cases_in_scope(filters).exclude(Exists(linked_now)).count()
+    statuses = translated(IncidentStatus.choices)
+    source = []
+    for incident in incidents:
+        linked = links.get(incident["id"], {})
+        contact = contacts.get(incident["id"], {})
+        end = incident["resolved_at"] or now
+        source.append(
+            {
+                "incident": f"INC-{incident['id']} {incident['title']}",
+                "status": statuses.get(incident["status"], incident["status"]),
+                "started_at": incident["started_at"],
+                "resolved_at": incident["resolved_at"],
+                "duration_minutes": max(
+                    0, round((end - incident["started_at"]).total_seconds() / 60)
+                ),
+                "cases": linked.get("cases", 0),
+                "cases_in_period": linked.get("cases_in_period", 0),
+                "resolved": linked.get("resolved", 0),
+                "contacts": contact.get("contacts", 0),
+                "calls": case_calls.get(incident["id"], 0) + contact.get("calls", 0),
+            }
+        )
+    source.append(
+        {
+            "incident": str(_("Cases not linked to an incident")),
+            "status": "",
+            "started_at": None,
+            "resolved_at": None,
+            "duration_minutes": None,
+            "cases": None,
+            "cases_in_period": ordinary,
+            "resolved": None,
+            "contacts": None,
+            "calls": None,
+        }
+    )
+    return Rows(source)
+
+
+register(
+    ReportDefinition(
+        name="incidents",
+        title=_("Major incidents"),
+        description=_(
+            "Each major incident active in the period: its duration, the cases linked to it "
+            "(opened in the period or before), those resolved, the contacts logged as "
+            "information only and the calls it caused; the last row counts the period's "
+            "cases linked to no incident, so that a surge is not read as ticket inflation."
+        ),
+        columns=(
+            Column("incident", _("Incident")),
+            Column("status", _("Status")),
+            Column("started_at", _("Started at"), T.DATETIME),
+            Column("resolved_at", _("Resolved at"), T.DATETIME),
+            Column("duration_minutes", _("Duration (minutes)"), T.INT),
+            Column("cases", _("Linked cases"), T.INT),
+            Column("cases_in_period", _("Cases opened in the period"), T.INT),
+            Column("resolved", _("Resolved or closed"), T.INT),
+            Column("contacts", _("Information only"), T.INT),
+            Column("calls", _("Calls"), T.INT),
+        ),
+        source=incident_rows,
     )
 )

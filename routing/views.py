@@ -19,9 +19,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from care import incident_selectors, sla_display
 from care import privacy as care_privacy
 from care import selectors as care_selectors
-from care import sla_display
 from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors
@@ -200,6 +200,18 @@ def _console_live(now: datetime) -> dict:
     operators = selectors.operator_overview(now=now)
     sites = _sites(operators)
     return {
+        "incidents": [
+            {
+                "item": item,
+                "call_bars": _bars(
+                    [
+                        {"label": f"{timezone.localtime(at):%H:%M}", "value": n}
+                        for at, n in item.calls_per_quarter
+                    ]
+                ),
+            }
+            for item in incident_selectors.console_incidents(now=now)
+        ],
         "queues": queues,
         "queue_bars": _bars([{"label": q.name, "value": q.waiting} for q in queues]),
         "emergencies": [q for q in queues if q.in_emergency],

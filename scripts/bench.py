@@ -68,6 +68,12 @@ TARGETS = {
     ),
     "wallboard": ("Wallboard data, 2M past calls (p95)", "< 100 ms", "ms"),
     "screen_pop": ("Screen pop, answer event to intake ready (p95)", "< 1 s", "ms"),
+    "incident_banner": ("Intake banner, incidents covering a caller (p95)", "< 5 ms", "ms"),
+    "incident_resolve": (
+        "Incident resolution, 10,000 linked open cases",
+        "< 3 s, queries constant",
+        "s",
+    ),
 }
 TELEPHONY_SECRET = "bench-telephony-secret"  # noqa: S105 - a throwaway bench server
 
@@ -397,6 +403,28 @@ def summary(results: dict) -> list[dict]:
             p["p95_ms"] < 1000,
             f"answer event, the page's poll (every {p['poll_ms']} ms) and the intake page; "
             f"median {p['median_ms']} ms",
+        )
+    if not failed("incident_banner"):
+        b = m["incident_banner"]
+        add(
+            "incident_banner",
+            f"{b['p95_ms']} ms, {b['queries']} query",
+            b["p95_ms"] < 5,
+            f"median {b['median_ms']} ms; 5 active incidents",
+        )
+    if not failed("incident_resolve"):
+        r = m["incident_resolve"]
+        add(
+            "incident_resolve",
+            f"{r['seconds']:.2f} s, {r['queries']} queries",
+            r["seconds"] < 3,
+            f"{r['cases']:,} cases resolved ({r['events_written']:,} events); "
+            f"linked in bulk in {r['link_seconds']:.2f} s"
+            + (
+                f"; {r['cases_copied_for_the_run']:,} open cases copied to reach 10,000"
+                if r.get("cases_copied_for_the_run")
+                else ""
+            ),
         )
     if not failed("export_xlsx"):
         e = m["export_xlsx"]
@@ -1129,6 +1157,113 @@ class Measure:
             samples.append(time.perf_counter() - t0)
         return stats(samples) | {"calls": Call.objects.count()}
 
+    # --- major incidents (#23) ---
+    def _incident(self, title: str, **scope):
+        from care import incidents
+
+        return incidents.open_incident(
+            actor=self.admin,
+            data=incidents.IncidentData(
+                title=title, started_at=self.now, public_message="Guasto in corso.", **scope
+            ),
+        )
+
+    def incident_banner(self) -> dict:
+        """What the banner adds to the intake page: the incidents covering a caller (one
+        query over the active incidents, the scope tested on their value lists), with five
+        active incidents of different scopes, for callers of random contracts."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from care.incident_selectors import active_incidents_for_caller
+        from contracts.models import Contract
+
+        contracts = list(Contract.objects.select_related("client").order_by("id"))
+        provinces = sorted({c.client.province for c in contracts})
+        self._incident("Rete mobile nazionale", services=["mobile"])
+        for n, province in enumerate(provinces[:4]):
+            services = ["mobile"] if n % 2 else ["data", "fixed"]
+            self._incident(f"Guasto {province}", services=services, provinces=[province])
+        reps = 200 if self.quick else 1000
+        samples, shown = [], 0
+        for i in range(reps + 20):
+            contract = contracts[self.rng.randrange(len(contracts))]
+            t0 = time.perf_counter()
+            found = active_incidents_for_caller(
+                client=contract.client, contract_services=contract.services
+            )
+            if i >= 20:
+                samples.append(time.perf_counter() - t0)
+                shown += bool(found)
+        with CaptureQueriesContext(connection) as queries:
+            active_incidents_for_caller(
+                client=contracts[0].client, contract_services=contracts[0].services
+            )
+        return stats(samples) | {"queries": len(queries), "callers_shown_a_banner": shown}
+
+    def incident_resolve(self) -> dict:
+        """10,000 open cases linked in bulk (set-based), then the incident resolved: its
+        seconds and statements (the same whatever the number of cases)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from care import incidents
+        from care.models import Case, CaseEvent
+
+        wanted = 10_000
+        incident = self._incident("Rete mobile giù: bench", services=["mobile"])
+        padded = self._pad_open_cases(wanted)
+        ids = list(
+            incidents.cases_matching()
+            .filter(status__in=incidents.RESOLVABLE)
+            .order_by("id")
+            .values_list("id", flat=True)[:wanted]
+        )
+        t0 = time.perf_counter()
+        linked = incidents.link_cases(
+            actor=self.admin, incident=incident, cases=Case.objects.filter(id__in=ids)
+        )
+        link_seconds = time.perf_counter() - t0
+        events_before = CaseEvent.objects.count()
+        with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
+            result = incidents.resolve_incident(actor=self.admin, incident=incident)
+            seconds = time.perf_counter() - t0
+        return {
+            "seconds": round(seconds, 3),
+            "cases": len(result.resolved_case_ids),
+            "linked": linked,
+            "link_seconds": round(link_seconds, 3),
+            "queries": len(queries),
+            "events_written": CaseEvent.objects.count() - events_before,
+            "cases_copied_for_the_run": padded,
+        }
+
+    def _pad_open_cases(self, wanted: int) -> int:
+        """The small data set has a few hundred open cases: copies of one (new references,
+        set-based) make up the 10,000 the target names. None on the national data set."""
+        from django.db import connection
+
+        from care import incidents
+        from care.models import Case
+
+        have = incidents.cases_matching().filter(status__in=incidents.RESOLVABLE).count()
+        missing = max(0, wanted - have)
+        if not missing:
+            return 0
+        columns = [f.column for f in Case._meta.concrete_fields if f.column != "id"]
+        values = [
+            "'INC-BENCH-' || g" if column == "reference" else f"c.{column}" for column in columns
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO care_case ({', '.join(columns)}) "  # noqa: S608 - model columns
+                f"SELECT {', '.join(values)} FROM generate_series(1, %s) g CROSS JOIN LATERAL "
+                "(SELECT * FROM care_case WHERE status = 'new' ORDER BY id LIMIT 1) c",
+                [missing],
+            )
+        return missing
+
     # --- exports (own processes: their peak memory alone) ---
     def export(self, fmt: str) -> dict:
         with tempfile.TemporaryDirectory(prefix="presidio-export-") as tmp:
@@ -1175,6 +1310,9 @@ class Measure:
         self.run("backlog_snapshot", self.snapshot)
         self.run("export_csv", lambda: self.export("csv"))
         self.run("export_xlsx", lambda: self.export("xlsx"))
+        # Last: the resolution moves 10,000 open cases to resolved.
+        self.run("incident_banner", self.incident_banner)
+        self.run("incident_resolve", self.incident_resolve)
         return {
             "measurements": self.results,
             "measured_at": self.now.isoformat(),

@@ -58,6 +58,7 @@ WRITERS = {
     "contracts/orders/services.py",
     "contracts/services.py",
     "care/mail.py",  # the e-mail channel: messages in, the outbox sent
+    "care/incidents.py",  # major incidents: links and resolution set-based
     "care/notifications.py",
     "care/outbox.py",  # mail to the end user, written with what it tells
     "care/retention.py",

@@ -28,6 +28,8 @@ MEASUREMENTS = {
     "backlog_snapshot",
     "export_csv",
     "export_xlsx",
+    "incident_banner",
+    "incident_resolve",
 }
 
 

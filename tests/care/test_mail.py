@@ -580,3 +580,31 @@ def test_staff_cannot_write_a_note_as_if_from_the_customer(operator_api, sender,
     )
     assert response.status_code == 400
     assert not Note.objects.filter(case=case, body="Finto").exists()
+
+
+def test_resolving_a_major_incident_tells_each_end_user_once_by_mail(
+    sender, contract, now, supervisor, django_capture_on_commit_callbacks
+):
+    from care import incidents
+
+    case = _case_by_mail(sender, now)
+    incident = incidents.open_incident(
+        actor=supervisor,
+        data=incidents.IncidentData(
+            title="Rete mobile assente a Palermo",
+            services=["mobile"],
+            started_at=now,
+            public_message="Il guasto alla cella è stato riparato.",
+        ),
+        now=now,
+    )
+    incidents.link_cases(actor=supervisor, incident=incident, references=[case.reference])
+    with django_capture_on_commit_callbacks(execute=True):
+        incidents.resolve_incident(actor=supervisor, incident=incident, now=now)
+    notice = OutboundMail.objects.get(case=case, kind="resolution")
+    assert "Il guasto alla cella è stato riparato." in notice.body
+    assert notice.status == "sent"
+    assert len(django_mail.outbox) >= 1
+    with pytest.raises(incidents.IncidentAlreadyResolved):
+        incidents.resolve_incident(actor=supervisor, incident=incident, now=now)
+    assert OutboundMail.objects.filter(case=case, kind="resolution").count() == 1

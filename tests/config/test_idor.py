@@ -44,7 +44,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from care import retention
+from care import incidents, retention
 from care import services as care_services
 from care.models import InboundMail, Notification
 from care.sla import recompute_sla_states
@@ -170,6 +170,8 @@ CONTRACT_CARD = by_role(op=MASKED, bo=MASKED, sup=MASKED, man=MASKED, adm=ALLOWE
 # "their sites and queues"; issue 9 point 1 does not scope supervisors).
 SUPERVISION = by_role(sup=ALLOWED, adm=ALLOWED)
 ADMINISTRATION = by_role(adm=ALLOWED)
+# Major incidents are run by supervisors and managers (care.incidents); they name no caller.
+INCIDENTS = by_role(sup=ALLOWED, man=ALLOWED, adm=ALLOWED)
 
 # Back-office reaches only the orders and loyalty items of its clients' account teams.
 BO_FOREIGN = DENY
@@ -222,6 +224,7 @@ def payload(**values) -> Callable:
 
 
 FOREIGN_CASE = ref("case_b")
+INCIDENT = pk("incident_b", "incident_id")
 FOREIGN_UNIT_CASE = handoff_of("case_b_unit")
 OWN_CASE_FOREIGN_HANDOFF = handoff_of("case_a")
 EMPTY = payload()
@@ -305,6 +308,17 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
     ),
     # --- care (pages) ------------------------------------------------------------------------
     "care:case-detail": (Probe(CASE_READ, kwargs=FOREIGN_CASE),),
+    "care:incident-detail": (Probe(INCIDENTS, kwargs=INCIDENT),),
+    "care:incident-edit": (
+        Probe(INCIDENTS, kwargs=INCIDENT),
+        Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"title": "Sonda IDOR"}),
+    ),
+    "care:incident-link": (Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"province": "CT"}),),
+    "care:incident-unlink": (
+        Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"case": u.case_b.reference}),
+    ),
+    "care:incident-confirm": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
+    "care:incident-resolve": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
     "care:case-add-note": (Probe(CASE_WRITE, "POST", FOREIGN_CASE, data=NOTE),),
     "care:case-transition": (Probe(CASE_WRITE, "POST", FOREIGN_CASE, data=TRANSITION),),
     "care:case-handoff": (Probe(CASE_WRITE, "POST", FOREIGN_CASE, data=HANDOFF),),
@@ -661,6 +675,15 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
             kwargs=lambda u: {"call_id": u.call_b.call_id},
         ),
     ),
+    # --- API: incidents ----------------------------------------------------------------------
+    "api:incident-detail": (
+        Probe(INCIDENTS, kwargs=INCIDENT),
+        Probe(INCIDENTS, "PATCH", INCIDENT, data=lambda u: {"title": "Sonda IDOR"}),
+    ),
+    "api:incident-link": (
+        Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"cases": [u.case_b.reference]}),
+    ),
+    "api:incident-resolve": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
     # --- API: routing ------------------------------------------------------------------------
     "api:routing-queue-emergency": (
         Probe(
@@ -1017,6 +1040,18 @@ def _build() -> SimpleNamespace:
         due_at=OPENED,
         status="taken",
         assignee=u.op_other,
+    )
+
+    # A major incident of the foreign client's province, the foreign case linked to it.
+    u.incident_b = incidents.open_incident(
+        actor=u.sup_other,
+        data=incidents.IncidentData(
+            title="Rete mobile Catania", services=["mobile"], provinces=["CT"], started_at=OPENED
+        ),
+        now=OPENED,
+    )
+    incidents.link_cases(
+        actor=u.sup_other, incident=u.incident_b, references=[case_b.reference], now=OPENED
     )
 
     u.case_b = type(case_b).objects.get(id=case_b.id)

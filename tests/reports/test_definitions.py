@@ -51,6 +51,7 @@ def test_every_report_of_the_api_is_registered():
         "loyalty",
         "calls",
         "callbacks",
+        "incidents",
     ]
 
 
