@@ -123,3 +123,28 @@ def test_a_poll_killed_mid_batch_is_resumed_with_every_message_taken_once(
     assert Note.objects.filter(case=case, visibility=Note.Visibility.FROM_CUSTOMER).count() == 2
     assert InboundMail.objects.count() == 7
     assert not InboundMail.objects.filter(outcome=Outcome.PROCESSING).exists()
+
+
+def test_a_maildir_message_still_claimed_stays_unread_until_taken_over(
+    tmp_path, settings, contract, now
+):
+    """The demo's maildir follows the same rule as IMAP."""
+    import mailbox as maildir_lib
+
+    (caller,) = callers(contract, 1)
+    folder = maildir_lib.Maildir(tmp_path / "maildir", create=True)
+    folder.add(message(caller.email, "<held@example.it>"))
+    settings.MAILBOXES = [f"demo=maildir://{tmp_path / 'maildir'}"]
+    InboundMail.objects.create(  # claimed by a worker that died a minute ago
+        message_id="<held@example.it>",
+        mailbox="demo",
+        received_at=now,
+        outcome=Outcome.PROCESSING,
+        claimed_at=now - timedelta(minutes=1),
+    )
+    assert poll(now) == 0
+    assert len(list((tmp_path / "maildir" / "new").iterdir())) == 1
+    assert poll(now + timedelta(minutes=5)) == 1
+    assert Case.objects.get().end_user == caller
+    assert not list((tmp_path / "maildir" / "new").iterdir())
+    assert poll(now + timedelta(minutes=6)) == 0
