@@ -28,6 +28,7 @@ MEASUREMENTS = {
     "backlog_snapshot",
     "export_csv",
     "export_xlsx",
+    "email_ingestion",
 }
 
 
