@@ -49,6 +49,12 @@ class Received:
     reference: str | None
     duplicate: bool = False
 
+    @property
+    def settled(self) -> bool:
+        """Processed, now or before. False while another worker holds the message's claim
+        (or a dead one left it half-done): a mailbox keeps it unread for a later poll."""
+        return self.outcome != Outcome.PROCESSING
+
 
 def mailbox_user():
     """Who opens the cases and writes the notes that come by mail: a service account that

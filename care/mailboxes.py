@@ -1,7 +1,9 @@
 """Reading the mailboxes (beat, every minute): IMAP with imap-tools, or a local maildir for the
 demo. Each message goes through `care.mail.receive_mail`; only then is it marked as read
 (IMAP \\Seen, or moved to the maildir's `cur`). A crash mid-batch leaves the rest unread: the
-next poll reads them again, and Message-IDs already processed change nothing.
+next poll reads them again, and Message-IDs already processed change nothing. A message still
+claimed by a worker (or left half-done by a dead one) is not marked read: a later poll takes
+it over once the claim is stale.
 
 Configuration (settings.MAILBOXES, from PRESIDIO_MAILBOXES): `name=imaps://user@host:993/INBOX`,
 `name=imap://user@127.0.0.1:1143/INBOX` (plain IMAP, loopback only) or `name=maildir:///path`;
@@ -89,10 +91,13 @@ def _poll_imap(box: Mailbox, *, now) -> int:
     with client(box.host, port=box.port).login(box.user, box.password, box.folder) as imap:
         uids = imap.uids(AND(seen=False))[:BATCH]
         for uid in uids:
+            settled = True
             for message in imap.fetch(AND(uid=uid), mark_seen=False, bulk=False):
-                mail.receive_mail(message.obj.as_bytes(), mailbox=box.name, now=now)
-            imap.flag(uid, "\\Seen", True)
-            handled += 1
+                received = mail.receive_mail(message.obj.as_bytes(), mailbox=box.name, now=now)
+                settled = received.settled
+            if settled:
+                imap.flag(uid, "\\Seen", True)
+                handled += 1
     return handled
 
 
@@ -103,7 +108,8 @@ def _poll_maildir(box: Mailbox, *, now) -> int:
         message = folder.get_message(key)
         if "S" in message.get_flags():
             continue
-        mail.receive_mail(message.as_bytes(), mailbox=box.name, now=now)
+        if not mail.receive_mail(message.as_bytes(), mailbox=box.name, now=now).settled:
+            continue
         message.add_flag("S")
         message.set_subdir("cur")
         folder[key] = message

@@ -74,6 +74,7 @@ TARGETS = {
         "< 3 s, queries constant",
         "s",
     ),
+    "email_ingestion": ("E-mail ingestion, messages/s including threading", ">= 50 /s", "/s"),
 }
 TELEPHONY_SECRET = "bench-telephony-secret"  # noqa: S105 - a throwaway bench server
 
@@ -425,6 +426,15 @@ def summary(results: dict) -> list[dict]:
                 if r.get("cases_copied_for_the_run")
                 else ""
             ),
+        )
+    if not failed("email_ingestion"):
+        e = m["email_ingestion"]
+        add(
+            "email_ingestion",
+            f"{e['per_second']} /s, p95 {e['p95_ms']} ms",
+            e["per_second"] >= 50,
+            f"{e['messages']} messages: "
+            + ", ".join(f"{count} {outcome}" for outcome, count in sorted(e["outcomes"].items())),
         )
     if not failed("export_xlsx"):
         e = m["export_xlsx"]
@@ -1023,6 +1033,119 @@ class Measure:
             "implementation": "reports.snapshots.take_backlog_snapshot",
         }
 
+    # --- e-mail ingestion ---
+    def email_ingestion(self) -> dict:
+        """Messages through `care.mail.receive_mail` as a mailbox poll hands them over (parse,
+        once-only claim, threading, case or note, acknowledgement to the outbox): new cases
+        from known senders, replies by In-Reply-To and by [CS-...] in the subject, unknown
+        senders (triage) and auto-replies; messages per second over the whole stream. A first
+        round with other senders warms up (not counted): on the run's fresh copy of the data
+        set the first writes cost several times the steady ones."""
+        from django.conf import settings
+        from django.db import connection
+
+        from contracts.demo import CATEGORIES
+
+        settings.MAILBOX_CATEGORIES = {"*": CATEGORIES[0].code}
+        new = 60 if self.quick else 300
+        with connection.cursor() as cursor:
+            # Active end users with an address of their own, a contract in force and no open
+            # or recent case (the duplicate guard would send their message to triage).
+            cursor.execute(
+                "SELECT u.email, u.first_name, u.last_name FROM contracts_enduser u "
+                "WHERE u.is_active AND u.email <> '' AND EXISTS (SELECT 1 FROM "
+                "contracts_contract c WHERE c.client_id = u.client_id AND c.status = 'active') "
+                "AND NOT EXISTS (SELECT 1 FROM care_case k WHERE k.end_user_id = u.id AND "
+                "(k.status NOT IN ('resolved', 'closed') OR k.resolved_at > now() - interval "
+                "'15 days' OR k.closed_at > now() - interval '15 days')) AND NOT EXISTS (SELECT "
+                "1 FROM contracts_enduser v WHERE v.email = u.email AND v.is_active AND "
+                "v.id <> u.id) ORDER BY md5(u.id::text || %s) LIMIT %s",
+                [str(self.rng.random()), new + new // 3],
+            )
+            senders = cursor.fetchall()
+        self.mail_round(senders[new:], "warm")
+        samples, by_outcome = self.mail_round(senders[:new], "timed")
+        total = sum(samples)
+        return stats(samples) | {
+            "messages": len(samples),
+            "per_second": round(len(samples) / total, 1) if total else 0,
+            "seconds": round(total, 2),
+            "outcomes": {outcome: len(times) for outcome, times in by_outcome.items()},
+            "median_ms_by_outcome": {
+                outcome: round(statistics.median(times) * 1000, 2)
+                for outcome, times in by_outcome.items()
+            },
+            "warm_up": f"{len(senders) - new} senders' messages before the clock starts",
+            "implementation": "care.mail.receive_mail, in process, one message after another",
+        }
+
+    def mail_round(self, senders: list, tag: str) -> tuple[list, dict]:
+        from care import mail as care_mail
+        from care.models import OutboundMail
+
+        run = f"{tag}{self.rng.getrandbits(32):08x}"
+        samples, by_outcome = [], {}
+
+        def feed(raws: list[bytes]) -> list:
+            received = []
+            for raw in raws:
+                t0 = time.perf_counter()
+                result = care_mail.receive_mail(raw, mailbox="assistenza")
+                samples.append(time.perf_counter() - t0)
+                by_outcome.setdefault(str(result.outcome), []).append(samples[-1])
+                received.append(result)
+            return received
+
+        # First the new messages, with some unknown senders between them.
+        first, whose = [], []
+        for i, (address, first_name, last_name) in enumerate(senders):
+            who = f"{first_name} {last_name} <{address}>"
+            first.append(
+                bench_mail(who, f"<new{i}.{run}@mail.example.it>", "SIM muta", html=i % 2 == 0)
+            )
+            whose.append(who)
+            if i % 3 == 0:
+                first.append(
+                    bench_mail(
+                        f"Sconosciuto <nuovo{i}.{run}@example.org>",
+                        f"<unknown{i}.{run}@example.org>",
+                        "Informazioni",
+                    )
+                )
+                whose.append("")
+        opened = [(r.reference, who) for r, who in zip(feed(first), whose, strict=True) if who]
+        opened = [(reference, who) for reference, who in opened if reference]
+        acks = dict(
+            OutboundMail.objects.filter(
+                case__reference__in=[reference for reference, _who in opened], kind="ack"
+            ).values_list("case__reference", "message_id")
+        )
+        # Then the end users answer, by In-Reply-To to the acknowledgement or with the
+        # reference in the subject; some out-of-office robots answer too.
+        replies = []
+        for i, (reference, who) in enumerate(opened):
+            ack = acks.get(reference, "")
+            if i % 2 == 0:
+                replies.append(
+                    bench_mail(who, f"<re{i}.{run}@mail.example.it>", "Re: SIM", in_reply_to=ack)
+                )
+            else:
+                replies.append(
+                    bench_mail(who, f"<ref{i}.{run}@mail.example.it>", f"Re: [{reference}]")
+                )
+            if i % 4 == 0:
+                replies.append(
+                    bench_mail(
+                        who,
+                        f"<ooo{i}.{run}@mail.example.it>",
+                        "Fuori ufficio",
+                        in_reply_to=ack,
+                        auto=True,
+                    )
+                )
+        feed(replies)
+        return samples, by_outcome
+
     # --- telephony ---
     def telephony_events_http(self) -> dict:
         """Concurrent PBX connections posting signed events (new call, answer, hang-up) for
@@ -1308,6 +1431,7 @@ class Measure:
             for name in ("sla_recompute_steady", "sla_recompute_all_changing"):
                 self.results.setdefault(name, {"error": f"{type(error).__name__}: {error}"})
         self.run("backlog_snapshot", self.snapshot)
+        self.run("email_ingestion", self.email_ingestion)
         self.run("export_csv", lambda: self.export("csv"))
         self.run("export_xlsx", lambda: self.export("xlsx"))
         # Last: the resolution moves 10,000 open cases to resolved.
@@ -1318,6 +1442,52 @@ class Measure:
             "measured_at": self.now.isoformat(),
             "plans": plans,
         }
+
+
+BENCH_MAIL_TEXT = (
+    "Buongiorno,\n\nda ieri sera la SIM del mio telefono aziendale non si registra sulla "
+    'rete: il telefono mostra "Nessun servizio" anche dopo il riavvio. Ho provato a '
+    "inserirla in un altro telefono con lo stesso risultato. Potete verificare se la linea "
+    "e' attiva?\n\nCordiali saluti\n{name}\nUfficio protocollo\n"
+)
+BENCH_QUOTE = (
+    "\n\nIl giorno mer 2 dic 2026 alle 10:00 Servizio clienti ha scritto:\n"
+    "> Gentile cliente,\n> abbiamo ricevuto la sua richiesta.\n> Cordiali saluti\n"
+)
+
+
+def bench_mail(
+    sender: str,
+    message_id: str,
+    subject: str,
+    *,
+    html: bool = False,
+    in_reply_to: str = "",
+    auto: bool = False,
+) -> bytes:
+    """A message as a mail client writes it: text (and HTML) body, quoted history on replies."""
+    from email.message import EmailMessage
+    from email.utils import formatdate
+
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "assistenza@presidio.example"
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    if auto:
+        msg["Auto-Submitted"] = "auto-replied"
+    text = BENCH_MAIL_TEXT.format(name=sender.split("<")[0].strip())
+    if in_reply_to or subject.startswith("Re:"):
+        text += BENCH_QUOTE
+    msg.set_content(text)
+    if html:
+        paragraphs = "".join(f"<p>{line}</p>" for line in text.split("\n") if line)
+        msg.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
+    return msg.as_bytes()
 
 
 def measure_child(args) -> int:

@@ -248,3 +248,28 @@ def _broker_back_up():
     from config import tasks
 
     tasks._broker_down_until = 0.0
+
+
+@pytest.fixture(scope="session")
+def imap_server():
+    """A real IMAP server (Debian's Dovecot) on a loopback port for the whole session."""
+    import os
+
+    from tests import imap_server as dovecot
+
+    if not dovecot.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Dovecot is required under CI=true (apt-get install dovecot-imapd)")
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    with dovecot.running() as server:
+        yield server
+
+
+@pytest.fixture
+def imap_mailbox(imap_server, settings, monkeypatch):
+    """The IMAP server's inbox, empty, configured as the mailbox `assistenza` (its password
+    in the environment, as in production)."""
+    imap_server.empty()
+    settings.MAILBOXES = [f"assistenza={imap_server.url()}"]
+    monkeypatch.setenv("PRESIDIO_MAILBOX_ASSISTENZA_PASSWORD", imap_server.password)
+    return imap_server

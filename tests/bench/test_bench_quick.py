@@ -30,6 +30,7 @@ MEASUREMENTS = {
     "export_xlsx",
     "incident_banner",
     "incident_resolve",
+    "email_ingestion",
 }
 
 

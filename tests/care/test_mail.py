@@ -412,6 +412,51 @@ def test_a_permanent_refusal_is_shown_on_the_case(sender, contract, now, setting
     assert case.events.filter(kind=CaseEvent.Kind.MAIL_FAILED).exists()
 
 
+@pytest.fixture
+def smtp_that_never_answers(settings):
+    """A mail server that takes connections and never says a word: any sending in a request
+    would hang there (EMAIL_TIMEOUT) and be seen in its backlog."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        listener.setblocking(False)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = listener.getsockname()
+        yield listener
+
+
+def test_a_note_for_the_customer_never_waits_for_the_mail_server_in_the_request(
+    operator_api,
+    sender,
+    contract,
+    now,
+    operator,
+    smtp_that_never_answers,
+    django_capture_on_commit_callbacks,
+):
+    from config.celery import app as celery_app
+
+    case = _case_by_mail(sender, now)
+    services.assign_case(actor=operator, case=case, assignee=operator, now=now)
+    celery_app.conf.task_always_eager = False  # as in production: a worker sends, later
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = operator_api.post(
+                f"/api/v1/cases/{case.reference}/notes/",
+                {"body": "La SIM è bloccata.", "visibility": "customer"},
+                format="json",
+            )
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert response.status_code == 201, response.content
+    with pytest.raises(BlockingIOError):
+        smtp_that_never_answers.accept()  # the request never contacted the mail server
+    note_mail = OutboundMail.objects.get(case=case, kind="note")
+    assert (note_mail.status, note_mail.attempts, note_mail.sent_at) == ("pending", 0, None)
+
+
 # --- API and pages ---------------------------------------------------------------------------
 
 
