@@ -10,6 +10,11 @@ from config.filters import IdFilter
 from contracts.models import Priority
 from contracts.phones import InvalidPhoneNumber, normalise_phone
 
+# Besides one state: the cases that need attention, either target at risk or breached (what
+# the supervisor console counts as "SLA at risk" and links to).
+AT_RISK_OR_BREACHED = "at_risk_or_breached"
+SLA_FILTER_CHOICES = [*SlaState.choices, (AT_RISK_OR_BREACHED, _("At risk or breached"))]
+
 
 class CaseAttributeFilter(django_filters.FilterSet):
     """Filters on what a case is (status, priority, client, dates...): nothing personal, so
@@ -25,7 +30,7 @@ class CaseAttributeFilter(django_filters.FilterSet):
     queue = django_filters.CharFilter(label=_("Queue"), field_name="queue_code")
     assignee = IdFilter(label=_("Assignee"), field_name="assignee_id")
     sla = django_filters.ChoiceFilter(
-        label=_("SLA state"), choices=SlaState.choices, method="sla_state"
+        label=_("SLA state"), choices=SLA_FILTER_CHOICES, method="sla_state"
     )
     opened_after = django_filters.DateFilter(
         label=_("Opened from"), field_name="opened_at", lookup_expr="date__gte"
@@ -43,7 +48,8 @@ class CaseAttributeFilter(django_filters.FilterSet):
 
     def sla_state(self, queryset, name, value):
         """Either target in that state (breached and at-risk are what people look for)."""
-        return queryset.filter(Q(first_response_state=value) | Q(resolution_state=value))
+        states = [SlaState.AT_RISK, SlaState.BREACHED] if value == AT_RISK_OR_BREACHED else [value]
+        return queryset.filter(Q(first_response_state__in=states) | Q(resolution_state__in=states))
 
 
 class CaseFilter(CaseAttributeFilter):

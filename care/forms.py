@@ -9,7 +9,8 @@ own id prefix: several of them share the page.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from care.models import WRITTEN_VISIBILITIES, CaseStatus, Handoff, Note, SlaState
+from care.filters import SLA_FILTER_CHOICES
+from care.models import WRITTEN_VISIBILITIES, CaseStatus, Handoff, Note
 from contracts.models import Client
 
 
@@ -157,7 +158,7 @@ def style_filter_form(form: forms.Form) -> forms.Form:
         fields[name].widget = forms.CheckboxSelectMultiple(choices=fields[name].choices)
     fields["open"].widget = forms.CheckboxInput()
     fields["sla"].empty_label = _("All")
-    fields["sla"].choices = SlaState.choices  # re-set: the widget's options read the label
+    fields["sla"].choices = SLA_FILTER_CHOICES  # re-set: the widget's options read the label
     for name in ("opened_after", "opened_before"):
         fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     for name in ("contract", "queue"):

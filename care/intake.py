@@ -318,6 +318,10 @@ def choose_caller(request):
     return redirect("care:intake")
 
 
+# The submit button shown beside the similar cases ("Open a new case anyway").
+NEW_CASE_ANYWAY = "anyway"
+
+
 def _submit(request, form, caller):
     """Open the case, or use the similar case the operator chose. Returns (redirect, similar)."""
     if not form.is_valid():
@@ -344,6 +348,9 @@ def _submit(request, form, caller):
             ),
         )
     except DuplicateSuspected as error:
+        if request.POST.get("new_case") == NEW_CASE_ANYWAY:
+            # The operator saw the similar cases and chose a new one: the reason is missing.
+            form.add_error("override_reason", _("Give the reason for opening a new case."))
         return None, error.candidates
     except PresidioError as error:
         add_service_errors(form, error)

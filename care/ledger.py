@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from care import clock
@@ -240,11 +241,15 @@ def _closed_days(
     first: date = opened_at.astimezone(zone).date()
     last: date = max(dues).astimezone(zone).date()
     entries = []
+    # Holiday names in the reader's language (the page's, or the API caller's).
+    holiday_language = calendars.holiday_language(get_language())
     for offset in range(min((last - first).days + 1, MAX_CLOSED_DAYS)):
         day = first + timedelta(days=offset)
         if not spec.weekly_hours[day.weekday()]:
             continue  # a day the calendar never opens is not skipped, it is just closed
-        reason = calendars.closed_day_reason(spec, day)
+        reason = calendars.closed_day_reason(spec, day, language=holiday_language)
+        if reason == calendars.CLOSURE_REASON:
+            reason = _("closure")
         if reason is not None:
             entries.append(
                 LedgerEntry(

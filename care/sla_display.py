@@ -44,10 +44,11 @@ def summary(case, now: datetime) -> dict:
 def panel(case, now: datetime) -> list[dict]:
     """Both targets of a case, as its page shows them."""
     rows = []
-    for name, label, due, at_risk, met_at, stored in (
+    for name, label, done, due, at_risk, met_at, stored in (
         (
             "first_response",
             _("First response"),
+            _("Answered on"),
             case.first_response_due_at,
             case.first_response_at_risk_at,
             case.first_response_at,
@@ -56,6 +57,7 @@ def panel(case, now: datetime) -> list[dict]:
         (
             "resolution",
             _("Resolution"),
+            _("Resolved on"),
             case.resolution_due_at,
             case.resolution_at_risk_at,
             case.resolved_at,
@@ -65,12 +67,18 @@ def panel(case, now: datetime) -> list[dict]:
         state = clock.state_at(
             stored=stored, at_risk_at=at_risk, due_at=due, paused=_paused(case), now=now
         )
+        # What happened, in words that agree with the state: a target answered after its
+        # due time was breached, not met ("Answered on …, 2 h late", never "Met on …").
+        late = state == SlaState.BREACHED and met_at is not None
         rows.append(
             {
                 "name": name,
                 "label": label,
                 "due": due,
                 "met_at": met_at,
+                "done_label": done,
+                "late_by": duration(met_at - due) if late and due and met_at > due else "",
+                "late": late,
                 "state": state,
                 "state_label": SlaState(state).label,
             }

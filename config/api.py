@@ -3,11 +3,14 @@
 Every error under /api/ is JSON: `{"code": ..., "message": ..., "fields": {...}}`.
 """
 
+import json
 import logging
+import math
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -49,8 +52,55 @@ def exception_handler(exc, context):
         response.data = error_body("invalid", _("The data sent is not valid."), fields)
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-        response.data = error_body(code, exc.detail if isinstance(exc.detail, str) else "")
+        message = _own_message(exc, context.get("request"))
+        if message is None:
+            message = exc.detail if isinstance(exc.detail, str) else ""
+        response.data = error_body(code, message)
     return response
+
+
+def _own_message(exc: exceptions.APIException, request) -> str | None:
+    """DRF's own messages in the portal's words and the caller's language (DRF's Italian is
+    partial, and a JSON error quotes Python's English); None keeps a message our code gave.
+    """
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return _(
+            "Authentication credentials were not provided: send an API token in the "
+            "Authorization header (Token <key>)."
+        )
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return _("The token or the credentials are not valid.")
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        method = request.method if request is not None else ""
+        return _("Method %(method)s is not allowed here.") % {"method": method}
+    if isinstance(exc, exceptions.NotAcceptable):
+        return _("The API answers in JSON only.")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        content_type = request.content_type if request is not None else ""
+        return _("Content type “%(type)s” is not accepted here.") % {"type": content_type}
+    if isinstance(exc, exceptions.Throttled):
+        if exc.wait is None:
+            return _("Too many requests: try again shortly.")
+        seconds = max(1, math.ceil(exc.wait))
+        return ngettext(
+            "Too many requests: try again in %(seconds)s second.",
+            "Too many requests: try again in %(seconds)s seconds.",
+            seconds,
+        ) % {"seconds": seconds}
+    if isinstance(exc, exceptions.ParseError) and exc.get_codes() == "parse_error":
+        cause = exc.__context__
+        if isinstance(cause, json.JSONDecodeError):
+            return _("The body is not valid JSON (line %(line)s, column %(column)s).") % {
+                "line": cause.lineno,
+                "column": cause.colno,
+            }
+        return _("The request body cannot be read.")
+    if str(exc.detail) == str(exc.default_detail):  # DRF's default for the class
+        if isinstance(exc, exceptions.PermissionDenied):
+            return _("You do not have permission for this operation.")
+        if isinstance(exc, exceptions.NotFound):
+            return _("Not found.")
+    return None
 
 
 def not_found(request, *args, **kwargs):

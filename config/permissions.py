@@ -1,5 +1,6 @@
 """API permissions expressed as the portal's capabilities (config.roles)."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
@@ -7,7 +8,7 @@ def capability(*codenames: str, read: tuple[str, ...] | None = None) -> type[Bas
     """Allow users holding any of `codenames`; reads may name a wider set in `read`."""
 
     class HasCapability(BasePermission):
-        message = "You do not have permission for this operation."
+        message = _("You do not have permission for this operation.")  # in the caller's language
 
         def has_permission(self, request, view) -> bool:
             user = request.user

@@ -40,15 +40,24 @@ ROLE_CAPABILITIES = {
 }
 
 
-# Model permissions admins need beside the capabilities: users, groups, API tokens, lockouts,
-# and reading the access log. (app label, model, actions; None = every action)
-ADMIN_MODEL_PERMISSIONS = [
+# Model permissions admins need beside the capabilities: users, groups, API tokens (the admin
+# lists them as DRF's proxy model `tokenproxy`, which has permissions of its own), lockouts,
+# the telephone lines, and reading the access log and every contract and routing record the
+# admin shows (its pages there are read-only: changes go through the services).
+# (app label, model or None = every model of the app, actions or None = every action)
+ADMIN_MODEL_PERMISSIONS: list[tuple[str, str | None, list[str] | None]] = [
     ("auth", "user", None),
     ("auth", "group", None),
     ("authtoken", "token", None),
+    ("authtoken", "tokenproxy", None),
     ("axes", "accessattempt", None),
+    ("axes", None, ["view"]),  # the sign-in and failure logs
+    ("otp_totp", "totpdevice", ["view", "delete"]),  # delete: a lost phone enrols again
     ("config", "accesslog", ["view"]),
     ("config", "twofactorenrolmentlink", ["add", "view"]),
+    ("contracts", None, ["view"]),
+    ("routing", None, ["view"]),
+    ("routing", "telephonyline", None),
 ]
 
 
@@ -64,11 +73,13 @@ def sync_role_groups(group_model, permission_model) -> None:
         )
         if role == ADMIN:
             for app_label, model, actions in ADMIN_MODEL_PERMISSIONS:
-                of_model = permission_model.objects.filter(
-                    content_type__app_label=app_label, content_type__model=model
-                )
+                of_model = permission_model.objects.filter(content_type__app_label=app_label)
+                if model is not None:
+                    of_model = of_model.filter(content_type__model=model)
                 if actions is not None:
-                    of_model = of_model.filter(codename__in=[f"{a}_{model}" for a in actions])
+                    of_model = of_model.filter(
+                        codename__regex=rf"^({'|'.join(actions)})_{model or '[a-z0-9_]+'}$"
+                    )
                 permissions = permissions | of_model
         group.permissions.set(permissions)
 

@@ -51,6 +51,9 @@ HORIZON_DAYS = 3 * 365 + 1
 # Holiday names are requested in English explicitly: left unset, the holidays package picks
 # the language from the process locale (LANG, LC_ALL...), so names would differ between hosts.
 HOLIDAY_LANGUAGE = "en_US"
+# Names shown to a reader follow their language (a presentation matter: which days are
+# closed never depends on it). The holidays package knows Italian and American English.
+HOLIDAY_LANGUAGES = {"it": "it_IT", "en": "en_US"}
 CLOSURE_REASON = "closure"
 
 _ONE_DAY = timedelta(days=1)
@@ -157,8 +160,25 @@ def is_closed_day(spec: CalendarSpec, day: date) -> bool:
     return _is_closed(spec, _as_date(day))
 
 
-def closed_day_reason(spec: CalendarSpec, day: date) -> str | None:
-    """Why a date is closed: the holiday name(s), "closure", or None when it is not closed.
+@lru_cache(maxsize=256)
+def _holiday_names(province: str | None, year: int, language: str) -> dict[date, str]:
+    """The holidays' names in `language` (one of HOLIDAY_LANGUAGES' values), by date."""
+    found = holidays.Italy(subdiv=province, years=year, language=language)
+    return dict(found.items())
+
+
+def holiday_language(language_code: str | None) -> str:
+    """The holidays package's language for a reader's language code ("it", "en-gb", ...);
+    English for any other."""
+    base = (language_code or "").lower().replace("_", "-").split("-")[0]
+    return HOLIDAY_LANGUAGES.get(base, HOLIDAY_LANGUAGE)
+
+
+def closed_day_reason(
+    spec: CalendarSpec, day: date, *, language: str = HOLIDAY_LANGUAGE
+) -> str | None:
+    """Why a date is closed: the holiday name(s) in `language` (see `holiday_language`),
+    "closure", or None when it is not closed.
 
     A holiday wins over a closure on the same day, since it would be closed anyway. Several
     holidays on one date come joined by the holidays package ("All Saints' Day; ...").
@@ -168,7 +188,7 @@ def closed_day_reason(spec: CalendarSpec, day: date) -> str | None:
     day = _as_date(day)
     name = _holidays(spec.province, day.year).get(day)
     if name is not None:
-        return name
+        return _holiday_names(spec.province, day.year, language).get(day, name)
     return CLOSURE_REASON if day in spec.closures else None
 
 

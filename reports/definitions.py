@@ -162,7 +162,7 @@ CASE_COLUMNS = (
     Column("queue", _("Queue")),
     Column("assignee_username", _("Assignee")),
     Column("caller", _("Caller")),
-    Column("caller_phone", _("Caller's phone")),
+    Column("caller_phone", _("Caller's phone"), T.PHONE),
     Column("first_response_state", _("First response SLA")),
     Column("first_response_due_at", _("First response due"), T.DATETIME),
     Column("resolution_state", _("Resolution SLA")),

@@ -12,11 +12,14 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from config.tasks import enqueue, enqueue_after_commit
 from reports import definitions
 from reports.formats import (
+    SEPARATORS,
     csv_response,
+    default_sep,
     dialect_for,
     write_csv,
     write_xlsx,
@@ -186,6 +189,9 @@ def export_report(definition, filters, user, fmt: str, *, sep: str | None = None
     """Export a report in `fmt` (csv or xlsx): a response streamed now, or, over the
     threshold, an ExportJob written by a worker (returned instead of a response)."""
     now = now or timezone.now()
+    # The CSV dialect as chosen, else the reader's (Italian: `;` and decimal comma), fixed now
+    # so that a background job writes what the reader asked for.
+    sep = sep if sep in SEPARATORS else default_sep(get_language())
     rows = definition.rows(filters, user, now)
     total = rows.count()
     query = filters.as_query()
@@ -193,7 +199,7 @@ def export_report(definition, filters, user, fmt: str, *, sep: str | None = None
         job = create_export_job(
             user=user,
             report=definition.name,
-            filters={**query, **({"sep": sep} if sep else {})},
+            filters={**query, **({"sep": sep} if fmt == "csv" else {})},
             fmt=fmt,
             total=total,
             now=now,

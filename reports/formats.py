@@ -3,11 +3,16 @@
 One place decides how a value becomes a cell, so CSV and XLSX agree:
 
 - text that a spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, a tab
-  or a carriage return) gets a leading apostrophe, and in XLSX every text cell is a string
-  cell, never a formula;
+  or a carriage return: OWASP's list, ASVS 5 §1.2.10) gets a leading apostrophe, and in XLSX
+  every text cell is a string cell, never a formula;
+- phone numbers are written so that they never begin with one of those characters, and so
+  need no apostrophe (which Excel shows in a CSV): Italian numbers in the national format
+  (`347 123 4567`, as people here say them), others with the international prefix dialled
+  from Italy (`0044 20 7946 0958`). Anything else still goes through the apostrophe rule;
 - numbers and dates stay typed (a negative number is a number, not text);
-- CSV is UTF-8 with a BOM (Excel reads the accents right); the Italian option separates with
-  `;` and writes decimals with a comma.
+- CSV is UTF-8 with a BOM (Excel reads the accents right). The Italian dialect separates with
+  `;` and writes decimals with a comma (what Italian Excel opens in columns): the default for
+  a reader in Italian; the comma dialect for anyone else, each the other's option.
 
 Pure formatting: no model, no job (those are `reports.exports`'), so report definitions
 import it without a circle.
@@ -49,6 +54,7 @@ CONTENT_TYPES = {
 
 class ColumnType:
     TEXT = "text"
+    PHONE = "phone"  # text, written the spreadsheet-safe way (`phone_cell`)
     INT = "int"
     DECIMAL = "decimal"
     DATE = "date"
@@ -70,9 +76,18 @@ class CsvDialect:
 
 COMMA = CsvDialect()
 ITALIAN = CsvDialect(delimiter=";", decimal=",")
+SEPARATORS = ("semicolon", "comma")  # the `sep` option: the Italian dialect, the comma one
 
 
-def dialect_for(sep: str | None) -> CsvDialect:
+def default_sep(language: str | None) -> str:
+    """The CSV dialect a reader gets unless they choose: Italian for Italian."""
+    return "semicolon" if (language or "").lower().startswith("it") else "comma"
+
+
+def dialect_for(sep: str | None, language: str | None = None) -> CsvDialect:
+    """`sep` as chosen ("semicolon" or "comma"), else the default for `language`."""
+    if sep not in SEPARATORS:
+        sep = default_sep(language)
     return ITALIAN if sep == "semicolon" else COMMA
 
 
@@ -81,6 +96,24 @@ def neutralise(text: str) -> str:
     if text and text.startswith(DANGEROUS_FIRST):
         return "'" + text
     return text
+
+
+# A phone number as the portal shows it, masked or not: `+39 347 123 4567`, `+39 347 *** **67`,
+# `+442079460958`. Only digits, spaces and the mask's stars after the plus.
+_PHONE = re.compile(r"\+\d[\d* ]*")
+
+
+def phone_cell(value) -> str:
+    """A phone number that begins with neither `+` nor an apostrophe: `+39` dropped (the
+    national format), another country's `+` written `00` (how it is dialled from Italy).
+    A text that is not a phone number is neutralised like any other."""
+    text = str(value).strip()
+    if not _PHONE.fullmatch(text):
+        return neutralise(text)
+    if text.startswith("+39"):
+        national = text[3:].strip()
+        return national or "0039"  # a national number begins with a digit or a star
+    return "00" + text[1:]
 
 
 def local(value: datetime) -> datetime:
@@ -110,6 +143,8 @@ def csv_cell(value, column: Column, dialect: CsvDialect = COMMA) -> str:
         return local(value).isoformat(" ", "seconds")[:19]  # to the second, no offset
     if isinstance(value, date):
         return value.isoformat()
+    if column.type == ColumnType.PHONE:
+        return phone_cell(value)
     return neutralise(str(value))
 
 
@@ -120,13 +155,15 @@ def csv_row_formatter(columns: list[Column], dialect: CsvDialect = COMMA):
     export would otherwise walk every type test for every cell."""
     keys = [c.key for c in columns]
     cells = [_csv_cell_of(c, dialect) for c in columns]
+    # Text takes the short path, except in the columns that format their own text.
+    plain = [c.type != ColumnType.PHONE for c in columns]
 
     def format_row(row: dict) -> list[str]:
         return [
             ("'" + value if value.startswith(DANGEROUS_FIRST) else value)
-            if value.__class__ is str
+            if value.__class__ is str and is_plain
             else ("" if value is None else cell(value))
-            for value, cell in zip(map(row.get, keys), cells, strict=True)
+            for value, cell, is_plain in zip(map(row.get, keys), cells, plain, strict=True)
         ]
 
     return format_row
@@ -170,7 +207,10 @@ def xlsx_cell(sheet, value, column: Column) -> WriteOnlyCell:
         cell.number_format = XLSX_DATE_FORMAT
         return cell
     cell = WriteOnlyCell(sheet)
-    cell.value = xlsx_text(value)
+    if column.type == ColumnType.PHONE:
+        cell.value = phone_cell(XML_ILLEGAL.sub("\ufffd", str(value)))[:XLSX_MAX_TEXT]
+    else:
+        cell.value = xlsx_text(value)
     cell.data_type = "s"  # text is text: never a formula, whatever it begins with
     return cell
 

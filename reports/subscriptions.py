@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, PermissionDenied
@@ -124,7 +125,8 @@ def _send(subscription: ReportSubscription, start: date, end: date, now: datetim
     rows = definition.rows(filters, user, now)
     columns = list(definition.columns)
     if subscription.format == "csv":
-        content = "".join(formats.csv_lines(columns, rows)).encode("utf-8")
+        dialect = formats.dialect_for(None, get_language())  # Italian unless English is on
+        content = "".join(formats.csv_lines(columns, rows, dialect)).encode("utf-8")
         count = max(content.count(b"\r\n") - 1, 0)
         mimetype = formats.CONTENT_TYPES["csv"]
     else:

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -141,6 +142,7 @@ def report_page(request, name: str):
         "filters_query": _filters_query(form),
         "reports": definitions.all_definitions(),
         "can_export": request.user.has_perm("config.export_reports"),
+        "csv_sep": formats.default_sep(get_language()),  # the reader's, the other an option
         "job": None,
         "subscriptions": ReportSubscription.objects.filter(user=request.user, report=name),
         "frequencies": ReportSubscription.Frequency.choices,

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from routing.models import Assignment, Certification, OperatorProfile, Queue, QueueEvent, Site
+from routing.models import (
+    Assignment,
+    Certification,
+    OperatorProfile,
+    Queue,
+    QueueEvent,
+    Site,
+    TelephonyLine,
+)
 
 
 @admin.register(Site)
@@ -47,3 +55,12 @@ class QueueEventAdmin(admin.ModelAdmin):
 class AssignmentAdmin(QueueEventAdmin):
     list_display = ["case", "operator", "queue_code", "kind", "level", "assigned_by", "at"]
     list_filter = ["kind", "level"]
+
+
+@admin.register(TelephonyLine)
+class TelephonyLineAdmin(admin.ModelAdmin):
+    """The PBX's numbers and the queue each one's calls wait in (README, *Calls*)."""
+
+    list_display = ["number", "name", "queue"]
+    list_select_related = ["queue"]
+    search_fields = ["number", "name"]

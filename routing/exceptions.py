@@ -91,3 +91,8 @@ class StaleTelephonyEvent(PresidioError):
     status = 401
     code = "stale_event"
     default_message = _("The event's timestamp is more than 5 minutes away: refused as a replay.")
+
+
+class QueueNotInEmergency(Conflict):
+    code = "queue_not_in_emergency"
+    default_message = _("This queue is not in emergency: there is nothing to switch off.")

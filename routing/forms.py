@@ -22,15 +22,19 @@ class PresenceForm(forms.Form):
 
 
 class _ConsoleForm(forms.Form):
-    """`operators`: [(user id, label)]; `queues`: [(queue code, name)]."""
+    """`operators`: [(user id, label)]; `queues`: [(queue code, name)]; `emergencies`: the
+    queues in emergency, the only ones an emergency can be switched off for."""
 
-    def __init__(self, *args, operators=(), queues=(), **kwargs) -> None:
+    only_emergencies = False
+
+    def __init__(self, *args, operators=(), queues=(), emergencies=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         blank = [("", "---------")]
         if "operator" in self.fields:
             self.fields["operator"].choices = blank + list(operators)
         if "queue" in self.fields:
-            self.fields["queue"].choices = blank + list(queues)
+            offered = emergencies if self.only_emergencies else queues
+            self.fields["queue"].choices = blank + list(offered)
 
 
 class OperatorPresenceForm(_ConsoleForm):
@@ -65,7 +69,11 @@ class EmergencyForm(_ConsoleForm):
 
 
 class EmergencyOffForm(_ConsoleForm):
-    queue = forms.ChoiceField(label=_("Queue"))
+    only_emergencies = True
+    queue = forms.ChoiceField(
+        label=_("Queue"),
+        error_messages={"invalid_choice": _("This queue is not in emergency.")},
+    )
 
 
 class CallbackDoneForm(forms.Form):

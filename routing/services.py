@@ -33,6 +33,7 @@ from routing.exceptions import (
     InvalidRoutingData,
     NoOperatorProfile,
     OperatorNotAvailable,
+    QueueNotInEmergency,
     SupervisorOnly,
     TargetAtCapacity,
     TargetHasNoProfile,
@@ -167,7 +168,8 @@ def set_emergency(
     *, actor, queue: Queue, minutes: int, reason: str, now: datetime | None = None
 ) -> Queue:
     """A supervisor lets front-office work of the queue use operators' full capacity for
-    `minutes` (0 ends the emergency now). Audited in `QueueEvent`."""
+    `minutes` (0 ends the emergency now; refused for a queue not in emergency, so that
+    "ended" is never said of an emergency that goes on elsewhere). Audited in `QueueEvent`."""
     now = now or timezone.now()
     if not _is_supervisor(actor):
         raise SupervisorOnly()
@@ -181,7 +183,14 @@ def set_emergency(
         raise InvalidRoutingData(fields=errors)
     with transaction.atomic(durable=True):
         queue = Queue.objects.select_for_update().get(id=queue.id)
-        _record_expiry(queue, now)
+        expired = _record_expiry(queue, now)
+        if not minutes and queue.emergency_until is None:
+            if expired:  # it ran out a moment ago: its end is written, as asked
+                return queue
+            message = _(
+                "The queue “%(queue)s” is not in emergency: there is nothing to switch off."
+            ) % {"queue": queue.name}
+            raise QueueNotInEmergency(message, fields={"queue": [message]})
         until = now + timedelta(minutes=minutes) if minutes else None
         QueueEvent.objects.create(
             queue=queue,

@@ -10,7 +10,9 @@ polls; every page works without JavaScript.
 from datetime import datetime
 from urllib.parse import quote
 
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -234,7 +236,8 @@ def _choices(live: dict) -> dict:
         for o in sorted(live["operators"], key=lambda o: (o.name.lower(), o.username))
     ]
     queues = list(Queue.objects.order_by("name").values_list("code", "name"))
-    return {"operators": operators, "queues": queues}
+    emergencies = sorted((q.code, q.name) for q in live["emergencies"])
+    return {"operators": operators, "queues": queues, "emergencies": emergencies}
 
 
 FORMS = {
@@ -245,13 +248,18 @@ FORMS = {
 }
 
 
+# A console form that failed, kept for the console page the action redirects back to.
+FAILED_FORM_KEY = "routing_console_failed_form"
+
+
 def _console_action(request, name: str, act):
     """Validate the posted console form `name`, call `act(form)` (which calls one service
-    and answers the success message), then redirect; or show the console again with the
-    form's errors and nothing written."""
+    and answers the success message), then redirect to the console. A form with errors goes
+    back there too (post/redirect/get: the address stays the console's, a reload does not
+    post again), its data and errors kept in the session for that one page; nothing written.
+    """
     live = _console_live(timezone.now())
-    choices = _choices(live)
-    form = FORMS[name](request.POST, **choices)
+    form = FORMS[name](request.POST, **_choices(live))
     if form.is_valid():
         try:
             message = act(form)
@@ -263,10 +271,28 @@ def _console_action(request, name: str, act):
             if message is not None:
                 messages.success(request, message)
                 return redirect("routing:console")
-    forms = {key: form_class(**choices) for key, form_class in FORMS.items()}
-    forms[name] = form
-    context = {**live, **forms, "failed_name": name}
-    return render(request, "routing/console.html", context, status=400)
+    request.session[FAILED_FORM_KEY] = {
+        "name": name,
+        "data": {field: request.POST.get(field, "") for field in form.fields},
+        "errors": {field: [str(e) for e in errors] for field, errors in form.errors.items()},
+    }
+    return redirect(f"{reverse('routing:console')}#{name}")
+
+
+def _failed_form(request, choices: dict) -> tuple[str, forms.Form] | None:
+    """The console form that failed just before, bound to what was posted, with the errors
+    it was given (the services' too, which validation alone would not find again)."""
+    failed = request.session.pop(FAILED_FORM_KEY, None)
+    if not isinstance(failed, dict) or failed.get("name") not in FORMS:
+        return None
+    form = FORMS[failed["name"]](failed.get("data") or {}, **choices)
+    form.is_valid()
+    for field, errors in (failed.get("errors") or {}).items():
+        target = field if field in form.fields else None
+        for error in errors:
+            if error not in form.errors.get(target or NON_FIELD_ERRORS, []):
+                form.add_error(target, error)
+    return failed["name"], form
 
 
 @capability_required(*SUPERVISE)
@@ -274,9 +300,12 @@ def _console_action(request, name: str, act):
 def console(request):
     live = _console_live(timezone.now())
     choices = _choices(live)
-    forms = {key: form_class(**choices) for key, form_class in FORMS.items()}
+    context = {key: form_class(**choices) for key, form_class in FORMS.items()}
+    if failed := _failed_form(request, choices):
+        context[failed[0]] = failed[1]
+        context["failed_name"] = failed[0]
     alerts = access_watch.open_alerts_for(request.user)
-    return render(request, "routing/console.html", {**live, **forms, "access_alerts": alerts})
+    return render(request, "routing/console.html", {**live, **context, "access_alerts": alerts})
 
 
 @capability_required(*SUPERVISE)

@@ -15,9 +15,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-ADDRESS = os.environ.get("PRESIDIO_ADDRESS", "127.0.0.1:8000")
+DEFAULT_ADDRESS = "127.0.0.1:8000"
 STOP_GRACE_SECONDS = 15
 RESTARTS_PER_MINUTE = 3
+
+
+def serve_address(value: str | None) -> str:
+    """Where `make run` serves (PRESIDIO_ADDRESS): `host:port`, or a bare port on loopback."""
+    value = (value or "").strip()
+    if not value:
+        return DEFAULT_ADDRESS
+    return f"127.0.0.1:{value}" if value.isdigit() else value
+
+
+ADDRESS = serve_address(os.environ.get("PRESIDIO_ADDRESS"))
 
 
 def main() -> int:

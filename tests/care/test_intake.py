@@ -1,6 +1,7 @@
 """The intake page: screen pop, caller choice, a case in one request, the duplicate guard."""
 
 import logging
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -234,6 +235,21 @@ def test_opening_anyway_records_the_reason(client, operator, caller):
     assert Case.objects.count() == 2
     assert new.opening_reason == "Altro numero coinvolto"
     assert new.events.filter(kind=CaseEvent.Kind.DUPLICATE_OVERRIDE).exists()
+
+
+def test_opening_anyway_without_a_reason_asks_for_it_on_the_field(client, operator, caller):
+    _open_first_case(client, operator, caller)
+    client.get(reverse("care:intake"), {"phone": "3471234567"})
+    client.get(reverse("care:intake"))
+    first = client.post(reverse("care:intake"), case_form()).content.decode()
+    assert 'name="new_case" value="anyway"' in first
+    assert "Indica il motivo" not in first  # shown the similar cases, not yet an error
+    page = client.post(reverse("care:intake"), case_form(new_case="anyway"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Indica il motivo per aprire una nuova pratica." in html
+    assert re.search(r'aria-invalid="true"[^>]*id="id_override_reason"', html)
+    assert Case.objects.count() == 1
 
 
 def test_a_recently_resolved_case_is_reopened_with_the_new_contact(client, operator, caller):

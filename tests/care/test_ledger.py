@@ -152,3 +152,29 @@ def test_the_case_page_shows_the_ledger(client, operator, new_case):
 def test_every_priority_agrees(open_case_for, end_user, operator, priority):
     case = open_case_for(end_user, priority=priority)
     assert agrees(case, operator)
+
+
+def test_holidays_are_named_in_the_readers_language(
+    client, operator, operator_api, open_case_for, end_user
+):
+    case = open_case_for(end_user, now=datetime(2026, 12, 4, 19, 0, tzinfo=ROME))
+    url = f"/api/v1/cases/{case.reference}/sla-ledger/"
+
+    def closed_texts(body) -> list[str]:
+        return [e["text"] for e in body["entries"] if e["kind"] == "closed_day"]
+
+    italian = closed_texts(operator_api.get(url).json())
+    assert italian == closed_texts(operator_api.get(url, HTTP_ACCEPT_LANGUAGE="it").json())
+    assert "Immacolata Concezione" in italian[0]
+    english = closed_texts(operator_api.get(url, HTTP_ACCEPT_LANGUAGE="en").json())
+    assert "Immaculate Conception" in english[0]
+    csv_text = operator_api.get(url + "?format=csv").content.decode()
+    assert "Immacolata Concezione" in csv_text
+    assert "Immaculate" not in csv_text
+    client.force_login(operator)
+    page = client.get(reverse("care:case-detail", args=[case.reference])).content.decode()
+    assert "Immacolata Concezione" in page
+    assert "Immaculate" not in page
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("care:case-detail", args=[case.reference])).content.decode()
+    assert "Immaculate Conception" in page

@@ -730,3 +730,23 @@ def test_a_long_list_counts_up_to_the_cap_and_says_more_than(
     assert len(references_in(page)) == 5  # the rows of the page are all there
     few = client.get(reverse("care:case-list"), {"priority": "P1"})
     assert not few.context["page"].paginator.capped
+
+
+def test_a_target_answered_after_its_due_time_reads_late_not_met(client, operator, caller):
+    case = open_case(operator, caller)
+    services.add_note(
+        actor=operator, case=case, body="Abbiamo attivato il roaming.", visibility="customer"
+    )
+    case = fresh(case)
+    assert case.first_response_state == "breached"  # answered months after OPENED
+    client.force_login(operator)
+    page = client.get(reverse("care:case-detail", args=[case.reference])).content.decode()
+    row = page.split('data-testid="sla-first_response"')[1].split("</tr>")[0]
+    outcome = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", row.split('data-testid="sla-outcome"')[1])
+    )
+    assert "Violato" in row
+    assert "Risposto il" in outcome
+    assert "in ritardo" in outcome
+    assert "Rispettato" not in outcome
+    assert "Rispettato" not in page.split('data-testid="sla-panel"')[1].split("</thead>")[0]

@@ -130,3 +130,22 @@ def test_a_worker_that_keeps_dying_is_started_at_most_three_times_a_minute(capsy
         keeper.check()
     assert starts == [0.0, 5.0, 10.0, 60.0, 65.0, 70.0, 120.0, 125.0]
     assert "times in a minute; next start in 45 s" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "address"),
+    [
+        (None, "127.0.0.1:8000"),
+        ("", "127.0.0.1:8000"),
+        ("8001", "127.0.0.1:8001"),
+        ("0.0.0.0:8001", "0.0.0.0:8001"),
+    ],
+)
+def test_make_run_serves_where_presidio_address_says(value, address):
+    assert run.serve_address(value) == address
+
+
+def test_the_readme_names_presidio_address_as_run_py_reads_it():
+    readme = (ROOT / "README.md").read_text()
+    assert "PRESIDIO_ADDRESS" in readme
+    assert 'os.environ.get("PRESIDIO_ADDRESS")' in (ROOT / "scripts" / "run.py").read_text()

@@ -22,6 +22,7 @@ from contracts.calendars import (
     business_minutes_between,
     business_time_between,
     closed_day_reason,
+    holiday_language,
     is_closed_day,
     is_open,
     next_opening,
@@ -578,3 +579,22 @@ def test_dst_nights_never_count_an_instant_twice(hours, night):
         assert is_open(spec, low)
         assert is_open(spec, high - timedelta(microseconds=1))
         assert high == utc(end) or not is_open(spec, high)
+
+
+def test_holiday_names_follow_the_readers_language_and_closed_days_do_not_change():
+    assert closed_day_reason(office_in("MI"), date(2026, 12, 7), language="it_IT") == (
+        "Sant'Ambrogio"
+    )
+    assert closed_day_reason(OFFICE, date(2026, 12, 8), language="it_IT") == (
+        "Immacolata Concezione"
+    )
+    assert closed_day_reason(OFFICE, date(2026, 12, 8)) == "Immaculate Conception"
+    assert closed_day_reason(OFFICE, date(2026, 12, 9), language="it_IT") is None
+    assert [holiday_language(code) for code in ("it", "it-it", "en", "en-gb", "de", None)] == [
+        "it_IT",
+        "it_IT",
+        "en_US",
+        "en_US",
+        "en_US",
+        "en_US",
+    ]

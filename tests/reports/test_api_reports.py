@@ -35,7 +35,7 @@ def body_of(response) -> bytes:
     return response.content
 
 
-def csv_rows(response, delimiter=","):
+def csv_rows(response, delimiter=";"):  # Italian by default (Accept-Language: it)
     text = body_of(response).decode("utf-8")
     assert text.startswith(BOM)
     return list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
@@ -94,7 +94,9 @@ def test_a_manager_exports_csv_masked_with_bom_and_the_export_is_logged(
     assert rows[0][0] == "Riferimento"
     assert len(rows) == 6
     phones = {r[10] for r in rows[1:]}
-    assert "'+39 348 *** **43" in phones  # a text beginning with + is neutralised too
+    # A phone number in the national format: nothing a spreadsheet runs, no apostrophe shown.
+    assert "348 *** **43" in phones
+    assert not any(phone.startswith(("'", "+")) for phone in phones)
     assert not any("+39348" in cell for r in rows for cell in r)
     log = ExportLog.objects.get(format="csv")
     assert (log.user, log.report, log.row_count) == (manager, "cases", 5)
@@ -109,6 +111,23 @@ def test_the_italian_separator_uses_semicolons_and_decimal_commas(known, manager
     assert len(header) == len(definitions.get("integrity").columns)
     assert row[column_index("integrity", "cases_per_caller")] == "1,33"
     assert row[column_index("integrity", "duplicate_rate")] == "25"
+
+
+def test_csv_is_italian_for_italian_readers_and_the_comma_dialect_is_the_option(known, manager_api):
+    url = f"/api/v1/reports/integrity/?format=csv&{PERIOD}"
+    index = column_index("integrity", "cases_per_caller")
+
+    def rsic(rows):
+        return next(r for r in rows[1:] if "RSIC-MOB-2026" in r)
+
+    assert rsic(csv_rows(manager_api.get(url)))[index] == "1,33"
+    assert rsic(csv_rows(manager_api.get(url, HTTP_ACCEPT_LANGUAGE="it")))[index] == "1,33"
+    english = manager_api.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert rsic(csv_rows(english, delimiter=","))[index] == "1.33"
+    comma = manager_api.get(url + "&sep=comma")
+    assert rsic(csv_rows(comma, delimiter=","))[index] == "1.33"
+    semicolon = manager_api.get(url + "&sep=semicolon", HTTP_ACCEPT_LANGUAGE="en")
+    assert rsic(csv_rows(semicolon))[index] == "1,33"
 
 
 def test_xlsx_export_keeps_numbers_and_dates_typed(known, manager_api):
@@ -144,7 +163,7 @@ def test_a_formula_in_a_case_is_neutralised_in_both_formats(known, manager_api, 
 
 def test_an_admin_exports_unmasked_personal_data(known, admin_api):
     rows = csv_rows(admin_api.get(f"/api/v1/reports/cases/?format=csv&{PERIOD}"))
-    assert "'+393489876543" in {r[10] for r in rows[1:]}
+    assert "3489876543" in {r[10] for r in rows[1:]}  # national format: no "+", no apostrophe
 
 
 @pytest.mark.parametrize(

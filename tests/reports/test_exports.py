@@ -23,6 +23,7 @@ from reports.formats import (
     csv_lines,
     csv_row_formatter,
     neutralise,
+    phone_cell,
     write_csv,
     write_xlsx,
 )
@@ -119,6 +120,53 @@ def test_hostile_text_round_trips_through_xlsx_as_strings_never_formulas(texts):
         if expected:
             assert cell.data_type == "s"
             assert not str(cell.value).startswith(("=", "+", "-", "@", "\t"))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("+39 347 123 4567", "347 123 4567"),
+        ("+39 348 *** **43", "348 *** **43"),
+        ("+393471234567", "3471234567"),
+        ("+44 20 7946 0958", "0044 20 7946 0958"),
+        ("+442079460958", "00442079460958"),
+        ("02 1234 5678", "02 1234 5678"),
+        ("", ""),
+        # Not a phone number: the apostrophe rule, whatever the column says.
+        ("+39 347=1+1", "'+39 347=1+1"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("-5", "'-5"),
+        ("+39 -1", "'+39 -1"),
+    ],
+)
+def test_phone_numbers_need_no_apostrophe_and_nothing_else_escapes_it(value, expected):
+    assert phone_cell(value) == expected
+
+
+PHONE = Column("phone", "Phone", ColumnType.PHONE)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(texts=st.lists(HOSTILE, min_size=1, max_size=8))
+def test_a_phone_column_never_starts_a_cell_with_a_formula_character(texts):
+    lines = read_csv("".join(csv_lines([PHONE], [{"phone": t} for t in texts])))
+    sheet = read_xlsx([{"phone": t} for t in texts], [PHONE])
+    for line, (cell,) in zip(lines[1:], sheet.iter_rows(min_row=2), strict=True):
+        assert not line[0].startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert cell.data_type != "f"
+        assert not str(cell.value or "").startswith(("=", "+", "-", "@", "\t"))
+
+
+def test_a_phone_reads_the_same_in_csv_and_xlsx_without_an_apostrophe():
+    rows = [{"phone": "+39 347 123 4567"}, {"phone": "+44 20 7946 0958"}]
+    lines = read_csv("".join(csv_lines([PHONE], rows)))
+    sheet = read_xlsx(rows, [PHONE])
+    assert [line[0] for line in lines[1:]] == ["347 123 4567", "0044 20 7946 0958"]
+    assert [c[0].value for c in sheet.iter_rows(min_row=2)] == [
+        "347 123 4567",
+        "0044 20 7946 0958",
+    ]
 
 
 def test_formula_text_in_xlsx_is_a_string_cell_with_an_apostrophe():

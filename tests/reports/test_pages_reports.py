@@ -121,6 +121,19 @@ def test_a_manager_exports_from_the_page_with_the_italian_separator(known, signe
     assert ExportLog.objects.get().report == "integrity"
 
 
+def test_the_page_exports_the_italian_csv_by_default_and_offers_the_comma_one(
+    known, signed_in, manager
+):
+    web = signed_in(manager)
+    page = web.get(f"/reports/integrity/?{PERIOD}").content.decode()
+    assert 'name="sep" value="semicolon" checked' in page
+    assert 'name="sep" value="comma">' in page
+    default = b"".join(web.get(f"/reports/integrity/?{PERIOD}&export=csv").streaming_content)
+    assert ";1,33" in default.decode("utf-8")
+    comma = web.get(f"/reports/integrity/?{PERIOD}&export=csv&sep=comma").streaming_content
+    assert ",1.33" in b"".join(comma).decode("utf-8")
+
+
 def test_a_big_export_from_the_page_shows_its_progress_and_link(
     known, signed_in, manager, settings, django_capture_on_commit_callbacks
 ):

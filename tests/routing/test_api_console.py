@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from care.models import Case
+from routing import services
 from routing.models import Assignment, PresenceChange, QueueEvent, Site
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,30 @@ def test_a_supervisor_switches_an_emergency_on_and_off(supervisor_api, default_q
     assert list(QueueEvent.objects.values_list("kind", flat=True)) == [
         "emergency_on",
         "emergency_off",
+    ]
+
+
+def test_switching_off_a_queue_not_in_emergency_is_refused_and_writes_nothing(
+    supervisor_api, default_queue
+):
+    response = supervisor_api.post(emergency_url(default_queue.code), {"minutes": 0}, format="json")
+    body = assert_error(response, 409)
+    assert body["code"] == "queue_not_in_emergency"
+    assert "non è in emergenza" in body["message"]
+    assert list(body["fields"]) == ["queue"]
+    assert not QueueEvent.objects.exists()
+
+
+def test_switching_off_an_emergency_that_just_ran_out_records_its_end_once(
+    supervisor, default_queue, now
+):
+    services.set_emergency(actor=supervisor, queue=default_queue, minutes=10, reason="a", now=now)
+    services.set_emergency(
+        actor=supervisor, queue=default_queue, minutes=0, reason="", now=now + timedelta(hours=1)
+    )
+    assert list(QueueEvent.objects.values_list("kind", "reason")) == [
+        ("emergency_on", "a"),
+        ("emergency_off", "expired"),
     ]
 
 

@@ -61,6 +61,17 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
+def post_failing(client, url, data, form: str):
+    """Posts a console form that fails: the answer sends the supervisor back to the console
+    (the address never becomes the action's), where the form shows its errors."""
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response["Location"] == f"{CONSOLE}#{form}"
+    page = client.get(CONSOLE)
+    assert page.status_code == 200
+    return page
+
+
 @pytest.fixture
 def waiting(routed_case, now):
     """A P3 and a P2 case waiting in the default queue (the operator certified on the
@@ -389,8 +400,9 @@ def test_an_emergency_without_reason_or_with_a_bad_duration_is_refused(
     client, supervisor, default_queue, data, field
 ):
     client.force_login(supervisor)
-    response = client.post(EMERGENCY, {"queue": default_queue.code, **data})
-    assert response.status_code == 400
+    response = post_failing(
+        client, EMERGENCY, {"queue": default_queue.code, **data}, "emergency_form"
+    )
     page = response.content.decode()
     assert 'class="errorlist' in page
     assert re.search(rf'<[^>]*aria-invalid="true"[^>]*id="id_{field}"', page)
@@ -408,6 +420,42 @@ def test_supervisor_switches_an_emergency_off(client, supervisor, default_queue)
     assert QueueEvent.objects.filter(kind="emergency_off").count() == 1
 
 
+def test_ending_an_emergency_offers_only_the_queues_in_emergency(client, supervisor, default_queue):
+    other = Queue.objects.create(code="backoffice-contratti", name="Back-office contratti")
+    client.force_login(supervisor)
+    page = client.get(CONSOLE).content.decode()
+    assert 'data-testid="emergency-off-form"' not in page
+    assert "No queue is in emergency." in text_of(client.get(CONSOLE))
+
+    services.set_emergency(actor=supervisor, queue=default_queue, minutes=30, reason="Picco")
+    page = client.get(CONSOLE).content.decode()
+    off_form = page.split('data-testid="emergency-off-form"')[1].split("</form>")[0]
+    assert f'value="{default_queue.code}"' in off_form
+    assert f'value="{other.code}"' not in off_form
+
+
+def test_ending_an_emergency_on_a_queue_not_in_emergency_is_refused_and_the_real_one_goes_on(
+    client, supervisor, default_queue
+):
+    other = Queue.objects.create(code="backoffice-contratti", name="Back-office contratti")
+    services.set_emergency(actor=supervisor, queue=default_queue, minutes=30, reason="Picco")
+    client.force_login(supervisor)
+    response = post_failing(client, EMERGENCY_OFF, {"queue": other.code}, "emergency_off_form")
+    page = text_of(response)
+    assert "This queue is not in emergency." in page
+    assert "Emergency off" not in page
+    assert Queue.objects.get(id=default_queue.id).emergency_until is not None
+    assert QueueEvent.objects.filter(kind="emergency_off").count() == 0
+
+
+def test_a_console_form_with_errors_is_shown_once(client, supervisor, staffed, waiting):
+    client.force_login(supervisor)
+    post_failing(
+        client, REASSIGN, {"case": "CS-1999-000001", "operator": staffed[0].id}, "reassign_form"
+    )
+    assert "No case has this reference." not in text_of(client.get(CONSOLE))
+
+
 def test_supervisor_changes_an_operators_presence(client, supervisor, staffed):
     away = staffed[1]
     client.force_login(supervisor)
@@ -422,8 +470,9 @@ def test_a_presence_change_for_nobody_is_refused(client, supervisor, staffed, us
     stranger = user_factory("senza.profilo")
     changes = PresenceChange.objects.count()
     client.force_login(supervisor)
-    response = client.post(OPERATOR_PRESENCE, {"operator": stranger.id, "state": "available"})
-    assert response.status_code == 400
+    response = post_failing(
+        client, OPERATOR_PRESENCE, {"operator": stranger.id, "state": "available"}, "presence_form"
+    )
     assert 'class="errorlist' in response.content.decode()
     assert PresenceChange.objects.count() == changes
 
@@ -432,8 +481,9 @@ def test_reassigning_an_unknown_reference_is_refused_and_writes_nothing(
     client, supervisor, staffed, waiting
 ):
     client.force_login(supervisor)
-    response = client.post(REASSIGN, {"case": "CS-1999-000001", "operator": staffed[0].id})
-    assert response.status_code == 400
+    response = post_failing(
+        client, REASSIGN, {"case": "CS-1999-000001", "operator": staffed[0].id}, "reassign_form"
+    )
     assert "No case has this reference." in text_of(response)
     assert not Assignment.objects.exists()
 
@@ -455,8 +505,10 @@ def test_reassigning_to_an_ineligible_operator_needs_an_override_reason(
     outsider = user_factory("op.esterno")
     profile_factory(outsider)  # certified on nothing
     client.force_login(supervisor)
-    response = client.post(REASSIGN, {"case": case.reference, "operator": outsider.id})
-    assert response.status_code == 400
+    response = post_failing(
+        client, REASSIGN, {"case": case.reference, "operator": outsider.id}, "reassign_form"
+    )
+    assert f'value="{case.reference}"' in response.content.decode()  # what was typed stays
     assert "This operator is not certified for this case yet" in text_of(response)
     assert re.search(r'aria-invalid="true"[^>]*id="id_override_reason"', response.content.decode())
     assert Case.objects.get(id=case.id).assignee is None
@@ -576,3 +628,23 @@ def test_why_me_is_for_those_who_may_see_the_case(client, manager, operator, wai
     client.force_login(operator)
     missing = reverse("routing:case-decisions", args=["CS-1999-000001"])
     assert client.get(missing, **HTMX).status_code == 404
+
+
+def test_the_sla_at_risk_count_opens_those_cases(
+    client, supervisor, default_queue, routed_case, now
+):
+    from care.models import SlaState
+
+    at_risk = routed_case(opened_at=now - timedelta(hours=3))
+    breached = routed_case(opened_at=now - timedelta(hours=2))
+    on_time = routed_case(opened_at=now - timedelta(minutes=5))
+    Case.objects.filter(id=at_risk.id).update(resolution_state=SlaState.AT_RISK)
+    Case.objects.filter(id=breached.id).update(first_response_state=SlaState.BREACHED)
+    client.force_login(supervisor)
+    page = client.get(CONSOLE).content.decode()
+    link = re.search(r'<a href="([^"]+)"[^>]*data-testid="queue-at-risk"[^>]*>\s*2\s*</a>', page)
+    assert link, "the count of cases at risk links to them"
+    cases = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert at_risk.reference in cases
+    assert breached.reference in cases
+    assert on_time.reference not in cases

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from care.demo import seed_care_demo
 from config import roles
 from config.bench import data as bench_data
-from config.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
+from config.demo import DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
 from contracts.orders.demo import seed_orders_demo
 from routing.demo import seed_routing_demo
@@ -64,10 +64,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Care demo: {seed_care_demo(operators=operators)} cases created")
         self.stdout.write(f"Back-office demo: {seed_orders_demo()}")
-        self.stdout.write(
-            f"Demo logins (password {DEMO_PASSWORD}): "
-            + ", ".join(username for username, *_ in DEMO_USERS)
-        )
+        # The logins are printed by `make run` (scripts/run.py), once, beside the address.
 
     def _bench(self, scale: str, seed: int, as_of: str) -> None:
         try:
