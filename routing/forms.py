@@ -8,17 +8,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from care.forms import ReferenceField
+from config.inputs import InputForm
 from routing.models import PresenceState
 from routing.services import MAX_EMERGENCY_MINUTES, REASON_MAX
 
 
-class PresenceForm(forms.Form):
+class PresenceForm(InputForm):
     """The operator's own presence: one button per state."""
 
     state = forms.ChoiceField(label=_("Presence"), choices=PresenceState.choices)
 
 
-class _ConsoleForm(forms.Form):
+class _ConsoleForm(InputForm):
     """`operators`: [(user id, label)]; `queues`: [(queue code, name)]."""
 
     def __init__(self, *args, operators=(), queues=(), **kwargs) -> None:

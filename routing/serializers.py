@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.inputs import InputSerializer
 from routing.models import PresenceState
 from routing.services import MAX_EMERGENCY_MINUTES, REASON_MAX
 
@@ -19,7 +20,7 @@ class PresenceSerializer(serializers.Serializer):
     since = serializers.DateTimeField(source="presence_since", allow_null=True)
 
 
-class PresenceInput(serializers.Serializer):
+class PresenceInput(InputSerializer):
     state = serializers.ChoiceField(choices=PresenceState.choices)
 
 
@@ -49,7 +50,7 @@ class OperatorOverviewSerializer(serializers.Serializer):
     front_office_limit = serializers.IntegerField()
 
 
-class OperatorFilterInput(serializers.Serializer):
+class OperatorFilterInput(InputSerializer):
     site = serializers.SlugField(required=False, max_length=20)
 
 
@@ -59,7 +60,7 @@ class OperatorPresenceSerializer(serializers.Serializer):
     since = serializers.DateTimeField(source="presence_since", allow_null=True)
 
 
-class EmergencyInput(serializers.Serializer):
+class EmergencyInput(InputSerializer):
     """`minutes` 0 ends the emergency now."""
 
     minutes = serializers.IntegerField(min_value=0, max_value=MAX_EMERGENCY_MINUTES)
@@ -72,7 +73,7 @@ class EmergencySerializer(serializers.Serializer):
     emergency_reason = serializers.CharField(allow_blank=True)
 
 
-class AssignInput(serializers.Serializer):
+class AssignInput(InputSerializer):
     case = serializers.CharField(max_length=20, help_text="The case reference.")
     operator = serializers.IntegerField(min_value=1, help_text="The operator's user id.")
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=REASON_MAX)
