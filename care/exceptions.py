@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from config import errors
 from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 
@@ -41,24 +42,21 @@ class CaseChangedMeanwhile(Conflict):
     default_message = _("Someone else changed this case in the meantime: reload it and try again.")
 
 
-class DuplicateSuspected(Conflict):
+class DuplicateSuspected(errors.DuplicateSuspected):
     """The caller already has a similar case: add a note to it, reopen it, or give a reason."""
 
-    code = "duplicate_suspected"
     default_message = _(
         "This caller already has a similar case. Add a note to it, reopen "
         "it, or give the reason for a new case."
     )
+    similar_key = "similar_cases"
 
-    def __init__(self, candidates, **kwargs):
-        self.candidates = list(candidates)
-        extra = {
-            "similar_cases": [
-                {"reference": c.reference, "status": c.status, "subject": c.subject}
-                for c in self.candidates
-            ]
+    def describe(self, candidate) -> dict:
+        return {
+            "reference": candidate.reference,
+            "status": candidate.status,
+            "subject": candidate.subject,
         }
-        super().__init__(extra=extra, **kwargs)
 
 
 class TriageDone(Conflict):

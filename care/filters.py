@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from care.models import OPEN_STATUSES, Case, CaseStatus, SlaState
 from config.filters import IdFilter
+from config.inputs import FilterForm
 from contracts.models import Priority
 from contracts.phones import InvalidPhoneNumber, normalise_phone
 
@@ -41,6 +42,7 @@ class CaseAttributeFilter(django_filters.FilterSet):
 
     class Meta:
         model = Case
+        form = FilterForm  # the input rule of config.inputs
         fields = []
 
     def only_open(self, queryset, name, value):

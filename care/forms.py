@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from care.filters import SLA_FILTER_CHOICES
 from care.models import WRITTEN_VISIBILITIES, CaseStatus, Handoff, Note
+from config.inputs import InputForm
 from contracts.models import Client
 
 
@@ -32,7 +33,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(upload, initial) for upload in files]
 
 
-class CaseActionForm(forms.Form):
+class CaseActionForm(InputForm):
     """Base of the case page's forms: the version seen and a per-form id prefix."""
 
     id_prefix = "action"
@@ -173,13 +174,13 @@ def style_filter_form(form: forms.Form) -> forms.Form:
 # --- Data-subject requests (care.privacy_views) -------------------------------------------
 
 
-class SubjectSearchForm(forms.Form):
+class SubjectSearchForm(InputForm):
     query = forms.CharField(
         label=_("Phone, e-mail, employee code or codice fiscale"), max_length=100
     )
 
 
-class ErasureForm(forms.Form):
+class ErasureForm(InputForm):
     MODES = [
         ("anonymise", _("Anonymise: keep a blank entry, remove every identity")),
         ("erase", _("Erase: delete the entry too")),

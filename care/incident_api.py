@@ -14,6 +14,7 @@ from care import incident_selectors, incidents
 from care.exceptions import InvalidIncidentData
 from care.models import Incident, IncidentEvent, IncidentStatus
 from config.errors import InvalidInput
+from config.inputs import InputSerializer
 from config.permissions import capability
 from contracts.models import Priority, Service
 
@@ -72,7 +73,7 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = [*IncidentSerializer.Meta.fields, "timeline"]
 
 
-class IncidentInput(serializers.Serializer):
+class IncidentInput(InputSerializer):
     """Shape only; the rules (a scope, an end after the start...) are the service's."""
 
     title = serializers.CharField(max_length=200)
@@ -181,7 +182,7 @@ class IncidentDetailApi(APIView):
         return _detail(incident.id)
 
 
-class IncidentLinkInput(serializers.Serializer):
+class IncidentLinkInput(InputSerializer):
     cases = serializers.ListField(
         child=serializers.CharField(max_length=20), allow_empty=False, max_length=10000
     )

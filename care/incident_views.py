@@ -15,6 +15,7 @@ from care.models import Case, IncidentStatus
 from config import roles
 from config.errors import PresidioError
 from config.forms import add_service_errors, service_error_message
+from config.inputs import InputForm
 from config.permissions import capability_required
 from contracts.models import Client, Priority, Service
 
@@ -27,7 +28,7 @@ def _split(raw: str) -> list[str]:
     return [part for part in raw.replace(",", " ").split() if part]
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(InputForm):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     services = forms.MultipleChoiceField(
         label=gettext_lazy("Services"),
@@ -94,7 +95,7 @@ class IncidentForm(forms.Form):
         )
 
 
-class BulkLinkForm(forms.Form):
+class BulkLinkForm(InputForm):
     """What the filtered list of open cases is filtered by (it travels in the URL: no
     personal data)."""
 

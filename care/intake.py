@@ -26,6 +26,7 @@ from care.models import Channel
 from config import access_log
 from config.errors import PresidioError
 from config.forms import add_service_errors, service_error_message
+from config.inputs import InputForm, checks_its_own_query, whole_number
 from config.permissions import capability_required
 from contracts import selectors as contract_selectors
 from contracts.forms import LookupForm
@@ -38,7 +39,7 @@ SESSION_MATCHES = "intake_matches"  # the end users the last lookup found: the o
 SESSION_CALL = "intake_call"  # the call the operator answered (a pop from the PBX's event)
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(InputForm):
     category = forms.ChoiceField(label=gettext_lazy("Category"))
     priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=Priority.choices)
     channel = forms.ChoiceField(
@@ -95,6 +96,7 @@ def _caller_in_session(request):
 
 
 @login_not_required
+@checks_its_own_query  # a screen pop's number, whatever it holds, gets the intake's message
 def intake(request):
     """A screen pop may reach a signed-out browser: the number goes into the session (kept
     across the sign-in) and the login page gets the clean URL as `next`, so the number never
@@ -307,14 +309,14 @@ def choose_caller(request):
     """The operator picks one of several matches (end user and contract). Only an end user
     the last lookup found may be chosen: an id from elsewhere would show anyone's data
     without a search (refused, and the refusal is in the access log)."""
-    end_user_id = request.POST.get("end_user", "")
+    end_user_id = whole_number(request.POST.get("end_user", ""))
     contract_code = request.POST.get("contract", "")
-    if not (end_user_id.isdigit() and contract_code):
+    if end_user_id is None or not contract_code:
         return redirect("care:intake")
-    if int(end_user_id) not in request.session.get(SESSION_MATCHES, []):
+    if end_user_id not in request.session.get(SESSION_MATCHES, []):
         raise PermissionDenied(_("Choose the caller among the people the search found."))
-    access_log.note(request, end_users=[int(end_user_id)])
-    _remember_caller(request, int(end_user_id), contract_code)
+    access_log.note(request, end_users=[end_user_id])
+    _remember_caller(request, end_user_id, contract_code)
     return redirect("care:intake")
 
 

@@ -17,6 +17,7 @@ from care import mail
 from care.models import InboundMail
 from config import access_log
 from config.errors import PresidioError
+from config.inputs import InputForm
 from config.permissions import capability_required
 from contracts.forms import LookupForm
 from contracts.lookup import look_up_callers
@@ -24,11 +25,11 @@ from contracts.lookup import look_up_callers
 WORK = ("handle_cases",)
 
 
-class UploadForm(forms.Form):
+class UploadForm(InputForm):
     message = forms.FileField(label=gettext_lazy("Message (.eml)"))
 
 
-class DiscardForm(forms.Form):
+class DiscardForm(InputForm):
     note = forms.CharField(label=gettext_lazy("Why"), max_length=300)
 
 

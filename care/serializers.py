@@ -21,6 +21,7 @@ from care.models import (
     Handoff,
     Note,
 )
+from config.inputs import InputSerializer
 from contracts.models import Category, Client, Priority
 
 # --- Output ---------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def _override_reason_field() -> serializers.CharField:
     )
 
 
-class CaseInput(serializers.Serializer):
+class CaseInput(InputSerializer):
     """A new case: `contract` is a code, `end_user` (or `referent`) an id, `category` a code of
     the contract version in force; an empty `priority` takes the category's default."""
 
@@ -314,7 +315,7 @@ class CaseInput(serializers.Serializer):
         )
 
 
-class CaseUpdateInput(serializers.Serializer):
+class CaseUpdateInput(InputSerializer):
     """The one thing changed in place; status, notes and hand-offs have their own endpoints."""
 
     priority = serializers.ChoiceField(choices=Priority.choices)
@@ -330,7 +331,7 @@ class CaseUpdateInput(serializers.Serializer):
         return attrs
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(InputSerializer):
     """JSON, or multipart with the files in `attachments`."""
 
     body = serializers.CharField(allow_blank=True)
@@ -344,7 +345,7 @@ class NoteInput(serializers.Serializer):
     override_reason = _override_reason_field()
 
 
-class ContactInput(serializers.Serializer):
+class ContactInput(InputSerializer):
     """A new contact about an existing case (instead of a duplicate): who called and what they
     said; a resolved or closed case is reopened."""
 
@@ -355,7 +356,7 @@ class ContactInput(serializers.Serializer):
     override_reason = _override_reason_field()
 
 
-class TransitionInput(serializers.Serializer):
+class TransitionInput(InputSerializer):
     to = serializers.ChoiceField(choices=CaseStatus.choices)
     resolution_code = serializers.CharField(
         max_length=50, required=False, allow_blank=True, default=""
@@ -365,14 +366,14 @@ class TransitionInput(serializers.Serializer):
     override_reason = _override_reason_field()
 
 
-class HandoffInput(serializers.Serializer):
+class HandoffInput(InputSerializer):
     unit = serializers.CharField(max_length=50)
     request = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
     override_reason = _override_reason_field()
 
 
-class HandoffAnswerInput(serializers.Serializer):
+class HandoffAnswerInput(InputSerializer):
     answer = serializers.CharField(allow_blank=True)
     outcome = serializers.ChoiceField(
         choices=[
@@ -386,13 +387,13 @@ class HandoffAnswerInput(serializers.Serializer):
     override_reason = _override_reason_field()
 
 
-class ReopenInput(serializers.Serializer):
+class ReopenInput(InputSerializer):
     reason = serializers.CharField(allow_blank=True)
     row_version = _row_version_field()
     override_reason = _override_reason_field()
 
 
-class CaseSearchInput(serializers.Serializer):
+class CaseSearchInput(InputSerializer):
     """The body of a search: `q` (reference, phone, name or text) and any list filter."""
 
     q = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -6,6 +6,7 @@ Every error under /api/ is JSON: `{"code": ..., "message": ..., "fields": {...}}
 import json
 import logging
 import math
+import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
@@ -23,9 +24,36 @@ from config.errors import PresidioError
 
 logger = logging.getLogger(__name__)
 
+UNENCODABLE = re.compile("[\ud800-\udfff]")  # lone surrogates: no encoder writes them
+
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"code": code, "message": str(message), "fields": fields or {}}
+    return {"code": code, "message": _renderable(str(message)), "fields": _renderable(fields or {})}
+
+
+def _renderable(value):
+    """Error text as the renderer can encode it: a field error that echoes its input (a
+    choice, a slug) never turns a 400 into a 500 (the input layer refuses such text first;
+    this holds for whatever it did not foresee)."""
+    if isinstance(value, str):
+        return UNENCODABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_renderable(key): _renderable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_renderable(item) for item in value]
+    return value
+
+
+def throttled_message(wait: float | None) -> str:
+    """The 429's message: whole sentence translated (DRF's appends an untranslated half)."""
+    if wait is None:
+        return _("Too many requests: try again in a moment.")
+    seconds = math.ceil(wait)
+    return ngettext(
+        "Too many requests: try again in %(seconds)d second.",
+        "Too many requests: try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def exception_handler(exc, context):
@@ -50,6 +78,8 @@ def exception_handler(exc, context):
         detail = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = error_body("invalid", _("The data sent is not valid."), fields)
+    elif isinstance(exc, exceptions.Throttled):
+        response.data = error_body("throttled", throttled_message(exc.wait))
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         message = _own_message(exc, context.get("request"))

@@ -46,3 +46,27 @@ class Conflict(PresidioError):
     code = "conflict"
     status = 409
     default_message = _("The operation conflicts with the current state.")
+
+
+class DuplicateSuspected(Conflict):
+    """What is being created looks like something that already exists (the same call about
+    the same thing, the same request sent twice): nothing is written, the answer lists the
+    similar ones under `similar_key`, and the request goes through again only with a
+    `duplicate_override_reason`, which the new record keeps. Case intake and contract
+    orders raise their own subclass."""
+
+    code = "duplicate_suspected"
+    default_message = _(
+        "Something similar already exists: use it, or give the reason for a new one."
+    )
+    similar_key = "similar"
+
+    def __init__(self, candidates, **kwargs):
+        self.candidates = list(candidates)
+        super().__init__(
+            extra={self.similar_key: [self.describe(c) for c in self.candidates]}, **kwargs
+        )
+
+    def describe(self, candidate) -> dict:
+        """What the answer says of one similar record."""
+        raise NotImplementedError

@@ -16,6 +16,7 @@ from django.views.defaults import page_not_found
 from config import access_log, two_factor
 from config.api import error_body
 from config.errors import NotFound
+from config.inputs import unstorable
 from config.log_filters import PERSONAL_PARAMETER
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ class SessionLifetimeMiddleware:
 class SecurityHeadersMiddleware:
     """Scripts and styles from our own origin only (templates carry no inline script), and
     nothing shown to a signed-in user is kept by the browser's or a proxy's cache: pages
-    and API answers hold personal data."""
+    and API answers hold personal data. It sits outside every middleware that may answer
+    in the view's place (the access log's 503, the input guard's 400), so those answers carry
+    the same headers; only static files, served before it, are left to be cached."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -144,6 +147,48 @@ class AccessLogMiddleware:
                 return JsonResponse(error_body("unavailable", message), status=503)
             return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
         return response
+
+
+class UnstorableInputMiddleware:
+    """The input rule of `config.inputs` at the door: a path with NUL names nothing (404); a
+    query string with NUL, or a lone surrogate, in a name or a value is refused (400), and
+    so is a page's form body (fields and file names), before any view, filter or selector
+    sends it to the database. API bodies are the parser's and the serializers' to refuse,
+    field by field. A page view that checks its query string itself says so
+    (`config.inputs.checks_its_own_query`: the intake tells a screen pop what is wrong with
+    its number). Django decodes the address and form bodies as UTF-8 with replacement, so a
+    surrogate cannot arrive there; the check holds anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if unstorable(request.path):
+            if request.path.startswith("/api/"):
+                return JsonResponse(error_body("not_found", _("No such API resource.")), status=404)
+            return page_not_found(request, Http404())
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        api = request.path.startswith("/api/")
+        sources = [] if getattr(view_func, "checks_its_own_query", False) else [request.GET]
+        if not api and request.method == "POST":
+            sources += [request.POST, request.FILES]
+        problems = {
+            name: [problem]
+            for source in sources
+            for name, values in source.lists()
+            if (problem := unstorable([name, *values]))
+        }
+        if not problems:
+            return None
+        message = _("The request holds characters that are not allowed.")
+        if api:
+            return JsonResponse(error_body("invalid", message, problems), status=400)
+        details = " ".join(problem for [problem] in problems.values())
+        return HttpResponse(
+            f"{message} {details}", status=400, content_type="text/plain; charset=utf-8"
+        )
 
 
 class ApiErrorMiddleware:

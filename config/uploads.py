@@ -1,4 +1,5 @@
-"""What files the portal accepts (case attachments, order documents): one policy, one check.
+"""What files the portal accepts (case attachments, order documents, end-user lists): one
+policy, one check.
 
 A file is accepted by its extension, within `MAX_ATTACHMENT_BYTES`, and when its first bytes
 match the type it claims (a renamed executable is not a PDF). The content type stored is the
@@ -34,6 +35,17 @@ class UploadRefused(ValueError):
     """The reason, in the user's language, naming the file."""
 
 
+def refuse_if_larger(upload: UploadedFile, limit: int) -> None:
+    """Raises `UploadRefused` when `upload` is over `limit` bytes: from its size, before a
+    byte of it is read (Django has streamed anything over FILE_UPLOAD_MAX_MEMORY_SIZE to a
+    temporary file, never to memory)."""
+    if (upload.size or 0) > limit:
+        raise UploadRefused(
+            _("%(name)s is larger than %(mb)s MB.")
+            % {"name": upload.name or "", "mb": limit // (1024 * 1024)}
+        )
+
+
 def accepted_content_type(upload: UploadedFile) -> str:
     """The content type to store for `upload`; raises `UploadRefused` with the reason."""
     name = upload.name or ""
@@ -47,10 +59,7 @@ def accepted_content_type(upload: UploadedFile) -> str:
             )
             % {"name": name}
         )
-    if (upload.size or 0) > limit:
-        raise UploadRefused(
-            _("%(name)s is larger than %(mb)s MB.") % {"name": name, "mb": limit // (1024 * 1024)}
-        )
+    refuse_if_larger(upload, limit)
     head = upload.read(8)
     upload.seek(0)
     if extension in MAGIC and not head.startswith(MAGIC[extension]):

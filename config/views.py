@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from config import roles, two_factor
 from config.health import health_report
+from config.inputs import InputForm
 
 
 @require_GET
@@ -34,7 +35,7 @@ def healthz(request):
     return JsonResponse(report, status=200 if healthy else 503)
 
 
-class SecondFactorForm(forms.Form):
+class SecondFactorForm(InputForm):
     code = forms.CharField(label=_("Code from the app"), max_length=12)
 
 

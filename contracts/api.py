@@ -1,11 +1,9 @@
 """REST endpoints of the contracts app: parse, call a selector or a service, render."""
 
-import re
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -15,10 +13,12 @@ from rest_framework.views import APIView
 
 from config import access_log
 from config.errors import InvalidInput
+from config.inputs import whole_number
 from config.parsers import StrictJSONParser
 from config.permissions import ANY_ROLE, capability
 from contracts import selectors, services
-from contracts.imports import UnreadableFile, read_rows
+from contracts.exceptions import ImportFileTooLarge
+from contracts.imports import FileTooLarge, UnreadableFile, read_upload
 from contracts.lookup import look_up_callers
 from contracts.models import BusinessCalendar, Client, EndUser
 from contracts.serializers import (
@@ -38,6 +38,7 @@ from contracts.serializers import (
     LookupInput,
     LookupMatchSerializer,
     LookupResultSerializer,
+    SlaPreviewQuery,
     SlaPreviewSerializer,
 )
 
@@ -49,7 +50,8 @@ AnswerCallers = capability("handle_cases", "work_backoffice")
 
 
 def _valid(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
+    kwargs.setdefault("data", request.data)
+    serializer = serializer_class(**kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer
 
@@ -171,7 +173,7 @@ class ContractListCreateApi(generics.ListAPIView):
         client = params.get("client", "")
         return selectors.contract_list(
             search=params.get("search", "").strip(),
-            client_id=int(client) if client.isdigit() else None,
+            client_id=whole_number(client),
             segment=params.get("segment", ""),
             service=params.get("service", ""),
             status=params.get("status", ""),
@@ -237,10 +239,6 @@ class ContractAmendApi(APIView):
         return Response(ContractVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
-# A `+` sent unencoded in a query string arrives as a space: `2026-12-04T17:30:00 01:00`.
-UNENCODED_PLUS_OFFSET = re.compile(r"(:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)$")
-
-
 class ContractSlaPreviewApi(APIView):
     permission_classes = [ManageContracts]
 
@@ -259,14 +257,9 @@ class ContractSlaPreviewApi(APIView):
     )
     def get(self, request, code: str):
         contract = selectors.contract_by_code(code)
-        priority = request.query_params.get("priority", "")
-        raw = UNENCODED_PLUS_OFFSET.sub(r"\1+\2", request.query_params.get("opened_at", ""))
-        opened_at = parse_datetime(raw) if raw else timezone.now()
-        if opened_at is None or timezone.is_naive(opened_at):
-            raise InvalidInput(
-                _("opened_at must be ISO 8601 with a UTC offset."),
-                fields={"opened_at": [_("Not a valid date and time.")]},
-            )
+        query = _valid(SlaPreviewQuery, request, data=request.query_params).validated_data
+        priority = query["priority"]
+        opened_at = query.get("opened_at") or timezone.now()
         due = selectors.sla_due(contract, priority=priority, opened_at=opened_at)
         return Response(
             SlaPreviewSerializer(
@@ -367,9 +360,10 @@ class EndUserImportApi(APIView):
     @extend_schema(request={"multipart/form-data": EndUserImportInput}, responses=dict)
     def post(self, request):
         data = _valid(EndUserImportInput, request).validated_data
-        upload = data["file"]
         try:
-            rows = list(read_rows(upload.read(), upload.name))
+            rows = read_upload(data["file"])
+        except FileTooLarge as exc:
+            raise ImportFileTooLarge(str(exc), fields={"file": [str(exc)]}) from None
         except UnreadableFile as exc:
             raise InvalidInput(str(exc), fields={"file": [str(exc)]}) from None
         report = services.import_end_users(

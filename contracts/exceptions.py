@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, InvalidInput, NotFound
+from config.errors import Conflict, InvalidInput, NotFound, PresidioError
 
 
 class ContractNotFound(NotFound):
@@ -21,3 +21,9 @@ class InvalidContractData(InvalidInput):
 class ImportRejected(InvalidInput):
     code = "import_rejected"
     default_message = _("The file has rows with errors: nothing was imported.")
+
+
+class ImportFileTooLarge(PresidioError):
+    code = "file_too_large"
+    status = 413
+    default_message = _("The file is too large.")

@@ -7,6 +7,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import InputForm, whole_number
 from contracts import calendars, selectors
 from contracts.models import (
     BusinessCalendar,
@@ -40,7 +41,7 @@ def _pipe_fields(line: str, count: int) -> list[str]:
     return (parts + [""] * count)[:count]
 
 
-class ClientForm(forms.Form):
+class ClientForm(InputForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     segment = forms.ChoiceField(label=_("Segment"), choices=Segment.choices)
     vat_number = forms.CharField(label=_("VAT number (partita IVA)"), max_length=20)
@@ -103,7 +104,7 @@ class ClientForm(forms.Form):
         }
 
 
-class CalendarForm(forms.Form):
+class CalendarForm(InputForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     province = forms.CharField(label=_("Province (patron saint)"), max_length=2, required=False)
     timezone = forms.CharField(
@@ -176,7 +177,7 @@ class CalendarForm(forms.Form):
         return initial
 
 
-class TermsForm(forms.Form):
+class TermsForm(InputForm):
     """The terms of a contract version, as a manager writes them."""
 
     at_risk_share = forms.DecimalField(
@@ -280,7 +281,8 @@ class TermsForm(forms.Form):
                 self.add_error("entitlements", _("Write each entitlement as name: value."))
                 continue
             value = value.strip()
-            entitlements[name.strip()] = int(value) if value.isdigit() else value
+            number = whole_number(value)
+            entitlements[name.strip()] = value if number is None else number
         data["entitlement_map"] = entitlements
         data["units"] = [
             dict(zip(("code", "name", "email"), _pipe_fields(line, 3), strict=True))
@@ -356,7 +358,7 @@ class AmendmentForm(TermsForm):
     field_order = ["effective_from", "change_summary"]
 
 
-class ContractEditForm(forms.Form):
+class ContractEditForm(InputForm):
     calendar = forms.ModelChoiceField(
         label=_("Business calendar"), queryset=BusinessCalendar.objects.order_by("name")
     )
@@ -385,7 +387,7 @@ class ContractEditForm(forms.Form):
     )
 
 
-class SlaPreviewForm(forms.Form):
+class SlaPreviewForm(InputForm):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     opened_at = forms.DateTimeField(
         label=_("Opened at"),
@@ -394,7 +396,7 @@ class SlaPreviewForm(forms.Form):
     )
 
 
-class EndUserImportForm(forms.Form):
+class EndUserImportForm(InputForm):
     client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.order_by("name"))
     file = forms.FileField(label=_("File (.csv or .xlsx)"))
     mode = forms.ChoiceField(
@@ -412,7 +414,7 @@ class EndUserImportForm(forms.Form):
         )
 
 
-class LookupForm(forms.Form):
+class LookupForm(InputForm):
     query = forms.CharField(
         label=_("Phone, e-mail or employee code"),
         max_length=254,

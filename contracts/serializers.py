@@ -5,9 +5,11 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.inputs import InputSerializer, guard
 from contracts import calendars, privacy, selectors
 from contracts.models import (
     BusinessCalendar,
@@ -295,7 +297,7 @@ class LookupResultSerializer(serializers.Serializer):
     results = LookupMatchSerializer(many=True)
 
 
-class ReferentInput(serializers.Serializer):
+class ReferentInput(InputSerializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
     role = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -304,7 +306,7 @@ class ReferentInput(serializers.Serializer):
     is_primary = serializers.BooleanField(default=False)
 
 
-class ClientInput(serializers.Serializer):
+class ClientInput(InputSerializer):
     name = serializers.CharField(max_length=200)
     segment = serializers.ChoiceField(choices=Segment.choices)
     vat_number = serializers.CharField(max_length=20)
@@ -325,7 +327,7 @@ class ClientInput(serializers.Serializer):
         return data
 
 
-class CalendarInput(serializers.Serializer):
+class CalendarInput(InputSerializer):
     name = serializers.CharField(max_length=120)
     timezone = serializers.CharField(max_length=64, default=calendars.UNIT_TIME_ZONE)
     province = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
@@ -354,29 +356,29 @@ class CalendarInput(serializers.Serializer):
 
     def validate_closures(self, value) -> list[tuple]:
         closures = []
-        field = serializers.DateField()
+        field = guard(serializers.DateField())
         for item in value:
             day, reason = (
                 (item.get("day"), item.get("reason", "")) if isinstance(item, dict) else (item, "")
             )
-            closures.append((field.to_internal_value(day), str(reason or "")))
+            closures.append((field.run_validation(day), str(reason or "")))
         return closures
 
 
-class TargetInput(serializers.Serializer):
+class TargetInput(InputSerializer):
     priority = serializers.ChoiceField(choices=Priority.choices)
     first_response_minutes = serializers.IntegerField()
     resolution_minutes = serializers.IntegerField()
 
 
-class CategoryInput(serializers.Serializer):
+class CategoryInput(InputSerializer):
     code = serializers.SlugField(max_length=50)
     name = serializers.CharField(max_length=150)
     default_priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.P3)
     template = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class TermsInput(serializers.Serializer):
+class TermsInput(InputSerializer):
     at_risk_share = serializers.DecimalField(max_digits=4, decimal_places=3, default="0.2")
     sla_targets = TargetInput(many=True)
     categories = CategoryInput(many=True, required=False, default=list)
@@ -419,7 +421,7 @@ class AmendmentInput(TermsInput):
     effective_from = serializers.DateField()
 
 
-class ContractUpdateInput(serializers.Serializer):
+class ContractUpdateInput(InputSerializer):
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=BusinessCalendar.objects.all(), required=False
     )
@@ -431,7 +433,7 @@ class ContractUpdateInput(serializers.Serializer):
     acknowledge_phone_cases = serializers.BooleanField(required=False)
 
 
-class EndUserInput(serializers.Serializer):
+class EndUserInput(InputSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
@@ -450,14 +452,42 @@ class EndUserInput(serializers.Serializer):
     is_active = serializers.BooleanField(default=True)
 
 
-class EndUserImportInput(serializers.Serializer):
+class EndUserImportInput(InputSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
     file = serializers.FileField(max_length=200, allow_empty_file=False)
     dry_run = serializers.BooleanField(default=True)
     all_or_nothing = serializers.BooleanField(default=True)
 
 
-class LookupInput(serializers.Serializer):
+# A `+` sent unencoded in a query string arrives as a space: `2026-12-04T17:30:00 01:00`.
+UNENCODED_PLUS_OFFSET = re.compile(r"(:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)$")
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 instant with its UTC offset (one whose `+` was sent unencoded, read as a
+    space, is accepted); without an offset it names no instant and is refused."""
+
+    default_error_messages = {"offset": _("Give an ISO 8601 date and time with its UTC offset.")}
+
+    def to_internal_value(self, value):
+        text = UNENCODED_PLUS_OFFSET.sub(r"\1+\2", str(value).strip())
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:  # a well-formed impossible instant: 30 February, hour 25
+            parsed = None
+        if parsed is None or timezone.is_naive(parsed):
+            self.fail("offset")
+        return super().to_internal_value(text)
+
+
+class SlaPreviewQuery(InputSerializer):
+    """`?priority=&opened_at=` of the SLA preview; `opened_at` defaults to now."""
+
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    opened_at = OffsetDateTimeField(required=False)
+
+
+class LookupInput(InputSerializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     employee_code = serializers.CharField(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import PermissionDenied
+from config.inputs import text_problem
 from contracts import calendars, selectors, signals
 from contracts.cards import render_card
 from contracts.exceptions import InvalidContractData
@@ -723,6 +724,13 @@ def update_contract(
 # --- End users ------------------------------------------------------------------------------
 
 
+# The columns' lengths: past them PostgreSQL refuses the row (SQLite would keep it).
+END_USER_LENGTHS: dict[str, int] = {
+    name: getattr(EndUser._meta.get_field(name), "max_length", 0) or 0
+    for name in ("first_name", "last_name", "email", "employee_code")
+}
+
+
 def checked_end_user(
     errors: FieldErrors,
     client: Client,
@@ -734,7 +742,9 @@ def checked_end_user(
     prefix: str = "",
 ) -> dict:
     """Normalised fields of one end user; the `taken_*` sets are what the client already
-    uses (the importer passes its running sets, so duplicates inside a file are caught)."""
+    uses (the importer passes its running sets, so duplicates inside a file are caught).
+    Whatever passes here can be written (the import's dry run and the import itself rely
+    on it): text the database cannot store or longer than its column is a field error."""
     values: dict[str, Any] = {
         "first_name": (data.first_name or "").strip(),
         "last_name": (data.last_name or "").strip(),
@@ -744,13 +754,33 @@ def checked_end_user(
         "phones": [],
         "language": data.language if data.language in ("it", "en") else "it",
     }
+    as_typed = {
+        **{name: values[name] for name in ("first_name", "last_name", "email", "employee_code")},
+        "phone": " ".join(data.phones),
+        "codice_fiscale": data.codice_fiscale or "",
+    }
+    unwritable = set()
+    for name, text in as_typed.items():
+        if problem := text_problem(text):
+            errors.add(f"{prefix}{name}", problem)
+            unwritable.add(name)
+        elif name in END_USER_LENGTHS and len(text) > END_USER_LENGTHS[name]:
+            errors.add(
+                f"{prefix}{name}",
+                _("At most %(n)s characters.") % {"n": END_USER_LENGTHS[name]},
+            )
+            unwritable.add(name)
     if not values["first_name"]:
         errors.add(f"{prefix}first_name", _("Enter the first name."))
     if not values["last_name"]:
         errors.add(f"{prefix}last_name", _("Enter the last name."))
-    if values["email"] and ("@" not in values["email"] or " " in values["email"]):
+    if (
+        values["email"]
+        and "email" not in unwritable
+        and ("@" not in values["email"] or " " in values["email"])
+    ):
         errors.add(f"{prefix}email", _("Enter a valid e-mail address."))
-    for raw in data.phones:
+    for raw in data.phones if "phone" not in unwritable else ():
         if not (raw or "").strip():
             continue
         try:
@@ -770,7 +800,7 @@ def checked_end_user(
         errors.add(
             f"{prefix}employee_code", _("Another end user of this client has this employee code.")
         )
-    if data.codice_fiscale and data.codice_fiscale.strip():
+    if data.codice_fiscale and data.codice_fiscale.strip() and "codice_fiscale" not in unwritable:
         try:
             values["codice_fiscale"] = normalise_codice_fiscale(data.codice_fiscale)
             if values["codice_fiscale"] in taken_cfs:

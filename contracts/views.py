@@ -23,7 +23,7 @@ from contracts.forms import (
     SlaPreviewForm,
     TermsForm,
 )
-from contracts.imports import UnreadableFile, read_rows
+from contracts.imports import UnreadableFile, read_upload
 from contracts.lookup import look_up_callers
 from contracts.models import Client, Priority, Segment, Service
 
@@ -293,9 +293,8 @@ def end_user_import(request):
     form = EndUserImportForm(request.POST or None, request.FILES or None, user=request.user)
     report = None
     if form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            rows = list(read_rows(upload.read(), upload.name))
+            rows = read_upload(form.cleaned_data["file"])
         except UnreadableFile as error:
             form.add_error("file", str(error))
         else:

@@ -4,20 +4,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import InputForm
 from contracts.models import Client, Contract, Priority
 from routing.models import Queue, Site
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366 * 3
-
-
-# Reports cover the unit's years: a date near year 1 or 9999 overflowed the period's
-# arithmetic (a 500); outside this window it is a field error.
-SANE_DATES = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2099, 12, 31))]
 
 
 @dataclass(frozen=True)
@@ -60,10 +55,10 @@ class ReportFilters:
         return {"from": values.pop("from"), "to": values.pop("to"), **values}
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(InputForm):
     # `from` is a Python keyword: the form is filled from GET with the prefixless names below.
-    date_from = forms.DateField(label=_("From"), required=False, validators=SANE_DATES)
-    date_to = forms.DateField(label=_("To"), required=False, validators=SANE_DATES)
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To"), required=False)
     client = forms.ModelChoiceField(
         label=_("Client"), queryset=Client.objects.order_by("name"), required=False
     )

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import NotFound, PresidioError
 from config.forms import service_error_message
+from config.inputs import whole_number
 from config.permissions import capability_required
 from reports import api, definitions, exports, formats, selectors, subscriptions
 from reports.forms import ReportFilterForm
@@ -165,9 +166,9 @@ def report_page(request, name: str):
             url = reverse("reports:report", args=[name]) + f"?{query}&job={result.id}"
             return redirect(url.replace("?&", "?"))
         return result
-    job_id = request.GET.get("job")
-    if job_id and job_id.isdigit():
-        context["job"] = ExportJob.objects.filter(id=int(job_id), owner=request.user).first()
+    job_id = whole_number(request.GET.get("job") or "")
+    if job_id is not None:
+        context["job"] = ExportJob.objects.filter(id=job_id, owner=request.user).first()
     rows = definition.rows(filters, request.user)
     paginator = Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))

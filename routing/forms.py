@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from care.forms import ReferenceField
+from config.inputs import InputForm
 from routing.models import PresenceState
 from routing.services import CHOSEN_PRESENCES, MAX_EMERGENCY_MINUTES, REASON_MAX
 
@@ -15,13 +16,13 @@ from routing.services import CHOSEN_PRESENCES, MAX_EMERGENCY_MINUTES, REASON_MAX
 PRESENCE_CHOICES = [(state, PresenceState(state).label) for state in CHOSEN_PRESENCES]
 
 
-class PresenceForm(forms.Form):
+class PresenceForm(InputForm):
     """The operator's own presence: one button per state."""
 
     state = forms.ChoiceField(label=_("Presence"), choices=PRESENCE_CHOICES)
 
 
-class _ConsoleForm(forms.Form):
+class _ConsoleForm(InputForm):
     """`operators`: [(user id, label)]; `queues`: [(queue code, name)]; `emergencies`: the
     queues in emergency, the only ones an emergency can be switched off for."""
 
@@ -76,7 +77,7 @@ class EmergencyOffForm(_ConsoleForm):
     )
 
 
-class CallbackDoneForm(forms.Form):
+class CallbackDoneForm(InputForm):
     """How calling back went."""
 
     reached = forms.ChoiceField(

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.inputs import InputSerializer
 from contracts.privacy import mask_phone
 from routing import call_facts
 from routing.models import PresenceState
@@ -22,7 +23,7 @@ class PresenceSerializer(serializers.Serializer):
     since = serializers.DateTimeField(source="presence_since", allow_null=True)
 
 
-class PresenceInput(serializers.Serializer):
+class PresenceInput(InputSerializer):
     state = serializers.ChoiceField(
         choices=[(state, PresenceState(state).label) for state in CHOSEN_PRESENCES]
     )
@@ -54,7 +55,7 @@ class OperatorOverviewSerializer(serializers.Serializer):
     front_office_limit = serializers.IntegerField()
 
 
-class OperatorFilterInput(serializers.Serializer):
+class OperatorFilterInput(InputSerializer):
     site = serializers.SlugField(required=False, max_length=20)
 
 
@@ -64,7 +65,7 @@ class OperatorPresenceSerializer(serializers.Serializer):
     since = serializers.DateTimeField(source="presence_since", allow_null=True)
 
 
-class EmergencyInput(serializers.Serializer):
+class EmergencyInput(InputSerializer):
     """`minutes` 0 ends the emergency now."""
 
     minutes = serializers.IntegerField(min_value=0, max_value=MAX_EMERGENCY_MINUTES)
@@ -77,7 +78,7 @@ class EmergencySerializer(serializers.Serializer):
     emergency_reason = serializers.CharField(allow_blank=True)
 
 
-class AssignInput(serializers.Serializer):
+class AssignInput(InputSerializer):
     case = serializers.CharField(max_length=20, help_text="The case reference.")
     operator = serializers.IntegerField(min_value=1, help_text="The operator's user id.")
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=REASON_MAX)
@@ -108,7 +109,7 @@ CALL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,99}$"
 PBX_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,149}$"
 
 
-class TelephonyEventInput(serializers.Serializer):
+class TelephonyEventInput(InputSerializer):
     """One event from the PBX (DESIGN §7). `from` is a Python keyword: declared below."""
 
     event = serializers.ChoiceField(choices=call_facts.EVENTS)

@@ -168,3 +168,63 @@ def test_the_unit_has_one_time_zone_for_django_and_for_calendars(settings):
     from contracts.calendars import UNIT_TIME_ZONE
 
     assert settings.TIME_ZONE == UNIT_TIME_ZONE
+
+
+# --- The input layer (config/inputs.py): every door applies it ------------------------------
+
+
+def _subclasses(base) -> set:
+    found, pending = set(), [base]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            if subclass not in found:
+                found.add(subclass)
+                pending.append(subclass)
+    return {c for c in found if c.__module__.split(".")[0] in APPS}
+
+
+def inputs_outside_the_layer(serializer_classes) -> list[str]:
+    """Input serializers (named `…Input` or `…Query`, as STYLE.md names them) that do not
+    derive from InputSerializer, so skip the input rule."""
+    from config.inputs import InputSerializer
+
+    return sorted(
+        c.__name__
+        for c in serializer_classes
+        if c.__name__.endswith(("Input", "Query")) and not issubclass(c, InputSerializer)
+    )
+
+
+def test_input_rule_catches_a_plain_serializer_and_spares_an_input_one():
+    from rest_framework import serializers
+
+    from config.inputs import InputSerializer
+
+    class BadInput(serializers.Serializer):
+        quantity = serializers.IntegerField()
+
+    class GoodInput(InputSerializer):
+        quantity = serializers.IntegerField()
+
+    assert inputs_outside_the_layer([BadInput, GoodInput]) == ["BadInput"]
+
+
+def test_every_input_serializer_form_and_filter_applies_the_input_rule():
+    import django_filters
+    from django import forms
+    from rest_framework import serializers
+
+    import config.urls  # noqa: F401  (imports every view, so every serializer and form)
+    from config.inputs import FilterForm, InputForm
+
+    assert inputs_outside_the_layer(_subclasses(serializers.Serializer)) == []
+    forms_outside = sorted(
+        c.__qualname__ for c in _subclasses(forms.Form) if not issubclass(c, InputForm)
+    )
+    assert forms_outside == [], "derive from config.inputs.InputForm"
+    filters_outside = sorted(
+        c.__qualname__
+        for c in _subclasses(django_filters.FilterSet)
+        if not issubclass(c._meta.form, FilterForm)
+    )
+    assert filters_outside == [], "set Meta.form = config.inputs.FilterForm"

@@ -4,6 +4,7 @@ messages) are in `contracts.orders.services`."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import InputForm
 from contracts.models import (
     Contract,
     LoyaltyAction,
@@ -20,7 +21,7 @@ from contracts.selectors import of_their_clients
 LINE_ROWS = 3
 
 
-class OrderForm(forms.Form):
+class OrderForm(InputForm):
     kind = forms.ChoiceField(label=_("Kind of order"), choices=OrderKind.choices)
     contract = forms.ModelChoiceField(
         label=_("Contract"),
@@ -43,6 +44,11 @@ class OrderForm(forms.Form):
     )
     case_reference = forms.CharField(
         label=_("Opened from case"), max_length=20, required=False, widget=forms.HiddenInput
+    )
+    duplicate_override_reason = forms.CharField(
+        label=_("Why a new order, when an open one already asks the same"),
+        max_length=300,
+        required=False,
     )
 
     def __init__(self, *args, user, client=None, **kwargs):
@@ -92,7 +98,7 @@ class OrderForm(forms.Form):
         ]
 
 
-class OrderTransitionForm(forms.Form):
+class OrderTransitionForm(InputForm):
     to = forms.CharField(widget=forms.HiddenInput)
     row_version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
@@ -102,25 +108,25 @@ class OrderTransitionForm(forms.Form):
     )
 
 
-class OrderNoteForm(forms.Form):
+class OrderNoteForm(InputForm):
     body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(
         label=_("For"), choices=OrderNote.Visibility.choices, initial=OrderNote.Visibility.INTERNAL
     )
 
 
-class OrderDocumentForm(forms.Form):
+class OrderDocumentForm(InputForm):
     file = forms.FileField(label=_("Document"))
 
 
-class LoyaltyActionForm(forms.Form):
+class LoyaltyActionForm(InputForm):
     kind = forms.ChoiceField(label=_("Action"), choices=LoyaltyAction.Kind.choices)
     note = forms.CharField(
         label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class LoyaltyCloseForm(forms.Form):
+class LoyaltyCloseForm(InputForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         choices=[c for c in LoyaltyOutcome.choices if c[0] != LoyaltyOutcome.PENDING],

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import InvalidInput, NotFound
 from config.filters import MAX_ID
+from config.inputs import FilterForm
 from contracts.models import (
     OPEN_ORDER_STATES,
     ContractOrder,
@@ -72,6 +73,37 @@ def orders_visible_to(user) -> QuerySet[ContractOrder]:
     return of_their_clients(orders, user)
 
 
+def similar_open_orders(
+    *, contract_id: int, kind: str, summary: str, lines: list[tuple]
+) -> list[ContractOrder]:
+    """Open orders that ask the same as a new one would: same contract, kind and summary
+    (whatever the case and blanks), the same lines (service, quantity, target date), in
+    any order. A double submission finds the first; `create_order` offers them instead."""
+    candidates = (
+        ContractOrder.objects.filter(
+            contract_id=contract_id,
+            kind=kind,
+            state__in=OPEN_ORDER_STATES,
+            summary__iexact=summary.strip(),
+        )
+        .prefetch_related("lines")
+        .order_by("-created_at", "-id")
+    )
+    wanted = sorted(_line_key(*line) for line in lines)
+    return [
+        order
+        for order in candidates
+        if sorted(
+            _line_key(line.service, line.quantity, line.target_date) for line in order.lines.all()
+        )
+        == wanted
+    ][:5]
+
+
+def _line_key(service, quantity, target_date) -> tuple[str, str, str]:
+    return (str(service), str(quantity), target_date.isoformat() if target_date else "")
+
+
 def order_for(user, reference: str) -> ContractOrder:
     """One order with everything its page and the API detail show."""
     order = (
@@ -107,6 +139,7 @@ class OrderFilter(django_filters.FilterSet):
 
     class Meta:
         model = ContractOrder
+        form = FilterForm  # the input rule of config.inputs
         fields = ["state", "kind", "client", "contract", "owner", "late", "open", "case"]
 
     def filter_client(self, queryset, name, value):
@@ -209,6 +242,7 @@ class LoyaltyFilter(django_filters.FilterSet):
 
     class Meta:
         model = LoyaltyItem
+        form = FilterForm  # the input rule of config.inputs
         fields = ["outcome", "client", "contract", "owner", "expires_before"]
 
     filter_client = OrderFilter.filter_client

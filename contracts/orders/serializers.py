@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.inputs import InputSerializer
 from contracts.models import (
     Contract,
     ContractOrder,
@@ -60,8 +61,9 @@ class OrderSerializer(serializers.ModelSerializer):
     client = serializers.PrimaryKeyRelatedField(read_only=True)
     client_name = serializers.CharField(source="client.name", read_only=True)
     contract = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    owner = serializers.SlugRelatedField(read_only=True, slug_field="username")
-    requester = serializers.PrimaryKeyRelatedField(read_only=True)
+    # None: in the back-office pool; no referent asked (the OpenAPI schema says so).
+    owner = serializers.SlugRelatedField(read_only=True, slug_field="username", allow_null=True)
+    requester = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = ContractOrder
@@ -149,7 +151,7 @@ class LoyaltyItemDetailSerializer(LoyaltyItemSerializer):
 # --- Input ----------------------------------------------------------------------------------
 
 
-class OrderLineInput(serializers.Serializer):
+class OrderLineInput(InputSerializer):
     service = serializers.ChoiceField(choices=Service.choices)
     # Any integer: a quantity of 0 or less is refused by the service with the line's number.
     quantity = serializers.IntegerField()
@@ -157,7 +159,7 @@ class OrderLineInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class OrderInput(serializers.Serializer):
+class OrderInput(InputSerializer):
     kind = serializers.ChoiceField(choices=OrderKind.choices)
     contract = serializers.SlugRelatedField(slug_field="code", queryset=Contract.objects.all())
     summary = serializers.CharField(max_length=200)
@@ -176,6 +178,13 @@ class OrderInput(serializers.Serializer):
         max_length=20, required=False, allow_blank=True, default=""
     )
     lines = OrderLineInput(many=True, allow_empty=True)
+    duplicate_override_reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Why a new order, when an open one already asks the same (409)."),
+    )
 
     def validate_requester(self, value):
         if value is None:
@@ -191,7 +200,7 @@ class OrderInput(serializers.Serializer):
         return data
 
 
-class OrderTransitionInput(serializers.Serializer):
+class OrderTransitionInput(InputSerializer):
     to = serializers.ChoiceField(choices=OrderState.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     row_version = serializers.IntegerField(
@@ -199,19 +208,19 @@ class OrderTransitionInput(serializers.Serializer):
     )
 
 
-class OrderNoteInput(serializers.Serializer):
+class OrderNoteInput(InputSerializer):
     body = serializers.CharField()
     visibility = serializers.ChoiceField(
         choices=OrderNote.Visibility.choices, default=OrderNote.Visibility.INTERNAL
     )
 
 
-class LoyaltyActionInput(serializers.Serializer):
+class LoyaltyActionInput(InputSerializer):
     kind = serializers.ChoiceField(choices=LoyaltyAction.Kind.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class LoyaltyCloseInput(serializers.Serializer):
+class LoyaltyCloseInput(InputSerializer):
     outcome = serializers.ChoiceField(choices=LoyaltyOutcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     open_renewal = serializers.BooleanField(required=False, default=False)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.db import next_in_yearly_sequence
-from config.errors import Conflict, InvalidInput, PermissionDenied
+from config.errors import Conflict, DuplicateSuspected, InvalidInput, PermissionDenied
 from config.uploads import UploadRefused, accepted_content_type
 from contracts import calendars
 from contracts.models import (
@@ -43,7 +43,7 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.orders.selectors import backoffice_users, works_backoffice
+from contracts.orders.selectors import backoffice_users, similar_open_orders, works_backoffice
 from contracts.selectors import (
     calendar_spec,
     calendars_with_rules,
@@ -70,6 +70,23 @@ class OrderChangedMeanwhile(Conflict):
     default_message = gettext_lazy(
         "Someone else changed this order in the meantime: reload it and try again."
     )
+
+
+class DuplicateOrderSuspected(DuplicateSuspected):
+    """An open order already asks the same (a form sent twice, a retried request)."""
+
+    default_message = gettext_lazy(
+        "An open order on this contract already asks the same. Use it, or give the reason "
+        "for a new one."
+    )
+    similar_key = "similar_orders"
+
+    def describe(self, candidate) -> dict:
+        return {
+            "reference": candidate.reference,
+            "state": candidate.state,
+            "summary": candidate.summary,
+        }
 
 
 class BackofficeOnly(PermissionDenied):
@@ -126,6 +143,7 @@ TRANSITIONS: dict[str, set[str]] = {
 REASON_REQUIRED = {OrderState.REJECTED, OrderState.CANCELLED}
 
 LATE_BATCH = 500
+REASON_MAX = 300  # a duplicate override's reason, as on cases
 
 
 @dataclass(frozen=True)
@@ -313,15 +331,33 @@ def create_order(
     owner=None,
     description: str = "",
     case_reference: str = "",
+    duplicate_override_reason: str = "",
     now: datetime | None = None,
 ) -> ContractOrder:
     """A new draft order (with its lines) on a contract in force; `owner` None leaves it to
-    the back-office pool ("Prossimo ordine")."""
+    the back-office pool ("Prossimo ordine").
+
+    If an open order of the contract already asks the same (`selectors.similar_open_orders`:
+    a form sent twice, a request retried), `DuplicateOrderSuspected` lists it and nothing is
+    written, unless a reason for a new one is given (kept in the "created" event), as case
+    intake does. The contract row is locked first, so two identical requests at once
+    cannot both pass the check."""
     _require_backoffice(actor)
     if not is_their_client(actor, contract.client_id):
         raise InvalidInput(
             fields={"contract": [_("This contract's client is not one of your clients.")]}
         )
+    Contract.objects.select_for_update().filter(id=contract.id).first()
+    reason = (duplicate_override_reason or "").strip()[:REASON_MAX]
+    if not reason:
+        similar = similar_open_orders(
+            contract_id=contract.id,
+            kind=kind,
+            summary=summary or "",
+            lines=[(line.service, line.quantity, line.target_date) for line in lines],
+        )
+        if similar:
+            raise DuplicateOrderSuspected(similar)
     return _open_order(
         actor=actor,
         kind=kind,
@@ -334,6 +370,7 @@ def create_order(
         description=description,
         case_reference=case_reference,
         now=now or timezone.now(),
+        detail={"duplicate_override_reason": reason} if reason else None,
     )
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import PresidioError
 from config.forms import add_service_errors
+from config.inputs import whole_number
 from config.permissions import capability_required
 from contracts.models import Contract, OrderState
 from contracts.orders import selectors, services
@@ -92,6 +93,7 @@ def order_create(request):
         user=request.user,
         client=contract.client if contract else None,
     )
+    similar_orders = []
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -105,8 +107,11 @@ def order_create(request):
                 requester=data["requester"],
                 owner=data["owner"],
                 case_reference=data["case_reference"],
+                duplicate_override_reason=data["duplicate_override_reason"],
             )
         except PresidioError as error:
+            if isinstance(error, services.DuplicateOrderSuspected):
+                similar_orders = error.candidates
             add_service_errors(form, error, aliases={"lines": "line_1_service"})
         else:
             messages.success(request, _("Order %(ref)s created.") % {"ref": order.reference})
@@ -118,6 +123,7 @@ def order_create(request):
             "form": form,
             "contract": contract,
             "case_reference": case_reference or form["case_reference"].value(),
+            "similar_orders": similar_orders,
         },
     )
 
@@ -202,7 +208,7 @@ def order_assign(request, reference: str):
             actor=request.user,
             order=order,
             owner=owner,
-            expected_version=int(row_version) if row_version.isdigit() else None,
+            expected_version=whole_number(row_version),
         )
     except PresidioError as error:
         _say_error(request, error)

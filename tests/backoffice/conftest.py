@@ -1,6 +1,7 @@
 """Fixtures of the back-office tests: back-office users, orders opened through the real
 services, and a snapshot of every back-office table to prove that a refusal wrote nothing."""
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -75,13 +76,18 @@ def referent(contract):
 
 @pytest.fixture
 def order_factory(backoffice_user, contract, now):
+    """Each call a different order: an identical open one would be refused as a duplicate
+    (`create_order`), so the second and later summaries carry their number."""
+    made = itertools.count(1)
+
     def factory(**kwargs):
+        number = next(made)
         values = {
             "actor": backoffice_user,
             "kind": OrderKind.ACTIVATION,
             "contract": contract,
             "lines": [LineData(service="mobile", quantity=10, target_date=date(2026, 12, 20))],
-            "summary": "Attivazione 10 SIM",
+            "summary": "Attivazione 10 SIM" + (f" ({number})" if number > 1 else ""),
             "now": now,
         }
         values.update(kwargs)

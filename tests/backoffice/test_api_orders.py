@@ -259,3 +259,87 @@ def test_ids_too_large_to_exist_are_not_found_not_server_errors(backoffice_api, 
     assert (response.status_code, list(response.json()["fields"])) == (400, ["requester"])
     response = backoffice_api.post("/api/v1/orders/", order_payload(requester=999), format="json")
     assert (response.status_code, list(response.json()["fields"])) == (400, ["requester"])
+
+
+# --- A double submission (issue #26 point 10) -----------------------------------------------
+
+
+def test_the_same_order_posted_twice_is_created_once_and_the_second_answer_names_it(
+    backoffice_api, contract
+):
+    first = backoffice_api.post("/api/v1/orders/", order_payload(), format="json")
+    assert first.status_code == 201, first.json()
+    before = snapshot()
+    again = backoffice_api.post("/api/v1/orders/", order_payload(), format="json")
+    assert again.status_code == 409
+    body = again.json()
+    assert body["code"] == "duplicate_suspected"
+    assert [o["reference"] for o in body["similar_orders"]] == [first.json()["reference"]]
+    assert snapshot() == before  # nothing written, not even a reference number used up
+    assert ContractOrder.objects.count() == 1
+
+
+def test_a_reason_opens_the_second_order_and_its_timeline_keeps_the_reason(
+    backoffice_api, contract
+):
+    backoffice_api.post("/api/v1/orders/", order_payload(), format="json")
+    response = backoffice_api.post(
+        "/api/v1/orders/",
+        order_payload(duplicate_override_reason="Seconda sede, stesso ordine"),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    [created] = [e for e in response.json()["events"] if e["kind"] == "created"]
+    assert created["detail"]["duplicate_override_reason"] == "Seconda sede, stesso ordine"
+    assert ContractOrder.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"summary": "Attivazione 6 SIM dati"},
+        {"kind": "change"},
+        {"lines": [{"service": "mobile", "quantity": 6}]},
+        {"lines": [{"service": "mobile", "quantity": 5}, {"service": "data", "quantity": 1}]},
+    ],
+)
+def test_an_order_that_asks_something_else_is_not_a_duplicate(backoffice_api, contract, changes):
+    assert backoffice_api.post("/api/v1/orders/", order_payload(), format="json").status_code == 201
+    response = backoffice_api.post("/api/v1/orders/", order_payload(**changes), format="json")
+    assert response.status_code == 201, response.json()
+
+
+def test_a_closed_order_does_not_hold_back_the_same_request(
+    backoffice_api, backoffice_user, contract
+):
+    first = backoffice_api.post("/api/v1/orders/", order_payload(), format="json").json()
+    order_services.transition_order(
+        actor=backoffice_user,
+        order=ContractOrder.objects.get(reference=first["reference"]),
+        to="cancelled",
+        reason="Sbagliato",
+    )
+    again = backoffice_api.post("/api/v1/orders/", order_payload(), format="json")
+    assert again.status_code == 201, again.json()
+
+
+def test_the_order_page_sent_twice_offers_the_first_order_and_a_reason(
+    client, backoffice_user, contract
+):
+    client.force_login(backoffice_user)
+    form = {
+        "kind": "activation",
+        "contract": contract.code,
+        "summary": "Attivazione 5 SIM",
+        "line_1_service": "mobile",
+        "line_1_quantity": "5",
+    }
+    url = "/backoffice/orders/new/"
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, form)
+    assert again.status_code == 200
+    first = ContractOrder.objects.get()
+    assert first.reference in again.content.decode()
+    assert 'name="duplicate_override_reason"' in again.content.decode()
+    assert client.post(url, {**form, "duplicate_override_reason": "Altra sede"}).status_code == 302
+    assert ContractOrder.objects.count() == 2

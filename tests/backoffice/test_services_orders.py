@@ -332,3 +332,28 @@ def test_an_order_opened_on_a_contract_at_its_last_day_is_allowed(order_factory,
     order = order_factory(now=last_day, lines=[LineData(service="mobile", quantity=1)])
     assert order.reference.startswith("OR-2028-")
     assert date(2028, 12, 31) == contract.valid_to
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_order_sent_twice_at_once_is_created_once(backoffice_user, contract, now):
+    """Two requests at once both looked for a similar order before either wrote one: the
+    contract row is locked first, so the second sees the first (issue #26 point 10)."""
+    from tests.care.test_concurrency import run_together
+
+    def create():
+        return order_services.create_order(
+            actor=backoffice_user,
+            kind="activation",
+            contract=contract,
+            lines=[LineData(service="mobile", quantity=4)],
+            summary="Quattro SIM",
+            now=now,
+        )
+
+    results = run_together(create, create)
+    assert sorted(type(r).__name__ for r in results) == [
+        "ContractOrder",
+        "DuplicateOrderSuspected",
+    ], results
+    assert ContractOrder.objects.count() == 1

@@ -268,3 +268,30 @@ def test_a_search_term_no_database_can_store_is_logged_with_a_replacement_not_a_
     row = AccessLog.objects.get(route="api:lookup")
     assert row.outcome == AccessLog.Outcome.DENIED
     assert row.detail["searched"]["phone"] == "347\ufffd\ufffd"
+
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cache-Control",
+)
+
+
+def test_the_withheld_answer_carries_the_same_security_headers_as_any_other(
+    client, operator, operator_api, caller
+):
+    """The 503 is made by the access-log middleware after the view's answer went through the
+    security headers: they are now set outside it (issue #26 point 10)."""
+    usual = operator_api.post("/api/v1/lookup/", {"phone": PHONE}, format="json")
+    with mock.patch.object(access_log, "append", side_effect=DatabaseError("disk full")):
+        withheld = operator_api.post("/api/v1/lookup/", {"phone": PHONE}, format="json")
+        client.force_login(operator)
+        page = client.post("/contracts/lookup/", {"query": PHONE})
+    assert (withheld.status_code, page.status_code) == (503, 503)
+    for name in SECURITY_HEADERS:
+        assert withheld.headers.get(name) == usual.headers.get(name), name
+        assert page.headers.get(name) == usual.headers.get(name), name
+    assert "no-store" in withheld.headers["Cache-Control"]

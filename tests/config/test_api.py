@@ -151,3 +151,35 @@ def test_the_api_has_a_request_budget_per_user(operator_api, monkeypatch):
     statuses = [operator_api.get("/api/v1/me/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert operator_api.get("/api/v1/me/").json()["code"] == "throttled"
+
+
+def test_the_throttle_message_is_one_translated_sentence_italian_by_default(
+    operator_api, monkeypatch
+):
+    """DRF formats its "Expected available in N seconds" before translating it, so it never
+    was: the answer was half Italian, half English (issue #26 point 10)."""
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1/min", "anon": "30/min"})
+    operator_api.get("/api/v1/me/")
+    refused = operator_api.get("/api/v1/me/")
+    assert refused.status_code == 429
+    seconds = int(refused.headers["Retry-After"])
+    message = refused.json()["message"]
+    assert message.startswith("Troppe richieste: riprova tra ")
+    assert str(seconds) in message
+    assert "Expected" not in message
+    assert "throttled" not in message
+    english = operator_api.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"].startswith("Too many requests: try again in ")
+
+
+def test_the_throttle_message_counts_one_second_in_the_singular():
+    from django.utils import translation
+
+    from config.api import throttled_message
+
+    with translation.override("it"):
+        assert throttled_message(0.4) == "Troppe richieste: riprova tra 1 secondo."
+        assert throttled_message(59.2) == "Troppe richieste: riprova tra 60 secondi."
+        assert throttled_message(None) == "Troppe richieste: riprova tra un momento."
