@@ -48,7 +48,7 @@ def throttled_message(wait: float | None) -> str:
     """The 429's message: whole sentence translated (DRF's appends an untranslated half)."""
     if wait is None:
         return _("Too many requests: try again in a moment.")
-    seconds = math.ceil(wait)
+    seconds = max(1, math.ceil(wait))
     return ngettext(
         "Too many requests: try again in %(seconds)d second.",
         "Too many requests: try again in %(seconds)d seconds.",
@@ -108,15 +108,6 @@ def _own_message(exc: exceptions.APIException, request) -> str | None:
     if isinstance(exc, exceptions.UnsupportedMediaType):
         content_type = request.content_type if request is not None else ""
         return _("Content type “%(type)s” is not accepted here.") % {"type": content_type}
-    if isinstance(exc, exceptions.Throttled):
-        if exc.wait is None:
-            return _("Too many requests: try again shortly.")
-        seconds = max(1, math.ceil(exc.wait))
-        return ngettext(
-            "Too many requests: try again in %(seconds)s second.",
-            "Too many requests: try again in %(seconds)s seconds.",
-            seconds,
-        ) % {"seconds": seconds}
     if isinstance(exc, exceptions.ParseError) and exc.get_codes() == "parse_error":
         cause = exc.__context__
         if isinstance(cause, json.JSONDecodeError):

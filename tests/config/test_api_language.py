@@ -86,7 +86,7 @@ def test_a_body_that_is_not_json(operator_api):
         ("it", 2.2, "Troppe richieste: riprova tra 3 secondi."),
         ("it", 0.4, "Troppe richieste: riprova tra 1 secondo."),
         ("en", 2.2, "Too many requests: try again in 3 seconds."),
-        ("it", None, "Troppe richieste: riprova tra poco."),
+        ("it", None, "Troppe richieste: riprova tra un momento."),
     ],
 )
 def test_throttled_callers_are_told_when_to_come_back(language, wait, message):
