@@ -57,7 +57,9 @@ def open_case_for(contract, operator, now):
 def queue_supervisor(supervisor):
     """`supervisor`, running the default queue that the care tests' cases enter: they work
     its cases (care.working) without being their assignee or opener."""
-    Queue.objects.get(code=DEFAULT_QUEUE).supervisors.add(supervisor)
+    # get_or_create: a transactional test's flush removes the queue the migration made.
+    queue, _created = Queue.objects.get_or_create(code=DEFAULT_QUEUE, defaults={"name": "Generale"})
+    queue.supervisors.add(supervisor)
     return supervisor
 
 

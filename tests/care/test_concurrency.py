@@ -163,8 +163,10 @@ def run_together(*jobs):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_version", [True, False], ids=["expected-version", "no-version"])
 def test_two_operators_starting_the_same_case_at_once_change_it_once(
-    open_case_for, end_user, operator, supervisor, now, with_version
+    open_case_for, end_user, operator, queue_supervisor, now, with_version
 ):
+    """The opener and the supervisor of the case's queue: both work it (care.working)."""
+    supervisor = queue_supervisor
     case = open_case_for(end_user)
     seen = case.row_version if with_version else None
 
