@@ -38,7 +38,10 @@ if [[ $mode == all || $mode == dates ]]; then
   pids=()
   for clock in "${CLOCKS[@]}"; do
     read -r zone at <<<"$clock"
-    TZ=$zone $PY -m pytest -q --clock-at="$at" "$@" >".tmp/test-at-${at:0:10}.log" 2>&1 &
+    # The API fuzz (schemathesis, a minute a pass) sends its requests at the test's own clock:
+    # the other two passes run it; here it would only cost time.
+    TZ=$zone $PY -m pytest -q --clock-at="$at" --ignore=tests/config/test_api_fuzz.py "$@" \
+      >".tmp/test-at-${at:0:10}.log" 2>&1 &
     pids+=($!)
   done
   failed=0
