@@ -58,8 +58,8 @@ def receive_event(
     read in the event (a malformed number), said on the call."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        call = _locked_call(call_id, event, now)
-        if CallEvent.objects.filter(call=call, key=event.key).exists():
+        call, created = _locked_call(call_id, event, now)
+        if not created and CallEvent.objects.filter(call=call, key=event.key).exists():
             return Received(call, duplicate=True)
         CallEvent.objects.create(
             call=call,
@@ -82,15 +82,17 @@ def receive_event(
     return Received(call, duplicate=False)
 
 
-def _locked_call(call_id: str, event: Event, now: datetime) -> Call:
+def _locked_call(call_id: str, event: Event, now: datetime) -> tuple[Call, bool]:
+    """The call's row, locked; True when this event created it (it has no events yet)."""
     call = Call.objects.select_for_update().filter(call_id=call_id).first()
     if call is not None:
-        return call
+        return call, False
     try:
         with transaction.atomic():
-            return Call.objects.create(call_id=call_id, offered_at=event.at, updated_at=now)
+            created = Call.objects.create(call_id=call_id, offered_at=event.at, updated_at=now)
+            return created, True
     except IntegrityError:  # the same call's other event created it meanwhile
-        return Call.objects.select_for_update().get(call_id=call_id)
+        return Call.objects.select_for_update().get(call_id=call_id), False
 
 
 def _without_number(event: Event) -> dict:
@@ -201,21 +203,33 @@ def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> N
 
 
 def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
-    on_call = OperatorProfile.objects.filter(user_id=user_id, presence=PresenceState.ON_CALL)
-    if not on_call.exists():
+    on_call = OperatorProfile.objects.select_for_update().filter(
+        user_id=user_id, presence=PresenceState.ON_CALL
+    )
+    profile = on_call.first()
+    if profile is None:
         return
     allowance = (
         Queue.objects.filter(code=call.queue_code).values_list("wrap_up_seconds", flat=True).first()
     )
     until = ended_at + timedelta(seconds=60 if allowance is None else allowance)
     if until > now:
-        _set(user_id, PresenceState.WRAP_UP, now=now, until=until)
+        _set(user_id, PresenceState.WRAP_UP, now=now, until=until, locked=profile)
     else:
-        _set(user_id, PresenceState.AVAILABLE, now=now, until=None)
+        _set(user_id, PresenceState.AVAILABLE, now=now, until=None, locked=profile)
 
 
-def _set(user_id: int, state: str, *, now: datetime, until: datetime | None) -> None:
-    profile = OperatorProfile.objects.select_for_update().filter(user_id=user_id).first()
+def _set(
+    user_id: int,
+    state: str,
+    *,
+    now: datetime,
+    until: datetime | None,
+    locked: OperatorProfile | None = None,
+) -> None:
+    """Change the operator's presence, with its history; `locked`: the profile, already read
+    under its row lock in this transaction."""
+    profile = locked or OperatorProfile.objects.select_for_update().filter(user_id=user_id).first()
     if profile is None or (profile.presence == state and profile.presence_until == until):
         return
     if profile.presence == PresenceState.WRAP_UP and state != PresenceState.WRAP_UP:
