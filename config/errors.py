@@ -68,5 +68,5 @@ class DuplicateSuspected(Conflict):
         )
 
     def describe(self, candidate) -> dict:
-        """What the answer says of one similar record."""
-        raise NotImplementedError
+        """What the answer says of one similar record (subclasses say more)."""
+        return {"id": candidate.pk}
