@@ -32,7 +32,7 @@ def replace_contact_data(
     phone: Callable[[str], str],
 ) -> str:
     """`text` with every e-mail address, codice fiscale and phone number replaced by what the
-    given functions make of it (a mask, a placeholder)."""
+    given functions make of it (a mask, or a fixed replacement text)."""
     if not text:
         return text
     for pattern, replace in ((EMAIL, email), (CODICE_FISCALE, codice_fiscale), (PHONE, phone)):
