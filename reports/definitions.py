@@ -64,7 +64,8 @@ from reports.selectors import (
     handoffs_in_scope,
     operators_visible_to,
 )
-from routing.models import Assignment, Call, Callback, CallOutcome, Queue
+from routing.call_measures import ANSWERED, CallMeasures
+from routing.models import Assignment, Call, Callback, Queue
 
 CHUNK = 2000
 
@@ -796,7 +797,6 @@ register(
 # --- calls and callbacks ---------------------------------------------------------------------
 
 UNIT_ZONE = ZoneInfo(UNIT_TIME_ZONE)
-SHORT_ABANDON_SECONDS = 5  # a caller who hangs up within 5 s dialled by mistake: not counted
 
 
 def _calls_in_scope(filters: ReportFilters):
@@ -811,12 +811,9 @@ def _calls_in_scope(filters: ReportFilters):
 
 
 def call_rows(filters: ReportFilters, user, now: datetime) -> Rows:
-    """Per half hour (Rome) and queue, as the wallboard counts them (same definitions): the
-    service level is answered within the queue's threshold among answered, abandoned (not
-    short) and missed; the handle time is talk plus after-call work of ended answered calls."""
-    thresholds = list(Queue.objects.values_list("code", "service_level_seconds"))
-    index = {code: i for i, (code, _seconds) in enumerate(thresholds)}
-    answered = Q(answered_at__isnull=False)
+    """Per half hour (Rome) and queue, with the wallboard's measures (`routing.call_measures`)
+    and the average wait of the answered calls."""
+    measures = CallMeasures.for_queues(Queue.objects.values_list("code", "service_level_seconds"))
     source = list(
         _calls_in_scope(filters)
         .annotate(
@@ -830,36 +827,14 @@ def call_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         .values("hour", "late", queue=F("queue_code"))
         .annotate(
             offered=Count("id"),
-            answered=Count("id", filter=answered),
-            abandoned=Count(
-                "id",
-                filter=Q(outcome=CallOutcome.ABANDONED, wait_seconds__gte=SHORT_ABANDON_SECONDS),
-            ),
-            short_abandoned=Count(
-                "id",
-                filter=Q(outcome=CallOutcome.ABANDONED, wait_seconds__lt=SHORT_ABANDON_SECONDS),
-            ),
-            missed=Count("id", filter=Q(outcome=CallOutcome.MISSED)),
-            # The threshold is the queue's: one conditional count per queue (as the wallboard).
-            **{
-                f"in_time_{i}": Count(
-                    "id", filter=answered & Q(queue_code=code, wait_seconds__lte=seconds)
-                )
-                for i, (code, seconds) in enumerate(thresholds)
-            },
-            handle=Avg(
-                F("talk_seconds") + F("after_call_seconds"),
-                filter=Q(outcome__in=[CallOutcome.ANSWERED, CallOutcome.TRANSFERRED]),
-            ),
-            wait=Avg("wait_seconds", filter=answered),
+            wait=Avg("wait_seconds", filter=ANSWERED),
+            **measures.aggregates(),
         )
         .order_by("hour", "late", "queue")
     )
 
     def transform(row: dict) -> dict:
         start = row.pop("hour").astimezone(UNIT_ZONE) + timedelta(minutes=30 * row.pop("late"))
-        in_time = row.get(f"in_time_{index[row['queue']]}", 0) if row["queue"] in index else 0
-        counted = row["answered"] + row["abandoned"] + row["missed"]
         return {
             "half_hour": start,
             "queue": row["queue"],
@@ -868,9 +843,9 @@ def call_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             "abandoned": row["abandoned"],
             "short_abandoned": row["short_abandoned"],
             "missed": row["missed"],
-            "service_level": percent(in_time, counted),
+            "service_level": measures.service_level(row, row["queue"]),
             "average_wait": None if row["wait"] is None else round(row["wait"]),
-            "average_handle": None if row["handle"] is None else round(row["handle"]),
+            "average_handle": measures.average_handle(row),
         }
 
     return Rows(source, transform)

@@ -4,9 +4,10 @@ figures per queue, the callback worklist. Each a fixed number of queries."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, F, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
 from care.models import CaseCall
+from routing.call_measures import CallMeasures
 from routing.models import (
     Call,
     Callback,
@@ -68,10 +69,8 @@ class Wallboard:
 
 def wallboard(*, now: datetime) -> Wallboard:
     """Per queue: calls waiting now and the longest wait; over the calls offered in the last
-    30 minutes: answered (talking or ended), abandoned, missed, the service level (answered
-    within the queue's threshold among those answered, abandoned or missed; abandons under
-    5 s left out, as contact centres do) and the average handle time of the ended answered
-    calls (talk plus after-call work); operators by presence. Four queries."""
+    30 minutes: answered, abandoned, missed, the service level and the average handle time
+    (defined in `routing.call_measures`); operators by presence. Four queries."""
     since = now - WALLBOARD_WINDOW
     queues = {q.code: q for q in Queue.objects.all()}
     boards = {
@@ -93,30 +92,12 @@ def wallboard(*, now: datetime) -> Wallboard:
         if board is not None:
             board.waiting = row["n"]
             board.longest_wait_seconds = max(0, int((now - row["oldest"]).total_seconds()))
-    recent = Call.objects.filter(offered_at__gte=since, offered_at__lte=now)
-    answered_kinds = [CallOutcome.ANSWERED, CallOutcome.TRANSFERRED]
-    rows = recent.values("queue_code").annotate(
-        # Answered: still talking or ended (the service level counts both).
-        answered=Count("id", filter=Q(answered_at__isnull=False)),
-        abandoned=Count("id", filter=Q(outcome=CallOutcome.ABANDONED, wait_seconds__gte=5)),
-        missed=Count("id", filter=Q(outcome=CallOutcome.MISSED)),
-        handle=Avg(
-            F("talk_seconds") + F("after_call_seconds"), filter=Q(outcome__in=answered_kinds)
-        ),
-        # The threshold is the queue's: one conditional count per queue, in the same query.
-        **{
-            f"in_time_{i}": Count(
-                "id",
-                filter=Q(
-                    queue_code=code,
-                    answered_at__isnull=False,
-                    wait_seconds__lte=q.service_level_seconds,
-                ),
-            )
-            for i, (code, q) in enumerate(queues.items())
-        },
+    measures = CallMeasures.for_queues((c, q.service_level_seconds) for c, q in queues.items())
+    rows = (
+        Call.objects.filter(offered_at__gte=since, offered_at__lte=now)
+        .values("queue_code")
+        .annotate(**measures.aggregates())
     )
-    index = {code: i for i, code in enumerate(queues)}
     for row in rows:
         board = boards.get(row["queue_code"])
         if board is None:
@@ -126,10 +107,9 @@ def wallboard(*, now: datetime) -> Wallboard:
             row["abandoned"],
             row["missed"],
         )
-        board.answered_in_time = row[f"in_time_{index[board.code]}"]
-        counted = board.answered + board.abandoned + board.missed
-        board.service_level = round(100 * board.answered_in_time / counted, 1) if counted else None
-        board.average_handle_seconds = None if row["handle"] is None else round(row["handle"])
+        board.answered_in_time = measures.answered_in_time(row, board.code)
+        board.service_level = measures.service_level(row, board.code)
+        board.average_handle_seconds = measures.average_handle(row)
     for board in boards.values():
         if board.service_level is not None and board.service_level < board.target:
             board.alarms.append("service_level")
