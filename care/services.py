@@ -358,7 +358,7 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                 opened=True,
                 to_queue_reason=to_queue_reason,
             )
-            fields = _meet_first_response(case, actor=actor, now=now, by_call=True)
+            fields = _meet_first_response(case, actor=actor, now=now, by="call")
             if kept_by_caller_operator:
                 case.assignee = actor
                 _move(case, CaseStatus.ASSIGNED, action=ASSIGN)
@@ -652,35 +652,26 @@ def first_response_by_mail(case_id: int, *, message_id: str, now: datetime) -> N
     is met now (recorded with the Message-ID), if it was not already."""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(id=case_id)
-        if case.first_response_at is not None:
-            return
-        case.first_response_at = now
-        due = case.first_response_due_at
-        if case.first_response_state not in (SlaState.NONE, SlaState.BREACHED):
-            state = SlaState.MET if due is None or now <= due else SlaState.BREACHED
-            case.first_response_state = state
-        _event(
-            case,
-            CaseEvent.Kind.FIRST_RESPONSE,
-            actor=None,
-            at=now,
-            to_value=case.first_response_state,
-            by="mail",
-            message_id=message_id,
+        fields = _meet_first_response(
+            case, actor=None, now=now, by="mail", facts={"message_id": message_id}
         )
-        _save(case, ["first_response_at", "first_response_state"])
+        if fields:
+            _save(case, fields)
 
 
-def _meet_first_response(case: Case, *, actor, now: datetime, by_call: bool = False) -> list[str]:
-    """The first customer-visible answer, or the call on which the case was opened (the
-    operator spoke to the end user: recorded as `by: call`)."""
+def _meet_first_response(
+    case: Case, *, actor, now: datetime, by: str = "", facts: dict | None = None
+) -> list[str]:
+    """The first customer-visible answer: a note, the call on which the case was opened (the
+    operator spoke to the end user: `by: call`) or the mail handed to the server (`by: mail`).
+    Returns the fields to save; none if the first response was already met."""
     if case.first_response_at is not None:
         return []
     case.first_response_at = now
     due = case.first_response_due_at
     if case.first_response_state not in (SlaState.NONE, SlaState.BREACHED):
         case.first_response_state = SlaState.MET if due is None or now <= due else SlaState.BREACHED
-    extra = {"by": "call"} if by_call else {}
+    extra = {"by": by, **(facts or {})} if by else {}
     _event(
         case,
         CaseEvent.Kind.FIRST_RESPONSE,
