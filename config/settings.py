@@ -436,6 +436,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+    "routing-end-stale-calls": {
+        "task": "routing.tasks.end_stale_calls_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     "routing-end-expired-emergencies": {
         "task": "routing.end_expired_emergencies",
         "schedule": 60.0,

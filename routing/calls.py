@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 # A case can be opened on a call up to this long after it ended (the after-call work).
 WORKABLE_AFTER_HANGUP = timedelta(hours=2)
+# No event for this long and no hang-up: the PBX lost it (a restart, a dropped webhook).
+STALE_CALL_AFTER = timedelta(hours=4)
+HANGUP_MISSING = "hangup_missing"
 UNIT_ZONE = ZoneInfo(calendars.UNIT_TIME_ZONE)
 
 
@@ -203,11 +206,16 @@ def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> N
 
 
 def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
+    """Out of a call into after-call work, unless the operator is already on another call
+    (a transfer passed on while they took the next one, or a late or swept hang-up)."""
     on_call = OperatorProfile.objects.select_for_update().filter(
         user_id=user_id, presence=PresenceState.ON_CALL
     )
     profile = on_call.first()
     if profile is None:
+        return
+    talking = Call.objects.filter(operator_id=user_id, answered_at__isnull=False, ended_at=None)
+    if talking.exclude(id=call.id).exists():
         return
     allowance = (
         Queue.objects.filter(code=call.queue_code).values_list("wrap_up_seconds", flat=True).first()
@@ -259,6 +267,34 @@ def end_expired_wrap_ups(*, now: datetime | None = None, user_id: int | None = N
                 continue
             _set(uid, PresenceState.AVAILABLE, now=now, until=None)
             ended += 1
+    return ended
+
+
+def end_stale_calls(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Calls not heard of for `STALE_CALL_AFTER` and never hung up are ended where their last
+    event left them, flagged `hangup_missing` (beat, every few minutes). They stop counting as
+    waiting or talking on the wallboard, their operator is no longer held on a call, and a
+    known caller who was left waiting gets a callback, as any unanswered caller. The real
+    hang-up, if it comes later, is a duplicate. Returns how many calls were ended."""
+    now = now or timezone.now()
+    stale = (
+        Call.objects.filter(ended_at=None, updated_at__lt=now - STALE_CALL_AFTER)
+        .order_by("updated_at")
+        .values_list("call_id", flat=True)[:limit]
+    )
+    ended = 0
+    for call_id in list(stale):
+        last = (
+            CallEvent.objects.filter(call__call_id=call_id)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        if last is None:
+            continue
+        hangup = Event(event=call_facts.HANGUP, at=last, cause="normal")
+        received = receive_event(hangup, call_id=call_id, problems=(HANGUP_MISSING,), now=now)
+        ended += not received.duplicate
     return ended
 
 

@@ -531,6 +531,8 @@ class Call(models.Model):
                 condition=Q(outcome="waiting"),
                 name="call_waiting",
             ),
+            # The sweep of calls whose hang-up never came reads only the open ones.
+            models.Index(fields=["updated_at"], condition=Q(ended_at=None), name="call_open"),
         ]
 
     def __str__(self) -> str:

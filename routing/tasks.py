@@ -72,6 +72,15 @@ def end_after_call_work_task() -> int:
 
 
 @shared_task(max_retries=0)
+def end_stale_calls_task() -> int:
+    """Beat, every five minutes: calls whose hang-up never came are ended and flagged."""
+    ended = calls.end_stale_calls(now=timezone.now())
+    if ended:
+        logger.warning("telephony: %d call(s) ended without their hang-up (hangup_missing)", ended)
+    return ended
+
+
+@shared_task(max_retries=0)
 def send_access_alert_emails_task() -> int:
     """After an alert commits, and beat every minute: the unusual-access e-mails due (new, or
     failed before and due again); the retries and their backoff are in the rows."""

@@ -741,3 +741,48 @@ def test_the_workspace_offers_the_callbacks_waiting(client, now, line, end_user,
     assert b'data-testid="workspace-callback-next"' in page.content
     client.post("/routing/callbacks/next/")
     assert Callback.objects.get().assignee == operator
+
+
+# --- Calls whose hang-up never came -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_call_never_hung_up_is_ended_where_it_stood_and_frees_its_operator(now, line, on_duty):
+    _receive(("newCall", now), ("answer", now + timedelta(seconds=8)))
+    on_duty.refresh_from_db()
+    assert on_duty.presence == PresenceState.ON_CALL
+    assert calls.end_stale_calls(now=now + calls.STALE_CALL_AFTER) == 0  # not yet
+    later = now + calls.STALE_CALL_AFTER + timedelta(minutes=1)
+    assert calls.end_stale_calls(now=later) == 1
+    call = Call.objects.get(call_id="c-1")
+    assert (call.outcome, call.ended_at, call.talk_seconds) == (
+        "answered",
+        now + timedelta(seconds=8),
+        0,
+    )
+    assert call.problems == [calls.HANGUP_MISSING]
+    on_duty.refresh_from_db()
+    assert on_duty.presence == PresenceState.AVAILABLE  # its after-call work ran out long ago
+    # The real hang-up, when it comes at last, changes nothing; the sweep has nothing left.
+    assert _receive(("hangup", later + timedelta(minutes=5)))[0].duplicate
+    assert calls.end_stale_calls(now=later + timedelta(hours=5)) == 0
+
+
+@pytest.mark.django_db
+def test_a_caller_left_waiting_by_a_lost_hangup_gets_a_callback(now, line, end_user):
+    _receive(("newCall", now))
+    calls.end_stale_calls(now=now + timedelta(hours=5))
+    call = Call.objects.get(call_id="c-1")
+    assert (call.outcome, call.problems) == ("abandoned", [calls.HANGUP_MISSING])
+    assert Callback.objects.get().end_user == end_user
+
+
+@pytest.mark.django_db
+def test_a_late_hangup_does_not_take_an_operator_off_the_call_they_are_on(now, line, on_duty):
+    _receive(("newCall", now), ("answer", now + timedelta(seconds=5)), call_id="lost")
+    later = now + timedelta(hours=5)
+    _receive(("newCall", later), ("answer", later + timedelta(seconds=5)), call_id="current")
+    assert calls.end_stale_calls(now=later + timedelta(seconds=30)) == 1
+    on_duty.refresh_from_db()
+    assert on_duty.presence == PresenceState.ON_CALL
+    assert Call.objects.get(call_id="current").outcome == "talking"
