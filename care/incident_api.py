@@ -204,6 +204,28 @@ class IncidentLinkApi(APIView):
         return Response({"linked": linked, "incident": incident.id})
 
 
+class IncidentUnlinkInput(InputSerializer):
+    case = serializers.CharField(max_length=20)
+
+
+class IncidentUnlinkApi(APIView):
+    """A case that needs more work leaves the incident before it is resolved (recorded on the
+    case and the incident). `{"unlinked": false}` when it was not linked; 409 once resolved."""
+
+    permission_classes = [ManageIncidents]
+
+    @extend_schema(request=IncidentUnlinkInput, responses={200: dict})
+    def post(self, request, incident_id: int):
+        incident = incident_selectors.incident_by_id(incident_id)
+        serializer = IncidentUnlinkInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = incident_selectors.case_named(serializer.validated_data["case"])
+        unlinked = case is not None and incidents.unlink_case(
+            actor=request.user, incident=incident, case=case
+        )
+        return Response({"unlinked": unlinked, "incident": incident.id})
+
+
 class IncidentResolveApi(APIView):
     """Resolve the incident and its open linked cases; a second call answers 409."""
 

@@ -74,6 +74,12 @@ def linked_cases(incident: Incident) -> QuerySet[Case]:
     )
 
 
+def case_named(reference: str) -> Case | None:
+    """The case a supervisor names to unlink (as typed: spaces and case ignored)."""
+    wanted = (reference or "").strip().upper()
+    return Case.objects.filter(reference=wanted).only("id", "reference").first()
+
+
 def active_incidents_for_caller(*, client, contract_services) -> list[Incident]:
     """The confirmed incidents whose scope covers a caller: one of their contract's services,
     their client (or all clients), their province (or the whole country). The province is

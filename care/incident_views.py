@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from care import incident_selectors, incidents
-from care.models import Case, IncidentStatus
+from care.models import IncidentStatus
 from config import roles
 from config.errors import PresidioError
 from config.forms import add_service_errors, service_error_message
@@ -227,15 +227,14 @@ def incident_link(request, incident_id: int):
 @require_POST
 @capability_required(*MANAGE)
 def incident_unlink(request, incident_id: int):
-    reference = (request.POST.get("case") or "").strip().upper()
+    case = incident_selectors.case_named(request.POST.get("case"))
 
     def act(incident):
-        case = Case.objects.filter(reference=reference).only("id", "reference").first()
         if case is None or not incidents.unlink_case(
             actor=request.user, incident=incident, case=case
         ):
             return _("The case was not linked.")
-        return _("%(ref)s unlinked.") % {"ref": reference}
+        return _("%(ref)s unlinked.") % {"ref": case.reference}
 
     return _act(request, incident_id, act)
 

@@ -54,6 +54,11 @@ api_urlpatterns = [
         name="incident-link",
     ),
     path(
+        "incidents/<id:incident_id>/unlink/",
+        incident_api.IncidentUnlinkApi.as_view(),
+        name="incident-unlink",
+    ),
+    path(
         "incidents/<id:incident_id>/resolve/",
         incident_api.IncidentResolveApi.as_view(),
         name="incident-resolve",

@@ -186,6 +186,7 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:incident-list": NoPersonalData(INCIDENT),
     "api:incident-detail": NoPersonalData(INCIDENT),
     "api:incident-link": NoPersonalData("counts of cases linked, or the references refused"),
+    "api:incident-unlink": NoPersonalData("whether the named case left the incident"),
     "api:incident-resolve": NoPersonalData("counts of cases resolved"),
     "api:report-list": NoPersonalData("the names of the reports"),
     "api:report-job": NoPersonalData("an export's progress; its file is logged on download"),

@@ -330,3 +330,28 @@ def test_a_manager_edits_the_message_and_owner_and_the_timeline_says_so(
     )
     changes = incident.events.get(kind="updated").detail["changes"]
     assert set(changes) == {"public_message", "owner_id"}
+
+
+def test_the_api_unlinks_a_case_that_needs_more_work_before_the_resolution(
+    supervisor_api, incident, open_case_for, caller
+):
+    kept, leaving = (open_case_for(caller, duplicate_override_reason="x") for _ in range(2))
+    supervisor_api.post(
+        f"/api/v1/incidents/{incident.id}/link/",
+        {"cases": [kept.reference, leaving.reference]},
+        format="json",
+    )
+    url = f"/api/v1/incidents/{incident.id}/unlink/"
+    response = supervisor_api.post(url, {"case": leaving.reference.lower()}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"unlinked": True, "incident": incident.id}
+    again = supervisor_api.post(url, {"case": leaving.reference}, format="json")
+    assert again.json()["unlinked"] is False
+    assert supervisor_api.post(url, {}, format="json").json()["code"] == "invalid"
+    resolved = supervisor_api.post(f"/api/v1/incidents/{incident.id}/resolve/").json()
+    assert resolved["resolved_cases"] == 1
+    leaving.refresh_from_db()
+    assert leaving.status != "resolved"
+    assert leaving.events.filter(kind="incident_unlinked").exists()
+    after = supervisor_api.post(url, {"case": kept.reference}, format="json")
+    assert after.status_code == 409

@@ -683,6 +683,9 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
     "api:incident-link": (
         Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"cases": [u.case_b.reference]}),
     ),
+    "api:incident-unlink": (
+        Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"case": u.case_b.reference}),
+    ),
     "api:incident-resolve": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
     # --- API: routing ------------------------------------------------------------------------
     "api:routing-queue-emergency": (
