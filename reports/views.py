@@ -20,7 +20,7 @@ from config.errors import NotFound, PresidioError
 from config.forms import service_error_message
 from config.inputs import whole_number
 from config.permissions import capability_required
-from reports import api, definitions, exports, formats, selectors, subscriptions
+from reports import api, charts, definitions, exports, formats, selectors, subscriptions
 from reports.forms import ReportFilterForm
 from reports.models import ExportJob, ReportSubscription
 
@@ -110,7 +110,7 @@ def dashboard(request):
             "label": str(_("Open cases")),
         },
         "handoffs": {
-            "labels": [h["unit_code"] for h in handoffs],
+            "labels": [h["unit_name"] or h["unit_code"] for h in handoffs],
             "values": [h["waiting"] for h in handoffs],
             "label": str(_("Waiting")),
         },
@@ -145,7 +145,10 @@ def report_page(request, name: str):
         "can_export": request.user.has_perm("config.export_reports"),
         "csv_sep": formats.default_sep(get_language()),  # the reader's, the other an option
         "job": None,
-        "subscriptions": ReportSubscription.objects.filter(user=request.user, report=name),
+        "subscriptions": [
+            (subscription, subscriptions.described_filters(subscription))
+            for subscription in ReportSubscription.objects.filter(user=request.user, report=name)
+        ],
         "frequencies": ReportSubscription.Frequency.choices,
         "subscription_filter_keys": subscriptions.FILTER_KEYS,
     }
@@ -177,6 +180,7 @@ def report_page(request, name: str):
         "filters": filters,
         "page": page,
         "table": _table(definition, page.object_list),
+        "chart": charts.chart_data(definition, list(page.object_list)),
     }
     return render(request, "reports/report.html", context)
 

@@ -53,6 +53,36 @@
     });
   }
 
+  // A report page: one chart beside the table, from the rows the table shows.
+  function drawReportChart() {
+    const source = document.getElementById("report-chart");
+    const canvas = document.querySelector("canvas[data-report-chart]");
+    if (!source || !canvas || typeof window.Chart === "undefined") return;
+    const data = JSON.parse(source.textContent);
+    const stacked = data.kind === "stacked";
+    canvas.chart = new window.Chart(canvas, {
+      type: data.kind === "line" ? "line" : "bar",
+      data: {
+        labels: data.labels,
+        datasets: data.datasets.map(function (series, index) {
+          const colour = PALETTE[index % PALETTE.length];
+          return { label: series.label, data: series.values, backgroundColor: colour, borderColor: colour };
+        }),
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: data.datasets.length > 1 } },
+        scales: {
+          x: { stacked: stacked, ticks: { autoSkip: true, maxRotation: 45 } },
+          y: { stacked: stacked, beginAtZero: true },
+        },
+      },
+    });
+    canvas.dataset.drawn = "true";
+  }
+
   function followExport() {
     const panel = document.querySelector("[data-progress-url]");
     if (!panel) return;
@@ -84,6 +114,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts();
+    drawReportChart();
     followExport();
   });
 })();
