@@ -47,6 +47,7 @@ class Heartbeat(models.Model):
 
 # What kind of thing an access-log row is about (`LoggedRoute.target`), as a reader says it.
 ACCESS_TARGET_LABELS = {
+    "admin": _("administration"),
     "attachment": _("attachment"),
     "call": _("call"),
     "callback": _("callback"),
@@ -116,7 +117,10 @@ class AccessLog(models.Model):
 
     @property
     def target_label(self) -> str:
-        return str(ACCESS_TARGET_LABELS.get(self.target, self.target))
+        """"case:CS-2026-000123" -> "pratica CS-2026-000123" (the kind named, the key kept)."""
+        kind, _sep, key = self.target.partition(":")
+        label = str(ACCESS_TARGET_LABELS.get(kind, kind))
+        return f"{label} {key.replace(':', ' ')}".strip()
 
 
 class AccessLogSubject(models.Model):
