@@ -109,7 +109,7 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["user", "at"], name="accesslog_user_at")]
 
     def __str__(self) -> str:
-        """"05/12/2026 14:02 · admin · Ricerca per telefono, nome o e-mail · utente finale":
+        """ "05/12/2026 14:02 · admin · Ricerca per telefono, nome o e-mail · utente finale":
         local time (the active zone, Rome by default) and words in the reader's language."""
         when = formats.date_format(timezone.localtime(self.at), "SHORT_DATETIME_FORMAT")
         parts = [when, self.username, self.get_action_display(), self.target_label]
@@ -117,7 +117,7 @@ class AccessLog(models.Model):
 
     @property
     def target_label(self) -> str:
-        """"case:CS-2026-000123" -> "pratica CS-2026-000123" (the kind named, the key kept)."""
+        """ "case:CS-2026-000123" -> "pratica CS-2026-000123" (the kind named, the key kept)."""
         kind, _sep, key = self.target.partition(":")
         label = str(ACCESS_TARGET_LABELS.get(kind, kind))
         return f"{label} {key.replace(':', ' ')}".strip()

@@ -386,7 +386,8 @@ class EndUserImportApi(APIView):
                         "field": e.field,
                         "field_label": e.field_label,
                         "message": e.message,
-                    } for e in report.errors
+                    }
+                    for e in report.errors
                 ],
             },
             status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK,

@@ -184,9 +184,7 @@ CASE_COLUMNS = (
     Column("priority", _("Priority")),
     Column("status", _("Status")),
     Column("queue", _("Queue")),
-    Column("queue_code", _("Queue code")),
     Column("assignee", _("Assignee")),
-    Column("assignee_username", _("Assignee's username")),
     Column("caller", _("Caller")),
     Column("caller_phone", _("Caller's phone"), T.PHONE),
     Column("first_response_state", _("First response SLA")),
@@ -195,6 +193,9 @@ CASE_COLUMNS = (
     Column("resolution_due_at", _("Resolution due"), T.DATETIME),
     Column("resolved_at", _("Resolved at"), T.DATETIME),
     Column("reopen_count", _("Re-openings"), T.INT),
+    # Codes last, so that the columns integrations read keep their places.
+    Column("queue_code", _("Queue code")),
+    Column("assignee_username", _("Assignee's username")),
 )
 
 
@@ -311,7 +312,9 @@ register(
             Column("res_compliance", _("Resolution compliance %"), T.DECIMAL),
         ),
         source=sla_compliance_rows,
-        chart=Chart(label=("client_name", "contract_code"), series=("fr_compliance", "res_compliance")),
+        chart=Chart(
+            label=("client_name", "contract_code"), series=("fr_compliance", "res_compliance")
+        ),
     )
 )
 
@@ -370,13 +373,13 @@ register(
             Column("priority", _("Priority")),
             Column("status", _("Status")),
             Column("queue", _("Queue")),
-            Column("queue_code", _("Queue code")),
             Column("first_response_state", _("First response SLA")),
             Column("first_response_due_at", _("First response due"), T.DATETIME),
             Column("first_response_at", _("First response at"), T.DATETIME),
             Column("resolution_state", _("Resolution SLA")),
             Column("resolution_due_at", _("Resolution due"), T.DATETIME),
             Column("resolved_at", _("Resolved at"), T.DATETIME),
+            Column("queue_code", _("Queue code")),
         ),
         source=breach_rows,
         chart=Chart(label=("client_name",), count_by="client_name"),
@@ -435,7 +438,9 @@ register(
             Column("total", _("Total"), T.INT),
         ),
         source=backlog_ageing_rows,
-        chart=Chart(label=("age",), series=tuple(p.lower() for p in Priority.values), kind="stacked"),
+        chart=Chart(
+            label=("age",), series=tuple(p.lower() for p in Priority.values), kind="stacked"
+        ),
         uses_period=False,
     )
 )
@@ -544,11 +549,11 @@ register(
         columns=(
             Column("site", _("Site")),
             Column("queue", _("Queue")),
-            Column("queue_code", _("Queue code")),
             Column("operator", _("Operator")),
             Column("open", _("Open now"), T.INT),
             Column("assigned", _("Assigned in the period"), T.INT),
             Column("resolved", _("Resolved in the period"), T.INT),
+            Column("queue_code", _("Queue code")),
         ),
         source=workload_rows,
         chart=Chart(label=("site", "queue", "operator"), series=("open", "assigned", "resolved")),
@@ -668,7 +673,9 @@ register(
             Column("cases_per_caller", _("Cases per caller"), T.DECIMAL),
         ),
         source=integrity_rows,
-        chart=Chart(label=("client_name", "contract_code"), series=("duplicate_rate", "reopen_rate")),
+        chart=Chart(
+            label=("client_name", "contract_code"), series=("duplicate_rate", "reopen_rate")
+        ),
     )
 )
 
@@ -942,7 +949,6 @@ register(
         columns=(
             Column("half_hour", _("Half hour"), T.DATETIME),
             Column("queue", _("Queue")),
-            Column("queue_code", _("Queue code")),
             Column("offered", _("Offered"), T.INT),
             Column("answered", _("Answered"), T.INT),
             Column("abandoned", _("Abandoned"), T.INT),
@@ -951,9 +957,12 @@ register(
             Column("service_level", _("Service level %"), T.DECIMAL),
             Column("average_wait", _("Average wait (s)"), T.INT),
             Column("average_handle", _("Average handle time (s)"), T.INT),
+            Column("queue_code", _("Queue code")),
         ),
         source=call_rows,
-        chart=Chart(label=("half_hour", "queue"), series=("answered", "abandoned", "missed"), kind="stacked"),
+        chart=Chart(
+            label=("half_hour", "queue"), series=("answered", "abandoned", "missed"), kind="stacked"
+        ),
     )
 )
 
@@ -1005,7 +1014,6 @@ register(
         columns=(
             Column("day", _("Day"), T.DATE),
             Column("queue", _("Queue")),
-            Column("queue_code", _("Queue code")),
             Column("callbacks", _("Callbacks"), T.INT),
             Column("caller_attempts", _("Calls from the callers"), T.INT),
             Column("reached_in_time", _("Reached in time"), T.INT),
@@ -1013,9 +1021,14 @@ register(
             Column("unreached", _("Not reached"), T.INT),
             Column("open", _("Still open"), T.INT),
             Column("met_rate", _("Met %"), T.DECIMAL),
+            Column("queue_code", _("Queue code")),
         ),
         source=callback_rows,
-        chart=Chart(label=("day", "queue"), series=("reached_in_time", "reached_late", "unreached", "open"), kind="stacked"),
+        chart=Chart(
+            label=("day", "queue"),
+            series=("reached_in_time", "reached_late", "unreached", "open"),
+            kind="stacked",
+        ),
     )
 )
 

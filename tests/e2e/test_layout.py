@@ -182,5 +182,3 @@ def test_the_wide_sla_table_scrolls_inside_its_card_at_1440(page, known, manager
         assert frame["inCard"]
         assert frame["right"] <= frame["cardRight"] + 1
     assert page.evaluate(OVERFLOW)["scroll"] <= 1440
-
-

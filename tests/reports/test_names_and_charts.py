@@ -110,18 +110,14 @@ def test_a_report_page_draws_the_tables_numbers(known, web, name):
 def test_the_chart_of_a_report_takes_its_numbers_from_the_rows(name):
     definition = definitions.get(name)
     numbers = {column.key: 10 * index for index, column in enumerate(definition.columns)}
-    rows = [
-        {**numbers, **{key: f"{key} {n}" for key in definition.chart.label}} for n in (1, 2)
-    ]
+    rows = [{**numbers, **{key: f"{key} {n}" for key in definition.chart.label}} for n in (1, 2)]
     chart = charts.chart_data(definition, rows)
     assert chart["labels"] == [
         " · ".join(f"{key} {n}" for key in definition.chart.label) for n in (1, 2)
     ]
     for dataset, key in zip(chart["datasets"], definition.chart.series, strict=True):
         assert dataset["values"] == [numbers[key], numbers[key]]
-        assert dataset["label"] == str(
-            next(c.label for c in definition.columns if c.key == key)
-        )
+        assert dataset["label"] == str(next(c.label for c in definition.columns if c.key == key))
 
 
 def test_dates_in_chart_labels_read_as_in_the_table(known):
@@ -178,7 +174,10 @@ def test_an_empty_table_draws_no_chart(web):
 
 @pytest.mark.parametrize(
     ("language", "shown"),
-    [("it", "Cliente: {client}, Priorità: P2 – alta"), ("en", "Client: {client}, Priority: P2 – high")],
+    [
+        ("it", "Cliente: {client}, Priorità: P2 – alta"),
+        ("en", "Client: {client}, Priority: P2 – high"),
+    ],
 )
 def test_a_subscription_is_listed_by_the_names_of_its_filters(
     known, contract_with_handoff_units, manager, web, language, shown
