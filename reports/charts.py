@@ -21,8 +21,8 @@ def _shown(value, kind: str) -> str:
 
 
 def chart_data(definition: ReportDefinition, rows: list[dict]) -> dict | None:
-    """{"kind", "labels", "datasets": [{"label", "values"}]} for the rows shown, or None when
-    the report has no chart or the table is empty."""
+    """{"kind", "labels", "datasets": [{"label", "values"}], "percent"} for the rows shown,
+    or None when the report has no chart or the table is empty."""
     chart = definition.chart
     if chart is None or not rows:
         return None
@@ -49,4 +49,4 @@ def chart_data(definition: ReportDefinition, rows: list[dict]) -> dict | None:
             {"label": str(columns[key].label), "values": [row.get(key) for row in rows]}
             for key in chart.series
         ]
-    return {"kind": chart.kind, "labels": labels, "datasets": datasets}
+    return {"kind": chart.kind, "labels": labels, "datasets": datasets, "percent": chart.percent}

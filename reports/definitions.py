@@ -105,6 +105,7 @@ class Chart:
     series: tuple[str, ...] = ()
     kind: str = "bar"  # "bar", "stacked" or "line"
     count_by: str = ""
+    percent: bool = False  # the series are percentages: the scale runs from 0 to 100
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,9 @@ register(
         ),
         source=sla_compliance_rows,
         chart=Chart(
-            label=("client_name", "contract_code"), series=("fr_compliance", "res_compliance")
+            label=("client_name", "contract_code"),
+            series=("fr_compliance", "res_compliance"),
+            percent=True,
         ),
     )
 )
@@ -616,7 +619,7 @@ register(
             Column("calls_per_case", _("Calls per case (handled on calls)"), T.DECIMAL),
         ),
         source=fcr_rows,
-        chart=Chart(label=("client_name", "contract_code"), series=("fcr_rate",)),
+        chart=Chart(label=("client_name", "contract_code"), series=("fcr_rate",), percent=True),
     )
 )
 
@@ -674,7 +677,9 @@ register(
         ),
         source=integrity_rows,
         chart=Chart(
-            label=("client_name", "contract_code"), series=("duplicate_rate", "reopen_rate")
+            label=("client_name", "contract_code"),
+            series=("duplicate_rate", "reopen_rate"),
+            percent=True,
         ),
     )
 )

@@ -76,7 +76,9 @@
         plugins: { legend: { display: data.datasets.length > 1 } },
         scales: {
           x: { stacked: stacked, ticks: { autoSkip: true, maxRotation: 45 } },
-          y: { stacked: stacked, beginAtZero: true },
+          y: data.percent
+            ? { stacked: stacked, beginAtZero: true, max: 100 }
+            : { stacked: stacked, beginAtZero: true },
         },
       },
     });

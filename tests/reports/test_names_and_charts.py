@@ -152,6 +152,7 @@ def test_the_sla_chart_has_one_bar_per_table_row_with_its_compliance(known, web)
         f"{known.client_name} · {known.cases['c1'].contract.code}",
     ]
     assert chart["datasets"][0]["label"] == "Conformità prima risposta %"
+    assert chart["percent"] is True  # drawn on a 0-100 scale
     assert 75.0 in chart["datasets"][0]["values"]
 
 
