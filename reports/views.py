@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -83,12 +84,12 @@ def dashboard(request):
     handoffs = selectors.handoffs_waiting(filters)
     chart_data = {
         "trend": {
-            "labels": [d["day"].isoformat() for d in trend],
+            "labels": [date_format(d["day"], "SHORT_DATE_FORMAT") for d in trend],
             "values": [d["open"] for d in trend],
             "label": str(_("Open cases")),
         },
         "flow": {
-            "labels": [d["day"].isoformat() for d in flow],
+            "labels": [date_format(d["day"], "SHORT_DATE_FORMAT") for d in flow],
             "opened": [d["opened"] for d in flow],
             "resolved": [d["resolved"] for d in flow],
             "opened_label": str(_("Opened")),
@@ -98,6 +99,7 @@ def dashboard(request):
             "labels": [r["client"] for r in sla],
             "values": [r["compliance"] for r in sla],
             "label": str(_("Compliance %")),
+            "percent": True,
         },
         "sites": {
             "labels": list(by_site),

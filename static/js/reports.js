@@ -48,6 +48,7 @@
         plugins: { legend: { display: canvas.dataset.kind === "flow" } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       };
+      if (series.percent) config.options.scales.y.max = 100;
       canvas.chart = new window.Chart(canvas, config);
       canvas.dataset.drawn = "true";
     });

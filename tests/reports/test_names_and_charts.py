@@ -198,3 +198,9 @@ def test_a_subscription_is_listed_by_the_names_of_its_filters(
     assert shown.format(client=client.name) in page
     assert "client=" not in page
     assert "priority=P2" not in page
+
+
+def test_the_dashboard_dates_read_as_the_reader_writes_them(known, web):
+    charts_of_dashboard = web.get(f"/reports/?{PERIOD}").context["chart_data"]
+    assert charts_of_dashboard["flow"]["labels"][0] == "01/12/2026"
+    assert charts_of_dashboard["sla"]["percent"] is True
