@@ -44,6 +44,22 @@ OVERFLOW = """() => {
 }"""
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(page):
+    """The menu's script and the charts run under the portal's Content-Security-Policy."""
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    yield
+    assert violations == []
+
+
 def screenshot(page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
