@@ -22,8 +22,23 @@ from care.models import (
     IncidentNotice,
     IncidentStatus,
 )
+from contracts.models import Category
 
 QUARTER = timedelta(minutes=15)
+
+
+def category_name(code: str) -> str:
+    """The name contracts give the incident's category ("SIM smarrita o rubata" for
+    `sim-lost`), from the newest contract version that has it; the code if none does."""
+    if not code:
+        return ""
+    name = (
+        Category.objects.filter(code=code)
+        .order_by("-version_id")
+        .values_list("name", flat=True)
+        .first()
+    )
+    return name or code
 
 
 def _count(queryset: QuerySet) -> Coalesce:

@@ -188,6 +188,7 @@ def incident_detail(request, incident_id: int):
         "care/incident_detail.html",
         {
             "incident": incident,
+            "category_name": incident_selectors.category_name(incident.category_code),
             "timeline": incident.events.select_related("actor"),
             "linked": linked,
             "more_linked": max(0, incident.linked_count - len(linked)),

@@ -52,7 +52,7 @@ AXES_LABELS = [
 
 @admin.register(AccessLog)
 class AccessLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "username", "action", "target", "outcome", "status_code", "route"]
+    list_display = ["at", "username", "action", "target_label", "outcome", "status_code", "route"]
     list_filter = ["action", "outcome", "route"]
     search_fields = ["username", "target", "purpose"]
     date_hierarchy = "at"
@@ -67,6 +67,10 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("what"), ordering="target")
+    def target_label(self, entry: AccessLog) -> str:
+        return entry.target_label
 
 
 @admin.register(TwoFactorEnrolmentLink)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,6 +43,24 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+# What kind of thing an access-log row is about (`LoggedRoute.target`), as a reader says it.
+ACCESS_TARGET_LABELS = {
+    "admin": _("administration"),
+    "attachment": _("attachment"),
+    "call": _("call"),
+    "callback": _("callback"),
+    "caller": _("caller"),
+    "case": _("case"),
+    "client": _("client"),
+    "end_user": _("end user"),
+    "export_job": _("export"),
+    "mail": _("e-mail"),
+    "order": _("order"),
+    "order_document": _("order document"),
+    "report": _("report"),
+}
 
 
 class AccessLog(models.Model):
@@ -90,7 +109,18 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["user", "at"], name="accesslog_user_at")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
+        """ "05/12/2026 14:02 · admin · Ricerca per telefono, nome o e-mail · utente finale":
+        local time (the active zone, Rome by default) and words in the reader's language."""
+        when = formats.date_format(timezone.localtime(self.at), "SHORT_DATETIME_FORMAT")
+        parts = [when, self.username, self.get_action_display(), self.target_label]
+        return " · ".join(str(part) for part in parts if part)
+
+    @property
+    def target_label(self) -> str:
+        """ "case:CS-2026-000123" -> "pratica CS-2026-000123" (the kind named, the key kept)."""
+        kind, _sep, key = self.target.partition(":")
+        label = str(ACCESS_TARGET_LABELS.get(kind, kind))
+        return f"{label} {key.replace(':', ' ')}".strip()
 
 
 class AccessLogSubject(models.Model):

@@ -381,7 +381,13 @@ class EndUserImportApi(APIView):
                 "dry_run": report.dry_run,
                 "all_or_nothing": report.all_or_nothing,
                 "errors": [
-                    {"line": e.line, "field": e.field, "message": e.message} for e in report.errors
+                    {
+                        "line": e.line,
+                        "field": e.field,
+                        "field_label": e.field_label,
+                        "message": e.message,
+                    }
+                    for e in report.errors
                 ],
             },
             status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK,

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.errors import PermissionDenied
 from config.inputs import text_problem
@@ -890,11 +891,27 @@ def update_end_user(
 # --- Bulk onboarding ------------------------------------------------------------------------
 
 
+# What the reader is shown for a row error's field (its code stays in the API's `field`).
+IMPORT_FIELD_LABELS = {
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "phone": gettext_lazy("phone number"),
+    "email": gettext_lazy("e-mail"),
+    "employee_code": gettext_lazy("employee code"),
+    "codice_fiscale": gettext_lazy("codice fiscale"),
+}
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int
     field: str
     message: str
+
+    @property
+    def field_label(self) -> str:
+        """The field's name in the reader's language ("nome", not "first_name")."""
+        return str(IMPORT_FIELD_LABELS.get(self.field, self.field))
 
 
 @dataclass

@@ -97,6 +97,19 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """The chart beside a report's table, drawn from the rows the table shows: one bar (or
+    point) per row labelled by the `label` columns, one series per `series` column. A list
+    of cases has no numbers to compare: `count_by` counts its rows per value of a column."""
+
+    label: tuple[str, ...]
+    series: tuple[str, ...] = ()
+    kind: str = "bar"  # "bar", "stacked" or "line"
+    count_by: str = ""
+    percent: bool = False  # the series are percentages: the scale runs from 0 to 100
+
+
+@dataclass(frozen=True)
 class ReportDefinition:
     name: str
     title: object
@@ -104,6 +117,7 @@ class ReportDefinition:
     columns: tuple[Column, ...]
     source: Callable[[ReportFilters, object, datetime], Rows] = field(repr=False)
     uses_period: bool = True
+    chart: Chart | None = None
 
     def rows(self, filters: ReportFilters, user, now: datetime | None = None) -> Rows:
         return self.source(filters, user, now or timezone.now())
@@ -138,6 +152,17 @@ def translated(choices) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
+def queue_names() -> dict[str, str]:
+    """Queue code -> name, in one query: pages and exports show a queue by its name ("Utenti
+    mobile"), and exports keep the code in a column of its own for integrations."""
+    return dict(Queue.objects.values_list("code", "name"))
+
+
+def person_name(first: str | None, last: str | None, username: str | None) -> str:
+    """A person as colleagues call them ("Luca Bianchi"); the username only if no name."""
+    return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
 def percent(part, whole) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -161,7 +186,7 @@ CASE_COLUMNS = (
     Column("priority", _("Priority")),
     Column("status", _("Status")),
     Column("queue", _("Queue")),
-    Column("assignee_username", _("Assignee")),
+    Column("assignee", _("Assignee")),
     Column("caller", _("Caller")),
     Column("caller_phone", _("Caller's phone"), T.PHONE),
     Column("first_response_state", _("First response SLA")),
@@ -170,6 +195,9 @@ CASE_COLUMNS = (
     Column("resolution_due_at", _("Resolution due"), T.DATETIME),
     Column("resolved_at", _("Resolved at"), T.DATETIME),
     Column("reopen_count", _("Re-openings"), T.INT),
+    # Codes last, so that the columns integrations read keep their places.
+    Column("queue_code", _("Queue code")),
+    Column("assignee_username", _("Assignee's username")),
 )
 
 
@@ -181,6 +209,7 @@ def case_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         .values(
             "reference",
             "opened_at",
+            "queue_code",
             "priority",
             "first_response_due_at",
             "resolution_due_at",
@@ -192,8 +221,9 @@ def case_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             client_name=F("client__name"),
             contract_code=F("contract__code"),
             category_name=F("category__name"),
-            queue=F("queue_code"),
             assignee_username=F("assignee__username"),
+            assignee_first=F("assignee__first_name"),
+            assignee_last=F("assignee__last_name"),
             first=Coalesce("end_user__first_name", "referent__first_name"),
             last=Coalesce("end_user__last_name", "referent__last_name"),
             phone=Coalesce(
@@ -204,9 +234,14 @@ def case_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     masked = not can_see_personal_data(user)
 
     status_labels, sla_labels = translated(CaseStatus.choices), translated(SlaState.choices)
+    queues = queue_names()
 
     def transform(row: dict) -> dict:
         first, last, phone = row.pop("first"), row.pop("last"), row.pop("phone")
+        row["queue"] = queues.get(row["queue_code"], row["queue_code"])
+        row["assignee"] = person_name(
+            row.pop("assignee_first"), row.pop("assignee_last"), row["assignee_username"]
+        )
         row["caller"] = short_name(first, last) if masked else f"{first} {last}".strip()
         row["caller_phone"] = mask_phone(phone) if masked else phone
         row["status"] = status_labels.get(row.pop("raw_status"), "")
@@ -279,6 +314,11 @@ register(
             Column("res_compliance", _("Resolution compliance %"), T.DECIMAL),
         ),
         source=sla_compliance_rows,
+        chart=Chart(
+            label=("client_name", "contract_code"),
+            series=("fr_compliance", "res_compliance"),
+            percent=True,
+        ),
     )
 )
 
@@ -295,6 +335,7 @@ def breach_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         .values(
             "reference",
             "opened_at",
+            "queue_code",
             "priority",
             "first_response_due_at",
             "first_response_at",
@@ -306,13 +347,14 @@ def breach_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             client_name=F("client__name"),
             contract_code=F("contract__code"),
             category_name=F("category__name"),
-            queue=F("queue_code"),
         )
     )
 
     status_labels, sla_labels = translated(CaseStatus.choices), translated(SlaState.choices)
+    queues = queue_names()
 
     def transform(row: dict) -> dict:
+        row["queue"] = queues.get(row["queue_code"], row["queue_code"])
         row["status"] = status_labels.get(row.pop("raw_status"), "")
         row["first_response_state"] = sla_labels.get(row.pop("raw_fr"), "")
         row["resolution_state"] = sla_labels.get(row.pop("raw_res"), "")
@@ -341,8 +383,10 @@ register(
             Column("resolution_state", _("Resolution SLA")),
             Column("resolution_due_at", _("Resolution due"), T.DATETIME),
             Column("resolved_at", _("Resolved at"), T.DATETIME),
+            Column("queue_code", _("Queue code")),
         ),
         source=breach_rows,
+        chart=Chart(label=("client_name",), count_by="client_name"),
     )
 )
 
@@ -398,6 +442,9 @@ register(
             Column("total", _("Total"), T.INT),
         ),
         source=backlog_ageing_rows,
+        chart=Chart(
+            label=("age",), series=tuple(p.lower() for p in Priority.values), kind="stacked"
+        ),
         uses_period=False,
     )
 )
@@ -487,6 +534,10 @@ def workload_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         )
         entry["assigned"] = row["n"]
     operators = sorted(personal.values(), key=lambda g: (g["site"], g["operator"]))
+    queues = queue_names()
+    for entry in by_site + operators:
+        entry["queue_code"] = entry["queue"]
+        entry["queue"] = queues.get(entry["queue"], entry["queue"])
     return Rows(by_site + operators)
 
 
@@ -506,8 +557,10 @@ register(
             Column("open", _("Open now"), T.INT),
             Column("assigned", _("Assigned in the period"), T.INT),
             Column("resolved", _("Resolved in the period"), T.INT),
+            Column("queue_code", _("Queue code")),
         ),
         source=workload_rows,
+        chart=Chart(label=("site", "queue", "operator"), series=("open", "assigned", "resolved")),
     )
 )
 
@@ -567,6 +620,7 @@ register(
             Column("calls_per_case", _("Calls per case (handled on calls)"), T.DECIMAL),
         ),
         source=fcr_rows,
+        chart=Chart(label=("client_name", "contract_code"), series=("fcr_rate",), percent=True),
     )
 )
 
@@ -623,6 +677,11 @@ register(
             Column("cases_per_caller", _("Cases per caller"), T.DECIMAL),
         ),
         source=integrity_rows,
+        chart=Chart(
+            label=("client_name", "contract_code"),
+            series=("duplicate_rate", "reopen_rate"),
+            percent=True,
+        ),
     )
 )
 
@@ -681,6 +740,7 @@ register(
             Column("turnaround_hours", _("Average turnaround (hours)"), T.DECIMAL),
         ),
         source=handoff_rows,
+        chart=Chart(label=("unit_name",), series=("sent", "pending", "resolved", "bounced")),
     )
 )
 
@@ -742,6 +802,7 @@ register(
             Column("cycle_days", _("Average cycle time (days)"), T.DECIMAL),
         ),
         source=order_rows,
+        chart=Chart(label=("kind",), series=("open", "completed", "stopped", "late")),
     )
 )
 
@@ -790,6 +851,7 @@ register(
             Column("retention", _("Retention %"), T.DECIMAL),
         ),
         source=loyalty_rows,
+        chart=Chart(label=("client_name",), series=tuple(LoyaltyOutcome.values), kind="stacked"),
     )
 )
 
@@ -833,11 +895,14 @@ def call_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         .order_by("hour", "late", "queue")
     )
 
+    queues = queue_names()
+
     def transform(row: dict) -> dict:
         start = row.pop("hour").astimezone(UNIT_ZONE) + timedelta(minutes=30 * row.pop("late"))
         return {
             "half_hour": start,
-            "queue": row["queue"],
+            "queue": queues.get(row["queue"], row["queue"]),
+            "queue_code": row["queue"],
             "offered": row["offered"],
             "answered": row["answered"],
             "abandoned": row["abandoned"],
@@ -872,8 +937,12 @@ register(
             Column("service_level", _("Service level %"), T.DECIMAL),
             Column("average_wait", _("Average wait (s)"), T.INT),
             Column("average_handle", _("Average handle time (s)"), T.INT),
+            Column("queue_code", _("Queue code")),
         ),
         source=call_rows,
+        chart=Chart(
+            label=("half_hour", "queue"), series=("answered", "abandoned", "missed"), kind="stacked"
+        ),
     )
 )
 
@@ -902,7 +971,11 @@ def callback_rows(filters: ReportFilters, user, now: datetime) -> Rows:
         .order_by("day", "queue")
     )
 
+    queues = queue_names()
+
     def transform(row: dict) -> dict:
+        row["queue_code"] = row["queue"]
+        row["queue"] = queues.get(row["queue"], row["queue"])
         row["met_rate"] = percent(row["reached_in_time"], row["callbacks"] - row["open"])
         return row
 
@@ -928,8 +1001,14 @@ register(
             Column("unreached", _("Not reached"), T.INT),
             Column("open", _("Still open"), T.INT),
             Column("met_rate", _("Met %"), T.DECIMAL),
+            Column("queue_code", _("Queue code")),
         ),
         source=callback_rows,
+        chart=Chart(
+            label=("day", "queue"),
+            series=("reached_in_time", "reached_late", "unreached", "open"),
+            kind="stacked",
+        ),
     )
 )
 
@@ -1054,5 +1133,6 @@ register(
             Column("calls", _("Calls"), T.INT),
         ),
         source=incident_rows,
+        chart=Chart(label=("incident",), series=("cases_in_period", "contacts", "calls")),
     )
 )

@@ -159,10 +159,12 @@ def cases_at_risk(filters: ReportFilters, *, limit: int = 10) -> dict:
 
 
 def handoffs_waiting(filters: ReportFilters) -> list[dict]:
-    """Hand-offs waiting for an answer now, per unit."""
+    """Hand-offs waiting for an answer now, per unit (its code and its name, shown)."""
     pending = _case_filters(
         Handoff.objects.filter(outcome=Handoff.Outcome.PENDING), filters, prefix="case__"
     )
     return list(
-        pending.values("unit_code").annotate(waiting=Count("id")).order_by("-waiting", "unit_code")
+        pending.values("unit_code")
+        .annotate(waiting=Count("id"), unit_name=Max("unit_name"))
+        .order_by("-waiting", "unit_code")
     )

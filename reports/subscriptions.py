@@ -73,6 +73,25 @@ def subscribe(
     return subscription
 
 
+def described_filters(subscription: ReportSubscription) -> list[tuple[str, str]]:
+    """A subscription's filters as the reader says them: [("Cliente", "Regione Siciliana"),
+    ("Priorità", "P2 – alta")], the filter's label and the name of what it points to."""
+    form = ReportFilterForm(subscription.filters)
+    if not form.is_valid():  # a client or queue since removed: show what was stored
+        return [(str(key), str(value)) for key, value in subscription.filters.items()]
+    described = []
+    for key in FILTER_KEYS:
+        value = form.cleaned_data.get(key)
+        if not value:
+            continue
+        if key == "priority":
+            shown = dict(form.fields[key].choices).get(value, value)
+        else:
+            shown = getattr(value, "name", None) or str(value)
+        described.append((str(form.fields[key].label), str(shown)))
+    return described
+
+
 def unsubscribe(*, user, subscription_id: int) -> bool:
     deleted, _detail = ReportSubscription.objects.filter(id=subscription_id, user=user).delete()
     return bool(deleted)

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -20,7 +21,7 @@ from config.errors import NotFound, PresidioError
 from config.forms import service_error_message
 from config.inputs import whole_number
 from config.permissions import capability_required
-from reports import api, definitions, exports, formats, selectors, subscriptions
+from reports import api, charts, definitions, exports, formats, selectors, subscriptions
 from reports.forms import ReportFilterForm
 from reports.models import ExportJob, ReportSubscription
 
@@ -83,12 +84,12 @@ def dashboard(request):
     handoffs = selectors.handoffs_waiting(filters)
     chart_data = {
         "trend": {
-            "labels": [d["day"].isoformat() for d in trend],
+            "labels": [date_format(d["day"], "SHORT_DATE_FORMAT") for d in trend],
             "values": [d["open"] for d in trend],
             "label": str(_("Open cases")),
         },
         "flow": {
-            "labels": [d["day"].isoformat() for d in flow],
+            "labels": [date_format(d["day"], "SHORT_DATE_FORMAT") for d in flow],
             "opened": [d["opened"] for d in flow],
             "resolved": [d["resolved"] for d in flow],
             "opened_label": str(_("Opened")),
@@ -98,6 +99,7 @@ def dashboard(request):
             "labels": [r["client"] for r in sla],
             "values": [r["compliance"] for r in sla],
             "label": str(_("Compliance %")),
+            "percent": True,
         },
         "sites": {
             "labels": list(by_site),
@@ -110,7 +112,7 @@ def dashboard(request):
             "label": str(_("Open cases")),
         },
         "handoffs": {
-            "labels": [h["unit_code"] for h in handoffs],
+            "labels": [h["unit_name"] or h["unit_code"] for h in handoffs],
             "values": [h["waiting"] for h in handoffs],
             "label": str(_("Waiting")),
         },
@@ -145,7 +147,10 @@ def report_page(request, name: str):
         "can_export": request.user.has_perm("config.export_reports"),
         "csv_sep": formats.default_sep(get_language()),  # the reader's, the other an option
         "job": None,
-        "subscriptions": ReportSubscription.objects.filter(user=request.user, report=name),
+        "subscriptions": [
+            (subscription, subscriptions.described_filters(subscription))
+            for subscription in ReportSubscription.objects.filter(user=request.user, report=name)
+        ],
         "frequencies": ReportSubscription.Frequency.choices,
         "subscription_filter_keys": subscriptions.FILTER_KEYS,
     }
@@ -177,6 +182,7 @@ def report_page(request, name: str):
         "filters": filters,
         "page": page,
         "table": _table(definition, page.object_list),
+        "chart": charts.chart_data(definition, list(page.object_list)),
     }
     return render(request, "reports/report.html", context)
 

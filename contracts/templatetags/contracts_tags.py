@@ -1,6 +1,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from contracts.models import Service
 from contracts.phones import display_phone
 
 register = template.Library()
@@ -20,3 +21,11 @@ def business_duration(minutes: int) -> str:
     if hours:
         return _("%(h)s h") % {"h": hours}
     return _("%(m)s min") % {"m": rest}
+
+
+@register.filter
+def service_names(codes) -> str:
+    """["data", "fixed"] -> "Dati e connettività, Rete fissa": the services' labels in the
+    reader's language (an unknown code is shown as it is)."""
+    labels = dict(Service.choices)
+    return ", ".join(str(labels.get(code, code)) for code in codes or ())

@@ -48,9 +48,42 @@
         plugins: { legend: { display: canvas.dataset.kind === "flow" } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       };
+      if (series.percent) config.options.scales.y.max = 100;
       canvas.chart = new window.Chart(canvas, config);
       canvas.dataset.drawn = "true";
     });
+  }
+
+  // A report page: one chart beside the table, from the rows the table shows.
+  function drawReportChart() {
+    const source = document.getElementById("report-chart");
+    const canvas = document.querySelector("canvas[data-report-chart]");
+    if (!source || !canvas || typeof window.Chart === "undefined") return;
+    const data = JSON.parse(source.textContent);
+    const stacked = data.kind === "stacked";
+    canvas.chart = new window.Chart(canvas, {
+      type: data.kind === "line" ? "line" : "bar",
+      data: {
+        labels: data.labels,
+        datasets: data.datasets.map(function (series, index) {
+          const colour = PALETTE[index % PALETTE.length];
+          return { label: series.label, data: series.values, backgroundColor: colour, borderColor: colour };
+        }),
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: data.datasets.length > 1 } },
+        scales: {
+          x: { stacked: stacked, ticks: { autoSkip: true, maxRotation: 45 } },
+          y: data.percent
+            ? { stacked: stacked, beginAtZero: true, max: 100 }
+            : { stacked: stacked, beginAtZero: true },
+        },
+      },
+    });
+    canvas.dataset.drawn = "true";
   }
 
   function followExport() {
@@ -84,6 +117,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts();
+    drawReportChart();
     followExport();
   });
 })();

@@ -254,7 +254,12 @@ def test_import_api_dry_run_then_import(manager_api, onboarded):
     dry = upload(dry_run=True)
     assert dry.status_code == 200
     assert dry.json()["errors"] == [
-        {"line": 3, "field": "last_name", "message": "Inserisci il cognome."}
+        {
+            "line": 3,
+            "field": "last_name",
+            "field_label": "cognome",
+            "message": "Inserisci il cognome.",
+        }
     ]
     assert upload(dry_run=False, all_or_nothing=True).json()["created"] == 0
     done = upload(dry_run=False, all_or_nothing=False)

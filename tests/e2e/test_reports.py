@@ -84,3 +84,19 @@ def test_a_big_export_shows_its_progress_and_then_the_download_link(page, known,
     with page.expect_download() as download_info:
         download_link.click()
     assert download_info.value.suggested_filename.endswith(".xlsx")
+
+
+def test_a_report_page_draws_its_chart_beside_the_table(page, known, manager):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, manager.username)
+    page.goto(f"/reports/sla-compliance/?{PERIOD}")
+    canvas = page.locator("canvas[data-report-chart]")
+    expect(canvas).to_have_attribute("data-drawn", "true")
+    assert canvas.evaluate(PAINTED)
+    expect(canvas).to_have_attribute("role", "img")
+    expect(canvas).to_have_attribute("aria-label", re.compile("Conformità SLA"))
+    labels = canvas.evaluate("canvas => canvas.chart.data.labels")
+    rows = page.get_by_test_id("report-table").locator("tbody tr")
+    expect(rows).to_have_count(len(labels))
+    assert not errors
