@@ -362,3 +362,14 @@ def test_the_subject_defaults_from_the_first_category(client, operator, caller):
     first = form.categories[0]
     assert form["subject"].value() == first.name
     assert form["description"].value() == first.template
+
+
+def test_the_intake_page_of_a_caller_keeps_its_query_count(
+    client, operator, caller, django_assert_max_num_queries
+):
+    client.force_login(operator)
+    client.get(reverse("care:intake") + "?phone=347%20123%204567")
+    client.get(reverse("care:intake"))
+    with django_assert_max_num_queries(22):  # as before the three-key intake (#19)
+        page = client.get(reverse("care:intake"))
+    assert page.context["form"]["subject"].value()
