@@ -43,6 +43,9 @@ def main() -> int:
     # The demo's managers have no authenticator app: the second factor is off unless asked
     # for (PRESIDIO_TWO_FACTOR=true make run). Production settings keep it on.
     two_factor = os.environ.get("PRESIDIO_TWO_FACTOR", "false")
+    # Pull-only unless asked (PRESIDIO_AUTO_ASSIGN=true make run): the seeded cases wait in the
+    # queues for *Prossimo caso* instead of being offered by the worker in its first minute.
+    os.environ.setdefault("PRESIDIO_AUTO_ASSIGN", "false")
     # The demo reads e-mail from a local maildir (no mail server): drop .eml files into
     # .tmp/maildir/new; new cases from known senders get the category "no-service".
     maildir = ROOT / ".tmp" / "maildir"
@@ -67,6 +70,11 @@ def main() -> int:
     )
     if two_factor.lower() in {"0", "false", "no", "off"}:
         print("Two-factor sign-in for managers and admins is off in the demo.")
+    if os.environ["PRESIDIO_AUTO_ASSIGN"].lower() in {"0", "false", "no", "off"}:
+        print(
+            "Automatic assignment is off in the demo: cases wait in the queues for "
+            "'Prossimo caso' (PRESIDIO_AUTO_ASSIGN=true make run turns it on)."
+        )
     print(
         "Calls: in another terminal, `.venv/bin/python manage.py simulate_calls --rate 2/s "
         "--minutes 10` plays the PBX (wallboard: /routing/wallboard/)."

@@ -39,8 +39,8 @@ def test_seed_demo_twice_leaves_every_table_as_the_first_run_did(settings, role_
 
 def _seed(settings, stdout=None):
     settings.DEBUG = True
-    # Pull-only while seeding (eager Celery would push the queued cases at once); `make run`'s
-    # worker offers them as the routing rules say.
+    # As `make run` seeds the demo: pull-only (PRESIDIO_AUTO_ASSIGN=false), so the queued
+    # cases wait for *Prossimo caso*.
     settings.ROUTING_AUTO_ASSIGN = False
     call_command("seed_demo", stdout=stdout or io.StringIO())
 
