@@ -90,9 +90,10 @@ def test_push_is_on_unless_presidio_auto_assign_says_off_as_the_demo_does(value,
     result = run_manage("shell", "--no-imports", "-c", script, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [expected]
-    assert 'os.environ.setdefault("PRESIDIO_AUTO_ASSIGN", "false")' in (
-        ROOT / "scripts" / "run.py"
-    ).read_text()
+    assert (
+        'os.environ.setdefault("PRESIDIO_AUTO_ASSIGN", "false")'
+        in (ROOT / "scripts" / "run.py").read_text()
+    )
 
 
 @pytest.mark.parametrize(
