@@ -53,7 +53,6 @@ AGE_SHARES = {
 @dataclass
 class _Plan:
     contract: Contract
-    version: object
     category: object
     spec: calendars.CalendarSpec
     target: object
@@ -101,7 +100,6 @@ class _Pool:
         category = self.rng.choice(self.categories[contract.id])
         return _Plan(
             contract=contract,
-            version=self.versions[contract.id],
             category=category,
             spec=self.specs[contract.id],
             target=self.targets[contract.id].get(category.default_priority),
@@ -180,7 +178,6 @@ def refresh_care_demo(*, operators, now: datetime | None = None) -> int:
         return 0
     rng = random.Random(now.date().toordinal())  # noqa: S311 - demo data, not security
     pool = _Pool(rng, now=now)
-    by_username = {o.get_username(): o for o in operators}
     stale = (
         Case.objects.filter(status__in=OPEN_STATUSES)
         .exclude(status=CaseStatus.WAITING_UNIT)
@@ -195,12 +192,14 @@ def refresh_care_demo(*, operators, now: datetime | None = None) -> int:
             services.transition_case(actor=actor, case=case, to=CaseStatus.IN_PROGRESS, now=at)
             at += timedelta(minutes=1)
         services.transition_case(
-            actor=by_username.get(actor.get_username(), actor),
+            actor=actor,
             case=case,
             to=CaseStatus.RESOLVED,
             resolution_code="fixed",
             now=at,
         )
+    if not pool.contracts:
+        return 0
     since = max(newest, now - timedelta(days=HISTORY_DAYS))
     created = _seed_history(pool, operators, since=since, now=now)
     created += _seed_open(pool, operators, now=now)
