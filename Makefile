@@ -2,23 +2,25 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# Named by pyproject.toml's content: a checkout that only touches the file's time (a pull, a
+# branch switch) does not reinstall; a changed pyproject.toml does.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # English is the source language; Italian (the default) is the catalogue to keep complete.
 MAKEMESSAGES_ARGS := --locale it --no-obsolete --ignore '.venv/*' --ignore '.tmp/*' \
 	--ignore 'tests/*' --ignore 'staticfiles/*' --ignore 'scripts/*'
 
 .PHONY: run test test-sqlite test-dates test-postgres lint format messages clean bench
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet ".[dev]"
 	@rm -rf build *.egg-info
+	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
+# migrate (when pending) and seed_demo run inside scripts/run.py: one Django start-up.
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
 	$(PY) scripts/run.py
 
 test: $(STAMP)

@@ -31,7 +31,7 @@ from config.permissions import capability_required
 from contracts import selectors as contract_selectors
 from contracts.forms import LookupForm
 from contracts.lookup import LookupLimitReached, look_up_callers
-from contracts.models import Priority
+from contracts.models import Priority, Service
 
 SESSION_QUERY = "intake_query"  # what to look up: {"phone": "..."} or e-mail / employee code
 SESSION_CALLER = "intake_caller"  # the chosen caller: end user id and contract code
@@ -72,6 +72,7 @@ class IntakeForm(InputForm):
         if categories and not self.is_bound:
             first = categories[0]
             self.initial.setdefault("priority", first.default_priority)
+            self.initial.setdefault("subject", first.name)  # editable; follows the category
             self.initial.setdefault("description", first.template)
 
 
@@ -140,6 +141,9 @@ def _intake_page(request):
         if matches and len(matches) == 1 and matches[0].version:
             _remember_caller(request, matches[0].end_user.id, matches[0].contract.code)
             caller = _caller_in_session(request)
+    choices = _choices(matches) if matches and caller is None else []
+    if any(choice["likeliest"] for choice in choices):  # focus on the likeliest, not the search
+        lookup_form.fields["query"].widget.attrs.pop("autofocus", None)
     form = similar = None
     banner = []
     if caller:
@@ -159,6 +163,7 @@ def _intake_page(request):
             "lookup_form": lookup_form,
             "lookup_error": lookup_error,
             "matches": matches,
+            "choices": choices,
             "caller": caller,
             "form": form,
             "similar": similar,
@@ -297,6 +302,38 @@ def _lookup(request):
         return None, str(error.message)
     request.session[SESSION_MATCHES] = sorted({match.end_user.id for match in matches})
     return matches, None
+
+
+def _choices(matches) -> list[dict]:
+    """The matches as the operator chooses among them: each with its contract's services and
+    client named, and the likeliest one marked (focus goes there): the contract of the
+    caller's newest open case, else of their most recent case, else the first in force."""
+    likely = {
+        match.end_user.id: match.open_cases[0]["contract_code"]
+        for match in matches
+        if match.open_cases
+    }
+    if not likely:
+        likely = selectors.latest_case_contracts([match.end_user.id for match in matches])
+    choices = [
+        {
+            "match": match,
+            "services": ", ".join(
+                str(Service(code).label) if code in Service.values else code
+                for code in (match.contract.services if match.contract else [])
+            ),
+            "likeliest": False,
+        }
+        for match in matches
+    ]
+    usable = [c for c in choices if c["match"].version]
+    best = next(
+        (c for c in usable if likely.get(c["match"].end_user.id) == c["match"].contract.code),
+        usable[0] if usable else None,
+    )
+    if best is not None:
+        best["likeliest"] = True
+    return choices
 
 
 def _remember_caller(request, end_user_id: int, contract_code: str) -> None:

@@ -93,6 +93,7 @@ def open_cases_of_end_users(end_user_ids: list[int]) -> dict[int, list[dict]]:
             "status",
             "priority",
             "category__code",
+            "contract__code",
             "opened_at",
             "resolution_due_at",
         )
@@ -106,10 +107,25 @@ def open_cases_of_end_users(end_user_ids: list[int]) -> dict[int, list[dict]]:
                 "status_label": CaseStatus(case["status"]).label,
                 "priority": case["priority"],
                 "category": case["category__code"],
+                "contract_code": case["contract__code"],
                 "opened_at": case["opened_at"],
                 "resolution_due_at": case["resolution_due_at"],
             }
         )
+    return found
+
+
+def latest_case_contracts(end_user_ids: list[int]) -> dict[int, str]:
+    """Each end user's contract of their most recent case, for those who have one (one
+    query, bounded: the newest case per end user is all the intake needs)."""
+    found: dict[int, str] = {}
+    rows = (
+        Case.objects.filter(end_user_id__in=end_user_ids)
+        .order_by("-opened_at")
+        .values_list("end_user_id", "contract__code")[: 20 * max(1, len(end_user_ids))]
+    )
+    for end_user_id, code in rows:
+        found.setdefault(end_user_id, code)
     return found
 
 

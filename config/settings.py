@@ -191,6 +191,9 @@ LOGIN_URL = "login"
 # Only the demo (`make run`) turns this off, and says so when it starts.
 TWO_FACTOR_REQUIRED = env_bool("PRESIDIO_TWO_FACTOR", default=True)
 OTP_TOTP_ISSUER = "Presidio"
+# Waiting cases are offered to the operator idle longest (push) as well as taken with *Prossimo
+# caso* (pull). The demo (`make run`) is pull-only unless asked, and says so when it starts.
+ROUTING_AUTO_ASSIGN = env_bool("PRESIDIO_AUTO_ASSIGN", default=True)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(max_retries=3)
 def offer_case_task(case_id: int) -> bool:
+    if not services.auto_assign_enabled():  # sent before push was switched off
+        return False
     case = services.offer_case(case_id=case_id, now=timezone.now())
     logger.info("routing: case %s %s", case_id, "offered" if case else "not offered")
     return case is not None
@@ -28,6 +30,8 @@ def offer_case_task(case_id: int) -> bool:
 
 @shared_task(max_retries=3)
 def offer_waiting_cases_task(user_id: int | None = None) -> int:
+    if not services.auto_assign_enabled():
+        return 0
     assigned = services.offer_waiting_cases(now=timezone.now(), operator_id=user_id)
     logger.info("routing: %d waiting cases offered (operator %s)", assigned, user_id or "any")
     return assigned

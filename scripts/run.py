@@ -1,12 +1,16 @@
 """`make run`: the portal and one Celery worker with beat, stopped together by Ctrl-C.
 
-A worker that dies on its own is started again (and the console says so); the portal dying
-stops everything.
+First, in this one process (one Django start-up instead of three): the migrations, only when
+some are pending, and `seed_demo` (on seeded data it checks one row, and refreshes a demo seeded
+more than a day ago). Then runserver; the worker starts once the portal answers, so the two do
+not share the first seconds' CPU. A worker that dies on its own is started again (and the
+console says so); the portal dying stops everything.
 """
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +43,9 @@ def main() -> int:
     # The demo's managers have no authenticator app: the second factor is off unless asked
     # for (PRESIDIO_TWO_FACTOR=true make run). Production settings keep it on.
     two_factor = os.environ.get("PRESIDIO_TWO_FACTOR", "false")
+    # Pull-only unless asked (PRESIDIO_AUTO_ASSIGN=true make run): the seeded cases wait in the
+    # queues for *Prossimo caso* instead of being offered by the worker in its first minute.
+    os.environ.setdefault("PRESIDIO_AUTO_ASSIGN", "false")
     # The demo reads e-mail from a local maildir (no mail server): drop .eml files into
     # .tmp/maildir/new; new cases from known senders get the category "no-service".
     maildir = ROOT / ".tmp" / "maildir"
@@ -46,12 +53,14 @@ def main() -> int:
         (maildir / sub).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PRESIDIO_MAILBOXES", f"demo=maildir://{maildir}")
     os.environ.setdefault("PRESIDIO_MAIL_CATEGORY", "no-service")
+    prepare()
     web = subprocess.Popen(
         [PYTHON, "manage.py", "runserver", ADDRESS],
         cwd=ROOT,
         start_new_session=True,
         env={**os.environ, "PRESIDIO_TWO_FACTOR": two_factor},
     )
+    wait_until_serving(web, ADDRESS)
     worker = start_worker()
 
     print(f"\nPresidio: http://{ADDRESS}/   (API docs: http://{ADDRESS}/api/docs/)")
@@ -61,6 +70,11 @@ def main() -> int:
     )
     if two_factor.lower() in {"0", "false", "no", "off"}:
         print("Two-factor sign-in for managers and admins is off in the demo.")
+    if os.environ["PRESIDIO_AUTO_ASSIGN"].lower() in {"0", "false", "no", "off"}:
+        print(
+            "Automatic assignment is off in the demo: cases wait in the queues for "
+            "'Prossimo caso' (PRESIDIO_AUTO_ASSIGN=true make run turns it on)."
+        )
     print(
         "Calls: in another terminal, `.venv/bin/python manage.py simulate_calls --rate 2/s "
         "--minutes 10` plays the PBX (wallboard: /routing/wallboard/)."
@@ -86,6 +100,35 @@ def main() -> int:
     finally:
         _stop(web=web, worker=keeper.worker)
     return exit_code
+
+
+def prepare() -> None:
+    """Migrate (only when a migration is pending: a bare `migrate` costs a second even with
+    nothing to do) and seed the demo, in this process."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False)
+    call_command("seed_demo")
+    connections.close_all()  # the children open their own
+
+
+def wait_until_serving(web: subprocess.Popen, address: str, timeout: float = 60) -> None:
+    """Until the portal accepts connections (or has died, or `timeout` seconds went by)."""
+    host, _sep, port = address.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host.strip("[]")  # noqa: S104
+    deadline = time.monotonic() + timeout
+    while web.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), 0.5):
+            return
+        time.sleep(0.1)
 
 
 def start_worker() -> subprocess.Popen:

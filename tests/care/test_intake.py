@@ -312,3 +312,64 @@ def test_past_the_lookup_limit_the_intake_says_so_and_works_again_a_minute_later
     response = client.get(reverse("care:intake"))
     assert response.status_code == 200
     assert "Rosalia Amato" in response.content.decode()
+
+
+def test_a_caller_with_two_contracts_sees_which_is_which_and_focus_on_their_open_cases_one(
+    client, operator, caller, contract, manager, office_calendar
+):
+    from contracts import services as contract_services
+    from tests.contract_terms import terms
+
+    data = contract_services.create_contract(
+        actor=manager,
+        code="RSIC-DATA-2026",
+        client=contract.client,
+        calendar=office_calendar,
+        services=["data", "fixed"],
+        valid_from=contract.valid_from,
+        valid_to=None,
+        terms=terms(),
+    )
+    services.open_case(
+        actor=operator,
+        request=services.CaseRequest(
+            contract_code=data.code,
+            category_code="roaming",
+            channel="phone",
+            subject="Rete dati lenta",
+            description="Lenta in sede.",
+            end_user_id=caller.id,
+        ),
+    )
+    client.force_login(operator)
+    client.post(reverse("care:intake"), {"action": "lookup", "query": "3471234567"})
+    page = client.get(reverse("care:intake")).content.decode()
+    choices = re.findall(r'<button type="submit" class="choice".*?</button>', page, re.S)
+    assert len(choices) == 2
+    mobile, data_choice = sorted(choices, key=lambda c: "RSIC-DATA-2026" in c)
+    assert "Mobile" in mobile
+    assert "Dati e connettività, Rete fissa" in data_choice
+    assert contract.client.name in data_choice
+    assert "autofocus" in data_choice  # the contract of their open case
+    assert "autofocus" not in mobile
+    assert 'name="query" autofocus' not in page
+
+
+def test_the_subject_defaults_from_the_first_category(client, operator, caller):
+    client.force_login(operator)
+    client.get(reverse("care:intake") + "?phone=347%20123%204567")
+    form = client.get(reverse("care:intake")).context["form"]
+    first = form.categories[0]
+    assert form["subject"].value() == first.name
+    assert form["description"].value() == first.template
+
+
+def test_the_intake_page_of_a_caller_keeps_its_query_count(
+    client, operator, caller, django_assert_max_num_queries
+):
+    client.force_login(operator)
+    client.get(reverse("care:intake") + "?phone=347%20123%204567")
+    client.get(reverse("care:intake"))
+    with django_assert_max_num_queries(22):  # as before the three-key intake (#19)
+        page = client.get(reverse("care:intake"))
+    assert page.context["form"]["subject"].value()

@@ -83,6 +83,19 @@ def test_embedded_default_needs_no_variables():
     ]
 
 
+@pytest.mark.parametrize(("value", "expected"), [("", "True"), ("false", "False")])
+def test_push_is_on_unless_presidio_auto_assign_says_off_as_the_demo_does(value, expected):
+    env = {"PRESIDIO_AUTO_ASSIGN": value} if value else {}
+    script = "from django.conf import settings as s; print(s.ROUTING_AUTO_ASSIGN)"
+    result = run_manage("shell", "--no-imports", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [expected]
+    assert (
+        'os.environ.setdefault("PRESIDIO_AUTO_ASSIGN", "false")'
+        in (ROOT / "scripts" / "run.py").read_text()
+    )
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [

@@ -94,3 +94,66 @@ def test_a_second_call_about_the_same_thing_is_offered_the_existing_case(
     expect(page.get_by_text(f"Il contatto è stato aggiunto a {first.reference}.")).to_be_visible()
     assert Case.objects.count() == 1
     assert first.notes.get().body.startswith("SIM rubata, richiama")
+
+
+class CountedKeys:
+    """The keys the operator presses beyond typing (`press`), counted; text is `type`d."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.pressed: list[str] = []
+
+    def press(self, key: str) -> None:
+        self.pressed.append(key)
+        self.page.keyboard.press(key)
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+
+
+def test_screen_pop_to_saved_case_takes_at_most_three_keys_beyond_the_description(
+    page, operator_login, caller
+):
+    sign_in(page, "op.ferri")
+    page.goto("/care/intake/?phone=347%20123%204567")  # the screen pop
+    expect(page.get_by_label("Categoria")).to_be_focused()
+    page.wait_for_load_state("load")
+    keys = CountedKeys(page)
+    keys.press("ArrowDown")  # the second category: SIM smarrita o rubata
+    expect(page.get_by_label("Oggetto")).to_have_value("SIM smarrita o rubata")
+    expect(page.get_by_label("Priorità")).to_have_value("P2")
+    keys.press("Enter")  # to the first blank of the template, selected: typing fills it
+    expect(page.get_by_label("Descrizione")).to_be_focused()
+    keys.type("347 1234567")
+    keys.type("\n")  # the end of a template line: the next blank
+    keys.type("sì, ieri alla stazione di Palermo")
+    keys.type("\nRubata in treno, l'utente è a casa.")
+    with page.expect_navigation():
+        keys.press("Control+Enter")
+    assert len(keys.pressed) <= 3, keys.pressed
+    case = Case.objects.get()
+    expect(page).to_have_url(re.compile(rf"/care/cases/{case.reference}/$"))
+    assert case.category.code == "sim-lost"
+    assert case.subject == "SIM smarrita o rubata"
+    assert case.channel == "phone"
+    assert case.priority == "P2"
+    assert case.description.splitlines() == [  # a browser sends CRLF
+        "Numero coinvolto: 347 1234567",
+        "Denuncia presentata: sì, ieri alla stazione di Palermo",
+        "Rubata in treno, l'utente è a casa.",
+    ]
+
+
+def test_enter_in_the_subject_saves(page, operator_login, caller):
+    sign_in(page, "op.ferri")
+    page.goto("/care/intake/?phone=347%20123%204567")
+    expect(page.get_by_label("Categoria")).to_be_focused()
+    page.wait_for_load_state("load")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Nessun dato a Parigi.")
+    page.get_by_label("Priorità").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # on a select: saves as well
+    case = Case.objects.get()
+    assert case.subject == "Roaming non funzionante"
+    assert case.description == "Nessun dato a Parigi."

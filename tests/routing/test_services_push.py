@@ -220,3 +220,15 @@ def test_the_sweep_fills_operators_up_to_their_front_office_limit_in_queue_order
         first.id,
         second.id,
     }
+
+
+def test_offers_sent_before_push_was_switched_off_assign_nothing(
+    operator, profile_factory, contract, routed_case, settings
+):
+    """A broker may still hold offers sent while push was on (a demo restarted pull-only)."""
+    profile_factory(operator, contracts=(contract,))
+    case = routed_case()
+    settings.ROUTING_AUTO_ASSIGN = False
+    assert tasks.offer_case_task(case.id) is False
+    assert tasks.offer_waiting_cases_task(operator.id) == 0
+    assert Case.objects.get(id=case.id).status == CaseStatus.NEW
