@@ -127,6 +127,20 @@ def order_for(user, reference: str) -> ContractOrder:
     return order
 
 
+def order_submitter_id(order_id: int) -> int | None:
+    """Who last sent the order to validation (the last move into `submitted`)."""
+    return (
+        OrderEvent.objects.filter(
+            order_id=order_id,
+            kind=OrderEvent.Kind.STATE_CHANGED,
+            to_state=OrderState.SUBMITTED,
+        )
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
 class OrderFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=OrderState.choices)
     kind = django_filters.ChoiceFilter(choices=OrderKind.choices)

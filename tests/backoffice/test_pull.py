@@ -61,13 +61,16 @@ def test_the_pull_takes_the_most_urgent_order_then_stops_at_the_back_office_shar
 
 
 @pytest.mark.django_db
-def test_completing_an_order_frees_back_office_capacity(pool, backoffice_user, now):
+def test_completing_an_order_frees_back_office_capacity(
+    pool, backoffice_user, other_backoffice, now
+):
     make_profile(backoffice_user, capacity=5, backoffice_share="0.20", now=now)  # 1 order
     order = take_next_order(operator=backoffice_user, now=now)
     with pytest.raises(BackofficeCapacityReached):
         take_next_order(operator=backoffice_user, now=now)
     for state in ("validated", "provisioning", "completed"):
-        order = order_services.transition_order(actor=backoffice_user, order=order, to=state)
+        actor = other_backoffice if state == "validated" else backoffice_user  # four eyes
+        order = order_services.transition_order(actor=actor, order=order, to=state)
     assert take_next_order(operator=backoffice_user, now=now) is not None
 
 
