@@ -44,10 +44,9 @@ def keep_failed_form(request, form: forms.Form, *, page: str, name: str) -> None
 def failed_form(request, *, page: str, build) -> tuple[str, forms.Form] | None:
     """The form refused just before on `page`, rebuilt by `build(name, data)` and showing
     exactly the errors it was refused with (each beside its field); None otherwise."""
-    failed = request.session.get(FAILED_FORM_KEY)
+    failed = request.session.pop(FAILED_FORM_KEY, None)  # for the very next page only
     if not isinstance(failed, dict) or failed.get("page") != page:
         return None
-    del request.session[FAILED_FORM_KEY]
     form = build(failed.get("name", ""), failed.get("data") or {})
     if form is None:
         return None

@@ -199,7 +199,9 @@ def contract_order_validation(request, code: str):
     )
     if form.is_valid():
         try:
-            services.set_order_validation(actor=request.user, contract=contract, **form.cleaned_data)
+            services.set_order_validation(
+                actor=request.user, contract=contract, **form.cleaned_data
+            )
         except PresidioError as error:
             add_service_errors(form, error)
         else:

@@ -185,11 +185,15 @@ def test_the_api_refuses_the_submitters_validation_in_the_callers_language(
     submitted_order, backoffice_api
 ):
     url = f"/api/v1/orders/{submitted_order.reference}/transition/"
-    italian = backoffice_api.post(url, {"to": "validated"}, format="json", HTTP_ACCEPT_LANGUAGE="it")
+    italian = backoffice_api.post(
+        url, {"to": "validated"}, format="json", HTTP_ACCEPT_LANGUAGE="it"
+    )
     assert italian.status_code == 403
     assert italian.json()["code"] == "second_person_required"
     assert "collega" in italian.json()["message"]
-    english = backoffice_api.post(url, {"to": "validated"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    english = backoffice_api.post(
+        url, {"to": "validated"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert english.status_code == 403
     assert "colleague" in english.json()["message"]
 
