@@ -165,12 +165,20 @@ def order_detail(request, reference: str):
         failed_move = failed[0].removeprefix("move:")
     elif failed is not None:
         forms[failed[0]] = failed[1]
-    destinations = [s for s in OrderState.values if s in services.TRANSITIONS[order.state]]
+    submitter_id = selectors.order_submitter_id(order.id)
+    own_submission = order.state == OrderState.SUBMITTED and submitter_id == request.user.id
+    single_person = order.contract.single_person_order_validation
+    destinations = [
+        s
+        for s in OrderState.values
+        if s in services.TRANSITIONS[order.state]
+        # Four eyes: no button the service would refuse (the page says who validates).
+        and not (s == OrderState.VALIDATED and own_submission and not single_person)
+    ]
     moves = []
     for to, action in actions.moves(actions.ORDER, destinations):
         form = failed[1] if failed is not None and to == failed_move else _transition_form(to)
         moves.append({"to": to, "action": action, "form": form})
-    submitter_id = selectors.order_submitter_id(order.id)
     return render(
         request,
         "contracts/orders/order_detail.html",
@@ -181,9 +189,8 @@ def order_detail(request, reference: str):
             "failed_move": failed_move,
             "failed_form": failed[1] if failed else None,
             "can_work": request.user.has_perm("config.work_backoffice"),
-            "own_submission": order.state == OrderState.SUBMITTED
-            and submitter_id == request.user.id,
-            "single_person_allowed": order.contract.single_person_order_validation,
+            "own_submission": own_submission,
+            "single_person_allowed": single_person,
             "events": _labelled(reversed(order.events.all())),
             "now": timezone.now(),
             **forms,

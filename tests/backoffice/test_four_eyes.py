@@ -259,6 +259,7 @@ def test_the_order_page_tells_the_submitter_a_colleague_validates_and_refuses_cl
     shown = page.get(url)
     assert shown.context["own_submission"] is True
     assert "un collega" in shown.content.decode()
+    assert 'data-testid="order-move-validated"' not in shown.content.decode()  # no false button
     refused = page.post(
         url + "transition/",
         {"to": "validated", "row_version": submitted_order.row_version},
@@ -304,3 +305,17 @@ def test_back_office_cannot_open_the_validation_rule_page(browser_backoffice, co
 @pytest.fixture
 def browser_backoffice(backoffice_user) -> Client:
     return _signed_in(backoffice_user)
+
+
+def test_on_a_single_person_contract_the_submitter_sees_and_uses_validate(
+    submitted_order, backoffice_user, manager, contract
+):
+    allow_single_person(manager, contract)
+    page = _signed_in(backoffice_user)
+    url = f"/backoffice/orders/{submitted_order.reference}/"
+    html = page.get(url).content.decode()
+    assert 'data-testid="order-move-validated"' in html
+    assert "ti consente di validarlo da solo" in html
+    page.post(url + "transition/", {"to": "validated", "row_version": submitted_order.row_version})
+    submitted_order.refresh_from_db()
+    assert submitted_order.state == "validated"

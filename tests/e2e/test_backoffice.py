@@ -88,9 +88,7 @@ def test_an_order_is_sent_for_validation_and_a_colleague_validates_it(page, worl
     expect_state(page, "submitted")
     # Four eyes: the submitter is told a colleague validates, and cannot do it alone.
     expect(page.get_by_test_id("four-eyes-note")).to_be_visible()
-    page.get_by_test_id("order-move-validated").click()
-    expect(page.locator(".message.error")).to_be_visible()
-    expect_state(page, "submitted")
+    expect(page.get_by_test_id("order-move-validated")).to_have_count(0)
 
     # A colleague, in their own browser, validates and carries the order through.
     colleague = page.context.browser.new_context(locale="it-IT", base_url=live_server.url)
