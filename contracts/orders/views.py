@@ -332,10 +332,15 @@ def _loyalty_page(pk: int) -> str:
 LOYALTY_FORMS = {
     "action_form": lambda data=None: LoyaltyActionForm(data, prefix="action"),
     "close_form": lambda data=None: LoyaltyCloseForm(data, prefix="close"),
-    "lost_form": lambda data=None: LoyaltyCloseForm(
-        data, prefix="close", auto_id="id_lost_%s", initial={"outcome": "lost"}
-    ),
+    "lost_form": lambda data=None: _lost_form(data),
 }
+
+
+def _lost_form(data=None) -> LoyaltyCloseForm:
+    """The outcome form behind "Segna come perso…": its own ids, the note asks why."""
+    form = LoyaltyCloseForm(data, prefix="close", auto_id="id_lost_%s")
+    form.fields["note"].label = _("Why is the contract lost?")
+    return form
 
 
 def _rebuilt_loyalty_form(name: str, data: dict):
