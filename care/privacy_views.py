@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from care import retention, subject_requests
@@ -143,7 +144,11 @@ def subject_erase(request, end_user_id: int):
             access_log.note(request, end_users=[end_user_id], **result)
             messages.success(
                 request,
-                _("Done: %(n)s cases anonymised, the entry %(entry)s.")
+                ngettext(
+                    "Done: %(n)s case anonymised, the entry %(entry)s.",
+                    "Done: %(n)s cases anonymised, the entry %(entry)s.",
+                    result["cases_anonymised"],
+                )
                 % {
                     "n": result["cases_anonymised"],
                     "entry": _("anonymised") if result["entry"] == "anonymised" else _("deleted"),

@@ -42,7 +42,7 @@ from care.forms import (
     style_filter_form,
 )
 from care.models import Attachment, CaseEvent, CaseStatus, Handoff, SlaState
-from config import access_log
+from config import access_log, actions
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
@@ -222,11 +222,13 @@ def _case_page(request, case, *, failed=None):
             "pending": pending,
             "pending_waited": sla_display.duration(now - pending.requested_at) if pending else "",
             "handoffs": case.handoffs.all(),
-            "moves": [
-                (status, CaseStatus(status).label)
-                for status in CaseStatus.values
-                if status in destinations and status != CaseStatus.RESOLVED
-            ],
+            "moves": actions.moves(
+                actions.CASE,
+                [s for s in CaseStatus.values if s in destinations and s != CaseStatus.RESOLVED],
+                from_state=case.status,
+            ),
+            "resolve_action": actions.action_for(actions.CASE, CaseStatus.RESOLVED),
+            "reopen_action": actions.action_for(actions.CASE, actions.REOPEN),
             "can_resolve": CaseStatus.RESOLVED in destinations,
             "can_reopen": case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
             and not case.merged_into_id,

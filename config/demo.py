@@ -1,4 +1,5 @@
-"""Demo logins for `seed_demo`: one user per role, created once and never changed after."""
+"""Demo logins for `seed_demo`: one user per role (two in the back-office, whose orders are
+validated by a colleague), created once and never changed after."""
 
 from config import roles
 
@@ -8,6 +9,8 @@ DEMO_USERS = [
     # username, first name, last name, role
     ("operatore", "Giulia", "Romano", roles.OPERATOR),
     ("backoffice", "Marco", "Esposito", roles.BACKOFFICE),
+    # A colleague: an order is validated by someone other than who submitted it (four eyes).
+    ("backoffice2", "Chiara", "Greco", roles.BACKOFFICE),
     ("supervisore", "Francesca", "Bianchi", roles.SUPERVISOR),
     ("manager", "Luca", "Ferrari", roles.MANAGER),
     ("admin", "Anna", "Ricci", roles.ADMIN),

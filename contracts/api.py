@@ -38,6 +38,8 @@ from contracts.serializers import (
     LookupInput,
     LookupMatchSerializer,
     LookupResultSerializer,
+    OrderValidationInput,
+    OrderValidationSerializer,
     SlaPreviewQuery,
     SlaPreviewSerializer,
 )
@@ -220,6 +222,28 @@ class ContractDetailApi(APIView):
             acknowledge_phone_cases=data.get("acknowledge_phone_cases"),
         )
         return Response(ContractDetailSerializer(selectors.contract_by_code(code)).data)
+
+
+class ContractOrderValidationApi(APIView):
+    """Who validates the contract's orders: a second person (default), or the submitter
+    alone when a manager allowed it, with a reason (audited)."""
+
+    permission_classes = [capability("manage_contracts", read=("manage_contracts",))]
+
+    @extend_schema(responses=OrderValidationSerializer)
+    def get(self, request, code: str):
+        return Response(OrderValidationSerializer(selectors.contract_by_code(code)).data)
+
+    @extend_schema(request=OrderValidationInput, responses=OrderValidationSerializer)
+    def post(self, request, code: str):
+        data = _valid(OrderValidationInput, request).validated_data
+        contract = services.set_order_validation(
+            actor=request.user,
+            contract=selectors.contract_by_code(code),
+            single_person=data["single_person"],
+            reason=data["reason"],
+        )
+        return Response(OrderValidationSerializer(contract).data)
 
 
 class ContractAmendApi(APIView):

@@ -387,6 +387,20 @@ class ContractEditForm(InputForm):
     )
 
 
+class OrderValidationForm(InputForm):
+    single_person = forms.BooleanField(
+        label=_("Whoever submits an order on this contract may also validate it"),
+        required=False,
+        help_text=_(
+            "Off (the rule): a colleague validates every order (four eyes). Turn it on only "
+            "when the client needs it."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class SlaPreviewForm(InputForm):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     opened_at = forms.DateTimeField(

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.calendars import UNIT_TIME_ZONE
 
@@ -260,6 +261,12 @@ class Contract(models.Model):
     acknowledge_phone_cases = models.BooleanField(
         _("acknowledge cases opened by phone by e-mail"), default=False
     )
+    # Four eyes on contract orders (contracts.orders.services): whoever submitted an order
+    # cannot validate it, unless a manager allowed single-person validation for this
+    # contract (a client who needs it), with a reason kept in the audit trail.
+    single_person_order_validation = models.BooleanField(
+        _("single-person validation of orders allowed"), default=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -418,6 +425,10 @@ class AuditEvent(models.Model):
         END_USER_CREATED = "end_user_created", _("End user created")
         END_USER_UPDATED = "end_user_updated", _("End user updated")
         END_USERS_IMPORTED = "end_users_imported", _("End users imported")
+        ORDER_VALIDATION_CHANGED = (
+            "order_validation_changed",
+            _("Validation of contract orders changed"),
+        )
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     at = models.DateTimeField(_("at"), db_index=True)
@@ -470,7 +481,7 @@ class OrderState(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     VALIDATED = "validated", _("Validated")
     PROVISIONING = "provisioning", _("Provisioning")
-    COMPLETED = "completed", _("Completed")
+    COMPLETED = "completed", pgettext_lazy("state of one order", "Completed")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
 

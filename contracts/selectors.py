@@ -12,6 +12,7 @@ from config.errors import InvalidInput
 from contracts import calendars, ports
 from contracts.exceptions import ContractNotFound, ContractNotInForce
 from contracts.models import (
+    AuditEvent,
     BusinessCalendar,
     Category,
     Client,
@@ -103,6 +104,15 @@ def contract_by_code(code: str) -> Contract:
     if contract is None:
         raise ContractNotFound()
     return contract
+
+
+def order_validation_changes(contract: Contract, *, limit: int = 5) -> list:
+    """The latest changes of the contract's order-validation rule (who, when, why)."""
+    return list(
+        contract.audit_events.filter(kind=AuditEvent.Kind.ORDER_VALIDATION_CHANGED)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
 
 
 def in_force_on(on: date) -> Q:

@@ -500,3 +500,27 @@ class LookupInput(InputSerializer):
                 _("Give exactly one of phone, e-mail or employee code.")
             )
         return attrs
+
+
+class OrderValidationInput(InputSerializer):
+    single_person = serializers.BooleanField(
+        help_text="true: whoever submitted an order on this contract may validate it alone"
+    )
+    reason = serializers.CharField(max_length=300, allow_blank=True, default="")
+
+
+class OrderValidationChangeSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+    single_person = serializers.BooleanField(source="detail.single_person")
+    reason = serializers.CharField(source="detail.reason")
+
+
+class OrderValidationSerializer(serializers.Serializer):
+    contract = serializers.CharField(source="code")
+    single_person_order_validation = serializers.BooleanField()
+    changes = serializers.SerializerMethodField()
+
+    def get_changes(self, contract) -> list[dict]:
+        changes = selectors.order_validation_changes(contract)
+        return OrderValidationChangeSerializer(changes, many=True).data

@@ -722,6 +722,46 @@ def update_contract(
     return contract
 
 
+REASON_MAX = 300
+
+
+class ManagersOnly(PermissionDenied):
+    code = "managers_only"
+    default_message = gettext_lazy("Only managers can change this for a contract.")
+
+
+@transaction.atomic(durable=True)
+def set_order_validation(
+    *, actor, contract: Contract, single_person: bool, reason: str
+) -> Contract:
+    """Allow (or stop allowing) whoever submitted an order on `contract` to validate it
+    alone; by default validation is a second person's act (contracts.orders.services).
+    Managers only, with a reason; the change and its reason go to the contract's audit
+    trail like every other contract change."""
+    if not actor.has_perm("config.manage_contracts"):
+        raise ManagersOnly()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidContractData(fields={"reason": [_("Give the reason.")]})
+    if len(reason) > REASON_MAX:
+        raise InvalidContractData(
+            fields={"reason": [_("At most %(n)s characters.") % {"n": REASON_MAX}]}
+        )
+    contract = Contract.objects.select_for_update().get(id=contract.id)
+    before = contract.single_person_order_validation
+    contract.single_person_order_validation = bool(single_person)
+    contract.save(update_fields=["single_person_order_validation", "updated_at"])
+    _audit(
+        AuditEvent.Kind.ORDER_VALIDATION_CHANGED,
+        actor=actor,
+        contract=contract,
+        client_id=contract.client_id,
+        summary=f"{contract.code}: {reason}",
+        detail={"single_person": bool(single_person), "before": before, "reason": reason},
+    )
+    return contract
+
+
 # --- End users ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,11 @@ api_urlpatterns = [
     path("contracts/<str:code>/", api.ContractDetailApi.as_view(), name="contract-detail"),
     path("contracts/<str:code>/versions/", api.ContractAmendApi.as_view(), name="contract-amend"),
     path(
+        "contracts/<str:code>/order-validation/",
+        api.ContractOrderValidationApi.as_view(),
+        name="contract-order-validation",
+    ),
+    path(
         "contracts/<str:code>/sla-preview/",
         api.ContractSlaPreviewApi.as_view(),
         name="contract-sla-preview",
@@ -37,4 +42,9 @@ urlpatterns = [
     path("<str:code>/", views.contract_detail, name="contract-detail"),
     path("<str:code>/amend/", views.contract_amend, name="contract-amend"),
     path("<str:code>/edit/", views.contract_edit, name="contract-edit"),
+    path(
+        "<str:code>/order-validation/",
+        views.contract_order_validation,
+        name="contract-order-validation",
+    ),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import PresidioError
@@ -20,6 +21,7 @@ from contracts.forms import (
     ContractForm,
     EndUserImportForm,
     LookupForm,
+    OrderValidationForm,
     SlaPreviewForm,
     TermsForm,
 )
@@ -80,6 +82,7 @@ def contract_detail(request, code: str):
             "preview_form": preview_form,
             "preview": preview,
             "can_manage": request.user.has_perm("config.manage_contracts"),
+            "validation_changes": selectors.order_validation_changes(contract, limit=1),
         },
     )
 
@@ -180,6 +183,39 @@ def contract_edit(request, code: str):
         {
             "form": form,
             "title": _("Edit %(code)s") % {"code": contract.code},
+            "cancel_url": reverse("contracts:contract-detail", args=[contract.code]),
+        },
+    )
+
+
+@capability_required("manage_contracts")
+@require_http_methods(["GET", "POST"])
+def contract_order_validation(request, code: str):
+    """Managers: allow or stop single-person validation of the contract's orders (audited,
+    with a reason)."""
+    contract = selectors.contract_by_code(code)
+    form = OrderValidationForm(
+        request.POST or None, initial={"single_person": contract.single_person_order_validation}
+    )
+    if form.is_valid():
+        try:
+            services.set_order_validation(
+                actor=request.user, contract=contract, **form.cleaned_data
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Order validation of %(code)s changed.") % {"code": contract.code},
+            )
+            return redirect("contracts:contract-detail", code=contract.code)
+    return render(
+        request,
+        "contracts/simple_form.html",
+        {
+            "form": form,
+            "title": _("Validation of the orders of %(code)s") % {"code": contract.code},
             "cancel_url": reverse("contracts:contract-detail", args=[contract.code]),
         },
     )
@@ -309,7 +345,13 @@ def end_user_import(request):
             except PresidioError as error:
                 add_service_errors(form, error)
             if report is not None and report.created:
-                messages.success(request, _("%(n)s end users imported.") % {"n": report.created})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s end user imported.", "%(n)s end users imported.", report.created
+                    )
+                    % {"n": report.created},
+                )
     shown = report.errors[:IMPORT_ERRORS_SHOWN] if report else []
     return render(
         request,

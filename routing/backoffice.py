@@ -31,7 +31,7 @@ from config.permissions import capability, capability_required
 from contracts import selectors as contract_selectors
 from contracts.models import ContractOrder, OrderState
 from contracts.orders import services as order_services
-from contracts.orders.selectors import works_backoffice
+from contracts.orders.selectors import submitted_by_someone_else, works_backoffice
 from contracts.orders.serializers import OrderDetailSerializer
 from contracts.orders.services import BackofficeOnly
 from routing import engine
@@ -64,7 +64,8 @@ def _lock_first_free(candidates) -> ContractOrder | None:
 
 def take_next_order(*, operator, now: datetime | None = None) -> ContractOrder | None:
     """Give the operator the most urgent order of the pool (unowned, submitted or validated:
-    earliest state due time, then oldest), or None when the pool is empty.
+    earliest state due time, then oldest), or None when the pool is empty. An order they sent
+    for validation themselves is left to a colleague (four eyes).
 
     Raises `NoOperatorProfile`, `BackofficeOnly`, or `BackofficeCapacityReached` when the
     orders they hold (submitted, validated or provisioning) fill their back-office capacity.
@@ -82,7 +83,10 @@ def take_next_order(*, operator, now: datetime | None = None) -> ContractOrder |
         if held >= backoffice_capacity(profile):
             raise BackofficeCapacityReached()
         candidates = contract_selectors.of_their_clients(
-            ContractOrder.objects.filter(owner__isnull=True, state__in=POOL_STATES), operator
+            ContractOrder.objects.filter(owner__isnull=True, state__in=POOL_STATES).filter(
+                submitted_by_someone_else(operator)  # four eyes: not one they cannot validate
+            ),
+            operator,
         ).order_by(F("state_due_at").asc(nulls_last=True), "created_at", "id")
         order = _lock_first_free(candidates)
         if order is None:

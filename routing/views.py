@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +25,7 @@ from care import privacy as care_privacy
 from care import selectors as care_selectors
 from config import access_log
 from config.errors import PresidioError
-from config.forms import add_service_errors
+from config.forms import add_service_errors, failed_form, keep_failed_form
 from config.models import Heartbeat
 from config.permissions import capability_required
 from contracts.phones import display_phone
@@ -248,8 +247,7 @@ FORMS = {
 }
 
 
-# A console form that failed, kept for the console page the action redirects back to.
-FAILED_FORM_KEY = "routing_console_failed_form"
+CONSOLE_PAGE = "routing:console"  # where a refused console form is shown again
 
 
 def _console_action(request, name: str, act):
@@ -271,28 +269,18 @@ def _console_action(request, name: str, act):
             if message is not None:
                 messages.success(request, message)
                 return redirect("routing:console")
-    request.session[FAILED_FORM_KEY] = {
-        "name": name,
-        "data": {field: request.POST.get(field, "") for field in form.fields},
-        "errors": {field: [str(e) for e in errors] for field, errors in form.errors.items()},
-    }
+    keep_failed_form(request, form, page=CONSOLE_PAGE, name=name)
     return redirect(f"{reverse('routing:console')}#{name}")
 
 
 def _failed_form(request, choices: dict) -> tuple[str, forms.Form] | None:
     """The console form that failed just before, bound to what was posted, with the errors
     it was given (the services' too, which validation alone would not find again)."""
-    failed = request.session.pop(FAILED_FORM_KEY, None)
-    if not isinstance(failed, dict) or failed.get("name") not in FORMS:
-        return None
-    form = FORMS[failed["name"]](failed.get("data") or {}, **choices)
-    form.is_valid()
-    for field, errors in (failed.get("errors") or {}).items():
-        target = field if field in form.fields else None
-        for error in errors:
-            if error not in form.errors.get(target or NON_FIELD_ERRORS, []):
-                form.add_error(target, error)
-    return failed["name"], form
+
+    def build(name: str, data: dict) -> forms.Form | None:
+        return FORMS[name](data, **choices) if name in FORMS else None
+
+    return failed_form(request, page=CONSOLE_PAGE, build=build)
 
 
 @capability_required(*SUPERVISE)

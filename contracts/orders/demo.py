@@ -17,7 +17,9 @@ from contracts.orders.services import LineData
 
 EXPIRING_CODE = "DEMO-RINNOVO"
 ORDERS = [
-    # kind, summary, lines [(service, quantity, days ahead)], states to go through, owned
+    # kind, summary, lines [(service, quantity, days ahead)], states to go through, owned.
+    # `backoffice` submits and a colleague (`backoffice2`) validates (four eyes); the first
+    # order is the colleague's, waiting for `backoffice` to validate it.
     (OrderKind.ACTIVATION, "Attivazione 25 SIM per la protezione civile",
      [("mobile", 25, 14)], ["submitted"], False),
     (OrderKind.CHANGE, "Aumento banda sede centrale a 1 Gbit/s",
@@ -33,6 +35,7 @@ def seed_orders_demo(*, today=None) -> dict[str, int]:
     created = {"orders": 0, "loyalty items": 0}
     user_model = get_user_model()
     backoffice = user_model.objects.filter(username="backoffice").first()
+    colleague = user_model.objects.filter(username="backoffice2").first()
     manager = user_model.objects.filter(username="manager").first()
     contracts = list(Contract.objects.filter(status=ContractStatus.ACTIVE).order_by("code")[:4])
     if backoffice is None or not contracts:
@@ -40,7 +43,7 @@ def seed_orders_demo(*, today=None) -> dict[str, int]:
     now = timezone.now()
     today = today or timezone.localdate()
     for contract in contracts:  # back-office works the orders of its clients' account teams
-        contract.client.account_team.add(backoffice)
+        contract.client.account_team.add(*filter(None, [backoffice, colleague]))
     if not ContractOrder.objects.exists():
         for index, (kind, summary, lines, states, owned) in enumerate(ORDERS):
             order = order_services.create_order(
@@ -56,7 +59,11 @@ def seed_orders_demo(*, today=None) -> dict[str, int]:
                 now=now,
             )
             for state in states:
-                order = order_services.transition_order(actor=backoffice, order=order, to=state)
+                first_order_submitted = index == 0 and state == "submitted"
+                actor = colleague if state == "validated" or first_order_submitted else backoffice
+                if actor is None:  # no colleague to validate: the order waits for one
+                    break
+                order = order_services.transition_order(actor=actor, order=order, to=state)
             created["orders"] += 1
     if manager is not None and not Contract.objects.filter(code=EXPIRING_CODE).exists():
         model = contracts[0]

@@ -7,7 +7,7 @@ client's. Anyone else sees nothing, and "missing" and "not yours" answer the sam
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import InvalidInput, NotFound
@@ -125,6 +125,36 @@ def order_for(user, reference: str) -> ContractOrder:
     if order is None:
         raise OrderNotFound()
     return order
+
+
+def order_submitter_id(order_id: int) -> int | None:
+    """Who last sent the order to validation (the last move into `submitted`)."""
+    return (
+        OrderEvent.objects.filter(
+            order_id=order_id,
+            kind=OrderEvent.Kind.STATE_CHANGED,
+            to_state=OrderState.SUBMITTED,
+        )
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+def submitted_by_someone_else(user) -> Q:
+    """Orders `user` may take to validate: not submitted by them, unless their contract
+    allows single-person validation (the rule itself is in services.transition_order)."""
+    own = OrderEvent.objects.filter(
+        order_id=OuterRef("pk"),
+        kind=OrderEvent.Kind.STATE_CHANGED,
+        to_state=OrderState.SUBMITTED,
+        actor_id=user.id,
+    )
+    return (
+        ~Q(state=OrderState.SUBMITTED)
+        | Q(contract__single_person_order_validation=True)
+        | Q(~Exists(own))
+    )
 
 
 class OrderFilter(django_filters.FilterSet):

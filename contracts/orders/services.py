@@ -5,6 +5,14 @@ Orders move `draft → submitted → validated → provisioning → completed`, 
 per-kind, per-state target of ORDER_STATE_TARGETS in business minutes of the contract's
 calendar. `mark_late_orders` (every 5 minutes, from the beat) flags orders past it.
 
+Validation is a second person's act (four eyes): whoever moved the order to `submitted`
+cannot validate it (`SecondPersonRequired`, 403), unless a manager allowed single-person
+validation on the contract (`Contract.single_person_order_validation`, set and audited by
+`contracts.services.set_order_validation`); such a validation says so in its event. Once a
+colleague has validated, provisioning and completion are the execution of a checked order:
+anyone in the back-office may do them, the submitter and the validator included. Two people
+validating at once: the row lock lets the first through and the second gets a 409.
+
 Every function runs in one transaction and writes the order's timeline event in it; a refused
 request raises a `PresidioError` subclass with field messages and writes nothing.
 """
@@ -43,7 +51,12 @@ from contracts.models import (
     Referent,
     Service,
 )
-from contracts.orders.selectors import backoffice_users, similar_open_orders, works_backoffice
+from contracts.orders.selectors import (
+    backoffice_users,
+    order_submitter_id,
+    similar_open_orders,
+    works_backoffice,
+)
 from contracts.selectors import (
     calendar_spec,
     calendars_with_rules,
@@ -70,6 +83,21 @@ class OrderChangedMeanwhile(Conflict):
     default_message = gettext_lazy(
         "Someone else changed this order in the meantime: reload it and try again."
     )
+
+
+class SecondPersonRequired(PermissionDenied):
+    """Four eyes: whoever submitted an order cannot also validate it."""
+
+    code = "second_person_required"
+    default_message = gettext_lazy(
+        "You submitted this order: a colleague must validate it (four eyes)."
+    )
+
+
+class OrderAlreadyInState(OrderTransitionNotAllowed):
+    """Two people moved the order at once (two validations): the first one won."""
+
+    code = "order_already_in_state"
 
 
 class DuplicateOrderSuspected(DuplicateSuspected):
@@ -179,6 +207,18 @@ def state_due(contract: Contract, *, kind: str, state: str, entered_at: datetime
 def _require_backoffice(actor) -> None:
     if not works_backoffice(actor):
         raise BackofficeOnly()
+
+
+def _validated_alone(order: ContractOrder, actor) -> bool:
+    """True when the actor validates an order they submitted themselves, which only a
+    contract allowing single-person validation permits; otherwise `SecondPersonRequired`."""
+    if order_submitter_id(order.id) != actor.id:
+        return False
+    if not Contract.objects.filter(
+        id=order.contract_id, single_person_order_validation=True
+    ).exists():
+        raise SecondPersonRequired()
+    return True
 
 
 def _next_reference(year: int) -> str:
@@ -392,6 +432,11 @@ def transition_order(
     if to not in OrderState.values:
         raise InvalidOrderData(fields={"to": [_("Choose a state.")]})
     order = _locked(order, expected_version)
+    if to == order.state:
+        raise OrderAlreadyInState(
+            _("The order is already «%(state)s»: someone else did it in the meantime.")
+            % {"state": OrderState(to).label}
+        )
     if to not in TRANSITIONS[order.state]:
         raise OrderTransitionNotAllowed(
             _("An order cannot go from «%(from)s» to «%(to)s».")
@@ -400,6 +445,7 @@ def transition_order(
         )
     if to in REASON_REQUIRED and not reason:
         raise InvalidOrderData(fields={"reason": [_("Give the reason.")]})
+    single_person = to == OrderState.VALIDATED and _validated_alone(order, actor)
     from_state = order.state
     order.state = to
     order.state_reason = reason
@@ -425,6 +471,8 @@ def transition_order(
     detail = {"due": order.state_due_at.isoformat() if order.state_due_at else None}
     if reason:
         detail["reason"] = reason
+    if single_person:
+        detail["single_person"] = True
     _event(
         order,
         OrderEvent.Kind.STATE_CHANGED,

@@ -8,15 +8,17 @@ pull lives in `routing.backoffice` (contracts imports no other app).
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config import actions
 from config.errors import PresidioError
-from config.forms import add_service_errors
+from config.forms import add_service_errors, failed_form, keep_failed_form
 from config.inputs import whole_number
 from config.permissions import capability_required
-from contracts.models import Contract, OrderState
+from contracts.models import Contract, LoyaltyOutcome, OrderState
 from contracts.orders import selectors, services
 from contracts.orders.forms import (
     LoyaltyActionForm,
@@ -128,27 +130,70 @@ def order_create(request):
     )
 
 
+def _order_page(reference: str) -> str:
+    return f"order:{reference}"
+
+
+def _transition_form(to: str, data=None) -> OrderTransitionForm:
+    """The move to `to`, its field ids its own (several such forms share the page)."""
+    return OrderTransitionForm(data, auto_id=f"id_{to}_%s", initial={"to": to})
+
+
+ORDER_FORMS = {
+    "note_form": lambda data=None: OrderNoteForm(data),
+    "document_form": lambda data=None: OrderDocumentForm(data),
+}
+
+
+def _rebuilt_order_form(name: str, data: dict):
+    if name.startswith("move:"):
+        return _transition_form(name.removeprefix("move:"), data)
+    build = ORDER_FORMS.get(name)
+    return build(data) if build else None
+
+
 @capability_required(*READ)
 @require_GET
 def order_detail(request, reference: str):
+    """The order page. A refused action comes back here (PRG) with its form: the field at
+    fault highlighted with its message, the cancel or reject form open again."""
     order = selectors.order_for(request.user, reference)
-    moves = [
-        (state, OrderState(state).label)
-        for state in OrderState.values
-        if state in services.TRANSITIONS[order.state]
+    forms = {name: build() for name, build in ORDER_FORMS.items()}
+    failed = failed_form(request, page=_order_page(order.reference), build=_rebuilt_order_form)
+    failed_move = ""
+    if failed is not None and failed[0].startswith("move:"):
+        failed_move = failed[0].removeprefix("move:")
+    elif failed is not None:
+        forms[failed[0]] = failed[1]
+    submitter_id = selectors.order_submitter_id(order.id)
+    own_submission = order.state == OrderState.SUBMITTED and submitter_id == request.user.id
+    single_person = order.contract.single_person_order_validation
+    destinations = [
+        s
+        for s in OrderState.values
+        if s in services.TRANSITIONS[order.state]
+        # Four eyes: no button the service would refuse (the page says who validates).
+        and not (s == OrderState.VALIDATED and own_submission and not single_person)
     ]
+    moves = []
+    for to, action in actions.moves(actions.ORDER, destinations):
+        form = failed[1] if failed is not None and to == failed_move else _transition_form(to)
+        moves.append({"to": to, "action": action, "form": form})
     return render(
         request,
         "contracts/orders/order_detail.html",
         {
             "order": order,
-            "moves": moves,
+            "moves": [m for m in moves if not m["action"].asks_reason],
+            "reasoned_moves": [m for m in moves if m["action"].asks_reason],
+            "failed_move": failed_move,
+            "failed_form": failed[1] if failed else None,
             "can_work": request.user.has_perm("config.work_backoffice"),
-            "transition_form": OrderTransitionForm(initial={"row_version": order.row_version}),
-            "note_form": OrderNoteForm(),
-            "document_form": OrderDocumentForm(),
+            "own_submission": own_submission,
+            "single_person_allowed": single_person,
             "events": _labelled(reversed(order.events.all())),
             "now": timezone.now(),
+            **forms,
         },
     )
 
@@ -171,14 +216,25 @@ def _back_to(order_reference: str):
     return redirect("backoffice:order-detail", reference=order_reference)
 
 
+def _refused(request, order, form, name: str, error: PresidioError | None = None):
+    """Back to the order page with the refused form (its fields highlighted)."""
+    if error is not None:
+        add_service_errors(form, error)
+    keep_failed_form(request, form, page=_order_page(order.reference), name=name)
+    return redirect(f"{reverse('backoffice:order-detail', args=[order.reference])}#{name}")
+
+
 @capability_required(*WORK)
 @require_POST
 def order_transition(request, reference: str):
     order = selectors.order_for(request.user, reference)
-    form = OrderTransitionForm(request.POST)
-    if not form.is_valid():
+    to = request.POST.get("to", "")
+    if to not in OrderState.values:
         messages.error(request, _("Choose a state."))
         return _back_to(order.reference)
+    form = _transition_form(to, request.POST)
+    if not form.is_valid():
+        return _refused(request, order, form, f"move:{to}")
     try:
         order = services.transition_order(
             actor=request.user,
@@ -188,6 +244,8 @@ def order_transition(request, reference: str):
             expected_version=form.cleaned_data["row_version"],
         )
     except PresidioError as error:
+        if "reason" in error.fields:
+            return _refused(request, order, form, f"move:{to}", error)
         _say_error(request, error)
     else:
         messages.success(
@@ -224,15 +282,13 @@ def order_assign(request, reference: str):
 def order_note(request, reference: str):
     order = selectors.order_for(request.user, reference)
     form = OrderNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_order_note(actor=request.user, order=order, **form.cleaned_data)
-        except PresidioError as error:
-            _say_error(request, error)
-        else:
-            messages.success(request, _("Note added."))
-    else:
-        messages.error(request, _("Write the note."))
+    if not form.is_valid():
+        return _refused(request, order, form, "note_form")
+    try:
+        services.add_order_note(actor=request.user, order=order, **form.cleaned_data)
+    except PresidioError as error:
+        return _refused(request, order, form, "note_form", error)
+    messages.success(request, _("Note added."))
     return _back_to(order.reference)
 
 
@@ -241,17 +297,13 @@ def order_note(request, reference: str):
 def order_document(request, reference: str):
     order = selectors.order_for(request.user, reference)
     form = OrderDocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attach_document(
-                actor=request.user, order=order, upload=form.cleaned_data["file"]
-            )
-        except PresidioError as error:
-            _say_error(request, error)
-        else:
-            messages.success(request, _("Document attached."))
-    else:
-        messages.error(request, _("Choose a file."))
+    if not form.is_valid():
+        return _refused(request, order, form, "document_form")
+    try:
+        services.attach_document(actor=request.user, order=order, upload=form.cleaned_data["file"])
+    except PresidioError as error:
+        return _refused(request, order, form, "document_form", error)
+    messages.success(request, _("Document attached."))
     return _back_to(order.reference)
 
 
@@ -273,21 +325,59 @@ def order_document_download(request, reference: str, document_id: int):
 # --- Loyalty --------------------------------------------------------------------------------
 
 
+def _loyalty_page(pk: int) -> str:
+    return f"loyalty:{pk}"
+
+
+LOYALTY_FORMS = {
+    "action_form": lambda data=None: LoyaltyActionForm(data, prefix="action"),
+    "close_form": lambda data=None: LoyaltyCloseForm(data, prefix="close"),
+    "lost_form": lambda data=None: _lost_form(data),
+}
+
+
+def _lost_form(data=None) -> LoyaltyCloseForm:
+    """The outcome form behind "Segna come perso…": its own ids, the note asks why."""
+    form = LoyaltyCloseForm(data, prefix="close", auto_id="id_lost_%s")
+    form.fields["note"].label = _("Why is the contract lost?")
+    return form
+
+
+def _rebuilt_loyalty_form(name: str, data: dict):
+    build = LOYALTY_FORMS.get(name)
+    return build(data) if build else None
+
+
 @capability_required(*READ)
 @require_GET
 def loyalty_detail(request, pk: int):
+    """The loyalty item; a refused action comes back here (PRG) with its form and errors."""
     item = selectors.loyalty_item_for(request.user, pk)
+    forms = {name: build() for name, build in LOYALTY_FORMS.items()}
+    failed = failed_form(request, page=_loyalty_page(item.id), build=_rebuilt_loyalty_form)
+    if failed is not None:
+        forms[failed[0]] = failed[1]
+    outcomes = actions.moves(actions.LOYALTY, LoyaltyOutcome.values[1:])
     return render(
         request,
         "contracts/loyalty/item_detail.html",
         {
             "item": item,
             "can_work": request.user.has_perm("config.work_backoffice"),
-            "action_form": LoyaltyActionForm(prefix="action"),
-            "close_form": LoyaltyCloseForm(prefix="close"),
+            "outcomes": [(value, a) for value, a in outcomes if not a.asks_reason],
+            "lost_action": actions.action_for(actions.LOYALTY, LoyaltyOutcome.LOST),
+            "failed_name": failed[0] if failed else "",
             "today": timezone.localdate(),
+            **forms,
         },
     )
+
+
+def _loyalty_refused(request, item, form, name: str, error: PresidioError | None = None):
+    if error is not None:
+        add_service_errors(form, error)
+    keep_failed_form(request, form, page=_loyalty_page(item.id), name=name)
+    return redirect(f"{reverse('backoffice:loyalty-detail', args=[item.id])}#{name}")
 
 
 @capability_required(*WORK)
@@ -295,15 +385,13 @@ def loyalty_detail(request, pk: int):
 def loyalty_action(request, pk: int):
     item = selectors.loyalty_item_for(request.user, pk)
     form = LoyaltyActionForm(request.POST, prefix="action")
-    if form.is_valid():
-        try:
-            services.record_loyalty_action(actor=request.user, item=item, **form.cleaned_data)
-        except PresidioError as error:
-            _say_error(request, error)
-        else:
-            messages.success(request, _("Action recorded."))
-    else:
-        messages.error(request, _("Choose call, offer or meeting."))
+    if not form.is_valid():
+        return _loyalty_refused(request, item, form, "action_form")
+    try:
+        services.record_loyalty_action(actor=request.user, item=item, **form.cleaned_data)
+    except PresidioError as error:
+        return _loyalty_refused(request, item, form, "action_form", error)
+    messages.success(request, _("Action recorded."))
     return redirect("backoffice:loyalty-detail", pk=item.id)
 
 
@@ -312,14 +400,13 @@ def loyalty_action(request, pk: int):
 def loyalty_close(request, pk: int):
     item = selectors.loyalty_item_for(request.user, pk)
     form = LoyaltyCloseForm(request.POST, prefix="close")
+    name = "lost_form" if request.POST.get("close-outcome") == LoyaltyOutcome.LOST else "close_form"
     if not form.is_valid():
-        messages.error(request, _("Choose renewed, renegotiated or lost."))
-        return redirect("backoffice:loyalty-detail", pk=item.id)
+        return _loyalty_refused(request, item, form, name)
     try:
         item = services.close_loyalty_item(actor=request.user, item=item, **form.cleaned_data)
     except PresidioError as error:
-        _say_error(request, error)
-        return redirect("backoffice:loyalty-detail", pk=item.id)
+        return _loyalty_refused(request, item, form, name, error)
     if item.renewal_order_id:
         order = item.renewal_order
         messages.success(

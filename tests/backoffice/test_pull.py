@@ -26,12 +26,13 @@ def submit(order, actor, *, now, to="submitted"):
 
 
 @pytest.fixture
-def pool(order_factory, backoffice_user, now):
-    """Three submitted orders in the pool, due at different times, and one draft."""
+def pool(order_factory, other_backoffice, now):
+    """Three submitted orders in the pool, due at different times, and one draft; sent for
+    validation by a colleague of `backoffice_user`, who may validate them (four eyes)."""
     orders = []
     for minutes in (30, 10, 20):
         order = order_factory()
-        orders.append(submit(order, backoffice_user, now=now + timedelta(minutes=minutes)))
+        orders.append(submit(order, other_backoffice, now=now + timedelta(minutes=minutes)))
     order_factory()  # a draft: not in the pool
     return orders
 
@@ -66,9 +67,25 @@ def test_completing_an_order_frees_back_office_capacity(pool, backoffice_user, n
     order = take_next_order(operator=backoffice_user, now=now)
     with pytest.raises(BackofficeCapacityReached):
         take_next_order(operator=backoffice_user, now=now)
-    for state in ("validated", "provisioning", "completed"):
+    for state in ("validated", "provisioning", "completed"):  # a colleague submitted it
         order = order_services.transition_order(actor=backoffice_user, order=order, to=state)
     assert take_next_order(operator=backoffice_user, now=now) is not None
+
+
+@pytest.mark.django_db
+def test_the_pull_leaves_an_order_to_a_colleague_of_whoever_sent_it_for_validation(
+    pool, backoffice_user, other_backoffice, manager, contract, now
+):
+    """Four eyes: the pool does not give back an order its submitter cannot validate, unless
+    the contract allows single-person validation."""
+    from contracts import services as contract_services
+
+    make_profile(other_backoffice, capacity=5, backoffice_share="1", now=now)
+    assert take_next_order(operator=other_backoffice, now=now) is None
+    contract_services.set_order_validation(
+        actor=manager, contract=contract, single_person=True, reason="Un solo referente"
+    )
+    assert take_next_order(operator=other_backoffice, now=now).reference == pool[1].reference
 
 
 @pytest.mark.django_db

@@ -42,14 +42,14 @@ def test_an_order_opens_as_a_draft_with_a_yearly_reference_its_lines_and_an_even
 
 
 def test_an_order_goes_from_draft_to_completed_and_each_state_gets_its_due_time(
-    order_factory, backoffice_user, now
+    order_factory, backoffice_user, other_backoffice, now
 ):
     order = order_factory()
     moments = {}
     for step, state in enumerate(["submitted", "validated", "provisioning", "completed"], 1):
         moments[state] = now + timedelta(hours=step)
         order = order_services.transition_order(
-            actor=backoffice_user,
+            actor=other_backoffice if state == "validated" else backoffice_user,
             order=order,
             to=state,
             expected_version=order.row_version,
@@ -134,10 +134,12 @@ def test_a_closed_order_cannot_move_again(submitted_order, backoffice_user):
     assert snapshot() == before
 
 
-def test_a_stale_row_version_is_a_conflict_and_writes_nothing(submitted_order, backoffice_user):
+def test_a_stale_row_version_is_a_conflict_and_writes_nothing(
+    submitted_order, backoffice_user, other_backoffice
+):
     stale = submitted_order.row_version
     order_services.transition_order(
-        actor=backoffice_user, order=submitted_order, to="validated", expected_version=stale
+        actor=other_backoffice, order=submitted_order, to="validated", expected_version=stale
     )
     before = snapshot()
     with pytest.raises(OrderChangedMeanwhile) as refused:

@@ -131,7 +131,8 @@ def test_the_order_page_moves_the_order_and_says_why_a_move_is_refused(
 ):
     order = order_factory()
     page = browser.get(f"/backoffice/orders/{order.reference}/")
-    assert [value for value, _label in page.context["moves"]] == ["submitted", "cancelled"]
+    moves = [*page.context["moves"], *page.context["reasoned_moves"]]
+    assert [move["to"] for move in moves] == ["submitted", "cancelled"]
     url = f"/backoffice/orders/{order.reference}/transition/"
     response = browser.post(url, {"to": "submitted", "row_version": 1}, follow=True)
     order.refresh_from_db()

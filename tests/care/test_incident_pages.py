@@ -107,6 +107,18 @@ def test_information_only_counts_the_contact_without_a_case(client, operator, ca
     assert (contact.incident_id, contact.client_id) == (incident.id, caller.client_id)
 
 
+def test_the_incident_page_counts_one_case_in_the_singular(
+    client, operator, supervisor, caller, incident
+):
+    """#19 point 10: "1 pratica collegata, 1 ancora aperta", never "1 collegate"."""
+    _intake_with(client, operator)
+    client.post(reverse("care:intake"), {"action": "incident_link", "incident": incident.id})
+    client.force_login(supervisor)
+    page = client.get(reverse("care:incident-detail", args=[incident.id])).content.decode()
+    counts = page.split('data-testid="incident-counts">')[1].split("</dd>")[0]
+    assert counts == "1 pratica collegata, 1 ancora aperta, 0 contatti solo informativi"
+
+
 def test_an_incident_of_another_scope_cannot_be_posted_from_the_banner(
     client, operator, caller, supervisor, now
 ):

@@ -306,6 +306,10 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         Probe(CONFIGURATION, kwargs=code("contract_b")),
         Probe(CONFIGURATION, "POST", code("contract_b"), data=lambda u: {"status": "suspended"}),
     ),
+    "contracts:contract-order-validation": (
+        Probe(CONFIGURATION, kwargs=code("contract_b")),
+        Probe(CONFIGURATION, "POST", code("contract_b"), data=EMPTY),
+    ),
     # --- care (pages) ------------------------------------------------------------------------
     "care:case-detail": (Probe(CASE_READ, kwargs=FOREIGN_CASE),),
     "care:incident-detail": (Probe(INCIDENTS, kwargs=INCIDENT),),
@@ -519,6 +523,10 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         Probe(CONFIGURATION, "PATCH", code("contract_b"), data=lambda u: {"status": "suspended"}),
     ),
     "api:contract-amend": (Probe(CONFIGURATION, "POST", code("contract_b"), data=EMPTY),),
+    "api:contract-order-validation": (
+        Probe(CONFIGURATION, kwargs=code("contract_b")),
+        Probe(CONFIGURATION, "POST", code("contract_b"), data=EMPTY),
+    ),
     "api:contract-sla-preview": (
         Probe(CONTRACT_CARD, kwargs=code("contract_b"), query=lambda u: {"priority": "P2"}),
     ),

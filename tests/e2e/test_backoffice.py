@@ -1,5 +1,6 @@
-"""The back-office in a real browser: an order opened from a case and pushed through its
-states, and a loyalty item closed with a renewal order.
+"""The back-office in a real browser: an order opened from a case, sent for validation by
+one person and validated by a colleague (four eyes), and a loyalty item closed with a
+renewal order.
 
 Selectors use ids and test ids, not words: the Italian catalogue of these pages is refreshed
 by `make messages` after the strings land."""
@@ -29,7 +30,8 @@ def world(user_factory):
     operator = user_factory("op.ferri", roles.OPERATOR)
     backoffice = user_factory("bo.gallo", roles.BACKOFFICE, first_name="Rita", last_name="Gallo")
     client = ClientFactory(name="Regione Siciliana", vat_number="02711070827")
-    client.account_team.add(backoffice)  # back-office works its clients' orders
+    colleague = user_factory("bo.neri", roles.BACKOFFICE, first_name="Ugo", last_name="Neri")
+    client.account_team.add(backoffice, colleague)  # back-office works its clients' orders
     calendar = BusinessCalendarFactory(name="Sempre aperto", always_open=True, office_hours=False)
     contract = services.create_contract(
         actor=manager,
@@ -61,7 +63,7 @@ def expect_state(page, state: str) -> None:
     expect(page.get_by_test_id("order-state")).to_have_attribute("data-state", state)
 
 
-def test_an_order_opened_from_a_case_goes_through_its_states(page, world):
+def test_an_order_is_sent_for_validation_and_a_colleague_validates_it(page, world, live_server):
     case = world["case"]
     sign_in(page, "bo.gallo")
     page.goto(f"/care/cases/{case.reference}/")
@@ -82,11 +84,29 @@ def test_an_order_opened_from_a_case_goes_through_its_states(page, world):
     expect(page).to_have_url(re.compile(rf"/backoffice/orders/{order.reference}/$"))
     expect_state(page, "draft")
     expect(page.get_by_test_id("order-case")).to_have_text(case.reference)
-    for state in ("submitted", "validated", "provisioning", "completed"):
-        page.get_by_test_id(f"order-move-{state}").click()
-        expect_state(page, state)
+    page.get_by_test_id("order-move-submitted").click()
+    expect_state(page, "submitted")
+    # Four eyes: the submitter is told a colleague validates, and cannot do it alone.
+    expect(page.get_by_test_id("four-eyes-note")).to_be_visible()
+    expect(page.get_by_test_id("order-move-validated")).to_have_count(0)
+
+    # A colleague, in their own browser, validates and carries the order through.
+    colleague = page.context.browser.new_context(locale="it-IT", base_url=live_server.url)
+    second = colleague.new_page()
+    try:
+        sign_in(second, "bo.neri")
+        second.goto(f"/backoffice/orders/{order.reference}/")
+        expect(second.get_by_test_id("four-eyes-note")).to_have_count(0)
+        expect(second.get_by_test_id("order-move-validated")).to_have_text("Valida")
+        for state in ("validated", "provisioning", "completed"):
+            second.get_by_test_id(f"order-move-{state}").click()
+            expect_state(second, state)
+    finally:
+        colleague.close()
     order.refresh_from_db()
     assert order.state == "completed"
+    validated = order.events.get(to_state="validated")
+    assert validated.actor.username == "bo.neri"
     assert order.events.filter(kind="state_changed").count() == 4
 
     # The case lists the order opened from it, and links to it.
@@ -106,10 +126,17 @@ def test_rejecting_an_order_asks_for_a_reason(page, world):
     order_services.transition_order(actor=world["backoffice"], order=order, to="submitted")
     sign_in(page, "bo.gallo")
     page.goto(f"/backoffice/orders/{order.reference}/")
+    reject = page.get_by_test_id("order-ask-rejected")
+    reject.locator("summary").click()  # "Respingi…" opens the form that asks why
     page.get_by_test_id("order-move-rejected").click()
-    expect(page.locator(".message.error")).to_be_visible()
     expect_state(page, "submitted")
-    page.locator("#id_reason").fill("Modulo non firmato")
+    # Back on the order's page, the form open again and the reason marked with its message.
+    expect(page).to_have_url(re.compile(rf"/backoffice/orders/{order.reference}/#move:rejected$"))
+    reason = page.locator("#id_rejected_reason")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_have_attribute("aria-describedby", "id_rejected_reason_error")
+    expect(page.locator("#id_rejected_reason_error")).to_be_visible()
+    reason.fill("Modulo non firmato")
     page.get_by_test_id("order-move-rejected").click()
     expect_state(page, "rejected")
     expect(page.get_by_test_id("order-reason")).to_have_text("Modulo non firmato")
@@ -137,9 +164,8 @@ def test_a_loyalty_item_is_closed_with_a_renewal_order(page, world):
     page.locator("form[action$='/actions/'] button[type=submit]").click()
     expect(page.get_by_test_id("loyalty-actions")).to_contain_text("Offerta triennale inviata")
 
-    page.locator("#id_close-outcome").select_option("renewed")
     page.locator("#id_close-open_renewal").check()
-    page.get_by_test_id("loyalty-close").click()
+    page.get_by_test_id("loyalty-close-renewed").click()
     item.refresh_from_db()
     assert item.outcome == "renewed"
     renewal = item.renewal_order
