@@ -18,6 +18,7 @@ Each costs a fixed, small number of queries whatever the number of cases or oper
   eligibility rules take-next, push and the counts above share.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -439,3 +440,8 @@ def idle_since_subqueries() -> dict:
         ),
         "held": _held_subquery(),
     }
+
+
+def queue_names(codes: Collection[str]) -> dict[str, str]:
+    """The queues' names by code, in one query (timelines and "why me?" name queues)."""
+    return dict(Queue.objects.filter(code__in=set(codes)).values_list("code", "name"))
