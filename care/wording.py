@@ -78,21 +78,19 @@ def assignment_reason(*, how: str, level: str, queue: str, waited: float | None)
     `queue` is the queue's name ("" for none); `waited` minutes."""
     if how == CALL:
         return _("kept by whoever answered the call")
-    values = {
-        "queue": queue or _("no queue"),
-        "circle": CIRCLES.get(level, level),
-        "waited": durations.in_words(waited) if waited is not None else "—",
-    }
+    wait = (
+        _("after %(span)s") % {"span": durations.in_words(waited)}
+        if waited is not None and waited >= 1
+        else _("at once")
+    )
+    source = _("from the queue “%(queue)s”") % {"queue": queue} if queue else _("with no queue")
+    values = {"source": source, "circle": CIRCLES.get(level, level), "wait": wait}
     if how == AUTO_ASSIGN:
-        sentence = _(
-            "offered automatically from the queue “%(queue)s” (%(circle)s) after %(waited)s"
-        )
+        sentence = _("offered automatically %(source)s (%(circle)s) %(wait)s")
     elif how in (REASSIGNED, OVERRIDE):
-        sentence = _(
-            "reassigned by a supervisor from the queue “%(queue)s” (%(circle)s) after %(waited)s"
-        )
+        sentence = _("reassigned by a supervisor %(source)s (%(circle)s) %(wait)s")
     else:
-        sentence = _("taken from the queue “%(queue)s” (%(circle)s) after %(waited)s")
+        sentence = _("taken %(source)s (%(circle)s) %(wait)s")
     return sentence % values
 
 

@@ -31,9 +31,9 @@ KINDS = [
     ),
     (
         event("assigned", "", "op15", how="auto_assign", waited=45, assignee=15, level="client"),
-        "Assegnata: Anna Bianchi (assegnata automaticamente dalla coda «nessuna coda»"
+        "Assegnata: Anna Bianchi (assegnata automaticamente senza coda"
         " (certificato sul cliente, overflow) dopo 45 min di attesa)",
-        "Assigned: Anna Bianchi (offered automatically from the queue “no queue”"
+        "Assigned: Anna Bianchi (offered automatically with no queue"
         " (certified on the client, overflow) after 45 min)",
     ),
     (
@@ -87,6 +87,12 @@ KINDS = [
         "Forwarded to a unit: In progress → Waiting for another unit · Assurance rete",
     ),
     (event("mail_out", "", "ack"), None, "E-mail sent: Acknowledgement"),
+    (
+        event("assigned", "", "op14", how="take_next", waited=0, assignee=14, level="national"),
+        "Assegnata: Mario Rossi (presa senza coda (competenza sul servizio, overflow nazionale)"
+        " senza attesa)",
+        "Assigned: Mario Rossi (taken with no queue (service skill, national overflow) at once)",
+    ),
 ]
 
 

@@ -243,7 +243,7 @@ def test_next_case_opens_the_case_page_and_says_why_it_came_to_me(
     assert response.redirect_chain == [(reverse("care:case-detail", args=[p2.reference]), 302)]
     page = text_of(response)
     assert f"Case {p2.reference} is yours" in page
-    assert "Taken from the queue “Generale” (certified on the contract) after 0 min" in page
+    assert "Taken from the queue “Generale” (certified on the contract) at once" in page
     assert Case.objects.get(id=p2.id).assignee == operator
     assert Assignment.objects.get(case=p2).operator == operator
 
@@ -549,7 +549,8 @@ def test_why_me_lists_the_decision_with_kind_level_reason_and_passed_over(
     assert "Why me?" in text
     assert "Certified on the contract" in text
     assert (
-        "Recorded reason: Taken from the queue “Generale” (certified on the contract) after" in text
+        "Recorded reason: Taken from the queue “Generale” (certified on the contract) at once"
+        in text
     )
 
 
