@@ -12,6 +12,7 @@ Each costs a fixed, small number of queries whatever the number of cases or oper
   (at most 5 queries).
 - `decisions_for(case) -> list[Assignment]`: the decision records of a case, newest first,
   with `operator` and `assigned_by` (1 query).
+- `queue_names(codes) -> dict`: the queues' names by code, for timelines (1 query).
 - `queue_by_code(code)`, `site_by_code(code)`, `user_by_id(user_id)`,
   `operator_profile_by_user_id(user_id)`: one row or the matching error.
 - `Circles.of(profile)`, `eligibility_groups(...)` and `eligible_cases(...)`: the
