@@ -41,6 +41,7 @@ VALUE_LABELS = {
     CaseEvent.Kind.MAIL_SENT: OutboundMail.Kind,
     CaseEvent.Kind.MAIL_FAILED: OutboundMail.Kind,
 }
+SLA_KINDS = (CaseEvent.Kind.SLA_AT_RISK, CaseEvent.Kind.SLA_BREACHED)
 SLA_TARGETS = {
     "first_response": gettext_lazy("First response"),
     "resolution": gettext_lazy("Resolution"),
@@ -112,15 +113,7 @@ def _change(event: CaseEvent, names: Names) -> str:
         labels = VALUE_LABELS.get(event.kind)
         before, after = _label(labels, event.from_value), _label(labels, event.to_value)
     change = f"{before} → {after}" if before else after
-    target = (
-        detail.get("target")
-        if event.kind
-        in (
-            CaseEvent.Kind.SLA_AT_RISK,
-            CaseEvent.Kind.SLA_BREACHED,
-        )
-        else None
-    )
+    target = detail.get("target") if event.kind in SLA_KINDS else None
     if target in SLA_TARGETS:
         return f"{SLA_TARGETS[target]}: {change}"
     return change
