@@ -57,7 +57,13 @@ def _detail(request, reference: str) -> Response:
     """The case as it is now, with its notes, events and hand-offs."""
     case = selectors.case_by_reference(request.user, reference)
     access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
-    context = {"request": request, "sees_in_full": privacy.sees_in_full(request.user, case)}
+    context = {
+        "request": request,
+        "sees_in_full": privacy.sees_in_full(request.user, case),
+        "event_names": selectors.names_for_events(
+            case.events.all(), units={h.unit_code: h.unit_name for h in case.handoffs.all()}
+        ),
+    }
     return Response(CaseDetailSerializer(case, context=context).data)
 
 

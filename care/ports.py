@@ -6,7 +6,9 @@ care imports no routing, yet three of its decisions are routing's:
 - a caller is shown in full to whoever works the case's contract, client or queue beyond
   their own cases (`personal_data_grants`): routing's rule is `routing.privacy.grants_of`;
 - a case is opened during a call only by whoever answered it (`caller_of_call`): routing's
-  rule is `routing.calls.caller_of_call`.
+  rule is `routing.calls.caller_of_call`;
+- a timeline names the queues a case went through (`queue_names`): routing's read is
+  `routing.selectors.queue_names`.
 
 Each is a typed port with a default that lets care work alone (no queue, no grants);
 `routing.apps.RoutingConfig.ready()` plugs routing's implementations in. A reader follows the
@@ -16,7 +18,7 @@ Notifications (a case was opened or released) stay signals: `care.signals`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,8 @@ QueuePolicy = Callable[["Case"], str]
 PersonalDataGrants = Callable[[object], Grants]
 # The caller's number (E.164) of a call this user answered and still works, else None.
 CallerOfCall = Callable[[str, object], "str | None"]
+# The names of the queues with these codes (one query); a code not known is left out.
+QueueNames = Callable[[Collection[str]], dict[str, str]]
 
 
 def _no_queue(case: Case) -> str:
@@ -51,7 +55,12 @@ def _no_calls(call_id: str, user: object) -> str | None:
     return None
 
 
+def _no_queue_names(codes: Collection[str]) -> dict[str, str]:
+    return {}
+
+
 _queue_policy: QueuePolicy = _no_queue
+_queue_names: QueueNames = _no_queue_names
 _personal_data_grants: PersonalDataGrants = _no_grants
 _caller_of_call: CallerOfCall = _no_calls
 
@@ -60,6 +69,11 @@ def queue_for(case: Case) -> str:
     """The code of the queue a new case enters ("" for none), asked inside `open_case`'s
     transaction before the case is saved."""
     return _queue_policy(case)
+
+
+def queue_names(codes: Collection[str]) -> dict[str, str]:
+    """The queues' names by code (codes without a queue are left out)."""
+    return _queue_names(codes) if codes else {}
 
 
 def personal_data_grants(user: object) -> Grants:
@@ -90,4 +104,11 @@ def use_personal_data_grants(grants: PersonalDataGrants) -> PersonalDataGrants:
     """Plug the grants rule in; returns the one it replaces (tests put it back)."""
     global _personal_data_grants
     previous, _personal_data_grants = _personal_data_grants, grants
+    return previous
+
+
+def use_queue_names(rule: QueueNames) -> QueueNames:
+    """Plug the queue names' read in; returns the one it replaces (tests put it back)."""
+    global _queue_names
+    previous, _queue_names = _queue_names, rule
     return previous

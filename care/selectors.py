@@ -4,8 +4,11 @@ from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from care import ports, wording
 from care.exceptions import CaseNotFound
 from care.models import OPEN_STATUSES, Attachment, Case, CaseEvent, CaseStatus, Handoff, Note
+from care.wording import Names
+from config import people
 
 SIMILAR_WINDOW = timedelta(days=7)
 
@@ -130,7 +133,39 @@ def latest_case_contracts(end_user_ids: list[int]) -> dict[int, str]:
 
 
 def timeline(case: Case) -> list[dict]:
-    """Events and notes in one chronological list (uses the prefetched rows)."""
-    items = [{"at": e.at, "kind": "event", "event": e} for e in case.events.all()]
+    """Events and notes in one chronological list (uses the prefetched rows); each event
+    said in the reader's language (`care.wording`: `what`, `change`, `reason`, `text`),
+    with the names of the people and queues it mentions (2 queries at most)."""
+    events = list(case.events.all())
+    units = {h.unit_code: h.unit_name for h in case.handoffs.all()}
+    names = names_for_events(events, units=units)
+    items = [
+        {"at": e.at, "kind": "event", "event": e, **wording.event_in_words(e, names)}
+        for e in events
+    ]
     items += [{"at": n.created_at, "kind": "note", "note": n} for n in case.notes.all()]
     return sorted(items, key=lambda item: (item["at"], item["kind"] == "note"))
+
+
+def names_for_events(events, *, units: dict[str, str] | None = None) -> Names:
+    """The people and queues a list of case events names (`care.wording`): one query for
+    the people, one for the queues, whatever the number of events. `units`: the hand-off
+    units' names by code (the case's hand-offs know them)."""
+    ids: set[int | None] = set()
+    usernames: set[str] = set()
+    codes: set[str] = set()
+    for event in events:
+        detail = event.detail or {}
+        if event.kind == CaseEvent.Kind.ASSIGNED:
+            ids |= {detail.get("assignee"), detail.get("previous")}
+            usernames |= {event.from_value, event.to_value}
+            codes.add(detail.get("queue") or "")
+        elif event.kind == CaseEvent.Kind.QUEUE_CHANGED:
+            codes |= {event.from_value, event.to_value}
+    by_id, by_username = people.names_of(ids=ids, usernames=usernames)
+    return Names(
+        people=by_id,
+        usernames=by_username,
+        queues=ports.queue_names({c for c in codes if c}),
+        units=units or {},
+    )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from care import privacy, services
+from care import privacy, services, wording
 from care.models import (
     WRITTEN_VISIBILITIES,
     Attachment,
@@ -184,13 +184,22 @@ class NoteSerializer(serializers.ModelSerializer):
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
+    """An event's facts (codes, ids, minutes) and `text`, the sentence in the caller's
+    language (`care.wording`) with the names the view loaded once (`event_names`)."""
+
     actor = _username_field(allow_null=True)
     detail = FreeTextDetailField(read_only=True)
+    text = serializers.SerializerMethodField()
 
     class Meta:
         model = CaseEvent
-        fields = ["kind", "at", "actor", "from_value", "to_value", "detail"]
+        fields = ["kind", "at", "actor", "from_value", "to_value", "detail", "text"]
         read_only_fields = fields
+
+    def get_text(self, event) -> str:
+        names = self.context.get("event_names") or wording.Names()
+        text = wording.event_in_words(event, names)["text"]
+        return privacy.shown_text(text, in_full=bool(self.context.get("sees_in_full")))
 
 
 class HandoffSerializer(serializers.ModelSerializer):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
-from care import clock, outbox, ports, selectors, signals, working
+from care import clock, outbox, ports, selectors, signals, wording, working
 from care.exceptions import (
     CaseChangedMeanwhile,
     DuplicateSuspected,
@@ -369,6 +369,8 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                     at=now,
                     to_value=actor.get_username(),
                     call=call_id,
+                    how=wording.CALL,
+                    assignee=actor.pk,
                 )
                 fields += ["assignee", "status"]
             _save(case, fields)
@@ -620,9 +622,7 @@ def add_customer_mail(
         case = _locked(case, None)
         fields: list[str] = []
         if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-            fields += _reopen(
-                case, actor=actor, now=now, reason=_("The customer replied by e-mail.")
-            )
+            fields += _reopen(case, actor=actor, now=now, reason_code=wording.CUSTOMER_REPLIED)
         elif case.status == CaseStatus.WAITING_CUSTOMER:  # saves the case itself
             _change_status(case, CaseStatus.IN_PROGRESS, actor=actor, now=now)
         files, refused = mail_attachments(attachments)
@@ -816,9 +816,10 @@ def reopen_case(
     return case
 
 
-def _reopen(case: Case, *, actor, now: datetime, reason: str) -> list[str]:
+def _reopen(case: Case, *, actor, now: datetime, reason: str = "", **facts) -> list[str]:
     """Back to in progress, counted as a re-opening (the case is locked by the caller);
-    returns the fields to save."""
+    returns the fields to save. `reason`: typed by a person; `facts`: the reason a service
+    gives itself (`reason_code` and what `care.wording` needs to say it)."""
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise TransitionNotAllowed(_("Only a resolved or closed case can be reopened."))
     if case.merged_into is not None:
@@ -837,7 +838,8 @@ def _reopen(case: Case, *, actor, now: datetime, reason: str) -> list[str]:
         at=now,
         from_value=previous,
         to_value=CaseStatus.IN_PROGRESS,
-        reason=reason.strip()[:REASON_MAX],
+        **({"reason": reason.strip()[:REASON_MAX]} if reason or not facts else {}),
+        **facts,
     )
     return ["status", "reopen_count", "resolved_at", "closed_at", "first_contact_resolution"]
 
@@ -890,7 +892,8 @@ def add_contact(
                 case,
                 actor=actor,
                 now=now,
-                reason=_("New contact: %(subject)s") % {"subject": subject},
+                reason_code=wording.NEW_CONTACT,
+                subject=subject.strip()[:REASON_MAX],
             )
         _note, note_fields = _append_note(
             case,
@@ -913,10 +916,12 @@ def assign_case(
     assignee,
     expected_version: int | None = None,
     now: datetime | None = None,
-    reason: str = "",
+    why: dict | None = None,
     locked: bool = False,
 ) -> Case:
-    """Give the case to an operator (routing's engine and supervisors call this).
+    """Give the case to an operator (routing's engine and supervisors call this). `why`:
+    the facts of the decision (`how`, `level`, `queue`, `waited` minutes, see
+    `care.wording.assignment_reason`), stored on the event with who held the case.
 
     `locked`: the caller read `case` under its row lock in the transaction it is in (as
     take-next, push and reassignment do), so it is not read again, and no savepoint is
@@ -944,13 +949,23 @@ def assign_case(
             at=now,
             from_value=previous.get_username() if previous else "",
             to_value=assignee.get_username(),
-            reason=reason,
+            **assigned_facts(assignee=assignee, previous=previous, why=why),
         )
         _save(case, fields)
     return case
 
 
-def take_waiting_case(*, case: Case, assignee, now: datetime, reason: str) -> Case:
+def assigned_facts(*, assignee, previous=None, why: dict | None = None) -> dict:
+    """The detail of an "assigned" event: who holds the case now and before (ids), and
+    the decision's facts."""
+    return {
+        "assignee": assignee.pk,
+        **({"previous": previous.pk} if previous is not None else {}),
+        **(why or {}),
+    }
+
+
+def take_waiting_case(*, case: Case, assignee, now: datetime, why: dict) -> Case:
     """`assign_case` for take-next on PostgreSQL, in one prepared statement.
 
     The caller holds the row lock of `case`, a waiting case (new, nobody holds it) read in
@@ -970,7 +985,7 @@ def take_waiting_case(*, case: Case, assignee, now: datetime, reason: str) -> Ca
                 "kind": CaseEvent.Kind.ASSIGNED.value,
                 "at": now,
                 "username": assignee.get_username()[:100],
-                "detail": Jsonb({"reason": reason}),
+                "detail": Jsonb(assigned_facts(assignee=assignee, why=why)),
             },
         )
         row = cursor.fetchone()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from care import clock
 from care.models import CaseStatus, SlaState
+from config import durations
 
 
 def _paused(case) -> bool:
@@ -87,12 +88,5 @@ def panel(case, now: datetime) -> list[dict]:
 
 
 def duration(delta: timedelta) -> str:
-    """A span as people say it: "3 d 8 h", "2 h 5 min", "12 min"."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
-    if hours:
-        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
-    return _("%(m)s min") % {"m": minutes}
+    """A span as people say it: "3 d 8 h", "2 h 5 min", "12 min" (`config.durations`)."""
+    return durations.in_words(delta)

@@ -41,30 +41,16 @@ from care.forms import (
     TransitionForm,
     style_filter_form,
 )
-from care.models import Attachment, CaseEvent, CaseStatus, Handoff, SlaState
+from care.models import Attachment, CaseStatus, Handoff
 from config import access_log, actions
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
-from contracts.models import Priority
 from contracts.orders.selectors import orders_for_case
 
 READ = ("handle_cases", "supervise")
 WRITE = ("handle_cases",)
 PAGE_SIZE = 50
-# Event values that are codes of a choice: shown with their label.
-VALUE_LABELS = {
-    CaseEvent.Kind.OPENED: CaseStatus,
-    CaseEvent.Kind.STATUS_CHANGED: CaseStatus,
-    CaseEvent.Kind.REOPENED: CaseStatus,
-    CaseEvent.Kind.HANDOFF_SENT: CaseStatus,
-    CaseEvent.Kind.FIRST_RESPONSE: SlaState,
-    CaseEvent.Kind.HANDOFF_ANSWERED: Handoff.Outcome,
-    CaseEvent.Kind.MERGED: CaseStatus,
-    CaseEvent.Kind.PRIORITY_CHANGED: Priority,
-}
-
-
 # --- Lists ----------------------------------------------------------------------------------
 
 
@@ -207,7 +193,7 @@ def _case_page(request, case, *, failed=None):
         forms[failed[0]] = failed[1]
     destinations = services.TRANSITIONS[CaseStatus(case.status)]
     access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
-    timeline = [_timeline_item(item) for item in reversed(selectors.timeline(case))]
+    timeline = list(reversed(selectors.timeline(case)))
     return render(
         request,
         "care/case_detail.html",
@@ -241,21 +227,6 @@ def _case_page(request, case, *, failed=None):
             **forms,
         },
     )
-
-
-def _timeline_item(item: dict) -> dict:
-    if item["kind"] == "event":
-        event = item["event"]
-        labels = VALUE_LABELS.get(event.kind)
-        item["from"] = _label(labels, event.from_value)
-        item["to"] = _label(labels, event.to_value)
-    return item
-
-
-def _label(choices, value: str) -> str:
-    if choices is not None and value in choices.values:
-        return str(choices(value).label)
-    return value
 
 
 # --- Actions --------------------------------------------------------------------------------

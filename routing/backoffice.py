@@ -96,7 +96,7 @@ def take_next_order(*, operator, now: datetime | None = None) -> ContractOrder |
             order=order,
             owner=operator,
             now=now,
-            reason="back-office pull",
+            how=order_services.PULLED,
         )
 
 

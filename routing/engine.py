@@ -88,23 +88,17 @@ def may_take_more(held: int, capacity: int, backoffice_share: float, *, emergenc
     return held < front_office_limit(capacity, backoffice_share, emergency=emergency)
 
 
-def reason_for(level: Level, *, queue_code: str, waited: float, how: str = "take-next") -> str:
-    """Why the case went to the operator, in words stored with the assignment (English:
-    a log for people who read the code and for reports). `how`: take-next, auto-assign or
-    reassigned."""
-    circle = {
-        Level.CONTRACT: "certified on the contract",
-        Level.CLIENT: "certified on the client (overflow)",
-        Level.NATIONAL: "service skill, national overflow",
-    }[level]
-    return f"{how} from queue {queue_code or '-'}: {circle}; waited {int(waited)} min"
+def reason_for(level: Level | str, *, queue_code: str, waited: float, how: str) -> dict:
+    """The facts of why the case went to the operator (stored on the case's "assigned" event;
+    `care.wording.assignment_reason` says them in the reader's language): `how` (take_next,
+    auto_assign, reassigned or override), the circle, the queue and the minutes waited."""
+    return {"how": how, "level": str(level), "queue": queue_code, "waited": int(waited)}
 
 
 # --- Decision records: who or what was passed over, and why --------------------------------
 #
-# Each entry keeps the rule and its facts (`routing.wording` says them in the reader's
-# language) beside the sentence in English (a log for people who read the code and for
-# reports, like `reason_for`).
+# Each entry keeps who (a case's reference or an operator's username), the rule and its
+# facts: `routing.wording` says them in the reader's language.
 
 PASSED_OVER_MAX = 5
 
@@ -119,10 +113,10 @@ def gettext_noop(message: str) -> str:
 # `routing.wording` translates.
 WHY_TEXTS = {
     "client_only": gettext_noop(
-        "certified on the client only: overflow after %(after)s min (waited %(waited)s min)"
+        "certified on the client only: overflow after %(after)s (waited %(waited)s)"
     ),
     "skill_only": gettext_noop(
-        "service skill only: national overflow after %(after)s min (waited %(waited)s min)"
+        "service skill only: national overflow after %(after)s (waited %(waited)s)"
     ),
     "not_tied": gettext_noop("not certified on the contract or the client, no service skill"),
     "backoffice_kept": gettext_noop("back-office share kept free: the queue is not in emergency"),
@@ -149,8 +143,10 @@ class Why:
 
     @property
     def text(self) -> str:
+        """In English, for logs and tests (`routing.wording` says it to people)."""
         values = {name: getattr(self, name) for name in _WHY_FACTS}
-        return WHY_TEXTS[self.rule] % (values | {"since": self.since or "-"})
+        minutes = {name: f"{values[name]} min" for name in ("after", "waited")}
+        return WHY_TEXTS[self.rule] % (values | minutes | {"since": self.since or "-"})
 
     def facts(self) -> dict:
         return {
@@ -159,7 +155,7 @@ class Why:
 
     def entry(self, who: str) -> dict:
         """The entry stored in `Assignment.passed_over`."""
-        return {"who": who, "why": self.text, "rule": self.rule, **self.facts()}
+        return {"who": who, "rule": self.rule, **self.facts()}
 
 
 def why_not_yet(qualification: Qualification, waited: float, thresholds: Thresholds) -> Why:

@@ -325,11 +325,14 @@ class Assignment(models.Model):
     kind = models.CharField(
         _("kind"), max_length=10, choices=AssignmentKind.choices, default=AssignmentKind.PULL
     )
+    # How the case came (`care.wording`: take_next, auto_assign, reassigned, override): the
+    # facts are the kind, level, queue and `at` minus the case's opening; the sentence is said
+    # in the reader's language. Rows recorded before kept an English sentence.
     reason = models.TextField(_("reason"))
-    # [{"who": "...", "why": "...", "rule": "...", <facts>}]: candidates (cases for a pull,
-    # operators for a push or a manual assignment) that came before this choice in order,
-    # and why they were passed: an English sentence, and the rule with its facts
-    # (`engine.Why`) from which `routing.wording` says it in the reader's language.
+    # [{"who": "...", "rule": "...", <facts>}]: candidates (cases for a pull, operators for
+    # a push or a manual assignment) that came before this choice in order, and why they
+    # were passed: the rule with its facts (`engine.Why`), from which `routing.wording` says
+    # it in the reader's language (entries recorded before kept an English "why" too).
     passed_over = models.JSONField(_("passed over"), default=list, blank=True)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -12,12 +12,14 @@ Each costs a fixed, small number of queries whatever the number of cases or oper
   (at most 5 queries).
 - `decisions_for(case) -> list[Assignment]`: the decision records of a case, newest first,
   with `operator` and `assigned_by` (1 query).
+- `queue_names(codes) -> dict`: the queues' names by code, for timelines (1 query).
 - `queue_by_code(code)`, `site_by_code(code)`, `user_by_id(user_id)`,
   `operator_profile_by_user_id(user_id)`: one row or the matching error.
 - `Circles.of(profile)`, `eligibility_groups(...)` and `eligible_cases(...)`: the
   eligibility rules take-next, push and the counts above share.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -439,3 +441,8 @@ def idle_since_subqueries() -> dict:
         ),
         "held": _held_subquery(),
     }
+
+
+def queue_names(codes: Collection[str]) -> dict[str, str]:
+    """The queues' names by code, in one query (timelines and "why me?" name queues)."""
+    return dict(Queue.objects.filter(code__in=set(codes)).values_list("code", "name"))

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from config.inputs import InputSerializer
 from contracts.privacy import mask_phone
-from routing import call_facts
+from routing import call_facts, engine, wording
 from routing.models import PresenceState
 from routing.services import CHOSEN_PRESENCES, MAX_EMERGENCY_MINUTES, REASON_MAX
 
@@ -15,7 +15,15 @@ class TakenCaseSerializer(serializers.Serializer):
     subject = serializers.CharField()
     queue = serializers.CharField(source="queue_code")
     level = serializers.CharField(source="routing_assignment.level")
-    reason = serializers.CharField(source="routing_assignment.reason")
+    how = serializers.CharField(source="routing_assignment.reason")  # take_next
+    waited_minutes = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()  # in the caller's language
+
+    def get_waited_minutes(self, case) -> int:
+        return int(engine.waited_minutes(case.opened_at, case.routing_assignment.at))
+
+    def get_reason(self, case) -> str:
+        return wording.reason_in_words(case.routing_assignment, case.opened_at)
 
 
 class PresenceSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from care import services as care_services
+from care import wording
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
 from config.db import AnyOf
@@ -295,9 +296,9 @@ class _PullsWithOrm:
         )
 
     @staticmethod
-    def take(*, case: Case, assignee, now: datetime, reason: str) -> Case:
+    def take(*, case: Case, assignee, now: datetime, why: dict) -> Case:
         return care_services.assign_case(
-            actor=assignee, case=case, assignee=assignee, now=now, reason=reason, locked=True
+            actor=assignee, case=case, assignee=assignee, now=now, why=why, locked=True
         )
 
     @staticmethod
@@ -363,18 +364,20 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
         level = engine.eligibility_level(circles.qualification(case), waited, _thresholds(queue))
         if level is None:  # cannot happen: the query applied the same rules
             raise AssertionError(f"case {case.id} is not eligible for {operator}")
-        reason = engine.reason_for(level, queue_code=case.queue_code, waited=waited)
+        why = engine.reason_for(
+            level, queue_code=case.queue_code, waited=waited, how=wording.TAKE_NEXT
+        )
         passed_over = _why_passed_over(
             pulls.passed_over_rows(groups, circles, case, now=now), circles, all_queues, now
         )
-        case = pulls.take(case=case, assignee=operator, now=now, reason=reason)
+        case = pulls.take(case=case, assignee=operator, now=now, why=why)
         assignment = pulls.log_pull(
             case=case,
             operator=operator,
             queue_code=case.queue_code,
             at=now,
             level=level.value,
-            reason=reason,
+            reason=why["how"],
             passed_over=passed_over,
         )
     case.routing_assignment = assignment  # the API shows the level and reason
@@ -456,8 +459,8 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
             if profile is None or held is None or held >= chosen.limit or chosen.level is None:
                 tried.append(chosen.user_id)  # busy meanwhile: the next one idle longest
                 continue
-            reason = engine.reason_for(
-                chosen.level, queue_code=case.queue_code, waited=waited, how="auto-assign"
+            why = engine.reason_for(
+                chosen.level, queue_code=case.queue_code, waited=waited, how=wording.AUTO_ASSIGN
             )
             passed_over = engine.push_passed_over(
                 candidates,
@@ -468,7 +471,7 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
                 limit=PUSH_PASSED_OVER_MAX,
             )
             case = care_services.assign_case(
-                actor=None, case=case, assignee=profile.user, now=now, reason=reason, locked=True
+                actor=None, case=case, assignee=profile.user, now=now, why=why, locked=True
             )
             Assignment.objects.create(
                 case=case,
@@ -477,7 +480,7 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
                 at=now,
                 level=chosen.level.value,
                 kind=AssignmentKind.PUSH,
-                reason=reason,
+                reason=why["how"],
                 passed_over=passed_over,
             )
             return case
@@ -690,18 +693,20 @@ def reassign_case(
             raise TargetNotEligible(fields={"override_reason": [_("Say why.")]})
         previous = locked.assignee
         if level is None:
-            reason = (
-                f"reassigned by {actor.get_username()} from queue {locked.queue_code or '-'}:"
-                f" supervisor override; waited {int(waited)} min"
-            )
+            why = engine.reason_for(
+                AssignmentLevel.OVERRIDE,
+                queue_code=locked.queue_code,
+                waited=waited,
+                how=wording.OVERRIDE,
+            ) | {"override_reason": override_reason}
         else:
-            reason = engine.reason_for(
-                level, queue_code=locked.queue_code, waited=waited, how="reassigned"
+            why = engine.reason_for(
+                level, queue_code=locked.queue_code, waited=waited, how=wording.REASSIGNED
             )
             override_reason = ""
         passed_over = [engine.Why("held_before").entry(previous.get_username())] if previous else []
         case = care_services.assign_case(
-            actor=actor, case=locked, assignee=operator, now=now, reason=reason, locked=True
+            actor=actor, case=locked, assignee=operator, now=now, why=why, locked=True
         )
         case.routing_assignment = Assignment.objects.create(  # type: ignore[attr-defined]
             case=case,
@@ -710,7 +715,7 @@ def reassign_case(
             at=now,
             level=level.value if level else AssignmentLevel.OVERRIDE,
             kind=AssignmentKind.MANUAL,
-            reason=reason,
+            reason=why["how"],
             passed_over=passed_over,
             assigned_by=actor,
             override_reason=override_reason,

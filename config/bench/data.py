@@ -1345,7 +1345,7 @@ class _Builder:
             ),
             total=len(self.handoffs),
         )
-        reason = _esc("Presa dal primo operatore certificato sul contratto.")
+        reason = "take_next"  # how: the timeline says it in the reader's language
         assignments = [
             f"{first + i}\t{self.case_assignee[i]}\t\t{_ts(self.case_opened[i] + 2 * MINUTE_US)}"
             f"\tcontract\tpull\t{reason}\t[]\t\\N\t"

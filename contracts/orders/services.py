@@ -172,6 +172,7 @@ REASON_REQUIRED = {OrderState.REJECTED, OrderState.CANCELLED}
 
 LATE_BATCH = 500
 REASON_MAX = 300  # a duplicate override's reason, as on cases
+PULLED = "pull"  # how an order reached its owner: taken from the back-office pool
 
 
 @dataclass(frozen=True)
@@ -493,10 +494,11 @@ def assign_order(
     owner,
     expected_version: int | None = None,
     now: datetime | None = None,
-    reason: str = "",
+    how: str = "",
 ) -> ContractOrder:
     """Give the order to `owner` (None: back to the pool). Plain `atomic`: the back-office
-    pull (routing.backoffice) calls it inside its own transaction, with the row locked."""
+    pull (routing.backoffice) calls it inside its own transaction, with the row locked.
+    `how`: a code the timeline says in words (`PULLED`: taken from the back-office pool)."""
     now = now or timezone.now()
     errors = FieldErrors()
     _check_owner(errors, owner)
@@ -518,7 +520,9 @@ def assign_order(
         detail={
             "from": previous.get_username() if previous else "",
             "to": owner.get_username() if owner else "",
-            **({"reason": reason} if reason else {}),
+            "from_user": previous.pk if previous else None,
+            "to_user": owner.pk if owner else None,
+            **({"how": how} if how else {}),
         },
     )
     return order

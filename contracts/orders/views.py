@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config import actions
+from config import actions, people
 from config.errors import PresidioError
 from config.forms import add_service_errors, failed_form, keep_failed_form
 from config.inputs import whole_number
 from config.permissions import capability_required
-from contracts.models import Contract, LoyaltyOutcome, OrderState
+from contracts.models import Contract, LoyaltyOutcome, OrderEvent, OrderState
 from contracts.orders import selectors, services
 from contracts.orders.forms import (
     LoyaltyActionForm,
@@ -199,13 +199,28 @@ def order_detail(request, reference: str):
 
 
 def _labelled(events) -> list:
-    """Events with their states' labels (the stored values are codes)."""
-    labelled = []
+    """Events with their states' labels (the stored values are codes), and for a change of
+    owner the people's names (one query for the whole timeline) and how it happened, in the
+    reader's language."""
+    events = list(events)
+    owners = [e.detail or {} for e in events if e.kind == OrderEvent.Kind.OWNER_CHANGED]
+    by_id, by_username = people.names_of(
+        ids=[d.get(key) for d in owners for key in ("from_user", "to_user")],
+        usernames=[d.get(key, "") for d in owners for key in ("from", "to")],
+    )
+
+    def name(detail: dict, side: str) -> str:
+        person = detail.get(f"{side}_user")
+        return by_id.get(person) or by_username.get(detail.get(side, ""), detail.get(side, ""))
+
     for event in events:
         event.from_label = _state_label(event.from_state)
         event.to_label = _state_label(event.to_state)
-        labelled.append(event)
-    return labelled
+        detail = event.detail or {}
+        if event.kind == OrderEvent.Kind.OWNER_CHANGED:
+            event.owner_change = name(detail, "to") or _("back to the pool")
+            event.how_said = _("taken from the back-office pool") if detail.get("how") else ""
+    return events
 
 
 def _state_label(value: str) -> str:

@@ -1,6 +1,6 @@
 from django import template
-from django.utils.translation import gettext as _
 
+from config import durations
 from contracts.models import Service
 from contracts.phones import display_phone
 
@@ -14,13 +14,8 @@ def phone(e164: str) -> str:
 
 @register.filter
 def business_duration(minutes: int) -> str:
-    """480 -> "8 h", 90 -> "1 h 30 min", 45 -> "45 min"."""
-    hours, rest = divmod(int(minutes or 0), 60)
-    if hours and rest:
-        return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
-    if hours:
-        return _("%(h)s h") % {"h": hours}
-    return _("%(m)s min") % {"m": rest}
+    """480 -> "8 h", 90 -> "1 h 30 min", 45 -> "45 min" (`config.durations`)."""
+    return durations.in_words(int(minutes or 0))
 
 
 @register.filter

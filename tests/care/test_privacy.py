@@ -69,7 +69,7 @@ def test_another_operator_sees_a_short_name_and_masked_contacts(client, colleagu
 def test_the_assignee_sees_the_caller_in_full(client, colleague, case, now):
     from care import services
 
-    services.assign_case(actor=colleague, case=case, assignee=colleague, now=now, reason="test")
+    services.assign_case(actor=colleague, case=case, assignee=colleague, now=now)
     assert "Trapanese" in page_of(client, colleague, case)
 
 

@@ -719,9 +719,8 @@ def test_an_unknown_priority_or_a_resolved_case_is_refused(new_case, operator, n
 def test_assigning_a_new_case_makes_it_assigned_and_records_who_and_why(
     new_case, operator, supervisor, now
 ):
-    services.assign_case(
-        actor=supervisor, case=new_case, assignee=operator, reason="esperto SIM", now=now
-    )
+    why = {"how": "reassigned", "level": "contract", "queue": "generale", "waited": 5}
+    services.assign_case(actor=supervisor, case=new_case, assignee=operator, why=why, now=now)
     case = reloaded(new_case)
     assert (case.status, case.assignee) == (CaseStatus.ASSIGNED, operator)
     last = events_of(case)[-1]
@@ -732,7 +731,7 @@ def test_assigning_a_new_case_makes_it_assigned_and_records_who_and_why(
         "",
         operator.username,
     )
-    assert last.detail == {"reason": "esperto SIM"}
+    assert last.detail == {"assignee": operator.id, **why}  # facts, no sentence
 
 
 def test_reassigning_a_case_at_work_keeps_its_status(

@@ -604,6 +604,25 @@ def test_a_sent_back_hand_off_returns_the_case_to_work(client, operator, handoff
     assert fresh(handoff_case).status == CaseStatus.IN_PROGRESS
 
 
+def test_the_timeline_names_the_hand_off_unit_and_the_api_says_it_too(
+    client, operator, operator_api, handoff_case
+):
+    services.send_handoff(
+        actor=operator, case=handoff_case, unit_code="assurance", request="Controllo."
+    )
+    client.force_login(operator)
+    page = detail(client, handoff_case).content.decode()
+    sent = re.search(r'data-kind="handoff_sent">(.*?)</li>', page, re.DOTALL).group(1)
+    assert "· Assurance rete" in sent
+    assert "assurance<" not in sent
+    events = operator_api.get(
+        f"/api/v1/cases/{handoff_case.reference}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["events"]
+    said = next(e for e in events if e["kind"] == "handoff_sent")
+    assert said["detail"]["unit"] == "assurance"  # the fact stays a code
+    assert said["text"] == "Forwarded to a unit: New → Waiting for another unit · Assurance rete"
+
+
 def test_the_answer_of_another_cases_hand_off_is_not_found(client, operator, handoff_case, caller):
     handoff = services.send_handoff(
         actor=operator, case=handoff_case, unit_code="assurance", request="Controllo."

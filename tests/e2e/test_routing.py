@@ -119,6 +119,10 @@ def test_operator_takes_the_next_case_with_the_keyboard_and_sees_why(
     expect(why.get_by_test_id("decision")).to_have_attribute("data-kind", "pull")
     expect(why.get_by_test_id("decision")).to_have_attribute("data-level", "contract")
     expect(why).to_contain_text("Paola Ferri")
+    expect(why).to_contain_text("Presa dalla coda «")  # facts said in Italian, not stored
+    assigned = page.locator('[data-testid="timeline-event"][data-kind="assigned"]')
+    expect(assigned).to_contain_text("Paola Ferri (presa dalla coda «")
+    expect(assigned).not_to_contain_text("take-next")
     screenshot(page, "case-why-me")
     assert Case.objects.get(id=urgent.id).assignee == operator_login
 

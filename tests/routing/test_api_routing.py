@@ -29,7 +29,9 @@ def test_take_next_answers_the_case_with_its_level_and_reason(
     assert {"reference", "status", "priority", "subject", "level", "reason"} <= body.keys()
     assert (body["reference"], body["status"], body["priority"]) == (p2.reference, "assigned", "P2")
     assert body["level"] == "contract"
-    assert body["reason"] == Assignment.objects.get(case=p2).reason
+    assert body["how"] == Assignment.objects.get(case=p2).reason == "take_next"
+    assert body["waited_minutes"] >= 0
+    assert body["reason"].startswith("Presa dalla coda «")  # in the caller's language (it)
     assert Case.objects.get(id=p2.id).assignee == operator
 
 

@@ -90,7 +90,11 @@ def test_an_operator_may_take_more_only_under_the_limit():
     assert not engine.may_take_more(5, 5, 0.4, emergency=True)
 
 
-def test_every_level_has_its_own_reason():
-    reasons = {engine.reason_for(level, queue_code="pa-mobile", waited=12) for level in Level}
-    assert len(reasons) == len(Level)
-    assert all(reasons)
+def test_the_reason_is_facts_not_a_sentence():
+    for level in Level:
+        assert engine.reason_for(level, queue_code="pa-mobile", waited=12.7, how="take_next") == {
+            "how": "take_next",
+            "level": level.value,
+            "queue": "pa-mobile",
+            "waited": 12,
+        }

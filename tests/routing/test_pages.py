@@ -243,7 +243,7 @@ def test_next_case_opens_the_case_page_and_says_why_it_came_to_me(
     assert response.redirect_chain == [(reverse("care:case-detail", args=[p2.reference]), 302)]
     page = text_of(response)
     assert f"Case {p2.reference} is yours" in page
-    assert "Certified on the contract" in page
+    assert "Taken from the queue “Generale” (certified on the contract) at once" in page
     assert Case.objects.get(id=p2.id).assignee == operator
     assert Assignment.objects.get(case=p2).operator == operator
 
@@ -548,14 +548,17 @@ def test_why_me_lists_the_decision_with_kind_level_reason_and_passed_over(
     text = text_of(response)
     assert "Why me?" in text
     assert "Certified on the contract" in text
-    assert "Recorded reason: Certified on the contract, queue “generale”, waiting for" in text
+    assert (
+        "Recorded reason: Taken from the queue “Generale” (certified on the contract) at once"
+        in text
+    )
 
 
 def test_why_me_speaks_the_readers_language_from_the_recorded_facts(
     client, operator, profile_factory, client_pa, contract, fast_contract, routed_case, now
 ):
-    """The record keeps English sentences (a log) with the rule and facts behind them: an
-    Italian reader reads Italian, including the candidates passed over."""
+    """The record keeps the rule and facts (no sentence): an Italian reader reads Italian,
+    with the queue's name, including the candidates passed over."""
     profile_factory(operator, contracts=(contract,), clients=(client_pa,))
     ahead = routed_case(opened_at=now - timedelta(minutes=4), on=fast_contract, priority="P1")
     routed_case(opened_at=now - timedelta(minutes=7), priority="P3")
@@ -563,7 +566,7 @@ def test_why_me_speaks_the_readers_language_from_the_recorded_facts(
     client.force_login(operator)
     client.cookies["django_language"] = "it"
     text = text_of(client.get(decisions_url(case), **HTMX))
-    assert "Certificato sul contratto, coda «generale», in attesa da 7 min" in text
+    assert "Presa dalla coda «Generale» (certificato sul contratto) dopo 7 min di attesa" in text
     assert (
         f"{ahead.reference} : certificato solo sul cliente: overflow dopo 10 min"
         " (in attesa da 4 min)"

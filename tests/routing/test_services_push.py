@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 
 from care import services as care_services
 from care.models import Case, CaseStatus
-from routing import services, tasks
+from routing import engine, services, tasks
 from routing.models import Assignment, PresenceState
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,11 @@ def test_a_new_case_goes_to_the_available_operator_idle_longest(
     assert offered.status == CaseStatus.ASSIGNED
     record = assignment_of(case)
     assert (record.kind, record.level, record.operator) == ("push", "contract", longest)
-    assert record.reason.startswith("auto-assign from queue")
-    why = {entry["who"]: entry["why"] for entry in record.passed_over}
+    assert record.reason == "auto_assign"
+    why = {  # facts stored; the English text the engine would say of them
+        entry["who"]: engine.Why(**{k: v for k, v in entry.items() if k != "who"}).text
+        for entry in record.passed_over
+    }
     assert why["op.via"] == "not available (away)"
     assert why["op.pieno"] == "at capacity (1 of 1 cases)"
     assert why["op.secondo"].startswith("idle for less time")
@@ -100,7 +103,6 @@ def test_the_decision_record_says_who_was_not_certified_yet(
     assert assignment_of(case).passed_over == [
         {
             "who": "op.cliente",
-            "why": "certified on the client only: overflow after 10 min (waited 3 min)",
             "rule": "client_only",  # with its facts, to be said in the reader's language
             "after": 10,
             "waited": 3,

@@ -7,7 +7,7 @@ import pytest
 
 from care import services as care_services
 from care.exceptions import CaseChangedMeanwhile
-from care.models import Case, CaseStatus
+from care.models import Case, CaseEvent, CaseStatus
 from routing import services
 from routing.exceptions import (
     AlreadyAssignedToOperator,
@@ -59,10 +59,11 @@ def test_a_supervisor_reassigns_a_held_case_to_an_eligible_colleague(
         later,
     )
     assert record.override_reason == ""
-    assert record.reason.startswith("reassigned from queue")
-    assert record.passed_over == [
-        {"who": "op.rossi", "why": "held the case before", "rule": "held_before"}
-    ]
+    assert record.reason == "reassigned"
+    assert record.passed_over == [{"who": "op.rossi", "rule": "held_before"}]
+    event = CaseEvent.objects.filter(case=case, kind="assigned").latest("id")
+    assert (event.detail["how"], event.detail["level"]) == ("reassigned", "contract")
+    assert event.detail["previous"] != event.detail["assignee"] == colleague.id
 
 
 def test_an_ineligible_operator_is_refused_without_an_override_reason(
@@ -93,7 +94,13 @@ def test_an_override_with_a_reason_assigns_and_records_it(
         "Parla tedesco con l'utente",
         supervisor,
     )
-    assert "supervisor override" in record.reason
+    assert record.reason == "override"
+    event = CaseEvent.objects.filter(case=case, kind="assigned").latest("id")
+    assert (event.detail["how"], event.detail["level"], event.detail["override_reason"]) == (
+        "override",
+        "override",
+        "Parla tedesco con l'utente",
+    )
 
 
 def test_a_waiting_case_can_be_assigned_too(

@@ -80,11 +80,18 @@ def test_the_case_is_assigned_and_logged_with_level_and_reason(
     assignment = Assignment.objects.get(case=case)
     assert assignment.operator == operator
     assert assignment.level == "contract"
-    assert assignment.reason
+    assert assignment.reason == "take_next"  # a code: the sentence is said when shown
     assert assignment.queue_code == case.queue_code
     assert assignment.at == now
     event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.ASSIGNED)
-    assert event.detail["reason"] == assignment.reason
+    waited = int((now - case.opened_at).total_seconds() // 60)
+    assert event.detail == {
+        "assignee": operator.id,
+        "how": "take_next",
+        "level": "contract",
+        "queue": case.queue_code,
+        "waited": waited,
+    }
 
 
 def test_nothing_to_take_returns_none_and_writes_nothing(

@@ -1,11 +1,12 @@
 """`routing.wording`: decision records said in the reader's language from the rule and facts
-the engine stores beside each English sentence; old entries keep their sentence."""
+the engine stores (no sentence); old entries keep their English sentence."""
 
 from datetime import UTC, datetime
 
 import pytest
 from django.utils import translation
 
+from care.wording import Names
 from routing import engine, wording
 
 WHYS = [
@@ -35,7 +36,8 @@ def test_in_english_every_rule_reads_as_the_stored_sentence(why):
     elif why.rule == "not_available":  # the presence's label
         assert said == "not available (Away)"
     else:
-        assert said == entry["why"]
+        assert said == why.text
+    assert "why" not in entry  # facts only: the sentence is said when shown
 
 
 @pytest.mark.parametrize("why", WHYS, ids=lambda why: why.rule)
@@ -44,7 +46,7 @@ def test_in_italian_every_rule_is_translated(why):
     with translation.override("it"):
         said = wording.why_in_words(entry)
     assert said
-    assert said != entry["why"]
+    assert said != why.text
 
 
 def test_italian_wording_keeps_the_facts():
@@ -69,17 +71,54 @@ def test_entries_without_a_rule_or_with_broken_facts_keep_their_sentence():
         assert wording.why_in_words({"who": "x", "rule": "nonsense"}) == ""
 
 
-def test_the_reason_is_the_level_the_queue_and_the_wait():
+def test_the_reason_is_how_the_queue_s_name_the_circle_and_the_wait_as_people_say_it():
     class Decision:
-        level, queue_code = "client", "top-mobile"
+        kind, level, queue_code = "pull", "client", "top-mobile"
         at = datetime(2026, 11, 29, 10, 42, 30, tzinfo=UTC)
 
-    opened_at = datetime(2026, 11, 29, 10, 30, tzinfo=UTC)
+    names = Names(queues={"top-mobile": "TOP mobile"})
+    opened_at = datetime(2026, 11, 26, 2, 30, tzinfo=UTC)  # 3 d 8 h 12 min before
     with translation.override("it"):
-        assert wording.reason_in_words(Decision, opened_at) == (
-            "Certificato sul cliente, coda «top-mobile», in attesa da 12 min"
+        assert wording.reason_in_words(Decision, opened_at, names) == (
+            "Presa dalla coda «TOP mobile» (certificato sul cliente, overflow)"
+            " dopo 3 g 8 h di attesa"
         )
     with translation.override("en"):
-        assert wording.reason_in_words(Decision, opened_at) == (
-            "Certified on the client, queue “top-mobile”, waiting for 12 min"
+        assert wording.reason_in_words(Decision, opened_at, names) == (
+            "Taken from the queue “TOP mobile” (certified on the client, overflow) after 3 d 8 h"
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "level", "italian", "english"),
+    [
+        ("push", "contract", "Assegnata automaticamente", "Offered automatically"),
+        ("manual", "national", "Riassegnata da un supervisore", "Reassigned by a supervisor"),
+        ("manual", "override", "Riassegnata da un supervisore", "Reassigned by a supervisor"),
+    ],
+)
+def test_every_kind_of_assignment_has_its_sentence(kind, level, italian, english):
+    class Decision:
+        queue_code = "top-mobile"
+        at = datetime(2026, 11, 29, 10, 45, tzinfo=UTC)
+
+    Decision.kind, Decision.level = kind, level
+    names = Names(queues={"top-mobile": "TOP mobile"})
+    opened_at = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    with translation.override("it"):
+        said = wording.reason_in_words(Decision, opened_at, names)
+        assert said.startswith(italian)
+        assert said.endswith("dopo 45 min di attesa")
+        assert str(wording.care_wording.CIRCLES[level]) in said
+    with translation.override("en"):
+        said = wording.reason_in_words(Decision, opened_at, names)
+        assert said.startswith(english)
+        assert said.endswith("after 45 min")
+
+
+def test_passed_over_durations_read_as_people_say_them():
+    entry = engine.Why("skill_only", after=30, waited=200).entry("CS-2026-000001")
+    with translation.override("it"):
+        assert wording.why_in_words(entry) == (
+            "solo competenza sul servizio: overflow nazionale dopo 30 min (in attesa da 3 h 20 min)"
         )
