@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 
+from config import roles
 from contracts.models import OrderEvent
 from contracts.orders import services as order_services
 from routing.backoffice import take_next_order
@@ -33,14 +34,18 @@ def timeline_of(client, order, language: str) -> str:
 
 
 @pytest.fixture
-def pulled(order_factory, backoffice_user, django_user_model, now):
-    """An order submitted, then taken from the pool by Giulia Verdi (bo.verdi)."""
+def pulled(order_factory, backoffice_user, user_factory, django_user_model, now):
+    """An order submitted by a colleague, then taken from the pool by Giulia Verdi
+    (bo.verdi): four eyes, nobody pulls an order they submitted."""
     django_user_model.objects.filter(id=backoffice_user.id).update(
         first_name="Giulia", last_name="Verdi"
     )
     make_profile(backoffice_user, capacity=5, backoffice_share="0.40", now=now)
     order = order_services.transition_order(
-        actor=backoffice_user, order=order_factory(), to="submitted", now=now
+        actor=user_factory("bo.bianchi", roles.BACKOFFICE),
+        order=order_factory(),
+        to="submitted",
+        now=now,
     )
     taken = take_next_order(operator=backoffice_user, now=now + timedelta(minutes=5))
     assert taken.id == order.id

@@ -624,9 +624,9 @@ def test_the_calls_report_counts_per_half_hour_as_the_wallboard(now, line, on_du
     )
     filters = ReportFilters(date_from=now.date(), date_to=now.date())
     rows = list(get("calls").rows(filters, on_duty.user, now))
-    assert [(r["half_hour"].strftime("%H:%M"), r["queue"]) for r in rows] == [
-        ("09:30", "mobile-utenti"),
-        ("10:00", "mobile-utenti"),
+    assert [(r["half_hour"].strftime("%H:%M"), r["queue"], r["queue_code"]) for r in rows] == [
+        ("09:30", "Mobile utenti", "mobile-utenti"),
+        ("10:00", "Mobile utenti", "mobile-utenti"),
     ]
     first, second = rows
     assert (first["offered"], first["answered"], first["abandoned"]) == (3, 1, 1)
