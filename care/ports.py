@@ -6,7 +6,9 @@ care imports no routing, yet three of its decisions are routing's:
 - a caller is shown in full to whoever works the case's contract, client or queue beyond
   their own cases (`personal_data_grants`): routing's rule is `routing.privacy.grants_of`;
 - a case is opened during a call only by whoever answered it (`caller_of_call`): routing's
-  rule is `routing.calls.caller_of_call`.
+  rule is `routing.calls.caller_of_call`;
+- an operator reads the knowledge-base articles of the services, clients and contracts they
+  are skilled or certified on (`article_reach`): routing's rule is `routing.privacy.reach_of`.
 
 Each is a typed port with a default that lets care work alone (no queue, no grants);
 `routing.apps.RoutingConfig.ready()` plugs routing's implementations in. A reader follows the
@@ -33,10 +35,21 @@ class Grants:
     queue_codes: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What an operator's articles may be about: their service skills, the contracts and
+    clients they are certified on."""
+
+    services: frozenset[str] = frozenset()
+    contract_ids: frozenset[int] = frozenset()
+    client_ids: frozenset[int] = frozenset()
+
+
 QueuePolicy = Callable[["Case"], str]
 PersonalDataGrants = Callable[[object], Grants]
 # The caller's number (E.164) of a call this user answered and still works, else None.
 CallerOfCall = Callable[[str, object], "str | None"]
+ArticleReach = Callable[[object], Reach]
 
 
 def _no_queue(case: Case) -> str:
@@ -51,9 +64,14 @@ def _no_calls(call_id: str, user: object) -> str | None:
     return None
 
 
+def _no_reach(user: object) -> Reach:
+    return Reach()
+
+
 _queue_policy: QueuePolicy = _no_queue
 _personal_data_grants: PersonalDataGrants = _no_grants
 _caller_of_call: CallerOfCall = _no_calls
+_article_reach: ArticleReach = _no_reach
 
 
 def queue_for(case: Case) -> str:
@@ -90,4 +108,15 @@ def use_personal_data_grants(grants: PersonalDataGrants) -> PersonalDataGrants:
     """Plug the grants rule in; returns the one it replaces (tests put it back)."""
     global _personal_data_grants
     previous, _personal_data_grants = _personal_data_grants, grants
+    return previous
+
+
+def article_reach(user: object) -> Reach:
+    return _article_reach(user)
+
+
+def use_article_reach(rule: ArticleReach) -> ArticleReach:
+    """Plug the knowledge-base reach in; returns the one it replaces (tests put it back)."""
+    global _article_reach
+    previous, _article_reach = _article_reach, rule
     return previous
