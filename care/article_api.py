@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from care import article_selectors, articles
-from care.article_search import MAX_QUERY
 from care.models import Article, ArticleScope, ArticleVersion
 from config.errors import InvalidInput
 from config.inputs import InputSerializer
@@ -142,7 +141,7 @@ def _detail(request, article_id: int, *, status_code: int = 200) -> Response:
     return Response(ArticleDetailSerializer(article).data, status=status_code)
 
 
-def _contract(user, code: str) -> Contract | None:
+def _contract(code: str) -> Contract | None:
     if not code:
         return None
     contract = Contract.objects.filter(code=code.strip().upper()).first()
@@ -153,7 +152,7 @@ def _contract(user, code: str) -> Contract | None:
 
 class ArticleListCreateApi(APIView):
     """Search within the caller's scope, best first (top 50): `q` the words (accents and
-    apostrophes do not matter; at most 200 characters count), `contract` narrows to the
+    apostrophes do not matter; more than 200 characters: 400), `contract` narrows to the
     published articles applying to that contract. POST creates a draft (`"submit": true`
     sends it for review)."""
 
@@ -167,8 +166,8 @@ class ArticleListCreateApi(APIView):
         responses=ArticleFoundSerializer(many=True),
     )
     def get(self, request):
-        text = (request.query_params.get("q") or "")[: MAX_QUERY * 2]
-        contract = _contract(request.user, request.query_params.get("contract") or "")
+        text = request.query_params.get("q") or ""
+        contract = _contract(request.query_params.get("contract") or "")
         found = article_selectors.search_articles(request.user, text=text, contract=contract)
         return Response(
             {"count": len(found), "results": ArticleFoundSerializer(found, many=True).data}
@@ -198,6 +197,8 @@ class ArticleDetailApi(APIView):
         """A new version (a draft, or in review with `"submit": true`); fields not sent keep
         the latest version's values. The article in force changes when it is published."""
         article = article_selectors.article_by_id(request.user, article_id)
+        if not isinstance(request.data, dict):
+            raise InvalidInput(_("Send the fields to change as a JSON object."))
         latest = article_selectors.article_versions(article).first()
         current = {
             "title": latest.title,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from care import ports
-from care.article_search import ranked
+from care import article_search
 from care.exceptions import ArticleNotFound
 from care.models import Article, ArticleScope, ArticleStatus, ArticleVersion
 from contracts.models import Contract
@@ -175,7 +175,7 @@ def search_articles(user, *, text: str, contract: Contract | None = None, limit=
         articles = published_articles_for(user, contract=contract)
     else:
         articles = articles_visible_to(user)
-    return ranked(articles, text, limit=limit)
+    return article_search.search(articles, text, limit=limit)
 
 
 def suggested_articles(
@@ -185,4 +185,4 @@ def suggested_articles(
     contract, the category and the text typed so far. An article tagged with the category
     comes first when the text does not decide; with no text, the category's articles."""
     articles = published_articles_for(user, contract=contract)
-    return ranked(articles, text, limit=limit, boost_tag=category_code)
+    return article_search.suggest(articles, text, limit=limit, boost_tag=category_code)

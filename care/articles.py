@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from care import article_selectors
-from care.article_search import search_text_of
 from care.exceptions import (
     ArticleAlreadyReviewed,
     ArticleNotFound,
@@ -148,7 +147,6 @@ def create_article(
     with transaction.atomic(durable=True):
         article = Article.objects.create(
             status=status,
-            search_text=_search_text(values),
             created_by=actor,
             created_at=now,
             updated_at=now,
@@ -209,9 +207,8 @@ def revise_article(
         if locked.published_version_id is None:
             for name in FACE:
                 setattr(locked, name, values[name])
-            locked.search_text = _search_text(values)
             locked.status = status
-            changed += [*FACE, "search_text", "status"]
+            changed += [*FACE, "status"]
         locked.updated_at = now
         locked.save(update_fields=changed)
         return version
@@ -281,14 +278,12 @@ def publish_article(
             )
         for name in FACE:
             setattr(locked, name, getattr(version, name))
-        locked.search_text = _search_text({name: getattr(version, name) for name in FACE})
         locked.status = ArticleStatus.PUBLISHED
         locked.published_version = version
         locked.published_at = locked.updated_at = now
         locked.save(
             update_fields=[
                 *FACE,
-                "search_text",
                 "status",
                 "published_version",
                 "published_at",
@@ -332,10 +327,6 @@ def archive_article(*, actor, article: Article, now: datetime | None = None) -> 
         locked.status, locked.updated_at = ArticleStatus.ARCHIVED, now
         locked.save(update_fields=["status", "updated_at"])
         return locked
-
-
-def _search_text(values: dict) -> str:
-    return search_text_of(title=values["title"], tags=values["tags"], body=values["body"])
 
 
 # --- Use on cases ----------------------------------------------------------------------------

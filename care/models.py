@@ -978,8 +978,6 @@ class Article(models.Model):
     body = models.TextField(_("text (Markdown)"))
     body_html = models.TextField(_("text (HTML)"), editable=False)
     tags = models.CharField(_("category tags"), max_length=500, blank=True)  # "code code"
-    # Title, tags and text folded for the portable search (care.article_search).
-    search_text = models.TextField(editable=False, blank=True)
     scope = models.CharField(_("scope"), max_length=10, choices=ArticleScope.choices)
     service = models.CharField(_("service"), max_length=20, blank=True)
     # Set for client and contract scopes (a contract's client), so "certified on the client"
