@@ -4,8 +4,9 @@
 // (the description at intake); either is recorded on the case (or on the intake's case).
 (function () {
   "use strict";
-  var SOURCES = "#id_subject, #id_description, #id_body, #id_category";
+  var SOURCES = "#id_subject, #id_description, #id_category, [data-note-body]";
   var timer = null;
+  var opened = null; // the article opened last: it stays open when the list is refreshed
 
   function panel() { return document.getElementById("article-suggestions"); }
 
@@ -36,12 +37,13 @@
   }
 
   function noteBox() {
-    return document.querySelector("[data-note-body]") || document.getElementById("id_body") ||
+    return document.querySelector("[data-note-body]") ||
       document.getElementById("id_description");
   }
 
   function open(item) {
     var details = item.querySelector("[data-suggestion-details]");
+    opened = item.dataset.article;
     if (!details.open) { details.open = true; }
     details.querySelector("summary").focus();
     record(item, "opened");
@@ -69,6 +71,10 @@
     document.addEventListener("change", function (event) {
       if (event.target.matches && event.target.matches("#id_category")) { ask(); }
     });
+    box.addEventListener("htmx:afterSwap", function () {
+      var again = opened && box.querySelector('[data-article="' + opened + '"] details');
+      if (again) { again.dataset.seen = "1"; again.open = true; }
+    });
     box.addEventListener("click", function (event) {
       var button = event.target.closest("[data-suggestion-insert]");
       if (button) { insert(button.closest("[data-suggestion]")); }
@@ -77,7 +83,10 @@
       var details = event.target;
       if (details.open && details.matches("[data-suggestion-details]") && !details.dataset.seen) {
         details.dataset.seen = "1";
-        if (!details.dataset.byKey) { record(details.closest("[data-suggestion]"), "opened"); }
+        if (!details.dataset.byKey) {
+          opened = details.closest("[data-suggestion]").dataset.article;
+          record(details.closest("[data-suggestion]"), "opened");
+        }
       }
     }, true);
     document.addEventListener("keydown", function (event) {
