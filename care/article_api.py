@@ -94,9 +94,7 @@ class ArticleDetailSerializer(ArticleSerializer):
         fields = [*ArticleSerializer.Meta.fields, "body", "body_html", "versions"]
 
     def get_versions(self, article) -> list[dict]:
-        return ArticleVersionSerializer(
-            article_selectors.article_versions(article), many=True
-        ).data
+        return ArticleVersionSerializer(article_selectors.article_versions(article), many=True).data
 
 
 class ArticleInput(InputSerializer):

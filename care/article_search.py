@@ -23,7 +23,7 @@ from operator import or_
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models import Expression, FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.html import escape
@@ -105,7 +105,7 @@ DOCUMENT = RawSQL('"care_article"."search_document"', [], output_field=SearchVec
 
 
 def _postgresql(articles, tsquery, query, *, limit: int, boost_tag: str) -> list[Found]:
-    score = SearchRank(DOCUMENT, tsquery)
+    score: Expression = SearchRank(DOCUMENT, tsquery)
     if boost_tag:
         bonus = Coalesce(
             RawSQL(
@@ -120,7 +120,7 @@ def _postgresql(articles, tsquery, query, *, limit: int, boost_tag: str) -> list
     # ts_headline is in the select list: PostgreSQL computes it for the rows kept only.
     ranked = list(
         articles.annotate(
-            document=DOCUMENT, score=score, fragment=textsearch.headline(F("body"), query)
+            document=DOCUMENT, score=score, fragment=textsearch.headline("body", query)
         )
         .filter(document=tsquery)
         .order_by("-score", "title", "id")[:limit]

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from care import ports
-from care import article_search
+from care import article_search, ports
 from care.exceptions import ArticleNotFound
 from care.models import Article, ArticleScope, ArticleStatus, ArticleVersion
 from contracts.models import Contract

@@ -52,9 +52,7 @@ class ArticleForm(InputForm):
     client = forms.ModelChoiceField(
         label=gettext_lazy("Client"), queryset=Client.objects.none(), required=False
     )
-    contract = forms.CharField(
-        label=gettext_lazy("Contract (code)"), max_length=50, required=False
-    )
+    contract = forms.CharField(label=gettext_lazy("Contract (code)"), max_length=50, required=False)
     tags = forms.CharField(
         label=gettext_lazy("Category tags"),
         max_length=500,
@@ -134,7 +132,9 @@ def article_detail(request, article_id: int):
             "versions": versions,
             "pending": pending,
             "may_review": may_review,
-            "may_publish": may_review and pending is not None and pending.author_id != request.user.id,
+            "may_publish": may_review
+            and pending is not None
+            and pending.author_id != request.user.id,
             "is_archived": article.status == ArticleStatus.ARCHIVED,
         },
     )

@@ -1028,8 +1028,7 @@ class Article(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(scope="all", service="", client__isnull=True, contract__isnull=True)
-                | Q(scope="service", client__isnull=True, contract__isnull=True)
-                & ~Q(service="")
+                | Q(scope="service", client__isnull=True, contract__isnull=True) & ~Q(service="")
                 | Q(scope="client", service="", client__isnull=False, contract__isnull=True)
                 | Q(scope="contract", service="", client__isnull=False, contract__isnull=False),
                 name="article_scope_target",

@@ -61,7 +61,9 @@ api_urlpatterns = [
         name="incident-resolve",
     ),
     path("articles/", article_api.ArticleListCreateApi.as_view(), name="article-list"),
-    path("articles/<id:article_id>/", article_api.ArticleDetailApi.as_view(), name="article-detail"),
+    path(
+        "articles/<id:article_id>/", article_api.ArticleDetailApi.as_view(), name="article-detail"
+    ),
     path(
         "articles/<id:article_id>/publish/",
         article_api.ArticlePublishApi.as_view(),
@@ -143,17 +145,13 @@ urlpatterns = [
     path("articles/use/", article_views.article_use, name="article-use"),
     path("articles/<id:article_id>/", article_views.article_detail, name="article-detail"),
     path("articles/<id:article_id>/edit/", article_views.article_edit, name="article-edit"),
-    path(
-        "articles/<id:article_id>/submit/", article_views.article_submit, name="article-submit"
-    ),
+    path("articles/<id:article_id>/submit/", article_views.article_submit, name="article-submit"),
     path(
         "articles/<id:article_id>/publish/",
         article_views.article_publish,
         name="article-publish",
     ),
-    path(
-        "articles/<id:article_id>/return/", article_views.article_return, name="article-return"
-    ),
+    path("articles/<id:article_id>/return/", article_views.article_return, name="article-return"),
     path(
         "articles/<id:article_id>/archive/",
         article_views.article_archive,

@@ -1103,9 +1103,7 @@ def article_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             opened=Count("id", filter=Q(kind=CaseArticleUse.Kind.OPENED)),
             inserted=Count("id", filter=Q(kind=CaseArticleUse.Kind.INSERTED)),
             cases=Count("case", distinct=True),
-            resolved_after=Count(
-                "case", distinct=True, filter=Q(case__resolved_at__gte=F("at"))
-            ),
+            resolved_after=Count("case", distinct=True, filter=Q(case__resolved_at__gte=F("at"))),
         )
         .order_by("-resolved_after", "-cases", "article__title", "article_id")
     )

@@ -127,7 +127,9 @@ def test_script_tags_are_sanitised(operator_api):
     assert "onclick" not in html
 
 
-def test_list_query_count_does_not_grow(operator_api, supervisor_api, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow(
+    operator_api, supervisor_api, django_assert_max_num_queries
+):
     for n in range(5):
         draft(operator_api, title=f"Articolo {n}", submit=True)
     with django_assert_max_num_queries(8):

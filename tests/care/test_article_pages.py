@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def publish(author, reviewer, **values):
     values = {"title": "Sbloccare la SIM", "body": "Usare il **PUK**.", "scope": "all", **values}
-    version = articles.create_article(actor=author, data=articles.ArticleData(**values), submit=True)
+    version = articles.create_article(
+        actor=author, data=articles.ArticleData(**values), submit=True
+    )
     articles.publish_article(actor=reviewer, article=version.article)
     return Article.objects.get(id=version.article_id)
 
@@ -32,7 +34,9 @@ def test_the_list_searches_by_post_and_highlights(client, operator, supervisor):
     assert long.status_code == 200  # a form error, not a 500
 
 
-def test_the_list_query_count_does_not_grow(client, operator, supervisor, django_assert_max_num_queries):
+def test_the_list_query_count_does_not_grow(
+    client, operator, supervisor, django_assert_max_num_queries
+):
     for n in range(6):
         publish(operator, supervisor, title=f"Articolo {n}")
     client.force_login(supervisor)
@@ -107,7 +111,12 @@ def test_the_panel_suggests_on_the_case_and_records_a_use(
     assert "Sbloccare la SIM" in panel  # tagged with the case's category
     response = client.post(
         reverse("care:article-use"),
-        {"article": article.id, "kind": "opened", "contract": contract.code, "case": new_case.reference},
+        {
+            "article": article.id,
+            "kind": "opened",
+            "contract": contract.code,
+            "case": new_case.reference,
+        },
     )
     assert response.status_code == 204
     assert CaseArticleUse.objects.get().case == new_case

@@ -90,7 +90,9 @@ def test_a_published_article_changes_only_when_a_second_person_publishes_the_new
     published.refresh_from_db()
     assert published.title == "Sbloccare la SIM (nuovo)"
     assert published.published_version.number == 2
-    statuses = dict(ArticleVersion.objects.filter(article=published).values_list("number", "status"))
+    statuses = dict(
+        ArticleVersion.objects.filter(article=published).values_list("number", "status")
+    )
     assert statuses == {1: ArticleStatus.ARCHIVED, 2: ArticleStatus.PUBLISHED}
 
 
@@ -162,7 +164,9 @@ def test_service_scope_follows_the_operators_skills(operator, user_factory, supe
     assert article_selectors.articles_visible_to(operator).filter(id=version.article_id).exists()
     assert not article_selectors.articles_visible_to(other).filter(id=version.article_id).exists()
     with pytest.raises(InvalidArticleData):
-        articles.create_article(actor=other, data=data(scope=ArticleScope.SERVICE, service="mobile"))
+        articles.create_article(
+            actor=other, data=data(scope=ArticleScope.SERVICE, service="mobile")
+        )
 
 
 def test_search_stems_folds_accents_and_ranks_the_title_first(operator, supervisor, now):
@@ -270,7 +274,10 @@ def test_italian_stemming_and_accents_on_postgresql(operator, supervisor, contra
             actor=operator, data=data(title=title, body=body), submit=True, now=now
         )
         articles.publish_article(actor=supervisor, article=version.article, now=now)
-    titles = lambda text: [f.article.title for f in article_selectors.search_articles(operator, text=text)]  # noqa: E731
+
+    def titles(text):
+        return [f.article.title for f in article_selectors.search_articles(operator, text=text)]
+
     assert titles("linea sospesa") == ["Linee sospese"]
     assert titles("sim bloccata") == ["Linee sospese"]
     assert titles("perche roaming") == ["Perché il roaming non va"]
