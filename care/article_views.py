@@ -317,9 +317,16 @@ class ArticleUseForm(InputForm):
 def _context_of(request, data: dict):
     """The contract (and case) the panel works for: the case through its selector (whoever
     may not open it gets nothing), the contract by code."""
-    case = None
     if data.get("case"):
-        case = selectors.case_by_reference(request.user, data["case"])
+        # Asked on every pause in typing: the case's contract and category only.
+        case = (
+            selectors.cases_visible_to(request.user)
+            .filter(reference=data["case"].strip().upper())
+            .select_related("contract", "category")
+            .first()
+        )
+        if case is None:
+            raise CaseNotFound
         return case.contract, case, data.get("category") or case.category.code
     contract = Contract.objects.filter(code=data["contract"].strip().upper()).first()
     if contract is None:

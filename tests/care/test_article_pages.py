@@ -98,17 +98,21 @@ def test_an_operator_proposes_an_article_from_a_resolved_case(
 
 
 def test_the_panel_suggests_on_the_case_and_records_a_use(
-    client, operator, supervisor, new_case, contract
+    client, operator, supervisor, new_case, contract, django_assert_max_num_queries
 ):
     article = publish(operator, supervisor, tags=["sim-lost"])
     client.force_login(operator)
     page = client.get(reverse("care:case-detail", args=[new_case.reference])).content.decode()
     assert 'data-testid="article-suggestions"' in page
-    panel = client.post(
-        reverse("care:article-suggest"),
-        {"contract": contract.code, "case": new_case.reference, "body": ""},
-    ).content.decode()
-    assert "Sbloccare la SIM" in panel  # tagged with the case's category
+    for n in range(6):
+        publish(operator, supervisor, title=f"Altro {n}", tags=["sim-lost"])
+    with django_assert_max_num_queries(10):
+        panel = client.post(
+            reverse("care:article-suggest"),
+            {"contract": contract.code, "case": new_case.reference, "body": ""},
+        ).content.decode()
+    # The five best of the articles tagged with the case's category (no text typed yet).
+    assert panel.count('data-testid="article-suggestion"') == 5
     response = client.post(
         reverse("care:article-use"),
         {

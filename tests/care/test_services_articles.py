@@ -286,3 +286,28 @@ def test_italian_stemming_and_accents_on_postgresql(operator, supervisor, contra
         operator, contract=contract, text="il cliente ha la linea sospesa da ieri"
     )
     assert "<mark>" in found.snippet or found.article.title == "Linee sospese"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("with_number", [True, False], ids=["version-seen", "latest"])
+def test_two_reviewers_publishing_at_once_publish_once(operator, supervisor, manager, with_number):
+    """Real connections: the article's row lock makes the second wait, then find the version
+    published (409, or nothing left to review) and change nothing."""
+    from tests.care.test_concurrency import run_together
+
+    version = articles.create_article(actor=operator, data=data(), submit=True)
+    number = 1 if with_number else None
+
+    def publish(actor):
+        return lambda: articles.publish_article(actor=actor, article=version.article, number=number)
+
+    results = run_together(publish(supervisor), publish(manager))
+    winners = [r for r in results if isinstance(r, ArticleVersion)]
+    losers = [r for r in results if not isinstance(r, ArticleVersion)]
+    assert len(winners) == 1, results
+    assert isinstance(losers[0], ArticleAlreadyReviewed | NothingToReview), losers
+    assert losers[0].status == 409
+    version.refresh_from_db()
+    assert version.status == ArticleStatus.PUBLISHED
+    assert version.reviewer_id == winners[0].reviewer_id
