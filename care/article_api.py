@@ -23,7 +23,9 @@ class ArticleSerializer(serializers.ModelSerializer):
     client = serializers.IntegerField(source="client_id", allow_null=True)
     contract = serializers.CharField(source="contract.code", default=None, allow_null=True)
     tags = serializers.ListField(source="tag_list", child=serializers.CharField())
-    version = serializers.IntegerField(source="published_version.number", default=None)
+    version = serializers.IntegerField(
+        source="published_version.number", default=None, allow_null=True
+    )
 
     class Meta:
         model = Article
@@ -49,6 +51,11 @@ class ArticleFoundSerializer(serializers.Serializer):
     article = ArticleSerializer()
     rank = serializers.FloatField()
     snippet = serializers.CharField()
+
+
+class ArticleSearchSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = ArticleFoundSerializer(many=True)
 
 
 class ArticleVersionSerializer(serializers.ModelSerializer):
@@ -157,19 +164,18 @@ class ArticleListCreateApi(APIView):
     permission_classes = [ReadArticles]
 
     @extend_schema(
+        operation_id="articles_search",
         parameters=[
             OpenApiParameter("q", str, description="Words to look for"),
             OpenApiParameter("contract", str, description="Contract code"),
         ],
-        responses=ArticleFoundSerializer(many=True),
+        responses=ArticleSearchSerializer,
     )
     def get(self, request):
         text = request.query_params.get("q") or ""
         contract = _contract(request.query_params.get("contract") or "")
         found = article_selectors.search_articles(request.user, text=text, contract=contract)
-        return Response(
-            {"count": len(found), "results": ArticleFoundSerializer(found, many=True).data}
-        )
+        return Response(ArticleSearchSerializer({"count": len(found), "results": found}).data)
 
     @extend_schema(request=ArticleInput, responses={201: ArticleDetailSerializer})
     def post(self, request):
