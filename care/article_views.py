@@ -100,6 +100,7 @@ def article_list(request):
     wanted = form.cleaned_data.get("status") if form.is_bound and form.is_valid() else ""
     if wanted:
         listed = listed.filter(status=wanted)
+    may_review = article_selectors.may_review(request.user)
     if text.strip():
         found = article_selectors.search_articles(request.user, text=text)
         if wanted:
@@ -111,8 +112,8 @@ def article_list(request):
             "form": form,
             "found": found,
             "articles": None if found is not None else listed.order_by("title", "id")[:LISTED],
-            "may_review": article_selectors.may_review(request.user),
-            "in_review": article_selectors.review_queue().count(),
+            "may_review": may_review,
+            "in_review": article_selectors.review_queue().count() if may_review else 0,
         },
     )
 
