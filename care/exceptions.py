@@ -87,3 +87,41 @@ class IncidentCasesRefused(Conflict):
 
     code = "incident_cases_refused"
     default_message = _("Some cases cannot be linked: nothing was linked.")
+
+
+# --- Knowledge base (care.articles) ----------------------------------------------------------
+
+
+class ArticleNotFound(NotFound):
+    code = "article_not_found"
+    default_message = _("Article not found.")
+
+
+class InvalidArticleData(InvalidInput):
+    code = "invalid_article_data"
+    default_message = _("Some data of the article is not valid: check the highlighted fields.")
+
+
+class OwnArticleReview(errors.PermissionDenied):
+    code = "own_article_review"
+    default_message = _(
+        "You wrote this version: a second person must review and publish it (four eyes)."
+    )
+
+
+class ArticleReviewRefused(errors.PermissionDenied):
+    code = "article_review_refused"
+    default_message = _("Only supervisors, managers and administrators review articles.")
+
+
+class ArticleAlreadyReviewed(Conflict):
+    code = "article_already_reviewed"
+    default_message = _(
+        "Someone else reviewed or changed this article in the meantime: nothing was changed. "
+        "Reload it to see its current version."
+    )
+
+
+class NothingToReview(Conflict):
+    code = "article_nothing_to_review"
+    default_message = _("This article has no version waiting for review.")

@@ -945,3 +945,208 @@ class IncidentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.incident_id}"
+
+
+# --- Knowledge base (care.articles) -----------------------------------------------------------
+
+
+class ArticleScope(models.TextChoices):
+    ALL = "all", _("Everyone")
+    SERVICE = "service", _("One service")
+    CLIENT = "client", _("One client")
+    CONTRACT = "contract", _("One contract")
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Article(models.Model):
+    """An answer operators look up, scoped like the contracts. Its text lives in versions;
+    the row carries the face of the version in force (copied at publication) so search and
+    suggestions read one table. A published article changes only through a new version a
+    second person approves (care.articles)."""
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    # The face shown and searched: the published version's, else the latest draft's.
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text (Markdown)"))
+    body_html = models.TextField(_("text (HTML)"), editable=False)
+    tags = models.CharField(_("category tags"), max_length=500, blank=True)  # "code code"
+    scope = models.CharField(_("scope"), max_length=10, choices=ArticleScope.choices)
+    service = models.CharField(_("service"), max_length=20, blank=True)
+    # Set for client and contract scopes (a contract's client), so "certified on the client"
+    # needs no join.
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("client"),
+    )
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("contract"),
+    )
+    published_version = models.ForeignKey(
+        "ArticleVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version in force"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [
+            models.Index(fields=["status", "scope"], name="article_status_scope"),
+            models.Index(fields=["contract", "status"], name="article_contract_status"),
+            models.Index(fields=["client", "status"], name="article_client_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="all", service="", client__isnull=True, contract__isnull=True)
+                | Q(scope="service", client__isnull=True, contract__isnull=True) & ~Q(service="")
+                | Q(scope="client", service="", client__isnull=False, contract__isnull=True)
+                | Q(scope="contract", service="", client__isnull=False, contract__isnull=False),
+                name="article_scope_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split()
+
+
+class ArticleVersion(models.Model):
+    """One wording of an article, numbered from 1. Append-only: a change is a new version;
+    a version leaves draft/in review once, to published or archived (superseded)."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="versions", verbose_name=_("article")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text (Markdown)"))
+    body_html = models.TextField(_("text (HTML)"), editable=False)
+    tags = models.CharField(_("category tags"), max_length=500, blank=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=ArticleScope.choices)
+    service = models.CharField(_("service"), max_length=20, blank=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    change_note = models.CharField(_("what changed"), max_length=300, blank=True)
+    source_case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed from case"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("written at"))
+    submitted_at = models.DateTimeField(_("sent for review at"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_version_number"),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="article_version_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.number}"
+
+
+class CaseArticleUse(models.Model):
+    """An article opened or inserted into a note from the suggestions of a case or of the
+    intake page: what tells managers which articles solve cases (report `articles`)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        INSERTED = "inserted", _("Inserted into a note")
+
+    # None while the case is being opened (intake); the intake's uses join the case it opens.
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="article_uses",
+        verbose_name=_("case"),
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contract")
+    )
+    category_code = models.CharField(_("category"), max_length=50, blank=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="uses", verbose_name=_("article")
+    )
+    article_version = models.ForeignKey(
+        ArticleVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("article used on a case")
+        verbose_name_plural = _("articles used on cases")
+        indexes = [
+            models.Index(fields=["article", "at"], name="article_use_article_time"),
+            models.Index(fields=["case", "at"], name="article_use_case_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.article_id}"

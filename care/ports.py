@@ -8,7 +8,9 @@ care imports no routing, yet three of its decisions are routing's:
 - a case is opened during a call only by whoever answered it (`caller_of_call`): routing's
   rule is `routing.calls.caller_of_call`;
 - a timeline names the queues a case went through (`queue_names`): routing's read is
-  `routing.selectors.queue_names`.
+  `routing.selectors.queue_names`;
+- an operator reads the knowledge-base articles of the services, clients and contracts they
+  are skilled or certified on (`article_reach`): routing's rule is `routing.privacy.reach_of`.
 
 Each is a typed port with a default that lets care work alone (no queue, no grants);
 `routing.apps.RoutingConfig.ready()` plugs routing's implementations in. A reader follows the
@@ -35,12 +37,23 @@ class Grants:
     queue_codes: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What an operator's articles may be about: their service skills, the contracts and
+    clients they are certified on."""
+
+    services: frozenset[str] = frozenset()
+    contract_ids: frozenset[int] = frozenset()
+    client_ids: frozenset[int] = frozenset()
+
+
 QueuePolicy = Callable[["Case"], str]
 PersonalDataGrants = Callable[[object], Grants]
 # The caller's number (E.164) of a call this user answered and still works, else None.
 CallerOfCall = Callable[[str, object], "str | None"]
 # The names of the queues with these codes (one query); a code not known is left out.
 QueueNames = Callable[[Collection[str]], dict[str, str]]
+ArticleReach = Callable[[object], Reach]
 
 
 def _no_queue(case: Case) -> str:
@@ -59,10 +72,15 @@ def _no_queue_names(codes: Collection[str]) -> dict[str, str]:
     return {}
 
 
+def _no_reach(user: object) -> Reach:
+    return Reach()
+
+
 _queue_policy: QueuePolicy = _no_queue
 _queue_names: QueueNames = _no_queue_names
 _personal_data_grants: PersonalDataGrants = _no_grants
 _caller_of_call: CallerOfCall = _no_calls
+_article_reach: ArticleReach = _no_reach
 
 
 def queue_for(case: Case) -> str:
@@ -111,4 +129,15 @@ def use_queue_names(rule: QueueNames) -> QueueNames:
     """Plug the queue names' read in; returns the one it replaces (tests put it back)."""
     global _queue_names
     previous, _queue_names = _queue_names, rule
+    return previous
+
+
+def article_reach(user: object) -> Reach:
+    return _article_reach(user)
+
+
+def use_article_reach(rule: ArticleReach) -> ArticleReach:
+    """Plug the knowledge-base reach in; returns the one it replaces (tests put it back)."""
+    global _article_reach
+    previous, _article_reach = _article_reach, rule
     return previous

@@ -2,6 +2,8 @@ from django.urls import path
 
 from care import (
     api,
+    article_api,
+    article_views,
     incident_api,
     incident_views,
     intake,
@@ -62,6 +64,15 @@ api_urlpatterns = [
         "incidents/<id:incident_id>/resolve/",
         incident_api.IncidentResolveApi.as_view(),
         name="incident-resolve",
+    ),
+    path("articles/", article_api.ArticleListCreateApi.as_view(), name="article-list"),
+    path(
+        "articles/<id:article_id>/", article_api.ArticleDetailApi.as_view(), name="article-detail"
+    ),
+    path(
+        "articles/<id:article_id>/publish/",
+        article_api.ArticlePublishApi.as_view(),
+        name="article-publish",
     ),
 ]
 
@@ -131,5 +142,24 @@ urlpatterns = [
         "incidents/<id:incident_id>/resolve/",
         incident_views.incident_resolve,
         name="incident-resolve",
+    ),
+    path("articles/", article_views.article_list, name="article-list"),
+    path("articles/new/", article_views.article_create, name="article-create"),
+    path("articles/review/", article_views.article_review_queue, name="article-review"),
+    path("articles/suggest/", article_views.article_suggest, name="article-suggest"),
+    path("articles/use/", article_views.article_use, name="article-use"),
+    path("articles/<id:article_id>/", article_views.article_detail, name="article-detail"),
+    path("articles/<id:article_id>/edit/", article_views.article_edit, name="article-edit"),
+    path("articles/<id:article_id>/submit/", article_views.article_submit, name="article-submit"),
+    path(
+        "articles/<id:article_id>/publish/",
+        article_views.article_publish,
+        name="article-publish",
+    ),
+    path("articles/<id:article_id>/return/", article_views.article_return, name="article-return"),
+    path(
+        "articles/<id:article_id>/archive/",
+        article_views.article_archive,
+        name="article-archive",
     ),
 ]

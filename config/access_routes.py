@@ -62,6 +62,9 @@ CONTRACT_CARD = NoPersonalData("the contract card: terms, procedures, calendars"
 OWN_ACCOUNT = NoPersonalData("the signed-in user's own account or session")
 # A major incident names services, clients and provinces, never a caller (care.incidents).
 INCIDENT = "a major incident's scope, message, timeline and counts"
+# Knowledge-base articles are answers written for every caller of a scope, never about one
+# (care.articles); a proposal from a case copies its subject line masked as the caller.
+ARTICLE = "knowledge-base articles: title, text, scope, versions and their staff authors"
 REDIRECTS = NoPersonalData("answers a redirect to a page that is logged, or an error")
 OWN_WORK = NoPersonalData(
     "references, statuses and subject lines of the user's own work or of queues; each "
@@ -184,6 +187,9 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:notification-list": NoPersonalData("case references and SLA states"),
     "api:notification-read": NoPersonalData("case references and SLA states"),
     "api:notification-read-all": NoPersonalData("a count"),
+    "api:article-list": NoPersonalData(ARTICLE),
+    "api:article-detail": NoPersonalData(ARTICLE),
+    "api:article-publish": NoPersonalData(ARTICLE),
     "api:incident-list": NoPersonalData(INCIDENT),
     "api:incident-detail": NoPersonalData(INCIDENT),
     "api:incident-link": NoPersonalData("counts of cases linked, or the references refused"),
@@ -219,6 +225,19 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "care:incident-unlink": REDIRECTS,
     "care:incident-confirm": REDIRECTS,
     "care:incident-resolve": REDIRECTS,
+    "care:article-list": NoPersonalData(ARTICLE),
+    "care:article-create": NoPersonalData(
+        ARTICLE + "; from a case, its category, contract, resolution code and masked subject"
+    ),
+    "care:article-review": NoPersonalData(ARTICLE),
+    "care:article-suggest": NoPersonalData(ARTICLE),
+    "care:article-use": NoPersonalData("nothing: 204 once the use is recorded"),
+    "care:article-detail": NoPersonalData(ARTICLE),
+    "care:article-edit": NoPersonalData(ARTICLE),
+    "care:article-submit": REDIRECTS,
+    "care:article-publish": REDIRECTS,
+    "care:article-return": REDIRECTS,
+    "care:article-archive": REDIRECTS,
     "care:notification-read": REDIRECTS,
     "care:notifications-read-all": REDIRECTS,
     "care:retention": NoPersonalData("counts of cases due for retention, per contract"),

@@ -26,6 +26,9 @@ ITEMS = [
     NavItem(_("Callbacks"), "routing:callbacks", ("handle_cases",)),
     NavItem(_("E-mail"), "care:mail-triage", ("handle_cases",)),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
+    NavItem(
+        _("Knowledge base"), "care:article-list", ("handle_cases", "supervise", "manage_contracts")
+    ),
     NavItem(_("Major incidents"), "care:incident-list", ("supervise", "manage_contracts")),
     NavItem(_("Wallboard"), "routing:wallboard", ("supervise", "view_reports")),
     NavItem(_("Back-office"), "backoffice:workspace", ("work_backoffice",)),

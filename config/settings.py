@@ -372,6 +372,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "care.models.IncidentStatus",
         "ContractStatusEnum": "contracts.models.ContractStatus",
         "ServiceEnum": "contracts.models.Service",
+        "ArticleStatusEnum": "care.models.ArticleStatus",
+        "ArticleScopeEnum": "care.models.ArticleScope",
     },
 }
 

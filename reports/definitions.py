@@ -36,6 +36,8 @@ from django.utils.translation import gettext_lazy as _
 
 from care.models import (
     OPEN_STATUSES,
+    ArticleScope,
+    CaseArticleUse,
     CaseCall,
     CaseStatus,
     Incident,
@@ -1134,5 +1136,68 @@ register(
         ),
         source=incident_rows,
         chart=Chart(label=("incident",), series=("cases_in_period", "contacts", "calls")),
+    )
+)
+
+
+# --- articles (knowledge base) ---------------------------------------------------------------
+
+
+def article_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """Which articles solve cases: per article used from the suggestions in the period
+    (opened or inserted into a note, at intake or on a case), the uses, the cases they were
+    used on, and those of the cases resolved after a use. One grouped query."""
+    uses = CaseArticleUse.objects.filter(_period_between("at", filters))
+    if filters.client:
+        uses = uses.filter(contract__client=filters.client)
+    if filters.contract:
+        uses = uses.filter(contract=filters.contract)
+    source = (
+        uses.values("article_id", "article__title", "article__scope")
+        .annotate(
+            opened=Count("id", filter=Q(kind=CaseArticleUse.Kind.OPENED)),
+            inserted=Count("id", filter=Q(kind=CaseArticleUse.Kind.INSERTED)),
+            cases=Count("case", distinct=True),
+            resolved_after=Count("case", distinct=True, filter=Q(case__resolved_at__gte=F("at"))),
+        )
+        .order_by("-resolved_after", "-cases", "article__title", "article_id")
+    )
+    scopes = translated(ArticleScope.choices)
+
+    def transform(row: dict) -> dict:
+        return {
+            "article": row["article__title"],
+            "scope": scopes.get(row["article__scope"], row["article__scope"]),
+            "used": row["opened"] + row["inserted"],
+            "opened": row["opened"],
+            "inserted": row["inserted"],
+            "cases": row["cases"],
+            "resolved_after": row["resolved_after"],
+            "solve_rate": percent(row["resolved_after"], row["cases"]),
+        }
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="articles",
+        title=_("Knowledge-base articles"),
+        description=_(
+            "Each article used from the suggestions in the period: how often it was opened or "
+            "inserted into a note, on how many cases, and how many of those cases were "
+            "resolved after it was used (the articles that solve cases first)."
+        ),
+        columns=(
+            Column("article", _("Article")),
+            Column("scope", _("Scope")),
+            Column("used", _("Times used"), T.INT),
+            Column("opened", _("Opened"), T.INT),
+            Column("inserted", _("Inserted into a note"), T.INT),
+            Column("cases", _("Cases"), T.INT),
+            Column("resolved_after", _("Cases resolved after use"), T.INT),
+            Column("solve_rate", _("Resolved after use (%)"), T.DECIMAL),
+        ),
+        source=article_rows,
     )
 )

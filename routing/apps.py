@@ -7,8 +7,9 @@ class RoutingConfig(AppConfig):
 
     Plugs into care's ports (care/ports.py): the queue of a new case is
     `routing.services.queue_for`, the callers a user sees in full `routing.privacy.grants_of`,
-    the queues' names a timeline shows `routing.selectors.queue_names`;
-    and listens to care's notifications (a case opened or released) to offer work."""
+    the queues' names a timeline shows `routing.selectors.queue_names`; the articles an operator
+    reads `routing.privacy.reach_of`; and listens to care's notifications (a case opened or
+    released) to offer work."""
 
     name = "routing"
     verbose_name = _("Routing")
@@ -21,6 +22,7 @@ class RoutingConfig(AppConfig):
         ports.use_personal_data_grants(privacy.grants_of)
         ports.use_caller_of_call(calls.caller_of_call)
         ports.use_queue_names(selectors.queue_names)
+        ports.use_article_reach(privacy.reach_of)
         signals.case_opened.connect(
             receivers.offer_opened_case, dispatch_uid="routing-offer-opened-case"
         )

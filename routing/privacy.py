@@ -4,9 +4,9 @@ on, of the queues they supervise, and, for back-office, of the clients whose acc
 are in (DESIGN.md section 2: "their clients in full"). care.privacy shows those callers in
 full."""
 
-from care.ports import Grants
+from care.ports import Grants, Reach
 from contracts.selectors import their_client_ids
-from routing.models import Certification, Queue
+from routing.models import Certification, OperatorProfile, Queue
 
 
 def grants_of(user) -> Grants:
@@ -22,4 +22,20 @@ def grants_of(user) -> Grants:
         queue_codes=frozenset(
             Queue.objects.filter(supervisors=user).values_list("code", flat=True)
         ),
+    )
+
+
+def reach_of(user) -> Reach:
+    """care's `article_reach` port: the articles an operator reads are those of their service
+    skills and of the contracts and clients they are certified on (two queries)."""
+    pairs = list(
+        Certification.objects.filter(profile__user_id=user.id).values_list(
+            "contract_id", "client_id"
+        )
+    )
+    skills = OperatorProfile.objects.filter(user_id=user.id).values_list("skills", flat=True)
+    return Reach(
+        services=frozenset(skill for row in skills for skill in (row or [])),
+        contract_ids=frozenset(contract for contract, _client in pairs if contract),
+        client_ids=frozenset(client for _contract, client in pairs if client),
     )

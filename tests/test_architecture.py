@@ -57,6 +57,7 @@ WRITERS = {
     "config/two_factor.py",
     "contracts/orders/services.py",
     "contracts/services.py",
+    "care/articles.py",  # the knowledge base: versions, four-eyes publication, uses
     "care/mail.py",  # the e-mail channel: messages in, the outbox sent
     "care/incidents.py",  # major incidents: links and resolution set-based
     "care/notifications.py",

@@ -48,7 +48,7 @@ from contracts.demo import CARD, CATEGORIES, FIRST_NAMES, LAST_NAMES, _targets, 
 from contracts.models import BusinessCalendar, Category, Client, Contract
 from routing.services import queue_for
 
-BUILDER_VERSION = 2  # 2: past calls
+BUILDER_VERSION = 4  # 2: past calls; 4: knowledge-base articles (#24)
 MARKER_TABLE = "bench_dataset"
 BENCH_PASSWORD = "presidio-bench"  # noqa: S105 - benchmark logins on a throwaway database
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,6 +70,7 @@ class Scale:
     days: int = 730  # cases opened over the last two years
     calls: int = 0  # past calls, over the last `call_days`
     call_days: int = 90
+    articles: int = 0  # published knowledge-base articles, mixed scopes
 
 
 SCALES = {
@@ -82,6 +83,7 @@ SCALES = {
         cases=1_000_000,
         open_cases=50_000,
         calls=2_000_000,
+        articles=10_000,
     ),
     # The QUICK size of `make bench QUICK=1` and the smoke test.
     "bench-small": Scale(
@@ -95,6 +97,7 @@ SCALES = {
         days=120,
         calls=20_000,
         call_days=14,
+        articles=500,
     ),
 }
 
@@ -526,6 +529,7 @@ class _Builder:
         self.end_users()
         self.cases()
         self.calls()
+        self.articles()
         return self.counts
 
     def calendars(self) -> None:
@@ -882,6 +886,96 @@ class _Builder:
         )
 
     # --- cases, notes, events ---
+    def articles(self) -> None:
+        """Published knowledge-base articles, one version each, written by one benchmark
+        operator and published by another: a fifth for everyone, a fifth per service, the
+        rest per client or per contract. Italian texts built from fragments."""
+        if not self.s.articles:
+            return
+        from contracts.cards import render_card
+
+        rng, now = self.rng, self.now_text
+        first = self.next_id("care.Article")
+        authors = self.operator_ids[:2] if len(self.operator_ids) > 1 else self.operator_ids * 2
+        articles, versions = [], []
+        for n in range(self.s.articles):
+            aid = first + n
+            topic, tag, fix = ARTICLE_TOPICS[n % len(ARTICLE_TOPICS)]
+            title = f"{topic}: {ARTICLE_CASES[rng.randrange(len(ARTICLE_CASES))]} ({n + 1})"
+            steps = rng.sample(ARTICLE_STEPS, 3)
+            body = (
+                f"## {topic}\n\n{fix}\n\n"
+                + "\n".join(f"- {step}" for step in steps)
+                + f"\n\n{ARTICLE_CLOSINGS[n % len(ARTICLE_CLOSINGS)]}"
+            )
+            kind = n % 10
+            contract = self.contracts[rng.randrange(len(self.contracts))]
+            cid, ci, _cal, services, _fast = contract
+            client_id = self.clients[ci][0]
+            if kind < 2:
+                scope, service, client, contract_id = "all", "", "\\N", "\\N"
+            elif kind < 4:
+                scope, service, client, contract_id = "service", services[-1], "\\N", "\\N"
+            elif kind < 7:
+                scope, service, client, contract_id = "client", "", client_id, "\\N"
+            else:
+                scope, service, client, contract_id = "contract", "", client_id, cid
+            tags = " ".join(sorted({tag, CATEGORIES[n % len(CATEGORIES)].code}))
+            html = render_card(body)
+            face = (
+                f"{_esc(title)}\t{_esc(body)}\t{_esc(html)}\t{tags}\t{scope}\t{service}"
+                f"\t{client}\t{contract_id}"
+            )
+            articles.append(f"{aid}\tpublished\t{face}\t{aid}\t{authors[0]}\t{now}\t{now}\t{now}")
+            versions.append(
+                f"{aid}\t{aid}\t1\tpublished\t{face}\t\t\\N\t{authors[0]}\t{now}\t{now}"
+                f"\t{authors[1]}\t{now}"
+            )
+        face_columns = [
+            "title",
+            "body",
+            "body_html",
+            "tags",
+            "scope",
+            "service",
+            "client_id",
+            "contract_id",
+        ]
+        self.copy(
+            "care.Article",
+            [
+                "id",
+                "status",
+                *face_columns,
+                "published_version_id",
+                "created_by_id",
+                "created_at",
+                "published_at",
+                "updated_at",
+            ],
+            articles,
+            total=len(articles),
+        )
+        self.copy(
+            "care.ArticleVersion",
+            [
+                "id",
+                "article_id",
+                "number",
+                "status",
+                *face_columns,
+                "change_note",
+                "source_case_id",
+                "author_id",
+                "created_at",
+                "submitted_at",
+                "reviewer_id",
+                "reviewed_at",
+            ],
+            versions,
+            total=len(versions),
+        )
+
     def _timelines(self) -> dict[int, Timeline]:
 
         start = self.now_us - (self.s.days + 10) * DAY_US
@@ -1399,6 +1493,42 @@ DESCRIPTIONS = [
         "Richiedente: referente autorizzato\nProfilo tariffario: standard aziendale",
         "Numero fattura: 2026/0012\nVoce contestata: roaming dati",
     ]
+]
+
+
+# Knowledge-base articles: topic (title, tag, what to do), then fragments drawn at random.
+ARTICLE_TOPICS = [
+    ("Sbloccare la SIM con il PUK", "sim-lost", "La SIM si blocca dopo tre PIN errati."),
+    ("Roaming non funzionante all'estero", "roaming", "Il roaming va abilitato sul profilo."),
+    ("Linea sospesa per morosità", "no-service", "La linea sospesa torna attiva col saldo."),
+    ("Assenza di servizio in zona", "no-service", "Verificare i guasti di rete aperti."),
+    ("Sostituzione della SIM smarrita", "sim-lost", "Bloccare la SIM e spedire la nuova."),
+    ("Portabilità del numero", "roaming", "La portabilità richiede il codice di migrazione."),
+    ("Traffico dati esaurito", "no-service", "Controllare le soglie del piano dati."),
+    ("Chiamate internazionali bloccate", "roaming", "Le chiamate estere sono disabilitate."),
+]
+ARTICLE_CASES = [
+    "dipendenti in trasferta",
+    "referenti del cliente",
+    "linee di servizio",
+    "SIM dati dei tablet",
+    "telefoni dei reperibili",
+    "uffici periferici",
+]
+ARTICLE_STEPS = [
+    "Verificare l'identità del chiamante con la matricola.",
+    "Controllare lo stato della linea nel portale del fornitore.",
+    "Chiedere il codice PUK al referente del cliente.",
+    "Aprire un inoltro all'assurance se il problema persiste.",
+    "Riavviare il telefono dopo la riattivazione.",
+    "Annotare paese e operatore di rete visitato.",
+    "Confermare l'indirizzo di spedizione della nuova SIM.",
+    "Segnalare il caso al supervisore se riguarda più linee.",
+]
+ARTICLE_CLOSINGS = [
+    "Chiudere la pratica solo dopo la conferma del chiamante.",
+    "Se il cliente è in emergenza, priorità P1.",
+    "Il referente riceve l'esito per e-mail.",
 ]
 
 

@@ -31,6 +31,7 @@ MEASUREMENTS = {
     "incident_banner",
     "incident_resolve",
     "email_ingestion",
+    "article_suggest",
 }
 
 

@@ -44,6 +44,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from care import articles as care_articles
 from care import incidents, retention
 from care import services as care_services
 from care.models import InboundMail, Notification
@@ -172,6 +173,9 @@ SUPERVISION = by_role(sup=ALLOWED, adm=ALLOWED)
 ADMINISTRATION = by_role(adm=ALLOWED)
 # Major incidents are run by supervisors and managers (care.incidents); they name no caller.
 INCIDENTS = by_role(sup=ALLOWED, man=ALLOWED, adm=ALLOWED)
+# Knowledge-base articles: reviewers (supervisors, managers, admins) read every article; an
+# operator or back-office user reads those of their reach only (care.article_selectors).
+ARTICLES = by_role(sup=ALLOWED, man=ALLOWED, adm=ALLOWED)
 
 # Back-office reaches only the orders and loyalty items of its clients' account teams.
 BO_FOREIGN = DENY
@@ -225,6 +229,7 @@ def payload(**values) -> Callable:
 
 FOREIGN_CASE = ref("case_b")
 INCIDENT = pk("incident_b", "incident_id")
+ARTICLE = pk("article_b", "article_id")
 FOREIGN_UNIT_CASE = handoff_of("case_b_unit")
 OWN_CASE_FOREIGN_HANDOFF = handoff_of("case_a")
 EMPTY = payload()
@@ -321,6 +326,20 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
     "care:incident-unlink": (
         Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"case": u.case_b.reference}),
     ),
+    "care:article-detail": (Probe(ARTICLES, kwargs=ARTICLE),),
+    "care:article-edit": (
+        Probe(ARTICLES, kwargs=ARTICLE),
+        Probe(
+            ARTICLES,
+            "POST",
+            ARTICLE,
+            data=lambda u: {"title": "Sonda IDOR", "body": "Sonda", "scope": "all"},
+        ),
+    ),
+    "care:article-submit": (Probe(ARTICLES, "POST", ARTICLE, data=EMPTY),),
+    "care:article-publish": (Probe(ARTICLES, "POST", ARTICLE, data=EMPTY),),
+    "care:article-return": (Probe(ARTICLES, "POST", ARTICLE, data=EMPTY),),
+    "care:article-archive": (Probe(ARTICLES, "POST", ARTICLE, data=EMPTY),),
     "care:incident-confirm": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
     "care:incident-resolve": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
     "care:case-add-note": (Probe(CASE_WRITE, "POST", FOREIGN_CASE, data=NOTE),),
@@ -695,6 +714,12 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         Probe(INCIDENTS, "POST", INCIDENT, data=lambda u: {"case": u.case_b.reference}),
     ),
     "api:incident-resolve": (Probe(INCIDENTS, "POST", INCIDENT, data=EMPTY),),
+    # --- API: knowledge base -----------------------------------------------------------------
+    "api:article-detail": (
+        Probe(ARTICLES, kwargs=ARTICLE),
+        Probe(ARTICLES, "PATCH", ARTICLE, data=lambda u: {"title": "Sonda IDOR"}),
+    ),
+    "api:article-publish": (Probe(ARTICLES, "POST", ARTICLE, data=EMPTY),),
     # --- API: routing ------------------------------------------------------------------------
     "api:routing-queue-emergency": (
         Probe(
@@ -1064,6 +1089,21 @@ def _build() -> SimpleNamespace:
     incidents.link_cases(
         actor=u.sup_other, incident=u.incident_b, references=[case_b.reference], now=OPENED
     )
+
+    # An article of the foreign contract, written by its operator, published by its supervisor.
+    article_b = care_articles.create_article(
+        actor=u.op_other,
+        data=care_articles.ArticleData(
+            title="Procedura Catania",
+            body="Solo per il contratto di Catania.",
+            scope="contract",
+            contract_code=u.contract_b.code,
+        ),
+        submit=True,
+        now=OPENED,
+    ).article
+    care_articles.publish_article(actor=u.sup_other, article=article_b, now=OPENED)
+    u.article_b = type(article_b).objects.get(id=article_b.id)
 
     u.case_b = type(case_b).objects.get(id=case_b.id)
     u.case_b_unit = type(case_b).objects.get(id=u.case_b_unit.id)

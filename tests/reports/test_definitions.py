@@ -52,6 +52,7 @@ def test_every_report_of_the_api_is_registered():
         "calls",
         "callbacks",
         "incidents",
+        "articles",
     ]
 
 
