@@ -27,3 +27,14 @@ def in_words(span: timedelta | float | None) -> str:
     if hours:
         return _("%(h)s h") % {"h": hours}
     return _("%(m)s min") % {"m": minutes}
+
+
+def working_time_in_words(minutes: int) -> str:
+    """Business minutes in hours and minutes, never days: a contract's 2,400 minutes are
+    "40 h" of working time, which "1 d 16 h" would misread as calendar time."""
+    hours, rest = divmod(int(minutes or 0), 60)
+    if hours and rest:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
+    if hours:
+        return _("%(h)s h") % {"h": hours}
+    return _("%(m)s min") % {"m": rest}

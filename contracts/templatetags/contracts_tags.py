@@ -14,8 +14,8 @@ def phone(e164: str) -> str:
 
 @register.filter
 def business_duration(minutes: int) -> str:
-    """480 -> "8 h", 90 -> "1 h 30 min", 45 -> "45 min" (`config.durations`)."""
-    return durations.in_words(int(minutes or 0))
+    """480 -> "8 h", 2400 -> "40 h", 90 -> "1 h 30 min" (working time, never days)."""
+    return durations.working_time_in_words(minutes)
 
 
 @register.filter

@@ -7,7 +7,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.durations import in_words
+from config.durations import in_words, working_time_in_words
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,13 @@ def test_at_most_two_units_largest_first_and_never_more_than_the_span(minutes):
     # minutes are left out only once days are said; nothing else is ever rounded away
     assert minutes - total == 0 if units[0] != "g" else minutes - total < 60
     assert all(n > 0 for n in numbers) or said == "0 min"
+
+
+def test_working_time_is_said_in_hours_never_days():
+    with translation.override("it"):
+        assert [working_time_in_words(m) for m in (45, 90, 480, 2400)] == [
+            "45 min",
+            "1 h 30 min",
+            "8 h",
+            "40 h",
+        ]
