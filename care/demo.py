@@ -87,7 +87,7 @@ def seed_care_demo(*, operators, cases: int = 40) -> int:
                 actor=operator,
                 case=case,
                 to=CaseStatus.RESOLVED,
-                resolution_code="fixed",
+                resolution_code="risolto-configurazione",
                 now=later + timedelta(hours=1),
             )
     return created

@@ -32,6 +32,16 @@ class InvalidCaseData(InvalidInput):
     default_message = _("Some data is not valid: check the highlighted fields.")
 
 
+class ClosingCodeRequired(InvalidInput):
+    code = "closing_code_required"
+    default_message = _("Choose the closing code: it says how the case was resolved.")
+
+
+class UnknownClosingCode(InvalidInput):
+    code = "unknown_closing_code"
+    default_message = _("This closing code is not in the list of the case's contract.")
+
+
 class TransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
     default_message = _("This change of status is not allowed.")

@@ -747,7 +747,7 @@ class Incident(models.Model):
         _("priority of the cases"), max_length=2, choices=Priority.choices, blank=True
     )
     resolution_code = models.CharField(
-        _("resolution code"), max_length=50, default="incident_resolved"
+        _("resolution code"), max_length=50, default="incidente-risolto"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

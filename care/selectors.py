@@ -6,6 +6,8 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from care.exceptions import CaseNotFound
 from care.models import OPEN_STATUSES, Attachment, Case, CaseEvent, CaseStatus, Handoff, Note
+from contracts import selectors as contract_selectors
+from contracts.models import ClosingCode
 
 SIMILAR_WINDOW = timedelta(days=7)
 
@@ -118,3 +120,12 @@ def timeline(case: Case) -> list[dict]:
     items = [{"at": e.at, "kind": "event", "event": e} for e in case.events.all()]
     items += [{"at": n.created_at, "kind": "note", "note": n} for n in case.notes.all()]
     return sorted(items, key=lambda item: (item["at"], item["kind"] == "note"))
+
+
+def closing_codes_of(case: Case) -> list[ClosingCode]:
+    """The closing codes this case can be resolved with (its contract version's list, or the
+    national default list; the category's restriction applied; the portal's own included)."""
+    category_code = case.category.code if case.category_id else ""
+    return contract_selectors.closing_codes_for(
+        case.contract_version_id, category_code=category_code
+    )

@@ -218,6 +218,8 @@ class CaseDetailSerializer(CaseListSerializer):
     """The whole case; expects the prefetches of `selectors.case_by_reference`."""
 
     contract_version = serializers.IntegerField(source="contract_version.number", read_only=True)
+    # The validated closing code (legacy free-text codes are returned as stored).
+    closing_code = serializers.CharField(source="resolution_code", read_only=True)
     opened_by = _username_field()
     merged_into = serializers.SlugRelatedField(
         slug_field="reference", read_only=True, allow_null=True
@@ -243,6 +245,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "resolved_at",
             "closed_at",
             "resolution_code",
+            "closing_code",
             "first_contact_resolution",
             "merged_into",
             "linked_to",
@@ -358,6 +361,10 @@ class ContactInput(InputSerializer):
 
 class TransitionInput(InputSerializer):
     to = serializers.ChoiceField(choices=CaseStatus.choices)
+    closing_code = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
+    # The name before closing codes; still accepted.
     resolution_code = serializers.CharField(
         max_length=50, required=False, allow_blank=True, default=""
     )

@@ -100,7 +100,7 @@ def test_resolved_cases_are_left_alone(
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         now=datetime(2026, 12, 2, 10, 5, tzinfo=ROME),
     )
     close_thursday(

@@ -105,7 +105,7 @@ def test_breaches_and_the_resolution_are_in_the_ledger(new_case, operator, now):
         actor=operator,
         case=Case.objects.get(id=new_case.id),
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         now=now + timedelta(hours=3),
     )
     found = ledger_of(new_case, operator)

@@ -217,7 +217,7 @@ def test_a_reply_reopens_a_recently_resolved_case_instead_of_a_duplicate(
     case = _case_by_mail(sender, now)
     services.assign_case(actor=operator, case=case, assignee=operator, now=now)
     services.transition_case(
-        actor=operator, case=case, to="resolved", resolution_code="fixed", now=now
+        actor=operator, case=case, to="resolved", resolution_code="risolto-configurazione", now=now
     )
     reply = message(subject=f"Re: [{case.reference}]", message_id="<m5@example.it>")
     receive(reply, now + timedelta(days=2))

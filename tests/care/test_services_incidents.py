@@ -182,7 +182,7 @@ def test_linking_a_closed_case_is_refused_and_nothing_is_linked(
 ):
     first, second = open_cases(2)
     services.transition_case(
-        actor=operator, case=second, to="resolved", resolution_code="fixed", now=now
+        actor=operator, case=second, to="resolved", resolution_code="risolto-configurazione", now=now
     )
     with pytest.raises(IncidentCasesRefused) as refused:
         incidents.link_cases(
@@ -216,7 +216,7 @@ def test_resolving_resolves_every_open_linked_case_once_and_only_those(
         case.refresh_from_db()
         assert (case.status, case.resolution_code, case.resolved_at) == (
             CaseStatus.RESOLVED,
-            "incident_resolved",
+            "incidente-risolto",
             later,
         )
         assert case.resolution_state == SlaState.MET

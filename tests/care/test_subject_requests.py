@@ -80,7 +80,7 @@ def closed_case(contract_with_handoff_units, caller, open_case_for, operator, no
         actor=operator,
         case=Case.objects.get(id=case.id),
         to=CaseStatus.CLOSED,
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         now=now + timedelta(hours=1),
     )
 

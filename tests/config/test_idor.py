@@ -945,7 +945,7 @@ def _build() -> SimpleNamespace:
         actor=u.op_other,
         case=resolved,
         to="resolved",
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         now=OPENED + timedelta(minutes=4),
     )
     # A breached first response tells the assignee (and the queue's supervisors).

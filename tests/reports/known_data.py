@@ -69,7 +69,7 @@ def known(
         actor=operator,
         case=c1,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         first_contact_resolution=True,
         now=now + timedelta(minutes=10),
     )
@@ -87,7 +87,7 @@ def known(
         handoff=Handoff.objects.get(case=c3),
         answer="Cella ripristinata",
         outcome=Handoff.Outcome.RESOLVED,
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         now=now + timedelta(hours=2, minutes=5),
     )
     c4 = open_case_for(u3)
@@ -95,7 +95,7 @@ def known(
         actor=operator,
         case=c4,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code="risolto-configurazione",
         now=now + timedelta(minutes=20),
     )
     services.reopen_case(

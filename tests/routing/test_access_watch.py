@@ -504,7 +504,7 @@ def test_a_closed_case_is_still_the_operators_own(
     case = open_case_for(person, actor=operator, now=moment - timedelta(minutes=30))
     for to in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         case = care_services.transition_case(
-            actor=operator, case=case, to=to, resolution_code="fixed", now=moment
+            actor=operator, case=case, to=to, resolution_code="risolto-configurazione", now=moment
         )
     viewed(operator, [person.id], at=moment)
     assert viewed_outside_own_cases(since=moment - timedelta(hours=1)) == {}
