@@ -170,6 +170,8 @@ def report_page(request, name: str):
     if job_id is not None:
         context["job"] = ExportJob.objects.filter(id=job_id, owner=request.user).first()
     rows = definition.rows(filters, request.user)
+    if definition.chart is not None:
+        context["chart_data"] = {"report": definition.chart(filters, request.user, timezone.now())}
     paginator = Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     context |= {
