@@ -97,3 +97,24 @@ class IncidentCasesRefused(Conflict):
 
     code = "incident_cases_refused"
     default_message = _("Some cases cannot be linked: nothing was linked.")
+
+
+# --- Saved replies (care.replies) -------------------------------------------------------------
+
+
+class SavedReplyNotFound(NotFound):
+    code = "saved_reply_not_found"
+    default_message = _("Saved reply not found.")
+
+
+class InvalidSavedReply(InvalidInput):
+    code = "invalid_saved_reply"
+    default_message = _("Some data of the saved reply is not valid: check the highlighted fields.")
+
+
+class SavedReplyNotAllowed(PermissionDenied):
+    code = "saved_reply_not_allowed"
+    default_message = _(
+        "Team and contract replies are written by the supervisors of the queue or of the "
+        "contract; everyone can write personal replies."
+    )
