@@ -476,7 +476,7 @@ def test_resolving_needs_a_closing_code(client, operator, caller):
 
     assert refused.status_code == unknown.status_code == 200
     assert 'aria-invalid="true"' in refused.content.decode()
-    assert "not in the list of the case" in unknown.content.decode()
+    assert "non è nell&#x27;elenco del contratto" in unknown.content.decode()
     assert fresh(case).status == CaseStatus.NEW
 
     resolved = client.post(
