@@ -129,7 +129,11 @@ def case_in_status(contract_with_handoff_units, open_case_for, end_user, operato
             return Case.objects.get(id=case.id)
         if status == CaseStatus.CLOSED:
             case = services.transition_case(
-                actor=operator, case=case, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione", now=now
+                actor=operator,
+                case=case,
+                to=CaseStatus.RESOLVED,
+                resolution_code="risolto-configurazione",
+                now=now,
             )
         return services.transition_case(
             actor=operator, case=case, to=status, resolution_code="risolto-configurazione", now=now

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 OWN_CODES = [
     contract_services.ClosingCodeTerms("sim-sbloccata", "SIM sbloccata", "SIM unlocked"),
-    contract_services.ClosingCodeTerms("denuncia", "Denuncia acquisita", "Report filed", "sim-lost"),
+    contract_services.ClosingCodeTerms(
+        "denuncia", "Denuncia acquisita", "Report filed", "sim-lost"
+    ),
     contract_services.ClosingCodeTerms("roaming-ok", "Roaming attivato", "Roaming on", "roaming"),
 ]
 

@@ -255,7 +255,10 @@ def test_opening_anyway_without_a_reason_asks_for_it_on_the_field(client, operat
 def test_a_recently_resolved_case_is_reopened_with_the_new_contact(client, operator, caller):
     existing = _open_first_case(client, operator, caller)
     services.transition_case(
-        actor=operator, case=existing, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione"
+        actor=operator,
+        case=existing,
+        to=CaseStatus.RESOLVED,
+        resolution_code="risolto-configurazione",
     )
     client.get(reverse("care:intake"), {"phone": "3471234567"})
     client.get(reverse("care:intake"))

@@ -116,7 +116,13 @@ def case_with_replies(new_case, operator, queue_supervisor, manager, user_factor
     reply(operator, title="Mio saluto", body=GREETING)
     reply(user_factory("op.verdi", "operatore"), title="Di un altro", body="x")
     reply(queue_supervisor, scope="team", queue=DEFAULT_QUEUE, title="Della coda", body="y")
-    reply(manager, scope="contract", contract=contract.code, title="Del contratto", body="Buongiorno {{ nome_chiamante }}")
+    reply(
+        manager,
+        scope="contract",
+        contract=contract.code,
+        title="Del contratto",
+        body="Buongiorno {{ nome_chiamante }}",
+    )
     return new_case
 
 

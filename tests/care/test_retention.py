@@ -99,7 +99,11 @@ def closed_case(open_case_for, operator, contract):
             )
         if status == CaseStatus.CLOSED:
             case = services.transition_case(
-                actor=operator, case=case, to=CaseStatus.CLOSED, resolution_code="risolto-configurazione", now=closed
+                actor=operator,
+                case=case,
+                to=CaseStatus.CLOSED,
+                resolution_code="risolto-configurazione",
+                now=closed,
             )
         return case
 
@@ -438,7 +442,11 @@ def test_no_event_keeps_a_copy_of_the_identity(
         caller, duplicate_override_reason="La sig.ra Trapanese chiama dal 347 123 4567"
     )
     case = services.transition_case(
-        actor=operator, case=case, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione", now=now
+        actor=operator,
+        case=case,
+        to=CaseStatus.RESOLVED,
+        resolution_code="risolto-configurazione",
+        now=now,
     )
     case = services.reopen_case(
         actor=operator, case=case, reason=f"Richiamata da {EMAIL}", now=now + timedelta(hours=1)

@@ -406,7 +406,11 @@ def test_a_status_change_is_made_only_when_the_table_allows_it(
     later = now + timedelta(minutes=5)
     if (source, target) in ALLOWED:
         services.transition_case(
-            actor=operator, case=case, to=target, resolution_code="risolto-configurazione", now=later
+            actor=operator,
+            case=case,
+            to=target,
+            resolution_code="risolto-configurazione",
+            now=later,
         )
         assert reloaded(case).status == target
         last = events_of(case)[-1]
@@ -421,7 +425,11 @@ def test_a_status_change_is_made_only_when_the_table_allows_it(
         before = care_tables()
         with pytest.raises(TransitionNotAllowed) as error:
             services.transition_case(
-                actor=operator, case=case, to=target, resolution_code="risolto-configurazione", now=later
+                actor=operator,
+                case=case,
+                to=target,
+                resolution_code="risolto-configurazione",
+                now=later,
             )
         assert error.value.code == "transition_not_allowed"
         assert care_tables() == before

@@ -182,7 +182,11 @@ def test_linking_a_closed_case_is_refused_and_nothing_is_linked(
 ):
     first, second = open_cases(2)
     services.transition_case(
-        actor=operator, case=second, to="resolved", resolution_code="risolto-configurazione", now=now
+        actor=operator,
+        case=second,
+        to="resolved",
+        resolution_code="risolto-configurazione",
+        now=now,
     )
     with pytest.raises(IncidentCasesRefused) as refused:
         incidents.link_cases(

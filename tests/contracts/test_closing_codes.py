@@ -26,7 +26,12 @@ ROAMING = {
 def client_and_calendar(manager_api):
     client = manager_api.post(
         "/api/v1/clients/",
-        {"name": "Regione Siciliana", "segment": "PA", "vat_number": "02711070827", "province": "PA"},
+        {
+            "name": "Regione Siciliana",
+            "segment": "PA",
+            "vat_number": "02711070827",
+            "province": "PA",
+        },
         format="json",
     )
     calendar = manager_api.post("/api/v1/calendars/", CALENDAR, format="json")
@@ -94,9 +99,7 @@ def test_bad_closing_codes_refuse_the_whole_contract(
     assert not ClosingCode.objects.filter(version__isnull=False).exists()
 
 
-def test_an_amendment_brings_its_own_list_and_the_old_version_keeps_its_own(
-    manager, contract
-):
+def test_an_amendment_brings_its_own_list_and_the_old_version_keeps_its_own(manager, contract):
     version = services.amend_contract(
         actor=manager,
         contract=contract,
@@ -123,9 +126,7 @@ def test_a_code_restricted_to_a_category_is_offered_only_for_it(manager, contrac
         ),
     )
     offered = selectors.offered_closing_codes
-    assert [c.code for c in offered(selectors.closing_codes_for(version.id))] == [
-        "sim-sbloccata"
-    ]
+    assert [c.code for c in offered(selectors.closing_codes_for(version.id))] == ["sim-sbloccata"]
     assert [
         c.code for c in offered(selectors.closing_codes_for(version.id, category_code="roaming"))
     ] == ["roaming-ok", "sim-sbloccata"]
@@ -158,9 +159,7 @@ def test_the_manager_writes_closing_codes_on_the_amendment_page(client, manager,
     assert b'data-testid="closing-codes-default"' in detail  # version 1 is in force today
 
 
-def test_the_amendment_page_refuses_a_duplicate_code_and_writes_nothing(
-    client, manager, contract
-):
+def test_the_amendment_page_refuses_a_duplicate_code_and_writes_nothing(client, manager, contract):
     client.force_login(manager)
     page = client.post(
         reverse("contracts:contract-amend", args=[contract.code]),

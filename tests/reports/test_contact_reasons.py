@@ -80,7 +80,15 @@ def test_contact_reasons_counts_resolved_cases_by_client_contract_category_and_c
         for r in rows
     )
     assert shown == [
-        ("CT-MOB-2026", "sim-lost", "risolto-primo-contatto", "Risolto al primo contatto", 1, 1, 100.0),
+        (
+            "CT-MOB-2026",
+            "sim-lost",
+            "risolto-primo-contatto",
+            "Risolto al primo contatto",
+            1,
+            1,
+            100.0,
+        ),
         ("RSIC-MOB-2026", "roaming", "roaming", "Problema di roaming", 1, 1, 100.0),
         ("RSIC-MOB-2026", "sim-lost", "fixed", "", 1, 0, 0.0),
         ("RSIC-MOB-2026", "sim-lost", "guasto-rete", "Guasto di rete", 1, 0, 0.0),

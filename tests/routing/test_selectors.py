@@ -49,7 +49,11 @@ def test_queue_overview_counts_waiting_cases_oldest_wait_and_cases_at_risk(
 def test_queue_overview_ignores_resolved_cases(default_queue, operator, routed_case, now):
     case = routed_case()
     care_services.transition_case(
-        actor=operator, case=case, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione", now=now
+        actor=operator,
+        case=case,
+        to=CaseStatus.RESOLVED,
+        resolution_code="risolto-configurazione",
+        now=now,
     )
     (row,) = selectors.queue_overview(now=now)
     assert (row.waiting, row.at_risk) == (0, 0)

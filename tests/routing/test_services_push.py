@@ -151,7 +151,11 @@ def test_resolving_a_case_frees_room_for_a_waiting_one(
     waiting = routed_case()
     with django_capture_on_commit_callbacks(execute=True):
         care_services.transition_case(
-            actor=operator, case=held, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione", now=now
+            actor=operator,
+            case=held,
+            to=CaseStatus.RESOLVED,
+            resolution_code="risolto-configurazione",
+            now=now,
         )
     assert Case.objects.get(id=waiting.id).assignee == operator
 

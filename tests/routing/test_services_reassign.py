@@ -186,7 +186,11 @@ def test_a_resolved_case_cannot_be_reassigned(
 ):
     profile_factory(colleague, contracts=(contract,))
     care_services.transition_case(
-        actor=operator, case=held_case, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione", now=now
+        actor=operator,
+        case=held_case,
+        to=CaseStatus.RESOLVED,
+        resolution_code="risolto-configurazione",
+        now=now,
     )
     with pytest.raises(CaseNotAssignable):
         services.reassign_case(actor=supervisor, case=held_case, operator=colleague, now=now)

@@ -106,7 +106,11 @@ def test_assigned_or_closed_cases_are_never_offered(
     care_services.assign_case(actor=supervisor, case=case, assignee=supervisor, now=now)
     other = routed_case()
     care_services.transition_case(
-        actor=supervisor, case=other, to=CaseStatus.RESOLVED, resolution_code="risolto-configurazione", now=now
+        actor=supervisor,
+        case=other,
+        to=CaseStatus.RESOLVED,
+        resolution_code="risolto-configurazione",
+        now=now,
     )
     assert take(operator, now) is None
 
