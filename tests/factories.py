@@ -3,7 +3,14 @@
 import factory
 from stdnum import luhn
 
-from contracts.models import BusinessCalendar, Client, EndUser, EndUserPhone, OpeningInterval
+from contracts.models import (
+    BusinessCalendar,
+    Client,
+    ClosingCode,
+    EndUser,
+    EndUserPhone,
+    OpeningInterval,
+)
 
 
 def valid_vat_number(n: int) -> str:
@@ -56,3 +63,21 @@ class EndUserFactory(factory.django.DjangoModelFactory):
     def phone(end_user, create, extracted, **kwargs):
         if create and extracted:
             EndUserPhone.objects.create(end_user=end_user, client=end_user.client, number=extracted)
+
+
+# A code of the national default list of closing codes (contracts migration 0006): what the
+# tests resolve cases with when the code itself is not what they test.
+CLOSING_CODE = "risolto-configurazione"
+
+
+class ClosingCodeFactory(factory.django.DjangoModelFactory):
+    """A closing code of the national default list (give `version` for a version's own)."""
+
+    class Meta:
+        model = ClosingCode
+        django_get_or_create = ("version", "code")
+
+    version = None
+    code = factory.Sequence(lambda n: f"codice-{n}")
+    name_it = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
+    name_en = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())

@@ -42,7 +42,7 @@ from config.errors import PresidioError
 from contracts import services as contract_services
 from contracts.models import Contract, Referent
 from reports.nightly import run_nightly_jobs
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def closed_case(open_case_for, operator, contract):
                 actor=operator,
                 case=case,
                 to=CaseStatus.RESOLVED,
-                resolution_code="risolto-configurazione",
+                resolution_code=CLOSING_CODE,
                 now=closed,
             )
         if status == CaseStatus.CLOSED:
@@ -102,7 +102,7 @@ def closed_case(open_case_for, operator, contract):
                 actor=operator,
                 case=case,
                 to=CaseStatus.CLOSED,
-                resolution_code="risolto-configurazione",
+                resolution_code=CLOSING_CODE,
                 now=closed,
             )
         return case
@@ -206,7 +206,7 @@ def cases_of_two_contracts(
             actor=operator,
             case=referents_case,
             to=to,
-            resolution_code="risolto-configurazione",
+            resolution_code=CLOSING_CODE,
             now=at("2026-02-07"),
         )
     already = closed_case(opened=at("2026-02-08"), closed=at("2026-02-09"))
@@ -367,7 +367,7 @@ def told_case(contract_with_handoff_units, caller, open_case_for, operator, now)
         actor=operator,
         case=reloaded(case),
         to=CaseStatus.CLOSED,
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=1),
     )
 
@@ -445,7 +445,7 @@ def test_no_event_keeps_a_copy_of_the_identity(
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now,
     )
     case = services.reopen_case(
@@ -455,7 +455,7 @@ def test_no_event_keeps_a_copy_of_the_identity(
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=2),
     )
     anonymise_cases([case.id], now=now + timedelta(hours=3), why=RETENTION)

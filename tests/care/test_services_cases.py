@@ -16,7 +16,7 @@ from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts import services as contract_services
 from tests.contract_terms import CATEGORIES, TARGETS, terms
-from tests.factories import BusinessCalendarFactory, EndUserFactory
+from tests.factories import CLOSING_CODE, BusinessCalendarFactory, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def events_of(case: Case) -> list[CaseEvent]:
     return list(CaseEvent.objects.filter(case_id=case.id).order_by("at", "id"))
 
 
-def resolve(case, actor, at, code="risolto-configurazione") -> Case:
+def resolve(case, actor, at, code=CLOSING_CODE) -> Case:
     return services.transition_case(
         actor=actor, case=case, to=CaseStatus.RESOLVED, resolution_code=code, now=at
     )
@@ -409,7 +409,7 @@ def test_a_status_change_is_made_only_when_the_table_allows_it(
             actor=operator,
             case=case,
             to=target,
-            resolution_code="risolto-configurazione",
+            resolution_code=CLOSING_CODE,
             now=later,
         )
         assert reloaded(case).status == target
@@ -428,7 +428,7 @@ def test_a_status_change_is_made_only_when_the_table_allows_it(
                 actor=operator,
                 case=case,
                 to=target,
-                resolution_code="risolto-configurazione",
+                resolution_code=CLOSING_CODE,
                 now=later,
             )
         assert error.value.code == "transition_not_allowed"

@@ -20,7 +20,7 @@ from care.models import (
     IncidentStatus,
     SlaState,
 )
-from tests.factories import ClientFactory
+from tests.factories import CLOSING_CODE, ClientFactory
 
 
 def _data(**changes) -> incidents.IncidentData:
@@ -185,7 +185,7 @@ def test_linking_a_closed_case_is_refused_and_nothing_is_linked(
         actor=operator,
         case=second,
         to="resolved",
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now,
     )
     with pytest.raises(IncidentCasesRefused) as refused:

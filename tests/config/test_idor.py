@@ -69,7 +69,7 @@ from routing.models import (
 )
 from routing.notifications import notify_sla_alerts
 from tests.contract_terms import terms
-from tests.factories import BusinessCalendarFactory, valid_vat_number
+from tests.factories import CLOSING_CODE, BusinessCalendarFactory, valid_vat_number
 
 pytestmark = pytest.mark.django_db
 
@@ -957,7 +957,7 @@ def _build() -> SimpleNamespace:
         actor=u.op_other,
         case=resolved,
         to="resolved",
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=OPENED + timedelta(minutes=4),
     )
     # A breached first response tells the assignee (and the queue's supervisors).

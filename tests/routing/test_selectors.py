@@ -9,6 +9,7 @@ from care import services as care_services
 from care.models import Case, CaseStatus, SlaState
 from routing import selectors, services
 from routing.models import Queue, Site
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_queue_overview_ignores_resolved_cases(default_queue, operator, routed_c
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now,
     )
     (row,) = selectors.queue_overview(now=now)

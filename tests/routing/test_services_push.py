@@ -12,6 +12,7 @@ from care import services as care_services
 from care.models import Case, CaseStatus
 from routing import services, tasks
 from routing.models import Assignment, PresenceState
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +155,7 @@ def test_resolving_a_case_frees_room_for_a_waiting_one(
             actor=operator,
             case=held,
             to=CaseStatus.RESOLVED,
-            resolution_code="risolto-configurazione",
+            resolution_code=CLOSING_CODE,
             now=now,
         )
     assert Case.objects.get(id=waiting.id).assignee == operator

@@ -19,6 +19,7 @@ from routing.exceptions import (
     TargetOffline,
 )
 from routing.models import Assignment, PresenceState
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +190,7 @@ def test_a_resolved_case_cannot_be_reassigned(
         actor=operator,
         case=held_case,
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now,
     )
     with pytest.raises(CaseNotAssignable):

@@ -11,6 +11,7 @@ from care.models import Case, CaseEvent, CaseStatus
 from routing import services
 from routing.exceptions import CapacityReached, OperatorNotAvailable, SupervisorOnly
 from routing.models import Assignment, PresenceChange, PresenceState, Queue, QueueEvent
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +110,7 @@ def test_assigned_or_closed_cases_are_never_offered(
         actor=supervisor,
         case=other,
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto-configurazione",
+        resolution_code=CLOSING_CODE,
         now=now,
     )
     assert take(operator, now) is None
