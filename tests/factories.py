@@ -1,5 +1,7 @@
 """One factory per model, in its default state. Other states come from the real services."""
 
+import importlib
+
 import factory
 from stdnum import luhn
 
@@ -81,3 +83,13 @@ class ClosingCodeFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"codice-{n}")
     name_it = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
     name_en = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
+
+
+def national_closing_codes() -> list[ClosingCode]:
+    """The national default list as contracts migration 0006 seeds it, for transactional tests
+    (their flush empties the tables the migrations filled)."""
+    seeded = importlib.import_module("contracts.migrations.0006_default_closing_codes")
+    return [
+        ClosingCodeFactory(code=code, name_it=name_it, name_en=name_en, system=system)
+        for code, name_it, name_en, system in seeded.DEFAULT_CODES
+    ]
