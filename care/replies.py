@@ -97,6 +97,12 @@ def _checked(actor, values: dict) -> dict:
     return stored
 
 
+def _locked(reply: SavedReply) -> SavedReply:
+    # of=self: PostgreSQL locks no row of the (nullable) contract joined beside it.
+    locked = SavedReply.objects.select_for_update(of=("self",)).select_related("contract")
+    return locked.get(id=reply.id)
+
+
 def create_reply(*, actor, data: ReplyData, now: datetime | None = None) -> SavedReply:
     now = now or timezone.now()
     values = {name: getattr(data, name) for name in FIELDS}
@@ -112,7 +118,7 @@ def update_reply(
     as it will be."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        reply = SavedReply.objects.select_for_update().select_related("contract").get(id=reply.id)
+        reply = _locked(reply)
         if not reply_selectors.may_manage(actor, reply):
             raise SavedReplyNotAllowed
         values = _current(reply) | {name: getattr(data, name) for name in data.given}
@@ -126,7 +132,7 @@ def update_reply(
 
 def delete_reply(*, actor, reply: SavedReply) -> None:
     with transaction.atomic(durable=True):
-        reply = SavedReply.objects.select_for_update().select_related("contract").get(id=reply.id)
+        reply = _locked(reply)
         if not reply_selectors.may_manage(actor, reply):
             raise SavedReplyNotAllowed
         reply.delete()
