@@ -291,6 +291,11 @@ class CaseInput(InputSerializer):
         max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
     )
     resolved_during_call = serializers.BooleanField(required=False, default=False)
+    # With resolved_during_call: how (a closing code of the contract); the portal's own
+    # "risolto-primo-contatto" when none is given.
+    closing_code = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
     # The call the user answered (telephony): the case is theirs, answered by the call,
     # unless `to_queue_reason` sends it to a queue.
     call = serializers.RegexField(
@@ -313,6 +318,7 @@ class CaseInput(InputSerializer):
             referent_id=data["referent"],
             duplicate_override_reason=data["duplicate_override_reason"],
             resolved_during_call=data["resolved_during_call"],
+            closing_code=data["closing_code"],
             call_id=data["call"],
             to_queue_reason=data["to_queue_reason"],
         )

@@ -12,6 +12,8 @@ from care.exceptions import InvalidIncidentData
 from care.models import Case, CaseStatus
 from config.errors import PresidioError
 from contracts import services as contract_services
+from tests.care.test_api_cases import CASES, payload
+from tests.conftest import look_up
 from tests.contract_terms import terms
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +159,25 @@ def test_an_incident_takes_a_code_of_the_national_list_only(supervisor, now):
     data = incidents.IncidentData(title="Rete giù", services=["mobile"], started_at=now)
     incident = incidents.open_incident(actor=supervisor, data=data, now=now)
     assert incident.resolution_code == "incidente-risolto"
+
+
+def test_the_api_opens_a_case_resolved_during_the_call_with_the_code_given(
+    operator_api, own_list, end_user, care_tables
+):
+    look_up(operator_api, end_user)  # a case names only a caller the operator found
+    before = care_tables()
+    refused = operator_api.post(
+        CASES,
+        payload(end_user, resolved_during_call=True, closing_code="guasto-rete"),
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "unknown_closing_code"
+    assert care_tables() == before
+    opened = operator_api.post(
+        CASES,
+        payload(end_user, resolved_during_call=True, closing_code="sim-sbloccata"),
+        format="json",
+    )
+    assert opened.status_code == 201, opened.json()
+    assert opened.json()["closing_code"] == "sim-sbloccata"
