@@ -24,7 +24,7 @@ USE = ("handle_cases", "supervise", "manage_contracts")
 
 class SavedReplyForm(InputForm):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=replies.TITLE_MAX)
-    scope = forms.ChoiceField(label=gettext_lazy("For"), choices=SavedReply.Scope.choices)
+    scope = forms.ChoiceField(label=gettext_lazy("Who uses it"), choices=SavedReply.Scope.choices)
     queue = forms.CharField(label=gettext_lazy("Queue (team replies)"), required=False)
     contract = forms.CharField(
         label=gettext_lazy("Contract code (contract replies)"), required=False, max_length=40
@@ -51,8 +51,7 @@ class SavedReplyForm(InputForm):
             or user.has_perm("config.administer")
         ):
             self.fields["scope"].choices = [SavedReply.Scope.choices[0]]
-            for name in ("queue", "contract"):
-                self.fields[name].widget = forms.HiddenInput()
+            del self.fields["queue"], self.fields["contract"]  # personal replies only
 
     def data_for_service(self) -> replies.ReplyData:
         data = self.cleaned_data
@@ -60,8 +59,8 @@ class SavedReplyForm(InputForm):
             scope=data["scope"],
             title=data["title"],
             body=data["body"],
-            contract=data["contract"],
-            queue=data["queue"],
+            contract=data.get("contract", ""),
+            queue=data.get("queue", ""),
         )
 
 
