@@ -12,19 +12,13 @@ from config import roles
 from contracts import services
 from tests.contract_terms import terms
 from tests.e2e.conftest import sign_in
-from tests.factories import (
-    BusinessCalendarFactory,
-    ClientFactory,
-    EndUserFactory,
-    national_closing_codes,
-)
+from tests.factories import BusinessCalendarFactory, ClientFactory, EndUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def caller(user_factory):
-    national_closing_codes()  # the flush of a transactional test empties the seeded list
     manager = user_factory("man.verdi", roles.MANAGER)
     client = ClientFactory(name="Regione Siciliana", vat_number="02711070827")
     services.create_contract(
