@@ -210,7 +210,7 @@ class CaseTransitionApi(APIView):
             to=data["to"],
             expected_version=data["row_version"],
             override_reason=data["override_reason"],
-            resolution_code=data["resolution_code"],
+            resolution_code=data["closing_code"] or data["resolution_code"],
             first_contact_resolution=data["first_contact_resolution"],
         )
         return _detail(request, case.reference)

@@ -152,6 +152,23 @@ def _answer(case: Case, *, operator, at: datetime) -> None:
     )
 
 
+# Why callers called, by category (national closing codes): the contact-reasons report of the
+# demo reads like a unit's.
+CLOSING_CODES = {
+    "sim-lost": ("sostituzione-sim", "blocco-sblocco-sim"),
+    "no-service": ("guasto-rete", "risolto-configurazione"),
+    "roaming": ("roaming", "risolto-configurazione"),
+    "device": ("risolto-configurazione", "risolto-informazioni"),
+    "new-line": ("inoltrato-backoffice", "risolto-informazioni"),
+    "billing": ("fatturazione", "risolto-informazioni"),
+}
+
+
+def _closing_code(category_code: str, rng: random.Random | None = None) -> str:
+    codes = CLOSING_CODES.get(category_code, ("risolto-informazioni",))
+    return rng.choice(codes) if rng is not None else codes[0]
+
+
 def seed_care_demo(*, operators, now: datetime | None = None) -> int:
     """Weeks of closed cases and a working day of open ones; how many cases were opened
     (0 when demo cases exist already)."""
@@ -181,7 +198,7 @@ def refresh_care_demo(*, operators, now: datetime | None = None) -> int:
     stale = (
         Case.objects.filter(status__in=OPEN_STATUSES)
         .exclude(status=CaseStatus.WAITING_UNIT)
-        .select_related("assignee")
+        .select_related("assignee", "category")
         .annotate(last_event=Max("events__at"))
         .order_by("id")
     )
@@ -195,7 +212,7 @@ def refresh_care_demo(*, operators, now: datetime | None = None) -> int:
             actor=actor,
             case=case,
             to=CaseStatus.RESOLVED,
-            resolution_code="fixed",
+            resolution_code=_closing_code(case.category.code),
             now=at,
         )
     if not pool.contracts:
@@ -269,7 +286,7 @@ def _one_closed_case(pool: _Pool, workers, *, day, now: datetime, rome) -> int:
             actor=operator,
             case=case,
             to=CaseStatus.RESOLVED,
-            resolution_code=rng.choice(["fixed", "replaced", "information", "configured"]),
+            resolution_code=_closing_code(case.category.code, rng),
             now=resolved_at,
         )
     closed_at = (opened_at if first_contact else resolved_at) + timedelta(days=2)

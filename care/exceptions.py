@@ -32,6 +32,16 @@ class InvalidCaseData(InvalidInput):
     default_message = _("Some data is not valid: check the highlighted fields.")
 
 
+class ClosingCodeRequired(InvalidInput):
+    code = "closing_code_required"
+    default_message = _("Choose the closing code: it says how the case was resolved.")
+
+
+class UnknownClosingCode(InvalidInput):
+    code = "unknown_closing_code"
+    default_message = _("This closing code is not in the list of the case's contract.")
+
+
 class TransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
     default_message = _("This change of status is not allowed.")
@@ -125,3 +135,24 @@ class ArticleAlreadyReviewed(Conflict):
 class NothingToReview(Conflict):
     code = "article_nothing_to_review"
     default_message = _("This article has no version waiting for review.")
+
+
+# --- Saved replies (care.replies) -------------------------------------------------------------
+
+
+class SavedReplyNotFound(NotFound):
+    code = "saved_reply_not_found"
+    default_message = _("Saved reply not found.")
+
+
+class InvalidSavedReply(InvalidInput):
+    code = "invalid_saved_reply"
+    default_message = _("Some data of the saved reply is not valid: check the highlighted fields.")
+
+
+class SavedReplyNotAllowed(PermissionDenied):
+    code = "saved_reply_not_allowed"
+    default_message = _(
+        "Team and contract replies are written by the supervisors of the queue or of the "
+        "contract; everyone can write personal replies."
+    )

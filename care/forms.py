@@ -7,6 +7,7 @@ own id prefix: several of them share the page.
 """
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from care.filters import SLA_FILTER_CHOICES
@@ -75,15 +76,25 @@ class NoteForm(CaseActionForm):
 class TransitionForm(CaseActionForm):
     id_prefix = "transition"
     to = forms.ChoiceField(label=_("New status"), choices=CaseStatus.choices)
-    resolution_code = forms.CharField(
-        label=_("Resolution code"),
+    closing_code = forms.CharField(
+        label=_("Closing code"),
         required=False,
         max_length=50,
-        widget=forms.TextInput(attrs={"list": "resolution-codes", "autocomplete": "off"}),
+        widget=forms.Select(attrs={"data-closing-codes": ""}),
+        help_text=_("Type to filter the list; the code says why the caller called."),
     )
     first_contact_resolution = forms.BooleanField(
         label=_("Resolved at first contact"), required=False
     )
+
+    def offer(self, codes) -> "TransitionForm":
+        """The closing codes the case can be resolved with, as the select's options."""
+        language = get_language() or "it"
+        self.fields["closing_code"].widget.choices = [
+            ("", _("— choose the closing code —")),
+            *((c.code, f"{c.name_in(language)} · {c.code}") for c in codes),
+        ]
+        return self
 
 
 class HandoffForm(CaseActionForm):

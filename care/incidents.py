@@ -55,6 +55,7 @@ from care.models import (
 )
 from config import roles
 from config.db import try_advisory_xact_lock
+from contracts import selectors as contract_selectors
 from contracts.identifiers import province_codes
 from contracts.models import Client, Contract, Priority, Service
 
@@ -84,6 +85,8 @@ EDITABLE = (
 )
 
 
+# The closing code of the cases an incident resolves (national default list) unless it says.
+INCIDENT_CODE = "incidente-risolto"
 PLAUSIBLE_YEARS = (2000, 2100)  # a date outside is a typing mistake (or a probe)
 
 
@@ -147,9 +150,13 @@ def _checked(incident: Incident, data: IncidentData) -> dict:
     if "category_code" in values:
         values["category_code"] = (values["category_code"] or "").strip()[:50]
     if "resolution_code" in values:
-        values["resolution_code"] = (values["resolution_code"] or "").strip()[:50] or (
-            incident.resolution_code or "incident_resolved"
-        )
+        sent = (values["resolution_code"] or "").strip()[:50]
+        national = {c.code for c in contract_selectors.default_closing_codes()}
+        if sent and sent not in national:
+            errors["resolution_code"] = [
+                _("Choose a closing code of the national default list: it applies to every case.")
+            ]
+        values["resolution_code"] = sent or incident.resolution_code or INCIDENT_CODE
     if "public_message" in values:
         values["public_message"] = (values["public_message"] or "").strip()
     if "lines" in values:
@@ -192,7 +199,7 @@ def open_incident(
     incident = Incident(opened_at=now, opened_by=actor, status=status, started_at=now)
     values = _checked(incident, IncidentData(**{**data.__dict__, "given": EDITABLE}))
     if not values.get("resolution_code"):
-        values["resolution_code"] = "incident_resolved"
+        values["resolution_code"] = INCIDENT_CODE
     with transaction.atomic(durable=True):
         for name, value in values.items():
             setattr(incident, name, value)
@@ -499,7 +506,7 @@ def resolve_incident(*, actor, incident: Incident, now: datetime | None = None) 
         )
         resolvable = Case.objects.filter(id__in=linked.values("id"), status__in=RESOLVABLE)
         rows = _lock_cases(resolvable)
-        code = incident.resolution_code or "incident_resolved"
+        code = incident.resolution_code or INCIDENT_CODE
         if rows:
             _insert_events(
                 resolvable,

@@ -747,7 +747,7 @@ class Incident(models.Model):
         _("priority of the cases"), max_length=2, choices=Priority.choices, blank=True
     )
     resolution_code = models.CharField(
-        _("resolution code"), max_length=50, default="incident_resolved"
+        _("resolution code"), max_length=50, default="incidente-risolto"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1150,3 +1150,65 @@ class CaseArticleUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.article_id}"
+
+
+# --- Saved replies (care.replies) ------------------------------------------------------------
+
+
+class SavedReply(models.Model):
+    """A text an operator inserts into a note or an e-mail reply, with variables filled in
+    for the case (care.reply_text). Personal, for a team (the supervisors' queue) or for
+    everyone working a contract."""
+
+    class Scope(models.TextChoices):
+        PERSONAL = "personal", _("Personal")
+        TEAM = "team", _("Team (queue)")
+        CONTRACT = "contract", _("Contract")
+
+    scope = models.CharField(_("for"), max_length=10, choices=Scope.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_replies",
+        verbose_name=_("owner"),
+    )
+    queue_code = models.SlugField(_("queue"), max_length=40, blank=True)
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_replies",
+        verbose_name=_("contract"),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"), max_length=4000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="personal", owner__isnull=False, contract__isnull=True, queue_code="")
+                    | Q(scope="team", owner__isnull=True, contract__isnull=True) & ~Q(queue_code="")
+                    | Q(scope="contract", owner__isnull=True, contract__isnull=False, queue_code="")
+                ),
+                name="saved_reply_scope_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["queue_code"], name="saved_reply_queue")]
+
+    def __str__(self) -> str:
+        return self.title

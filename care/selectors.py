@@ -9,6 +9,8 @@ from care.exceptions import CaseNotFound
 from care.models import OPEN_STATUSES, Attachment, Case, CaseEvent, CaseStatus, Handoff, Note
 from care.wording import Names
 from config import people
+from contracts import selectors as contract_selectors
+from contracts.models import ClosingCode
 
 SIMILAR_WINDOW = timedelta(days=7)
 
@@ -168,4 +170,13 @@ def names_for_events(events, *, units: dict[str, str] | None = None) -> Names:
         usernames=by_username,
         queues=ports.queue_names({c for c in codes if c}),
         units=units or {},
+    )
+
+
+def closing_codes_of(case: Case) -> list[ClosingCode]:
+    """The closing codes this case can be resolved with (its contract version's list, or the
+    national default list; the category's restriction applied; the portal's own included)."""
+    category_code = case.category.code if case.category_id else ""
+    return contract_selectors.closing_codes_for(
+        case.contract_version_id, category_code=category_code
     )

@@ -227,6 +227,8 @@ class CaseDetailSerializer(CaseListSerializer):
     """The whole case; expects the prefetches of `selectors.case_by_reference`."""
 
     contract_version = serializers.IntegerField(source="contract_version.number", read_only=True)
+    # The validated closing code (legacy free-text codes are returned as stored).
+    closing_code = serializers.CharField(source="resolution_code", read_only=True)
     opened_by = _username_field()
     merged_into = serializers.SlugRelatedField(
         slug_field="reference", read_only=True, allow_null=True
@@ -252,6 +254,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "resolved_at",
             "closed_at",
             "resolution_code",
+            "closing_code",
             "first_contact_resolution",
             "merged_into",
             "linked_to",
@@ -297,6 +300,11 @@ class CaseInput(InputSerializer):
         max_length=services.REASON_MAX, required=False, allow_blank=True, default=""
     )
     resolved_during_call = serializers.BooleanField(required=False, default=False)
+    # With resolved_during_call: how (a closing code of the contract); the portal's own
+    # "risolto-primo-contatto" when none is given.
+    closing_code = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
     # The call the user answered (telephony): the case is theirs, answered by the call,
     # unless `to_queue_reason` sends it to a queue.
     call = serializers.RegexField(
@@ -319,6 +327,7 @@ class CaseInput(InputSerializer):
             referent_id=data["referent"],
             duplicate_override_reason=data["duplicate_override_reason"],
             resolved_during_call=data["resolved_during_call"],
+            closing_code=data["closing_code"],
             call_id=data["call"],
             to_queue_reason=data["to_queue_reason"],
         )
@@ -367,6 +376,10 @@ class ContactInput(InputSerializer):
 
 class TransitionInput(InputSerializer):
     to = serializers.ChoiceField(choices=CaseStatus.choices)
+    closing_code = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
+    # The name before closing codes; still accepted.
     resolution_code = serializers.CharField(
         max_length=50, required=False, allow_blank=True, default=""
     )

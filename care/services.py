@@ -22,10 +22,12 @@ from psycopg.types.json import Jsonb
 from care import clock, outbox, ports, selectors, signals, wording, working
 from care.exceptions import (
     CaseChangedMeanwhile,
+    ClosingCodeRequired,
     DuplicateSuspected,
     InvalidCaseData,
     NotWorkingThisCase,
     TransitionNotAllowed,
+    UnknownClosingCode,
 )
 from care.models import (
     OPEN_STATUSES,
@@ -196,10 +198,14 @@ class CaseRequest:
     # A confirmed major incident the caller's case belongs to (intake's "collega
     # all'incidente"): the case is opened already linked, in the same transaction.
     incident_id: int | None = None
+    # Resolved during the call: how (a closing code); the portal's own code when none.
+    closing_code: str = ""
 
 
 # The resolution code of a case resolved while the caller was still on the line.
-FIRST_CONTACT_CODE = "first_contact"
+FIRST_CONTACT_CODE = "risolto-primo-contatto"
+# What a unit's answer resolves a case with when the answer names no code.
+UNIT_ANSWER_CODE = "risolto-da-unita"
 
 
 def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Case:
@@ -380,7 +386,7 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                 CaseStatus.RESOLVED,
                 actor=actor,
                 now=now,
-                resolution_code=FIRST_CONTACT_CODE,
+                resolution_code=request.closing_code or FIRST_CONTACT_CODE,
                 first_contact_resolution=True,
             )
         elif not kept_by_caller_operator:
@@ -730,8 +736,8 @@ def _change_status(
         raise InvalidCaseData(fields={"to": [_("Unknown status.")]})
     action = UNIT_ANSWER if by_unit_answer else TRANSITION
     _check_move(case, to, action=action)
-    if to == CaseStatus.RESOLVED and not resolution_code.strip():
-        raise InvalidCaseData(fields={"resolution_code": [_("Say how it was resolved.")]})
+    if to == CaseStatus.RESOLVED:
+        resolution_code = _checked_closing_code(case, resolution_code)
     fields = ["status"]
     previous = case.status
     if previous == CaseStatus.WAITING_CUSTOMER:
@@ -783,6 +789,23 @@ def _change_status(
             robust=True,
         )
     _save(case, sorted(set(fields)))
+
+
+def _checked_closing_code(case: Case, code: str) -> str:
+    """The one rule of resolving: a code of the case's contract version (or of the national
+    default list when the version defines none), allowed for the case's category."""
+    code = (code or "").strip()
+    if not code:
+        raise ClosingCodeRequired(
+            fields={"closing_code": [str(ClosingCodeRequired.default_message)]}
+        )
+    allowed = selectors.closing_codes_of(case)
+    if code not in {c.code for c in allowed}:
+        raise UnknownClosingCode(
+            fields={"closing_code": [str(UnknownClosingCode.default_message)]},
+            extra={"closing_code": code, "allowed": [c.code for c in allowed]},
+        )
+    return code
 
 
 def _resume_clock(case: Case, *, actor, now: datetime) -> list[str]:
@@ -1175,7 +1198,7 @@ def answer_handoff(
                     CaseStatus.RESOLVED,
                     actor=actor,
                     now=now,
-                    resolution_code=resolution_code or f"unit:{handoff.unit_code}",
+                    resolution_code=resolution_code or UNIT_ANSWER_CODE,
                     by_unit_answer=True,
                 )
             else:

@@ -10,6 +10,8 @@ from care import (
     mail_api,
     mail_views,
     privacy_views,
+    reply_api,
+    reply_views,
     views,
 )
 
@@ -44,6 +46,8 @@ api_urlpatterns = [
         api.NotificationReadApi.as_view(),
         name="notification-read",
     ),
+    path("replies/", reply_api.ReplyListCreateApi.as_view(), name="reply-list"),
+    path("replies/<id:reply_id>/", reply_api.ReplyDetailApi.as_view(), name="reply-detail"),
     path("incidents/", incident_api.IncidentListCreateApi.as_view(), name="incident-list"),
     path(
         "incidents/<id:incident_id>/",
@@ -123,6 +127,9 @@ urlpatterns = [
     path(
         "data-subjects/<id:end_user_id>/erase/", privacy_views.subject_erase, name="subject-erase"
     ),
+    path("replies/", reply_views.reply_list, name="reply-list"),
+    path("replies/<id:reply_id>/", reply_views.reply_edit, name="reply-edit"),
+    path("replies/<id:reply_id>/delete/", reply_views.reply_delete, name="reply-delete"),
     path("incidents/", incident_views.incident_list, name="incident-list"),
     path("incidents/new/", incident_views.incident_create, name="incident-create"),
     path("incidents/<id:incident_id>/", incident_views.incident_detail, name="incident-detail"),

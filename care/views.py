@@ -15,8 +15,8 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from care import (
@@ -46,6 +46,7 @@ from config import access_log, actions
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
+from contracts import selectors as contract_selectors
 from contracts.orders.selectors import orders_for_case
 
 READ = ("handle_cases", "supervise")
@@ -192,6 +193,15 @@ def _case_page(request, case, *, failed=None):
     if failed is not None:
         forms[failed[0]] = failed[1]
     destinations = services.TRANSITIONS[CaseStatus(case.status)]
+    codes = (
+        selectors.closing_codes_of(case)
+        if CaseStatus.RESOLVED in destinations or case.resolution_code
+        else []
+    )
+    forms["transition_form"].offer(contract_selectors.offered_closing_codes(codes))
+    closing_name = next(
+        (c.name_in(get_language() or "it") for c in codes if c.code == case.resolution_code), ""
+    )
     access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
     timeline = list(reversed(selectors.timeline(case)))
     return render(
@@ -216,6 +226,7 @@ def _case_page(request, case, *, failed=None):
             "resolve_action": actions.action_for(actions.CASE, CaseStatus.RESOLVED),
             "reopen_action": actions.action_for(actions.CASE, actions.REOPEN),
             "can_resolve": CaseStatus.RESOLVED in destinations,
+            "closing_code_name": closing_name,  # empty for a legacy code: shown as stored
             "can_reopen": case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
             and not case.merged_into_id,
             "can_write": request.user.has_perm("config.handle_cases"),
@@ -275,7 +286,7 @@ def case_transition(request, reference: str):
                 to=data["to"],
                 expected_version=data["row_version"],
                 override_reason=data["override_reason"],
-                resolution_code=data["resolution_code"],
+                resolution_code=data["closing_code"],
                 first_contact_resolution=data["first_contact_resolution"],
             )
         except PresidioError as error:

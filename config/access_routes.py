@@ -70,6 +70,7 @@ OWN_WORK = NoPersonalData(
     "references, statuses and subject lines of the user's own work or of queues; each "
     "case opened from it is logged"
 )
+SAVED_REPLY = NoPersonalData("saved replies' titles and texts with their variables unfilled")
 COUNTS = NoPersonalData("counts, states and staff names; no caller, referent or case text")
 ADMIN_PLUMBING = NoPersonalData("the admin site's sign-in, scripts and password pages")
 
@@ -190,6 +191,15 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:article-list": NoPersonalData(ARTICLE),
     "api:article-detail": NoPersonalData(ARTICLE),
     "api:article-publish": NoPersonalData(ARTICLE),
+    # Saved replies: their texts hold variables, not people; with `?case=` the list is
+    # rendered for that case (its caller's name, masked as on the case page): logged.
+    "api:reply-list": LoggedRoute(
+        Action.VIEW, "case", ("GET",), when=lambda request: bool(request.GET.get("case"))
+    ),
+    "api:reply-detail": SAVED_REPLY,
+    "care:reply-list": SAVED_REPLY,
+    "care:reply-edit": SAVED_REPLY,
+    "care:reply-delete": REDIRECTS,
     "api:incident-list": NoPersonalData(INCIDENT),
     "api:incident-detail": NoPersonalData(INCIDENT),
     "api:incident-link": NoPersonalData("counts of cases linked, or the references refused"),

@@ -25,6 +25,7 @@ ITEMS = [
     NavItem(_("Cases"), "care:case-list", ("handle_cases", "supervise")),
     NavItem(_("Callbacks"), "routing:callbacks", ("handle_cases",)),
     NavItem(_("E-mail"), "care:mail-triage", ("handle_cases",)),
+    NavItem(_("Saved replies"), "care:reply-list", ("handle_cases", "supervise")),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
     NavItem(
         _("Knowledge base"), "care:article-list", ("handle_cases", "supervise", "manage_contracts")

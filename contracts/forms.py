@@ -18,7 +18,13 @@ from contracts.models import (
     Segment,
     Service,
 )
-from contracts.services import CategoryTerms, ContractTerms, ReferentData, TargetTerms
+from contracts.services import (
+    CategoryTerms,
+    ClosingCodeTerms,
+    ContractTerms,
+    ReferentData,
+    TargetTerms,
+)
 
 WEEKDAY_LABELS = [
     _("Monday"),
@@ -201,6 +207,15 @@ class TermsForm(InputForm):
             "(write \\n for a new line in the template)."
         ),
     )
+    closing_codes = forms.CharField(
+        label=_("Closing codes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "One per line: code | Italian name | English name | category (optional). "
+            "Leave empty to use the national default list."
+        ),
+    )
     entitlements = forms.CharField(
         label=_("Entitlements"),
         required=False,
@@ -274,6 +289,10 @@ class TermsForm(InputForm):
                 )
             )
         data["category_terms"] = categories
+        data["closing_code_terms"] = [
+            ClosingCodeTerms(*_pipe_fields(line, 4))
+            for line in _lines(data.get("closing_codes", ""))
+        ]
         entitlements = {}
         for line in _lines(data.get("entitlements", "")):
             name, sep, value = line.partition(":")
@@ -299,6 +318,7 @@ class TermsForm(InputForm):
         return ContractTerms(
             sla_targets=data["targets"],
             categories=data["category_terms"],
+            closing_codes=data["closing_code_terms"],
             at_risk_share=data["at_risk_share"],
             card_markdown=data["card_markdown"],
             entitlements=data["entitlement_map"],
@@ -315,6 +335,10 @@ class TermsForm(InputForm):
             "categories": "\n".join(
                 " | ".join([c.code, c.name, c.default_priority, c.template.replace("\n", "\\n")])
                 for c in version.categories.all()
+            ),
+            "closing_codes": "\n".join(
+                " | ".join([c.code, c.name_it, c.name_en, c.category_code]).rstrip(" |")
+                for c in version.closing_codes.all()
             ),
             "entitlements": "\n".join(f"{k}: {v}" for k, v in version.entitlements.items()),
             "handoff_units": "\n".join(

@@ -411,6 +411,55 @@ class Category(models.Model):
         return self.name
 
 
+class ClosingCode(models.Model):
+    """A resolution code a case of the version can be resolved with ("why did people call").
+
+    A version that defines none uses the national default list (the rows without a version).
+    `system` codes are set by the portal itself (first-contact resolution at intake, a unit's
+    answer, a major incident) and are accepted on every contract.
+    """
+
+    version = models.ForeignKey(
+        ContractVersion,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closing_codes",
+        verbose_name=_("contract version"),
+    )
+    code = models.SlugField(_("code"), max_length=50)
+    name_it = models.CharField(_("Italian name"), max_length=150)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+    category_code = models.SlugField(
+        _("only for the category"),
+        max_length=50,
+        blank=True,
+        help_text=_("Leave empty for every category."),
+    )
+    system = models.BooleanField(_("set by the portal"), default=False)
+
+    class Meta:
+        ordering = ["version", "code"]
+        verbose_name = _("closing code")
+        verbose_name_plural = _("closing codes")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="closing_code_unique"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(version__isnull=True),
+                name="closing_code_default_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def name_in(self, language: str) -> str:
+        if (language or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_it
+
+
 class AuditEvent(models.Model):
     """Append-only trail of every write of this app (who, when, what)."""
 

@@ -16,6 +16,7 @@ from contracts.models import (
     BusinessCalendar,
     Category,
     Client,
+    ClosingCode,
     Contract,
     ContractStatus,
     ContractVersion,
@@ -64,6 +65,7 @@ def versions_with_terms() -> QuerySet[ContractVersion]:
     return ContractVersion.objects.prefetch_related(
         Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("priority")),
         Prefetch("categories", queryset=Category.objects.order_by("name")),
+        Prefetch("closing_codes", queryset=ClosingCode.objects.order_by("code")),
     )
 
 
@@ -130,6 +132,35 @@ def version_in_force(contract: Contract, on: date) -> ContractVersion | None:
         ):
             return version
     return None
+
+
+def default_closing_codes() -> QuerySet[ClosingCode]:
+    """The national default list (system codes included)."""
+    return ClosingCode.objects.filter(version__isnull=True).order_by("code")
+
+
+def closing_codes_for(version_id: int | None, *, category_code: str = "") -> list[ClosingCode]:
+    """The codes a case of this version and category can be resolved with: the version's own
+    list, or the national default list when it defines none; a code restricted to another
+    category is left out. The portal's own (system) codes come last: they are always
+    accepted, but `offered` leaves them out of the operator's choice."""
+    rows = list(
+        ClosingCode.objects.filter(Q(version_id=version_id) | Q(version__isnull=True)).order_by(
+            "code"
+        )
+        if version_id
+        else default_closing_codes()
+    )
+    own = [c for c in rows if version_id and c.version_id == version_id]
+    defaults = [c for c in rows if c.version_id is None]
+    chosen = own or [c for c in defaults if not c.system]
+    chosen = [c for c in chosen if not c.category_code or c.category_code == category_code]
+    return chosen + [c for c in defaults if c.system and c.code not in {x.code for x in own}]
+
+
+def offered_closing_codes(codes: list[ClosingCode]) -> list[ClosingCode]:
+    """What the resolve form offers of `closing_codes_for`: not the portal's own codes."""
+    return [c for c in codes if c.version_id or not c.system]
 
 
 @dataclass(frozen=True)

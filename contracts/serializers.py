@@ -15,6 +15,7 @@ from contracts.models import (
     BusinessCalendar,
     Category,
     Client,
+    ClosingCode,
     Contract,
     ContractStatus,
     ContractVersion,
@@ -25,7 +26,13 @@ from contracts.models import (
     SlaTarget,
 )
 from contracts.phones import display_phone
-from contracts.services import CategoryTerms, ContractTerms, ReferentData, TargetTerms
+from contracts.services import (
+    CategoryTerms,
+    ClosingCodeTerms,
+    ContractTerms,
+    ReferentData,
+    TargetTerms,
+)
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
@@ -128,10 +135,20 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["code", "name", "default_priority", "template"]
 
 
+class ClosingCodeSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category_code")
+
+    class Meta:
+        model = ClosingCode
+        fields = ["code", "name_it", "name_en", "category"]
+
+
 class ContractVersionSerializer(serializers.ModelSerializer):
     at_risk_share = serializers.FloatField()
     sla_targets = SlaTargetSerializer(many=True)
     categories = CategorySerializer(many=True)
+    closing_codes = ClosingCodeSerializer(many=True)
+    uses_default_closing_codes = serializers.SerializerMethodField()
 
     class Meta:
         model = ContractVersion
@@ -148,7 +165,13 @@ class ContractVersionSerializer(serializers.ModelSerializer):
             "change_summary",
             "sla_targets",
             "categories",
+            "closing_codes",
+            "uses_default_closing_codes",
         ]
+
+    def get_uses_default_closing_codes(self, version) -> bool:
+        """True when the version defines no closing codes: the national list applies."""
+        return not version.closing_codes.all()
 
 
 class ContractSerializer(serializers.ModelSerializer):
@@ -378,10 +401,18 @@ class CategoryInput(InputSerializer):
     template = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ClosingCodeInput(InputSerializer):
+    code = serializers.CharField(max_length=50)
+    name_it = serializers.CharField(max_length=150, allow_blank=True)
+    name_en = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
+    category = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
 class TermsInput(InputSerializer):
     at_risk_share = serializers.DecimalField(max_digits=4, decimal_places=3, default="0.2")
     sla_targets = TargetInput(many=True)
     categories = CategoryInput(many=True, required=False, default=list)
+    closing_codes = ClosingCodeInput(many=True, required=False, default=list)
     card_markdown = serializers.CharField(required=False, allow_blank=True, default="")
     entitlements = serializers.DictField(required=False, default=dict)
     handoff_units = serializers.ListField(
@@ -400,6 +431,15 @@ class TermsInput(InputSerializer):
             at_risk_share=data["at_risk_share"],
             sla_targets=[TargetTerms(**t) for t in data["sla_targets"]],
             categories=[CategoryTerms(**c) for c in data["categories"]],
+            closing_codes=[
+                ClosingCodeTerms(
+                    code=c["code"],
+                    name_it=c["name_it"],
+                    name_en=c["name_en"],
+                    category_code=c["category"],
+                )
+                for c in data["closing_codes"]
+            ],
             card_markdown=data["card_markdown"],
             entitlements=data["entitlements"],
             handoff_units=data["handoff_units"],

@@ -4,6 +4,7 @@ Each runs in a transaction, validates the domain rules (so the API, the manager 
 importer refuse the same things with the same messages) and writes its audit event.
 """
 
+import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from contracts.models import (
     BusinessCalendar,
     Category,
     Client,
+    ClosingCode,
     ClosureDay,
     Contract,
     ContractStatus,
@@ -46,6 +48,8 @@ from contracts.models import (
     SlaTarget,
 )
 from contracts.phones import InvalidPhoneNumber, normalise_phone
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # --- Inputs ---------------------------------------------------------------------------------
 
@@ -66,11 +70,21 @@ class CategoryTerms:
 
 
 @dataclass(frozen=True)
+class ClosingCodeTerms:
+    code: str
+    name_it: str
+    name_en: str = ""
+    category_code: str = ""
+
+
+@dataclass(frozen=True)
 class ContractTerms:
     """What a contract version promises; a new version carries a complete set."""
 
     sla_targets: Sequence[TargetTerms]
     categories: Sequence[CategoryTerms] = ()
+    # Empty: the version's cases use the national default list of closing codes.
+    closing_codes: Sequence[ClosingCodeTerms] = ()
     at_risk_share: Decimal = Decimal("0.20")
     card_markdown: str = ""
     entitlements: dict = field(default_factory=dict)
@@ -488,6 +502,7 @@ def _checked_terms(errors: FieldErrors, terms: ContractTerms) -> Decimal:
                 _("Category %(code)s: its default priority %(p)s has no SLA target.")
                 % {"code": category.code, "p": category.default_priority},
             )
+    _check_closing_codes(errors, terms.closing_codes, category_codes=codes)
     if not isinstance(terms.entitlements, dict):
         errors.add("entitlements", _("Entitlements must be a list of name and value."))
     for contact in terms.escalation_contacts:
@@ -497,6 +512,35 @@ def _checked_terms(errors: FieldErrors, terms: ContractTerms) -> Decimal:
         if not isinstance(unit, dict) or not unit.get("code") or not unit.get("name"):
             errors.add("handoff_units", _("Each hand-off unit needs a code and a name."))
     return share
+
+
+def _check_closing_codes(
+    errors: FieldErrors, closing_codes: Sequence[ClosingCodeTerms], *, category_codes: set
+) -> None:
+    seen: set[str] = set()
+    for item in closing_codes:
+        code = (item.code or "").strip()
+        if not code or not SLUG.fullmatch(code) or len(code) > 50:
+            errors.add(
+                "closing_codes",
+                _("Closing code “%(code)s”: use lower-case letters, digits and dashes.")
+                % {"code": code},
+            )
+            continue
+        if code in seen:
+            errors.add("closing_codes", _("Closing code %(code)s is given twice.") % {"code": code})
+        seen.add(code)
+        if not (item.name_it or "").strip() or not (item.name_en or "").strip():
+            errors.add(
+                "closing_codes",
+                _("Closing code %(code)s needs an Italian and an English name.") % {"code": code},
+            )
+        if item.category_code and item.category_code not in category_codes:
+            errors.add(
+                "closing_codes",
+                _("Closing code %(code)s: the category %(category)s is not in the contract.")
+                % {"code": code, "category": item.category_code},
+            )
 
 
 def _write_version(*, actor, contract, number, effective_from, terms, share) -> ContractVersion:
@@ -531,6 +575,16 @@ def _write_version(*, actor, contract, number, effective_from, terms, share) -> 
             template=c.template,
         )
         for c in terms.categories
+    )
+    ClosingCode.objects.bulk_create(
+        ClosingCode(
+            version=version,
+            code=c.code.strip(),
+            name_it=c.name_it.strip()[:150],
+            name_en=c.name_en.strip()[:150],
+            category_code=c.category_code or "",
+        )
+        for c in terms.closing_codes
     )
     return version
 

@@ -43,6 +43,18 @@ def chart_data(definition: ReportDefinition, rows: list[dict]) -> dict | None:
             counts[label] = counts.get(label, 0) + 1
         labels = list(counts)
         datasets = [{"label": _("Rows in the table"), "values": list(counts.values())}]
+    elif chart.sum_by_label:
+        totals: dict[str, list] = {}
+        for row in rows:
+            sums = totals.setdefault(label_of(row), [0] * len(chart.series))
+            for i, key in enumerate(chart.series):
+                sums[i] += row.get(key) or 0
+        largest = sorted(totals.items(), key=lambda item: -item[1][0])[: chart.top or None]
+        labels = [label for label, _sums in largest]
+        datasets = [
+            {"label": str(columns[key].label), "values": [sums[i] for _label, sums in largest]}
+            for i, key in enumerate(chart.series)
+        ]
     else:
         labels = [label_of(row) for row in rows]
         datasets = [

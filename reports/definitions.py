@@ -32,6 +32,7 @@ from django.db.models import Case as CaseWhen
 from django.db.models.functions import Coalesce, TruncHour
 from django.db.models.query import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from care.models import (
@@ -49,6 +50,7 @@ from care.models import (
 from contracts.calendars import UNIT_TIME_ZONE
 from contracts.models import (
     CLOSED_ORDER_STATES,
+    ClosingCode,
     ContractOrder,
     EndUserPhone,
     LoyaltyItem,
@@ -109,6 +111,10 @@ class Chart:
     kind: str = "bar"  # "bar", "stacked" or "line"
     count_by: str = ""
     percent: bool = False  # the series are percentages: the scale runs from 0 to 100
+    # Rows with the same label are added up, largest first, the `top` largest drawn (a report
+    # whose rows are finer than what managers compare: contact reasons by code).
+    sum_by_label: bool = False
+    top: int = 0
 
 
 @dataclass(frozen=True)
@@ -623,6 +629,82 @@ register(
         ),
         source=fcr_rows,
         chart=Chart(label=("client_name", "contract_code"), series=("fcr_rate",), percent=True),
+    )
+)
+
+
+# --- contact-reasons --------------------------------------------------------------------------
+
+
+def _resolved_in_period(filters: ReportFilters) -> QuerySet:
+    """Cases resolved in the period (closed ones included), matching the filters."""
+    return cases_in_scope(filters, period=False).filter(
+        resolved_at__gte=filters.start, resolved_at__lt=filters.end
+    )
+
+
+def closing_code_names(codes: Iterable[str]) -> dict[str, str]:
+    """Code -> name in the active language: a contract's own name wins over the national
+    list's. A legacy code that no list knows has no name (shown as stored)."""
+    language = get_language() or "it"
+    names: dict[str, str] = {}
+    rows = ClosingCode.objects.filter(code__in=set(codes)).order_by(
+        F("version_id").desc(nulls_first=True)
+    )
+    for item in rows:
+        names.setdefault(item.code, item.name_in(language))
+    return names
+
+
+def contact_reason_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    source = list(
+        _resolved_in_period(filters)
+        .values(
+            client_name=F("client__name"),
+            contract_code=F("contract__code"),
+            category_code=F("category__code"),
+            category_name=F("category__name"),
+            closing_code=F("resolution_code"),
+        )
+        .annotate(
+            resolved=Count("id"),
+            fcr=Count("id", filter=Q(first_contact_resolution=True)),
+        )
+        .order_by("client_name", "contract_code", "category_code", "closing_code")
+    )
+    names = closing_code_names(row["closing_code"] for row in source)
+
+    def transform(row: dict) -> dict:
+        row["closing_name"] = names.get(row["closing_code"], "")
+        row["fcr_rate"] = percent(row["fcr"], row["resolved"])
+        return row
+
+    return Rows(source, transform)
+
+
+register(
+    ReportDefinition(
+        name="contact-reasons",
+        title=_("Contact reasons"),
+        description=_(
+            "Why people called: the cases resolved in the period by client, contract, "
+            "category and closing code, with the share resolved at the first contact."
+        ),
+        columns=(
+            Column("client_name", _("Client")),
+            Column("contract_code", _("Contract")),
+            Column("category_code", _("Category")),
+            Column("category_name", _("Category name")),
+            Column("closing_code", _("Closing code")),
+            Column("closing_name", _("Closing code name")),
+            Column("resolved", _("Resolved"), T.INT),
+            Column("fcr", _("Resolved at first contact"), T.INT),
+            Column("fcr_rate", _("First-contact resolution %"), T.DECIMAL),
+        ),
+        source=contact_reason_rows,
+        chart=Chart(
+            label=("closing_name", "closing_code"), series=("resolved",), sum_by_label=True, top=12
+        ),
     )
 )
 
@@ -1199,5 +1281,6 @@ register(
             Column("solve_rate", _("Resolved after use (%)"), T.DECIMAL),
         ),
         source=article_rows,
+        chart=Chart(label=("article",), series=("cases", "resolved_after")),
     )
 )

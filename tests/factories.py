@@ -1,9 +1,18 @@
 """One factory per model, in its default state. Other states come from the real services."""
 
+import importlib
+
 import factory
 from stdnum import luhn
 
-from contracts.models import BusinessCalendar, Client, EndUser, EndUserPhone, OpeningInterval
+from contracts.models import (
+    BusinessCalendar,
+    Client,
+    ClosingCode,
+    EndUser,
+    EndUserPhone,
+    OpeningInterval,
+)
 
 
 def valid_vat_number(n: int) -> str:
@@ -56,3 +65,31 @@ class EndUserFactory(factory.django.DjangoModelFactory):
     def phone(end_user, create, extracted, **kwargs):
         if create and extracted:
             EndUserPhone.objects.create(end_user=end_user, client=end_user.client, number=extracted)
+
+
+# A code of the national default list of closing codes (contracts migration 0006): what the
+# tests resolve cases with when the code itself is not what they test.
+CLOSING_CODE = "risolto-configurazione"
+
+
+class ClosingCodeFactory(factory.django.DjangoModelFactory):
+    """A closing code of the national default list (give `version` for a version's own)."""
+
+    class Meta:
+        model = ClosingCode
+        django_get_or_create = ("version", "code")
+
+    version = None
+    code = factory.Sequence(lambda n: f"codice-{n}")
+    name_it = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
+    name_en = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
+
+
+def national_closing_codes() -> list[ClosingCode]:
+    """The national default list as contracts migration 0006 seeds it, for transactional tests
+    (their flush empties the tables the migrations filled)."""
+    seeded = importlib.import_module("contracts.migrations.0008_default_closing_codes")
+    return [
+        ClosingCodeFactory(code=code, name_it=name_it, name_en=name_en, system=system)
+        for code, name_it, name_en, system in seeded.DEFAULT_CODES
+    ]

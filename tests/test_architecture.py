@@ -62,6 +62,7 @@ WRITERS = {
     "care/incidents.py",  # major incidents: links and resolution set-based
     "care/notifications.py",
     "care/outbox.py",  # mail to the end user, written with what it tells
+    "care/replies.py",  # saved replies
     "care/retention.py",
     "care/services.py",
     "care/sla.py",  # the SLA recompute, set-based

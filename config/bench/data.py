@@ -1152,7 +1152,9 @@ class _Builder:
                         closed = 0
                     fr_state = "met" if fr_at <= fr_due else "breached"
                     res_state = "met" if resolved <= res_due else "breached"
-                    resolution_code = "fixed" if rng.random() < 0.8 else "info"
+                    resolution_code = (
+                        "risolto-configurazione" if rng.random() < 0.8 else "risolto-informazioni"
+                    )
                     fcr = "t" if resolved - opened < 20 * MINUTE_US else "f"
                 self.case_status[i] = status_codes.index(status)
                 self.case_assignee[i] = assignee

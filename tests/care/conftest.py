@@ -11,7 +11,7 @@ from contracts import selectors as contract_selectors
 from contracts import services as contract_services
 from routing.models import DEFAULT_QUEUE, Queue
 from tests.contract_terms import terms
-from tests.factories import ClientFactory, EndUserFactory
+from tests.factories import CLOSING_CODE, ClientFactory, EndUserFactory
 
 HANDOFF_UNITS = [
     {"code": "assurance", "name": "Assurance rete"},
@@ -129,10 +129,14 @@ def case_in_status(contract_with_handoff_units, open_case_for, end_user, operato
             return Case.objects.get(id=case.id)
         if status == CaseStatus.CLOSED:
             case = services.transition_case(
-                actor=operator, case=case, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+                actor=operator,
+                case=case,
+                to=CaseStatus.RESOLVED,
+                resolution_code=CLOSING_CODE,
+                now=now,
             )
         return services.transition_case(
-            actor=operator, case=case, to=status, resolution_code="fixed", now=now
+            actor=operator, case=case, to=status, resolution_code=CLOSING_CODE, now=now
         )
 
     return case_in_status

@@ -214,7 +214,7 @@ def listed(open_case_for, end_user, contract, operator, now):
         actor=operator,
         case=resolved,
         to=CaseStatus.RESOLVED,
-        resolution_code="sim-bloccata",
+        resolution_code="blocco-sblocco-sim",
         now=now + timedelta(minutes=30),
     )
     other = open_case_for(
@@ -565,26 +565,32 @@ def test_a_transition_that_is_not_allowed_is_a_conflict(operator_api, opened, ca
     assert care_tables() == before
 
 
-def test_resolving_needs_a_resolution_code(operator_api, opened, care_tables):
+def test_resolving_needs_a_closing_code_of_the_contract(operator_api, opened, care_tables):
     transition = url(opened["reference"], "transition")
     before = care_tables()
 
     refused = operator_api.post(transition, {"to": "resolved"}, format="json")
+    unknown = operator_api.post(
+        transition, {"to": "resolved", "closing_code": "boh"}, format="json"
+    )
 
-    assert refused.status_code == 400
-    assert "resolution_code" in refused.json()["fields"]
+    assert refused.status_code == unknown.status_code == 400
+    assert refused.json()["code"] == "closing_code_required"
+    assert "closing_code" in refused.json()["fields"]
+    assert unknown.json()["code"] == "unknown_closing_code"
+    assert "guasto-rete" in unknown.json()["allowed"]
     assert care_tables() == before
 
     resolved = operator_api.post(
         transition,
-        {"to": "resolved", "resolution_code": "sim-bloccata", "first_contact_resolution": True},
+        {"to": "resolved", "closing_code": "blocco-sblocco-sim", "first_contact_resolution": True},
         format="json",
     )
 
     assert resolved.status_code == 200, resolved.json()
     case = resolved.json()
     assert case["status"] == "resolved"
-    assert case["resolution_code"] == "sim-bloccata"
+    assert case["resolution_code"] == case["closing_code"] == "blocco-sblocco-sim"
     assert case["first_contact_resolution"] is True
     assert case["resolution_state"] == "met"
     aware(case["resolved_at"])
@@ -701,7 +707,7 @@ def test_a_hand_off_answered_resolved_resolves_the_case(operator_api, forwardabl
     assert answered.status_code == 200, answered.json()
     case = detail(operator_api, forwardable)
     assert case["status"] == "resolved"
-    assert case["resolution_code"] == "unit:assurance"
+    assert case["resolution_code"] == "risolto-da-unita"
 
 
 def test_a_unit_outside_the_contract_is_refused(operator_api, forwardable, care_tables):
@@ -751,7 +757,7 @@ def test_a_new_contact_about_a_resolved_case_reopens_it_with_a_note(operator_api
     reference = opened["reference"]
     operator_api.post(
         url(reference, "transition"),
-        {"to": "resolved", "resolution_code": "sim-bloccata"},
+        {"to": "resolved", "resolution_code": "blocco-sblocco-sim"},
         format="json",
     )
     contact = {
@@ -802,7 +808,7 @@ def test_a_resolved_case_is_reopened_with_a_reason(operator_api, opened):
     reference = opened["reference"]
     operator_api.post(
         url(reference, "transition"),
-        {"to": "resolved", "resolution_code": "sim-bloccata"},
+        {"to": "resolved", "resolution_code": "blocco-sblocco-sim"},
         format="json",
     )
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from care import articles, services
 from care.models import Article, ArticleScope, ArticleStatus, CaseArticleUse, CaseStatus
 from routing.models import Certification, OperatorProfile
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +72,12 @@ def test_an_operator_proposes_an_article_from_a_resolved_case(
     profile = OperatorProfile.objects.create(user=operator)
     Certification.objects.create(profile=profile, contract=contract)
     services.transition_case(
-        actor=operator, case=new_case, to=CaseStatus.RESOLVED, resolution_code="sim-sostituita"
+        actor=operator, case=new_case, to=CaseStatus.RESOLVED, resolution_code=CLOSING_CODE
     )
     client.force_login(operator)
     url = reverse("care:article-create") + f"?case={new_case.reference}"
     form = client.get(url).content.decode()
-    assert "sim-sostituita" in form
+    assert CLOSING_CODE in form
     assert contract.code in form
     response = client.post(
         url,

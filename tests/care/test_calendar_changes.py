@@ -9,6 +9,7 @@ import pytest
 from care import services
 from care.models import CaseEvent, CaseStatus, Note, SlaState
 from contracts import services as contract_services
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 ROME = ZoneInfo("Europe/Rome")
@@ -100,7 +101,7 @@ def test_resolved_cases_are_left_alone(
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=datetime(2026, 12, 2, 10, 5, tzinfo=ROME),
     )
     close_thursday(

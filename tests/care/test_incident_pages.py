@@ -278,7 +278,9 @@ def test_the_api_refuses_linking_a_closed_case(
     from care import services
 
     case = open_case_for(caller)
-    services.transition_case(actor=operator, case=case, to="resolved", resolution_code="ok")
+    services.transition_case(
+        actor=operator, case=case, to="resolved", resolution_code="risolto-informazioni"
+    )
     response = supervisor_api.post(
         f"/api/v1/incidents/{incident.id}/link/", {"cases": [case.reference]}, format="json"
     )

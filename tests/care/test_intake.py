@@ -14,7 +14,7 @@ from care.intake import SESSION_CALLER, SESSION_QUERY
 from care.models import Case, CaseEvent, CaseStatus
 from config.log_filters import redact
 from config.models import AccessLog
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -255,7 +255,10 @@ def test_opening_anyway_without_a_reason_asks_for_it_on_the_field(client, operat
 def test_a_recently_resolved_case_is_reopened_with_the_new_contact(client, operator, caller):
     existing = _open_first_case(client, operator, caller)
     services.transition_case(
-        actor=operator, case=existing, to=CaseStatus.RESOLVED, resolution_code="fixed"
+        actor=operator,
+        case=existing,
+        to=CaseStatus.RESOLVED,
+        resolution_code=CLOSING_CODE,
     )
     client.get(reverse("care:intake"), {"phone": "3471234567"})
     client.get(reverse("care:intake"))

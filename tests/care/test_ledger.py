@@ -14,6 +14,7 @@ from care.models import Case, CaseStatus
 from care.selectors import case_by_reference
 from care.sla import recompute_sla_states
 from contracts import services as contract_services
+from tests.factories import CLOSING_CODE
 
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = {d: [(510, 780), (840, 1050)] for d in range(5)}
@@ -105,7 +106,7 @@ def test_breaches_and_the_resolution_are_in_the_ledger(new_case, operator, now):
         actor=operator,
         case=Case.objects.get(id=new_case.id),
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=3),
     )
     found = ledger_of(new_case, operator)

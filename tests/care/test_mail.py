@@ -20,6 +20,7 @@ from care.models import (
     SlaState,
 )
 from config.models import AccessLog
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 Outcome = InboundMail.Outcome
@@ -217,7 +218,7 @@ def test_a_reply_reopens_a_recently_resolved_case_instead_of_a_duplicate(
     case = _case_by_mail(sender, now)
     services.assign_case(actor=operator, case=case, assignee=operator, now=now)
     services.transition_case(
-        actor=operator, case=case, to="resolved", resolution_code="fixed", now=now
+        actor=operator, case=case, to="resolved", resolution_code=CLOSING_CODE, now=now
     )
     reply = message(subject=f"Re: [{case.reference}]", message_id="<m5@example.it>")
     receive(reply, now + timedelta(days=2))

@@ -42,7 +42,7 @@ from config.errors import PresidioError
 from contracts import services as contract_services
 from contracts.models import Contract, Referent
 from reports.nightly import run_nightly_jobs
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,12 +94,16 @@ def closed_case(open_case_for, operator, contract):
                 actor=operator,
                 case=case,
                 to=CaseStatus.RESOLVED,
-                resolution_code="fixed",
+                resolution_code=CLOSING_CODE,
                 now=closed,
             )
         if status == CaseStatus.CLOSED:
             case = services.transition_case(
-                actor=operator, case=case, to=CaseStatus.CLOSED, resolution_code="fixed", now=closed
+                actor=operator,
+                case=case,
+                to=CaseStatus.CLOSED,
+                resolution_code=CLOSING_CODE,
+                now=closed,
             )
         return case
 
@@ -202,7 +206,7 @@ def cases_of_two_contracts(
             actor=operator,
             case=referents_case,
             to=to,
-            resolution_code="fixed",
+            resolution_code=CLOSING_CODE,
             now=at("2026-02-07"),
         )
     already = closed_case(opened=at("2026-02-08"), closed=at("2026-02-09"))
@@ -363,7 +367,7 @@ def told_case(contract_with_handoff_units, caller, open_case_for, operator, now)
         actor=operator,
         case=reloaded(case),
         to=CaseStatus.CLOSED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=1),
     )
 
@@ -438,7 +442,11 @@ def test_no_event_keeps_a_copy_of_the_identity(
         caller, duplicate_override_reason="La sig.ra Trapanese chiama dal 347 123 4567"
     )
     case = services.transition_case(
-        actor=operator, case=case, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+        actor=operator,
+        case=case,
+        to=CaseStatus.RESOLVED,
+        resolution_code=CLOSING_CODE,
+        now=now,
     )
     case = services.reopen_case(
         actor=operator, case=case, reason=f"Richiamata da {EMAIL}", now=now + timedelta(hours=1)
@@ -447,7 +455,7 @@ def test_no_event_keeps_a_copy_of_the_identity(
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=2),
     )
     anonymise_cases([case.id], now=now + timedelta(hours=3), why=RETENTION)

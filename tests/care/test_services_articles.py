@@ -14,6 +14,7 @@ from care.exceptions import (
 from care.models import ArticleScope, ArticleStatus, ArticleVersion, CaseArticleUse, CaseStatus
 from config.textsearch import QueryTooLong
 from routing.models import Certification, OperatorProfile
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +217,11 @@ def test_an_article_is_proposed_only_from_a_resolved_case(operator, case_in_stat
     with pytest.raises(InvalidArticleData):
         articles.propose_from_case(actor=operator, case=open_case, data=data(), now=now)
     resolved = services.transition_case(
-        actor=operator, case=open_case, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+        actor=operator,
+        case=open_case,
+        to=CaseStatus.RESOLVED,
+        resolution_code=CLOSING_CODE,
+        now=now,
     )
     version = articles.propose_from_case(actor=operator, case=resolved, data=data(), now=now)
     assert version.source_case == resolved

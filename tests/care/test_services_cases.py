@@ -11,11 +11,12 @@ import pytest
 from care import services, signals
 from care.exceptions import DuplicateSuspected, InvalidCaseData, TransitionNotAllowed
 from care.models import Case, CaseEvent, CaseStatus, Channel, SlaState
+from config.errors import PresidioError
 from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts import services as contract_services
 from tests.contract_terms import CATEGORIES, TARGETS, terms
-from tests.factories import BusinessCalendarFactory, EndUserFactory
+from tests.factories import CLOSING_CODE, BusinessCalendarFactory, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def events_of(case: Case) -> list[CaseEvent]:
     return list(CaseEvent.objects.filter(case_id=case.id).order_by("at", "id"))
 
 
-def resolve(case, actor, at, code="fixed") -> Case:
+def resolve(case, actor, at, code=CLOSING_CODE) -> Case:
     return services.transition_case(
         actor=actor, case=case, to=CaseStatus.RESOLVED, resolution_code=code, now=at
     )
@@ -405,7 +406,11 @@ def test_a_status_change_is_made_only_when_the_table_allows_it(
     later = now + timedelta(minutes=5)
     if (source, target) in ALLOWED:
         services.transition_case(
-            actor=operator, case=case, to=target, resolution_code="fixed", now=later
+            actor=operator,
+            case=case,
+            to=target,
+            resolution_code=CLOSING_CODE,
+            now=later,
         )
         assert reloaded(case).status == target
         last = events_of(case)[-1]
@@ -420,7 +425,11 @@ def test_a_status_change_is_made_only_when_the_table_allows_it(
         before = care_tables()
         with pytest.raises(TransitionNotAllowed) as error:
             services.transition_case(
-                actor=operator, case=case, to=target, resolution_code="fixed", now=later
+                actor=operator,
+                case=case,
+                to=target,
+                resolution_code=CLOSING_CODE,
+                now=later,
             )
         assert error.value.code == "transition_not_allowed"
         assert care_tables() == before
@@ -434,23 +443,37 @@ def test_an_unknown_status_is_invalid_data(new_case, operator, care_tables):
     assert care_tables() == before
 
 
-@pytest.mark.parametrize("code", ["", "   "])
-def test_resolving_needs_a_resolution_code(new_case, operator, now, care_tables, code):
+@pytest.mark.parametrize(
+    ("code", "error_code"),
+    [
+        ("", "closing_code_required"),
+        ("   ", "closing_code_required"),
+        ("fixed", "unknown_closing_code"),
+        ("risolto-da-unita ", None),  # the portal's own codes are accepted everywhere
+    ],
+)
+def test_resolving_needs_a_closing_code_of_the_list(
+    new_case, operator, now, care_tables, code, error_code
+):
     before = care_tables()
-    with pytest.raises(InvalidCaseData) as error:
+    if error_code is None:
+        assert resolve(new_case, operator, now, code=code).resolution_code == code.strip()
+        return
+    with pytest.raises(PresidioError) as error:
         resolve(new_case, operator, now, code=code)
-    assert set(error.value.fields) == {"resolution_code"}
+    assert error.value.code == error_code
+    assert set(error.value.fields) == {"closing_code"}
     assert care_tables() == before
 
 
 def test_resolving_gives_the_first_response_when_none_was_given(new_case, operator, now):
     at = now + timedelta(minutes=20)
-    resolve(new_case, operator, at, code=" sim-bloccata ")
+    resolve(new_case, operator, at, code=" blocco-sblocco-sim ")
     case = reloaded(new_case)
     assert (case.status, case.resolved_at, case.resolution_code) == (
         CaseStatus.RESOLVED,
         at,
-        "sim-bloccata",
+        "blocco-sblocco-sim",
     )
     assert (case.first_response_at, case.first_response_state) == (at, SlaState.MET)
     assert case.resolution_state == SlaState.MET
@@ -458,7 +481,7 @@ def test_resolving_gives_the_first_response_when_none_was_given(new_case, operat
         (CaseEvent.Kind.FIRST_RESPONSE, SlaState.MET),
         (CaseEvent.Kind.STATUS_CHANGED, CaseStatus.RESOLVED),
     ]
-    assert events_of(case)[-1].detail == {"resolution_code": "sim-bloccata"}
+    assert events_of(case)[-1].detail == {"resolution_code": "blocco-sblocco-sim"}
 
 
 def test_resolving_during_the_call_is_recorded_as_first_contact_resolution(new_case, operator, now):
@@ -466,7 +489,7 @@ def test_resolving_during_the_call_is_recorded_as_first_contact_resolution(new_c
         actor=operator,
         case=new_case,
         to=CaseStatus.RESOLVED,
-        resolution_code="info",
+        resolution_code="risolto-informazioni",
         first_contact_resolution=True,
         now=now,
     )

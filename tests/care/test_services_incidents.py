@@ -20,7 +20,7 @@ from care.models import (
     IncidentStatus,
     SlaState,
 )
-from tests.factories import ClientFactory
+from tests.factories import CLOSING_CODE, ClientFactory
 
 
 def _data(**changes) -> incidents.IncidentData:
@@ -182,7 +182,11 @@ def test_linking_a_closed_case_is_refused_and_nothing_is_linked(
 ):
     first, second = open_cases(2)
     services.transition_case(
-        actor=operator, case=second, to="resolved", resolution_code="fixed", now=now
+        actor=operator,
+        case=second,
+        to="resolved",
+        resolution_code=CLOSING_CODE,
+        now=now,
     )
     with pytest.raises(IncidentCasesRefused) as refused:
         incidents.link_cases(
@@ -216,7 +220,7 @@ def test_resolving_resolves_every_open_linked_case_once_and_only_those(
         case.refresh_from_db()
         assert (case.status, case.resolution_code, case.resolved_at) == (
             CaseStatus.RESOLVED,
-            "incident_resolved",
+            "incidente-risolto",
             later,
         )
         assert case.resolution_state == SlaState.MET

@@ -361,7 +361,7 @@ def test_a_unit_that_resolves_the_case_resolves_it_with_its_code(forwardable_cas
     case = reloaded(forwardable_case)
     assert (case.status, case.resolution_code, case.resolved_at) == (
         CaseStatus.RESOLVED,
-        "unit:assurance",
+        "risolto-da-unita",
         later,
     )
     assert case.resolution_state == SlaState.MET

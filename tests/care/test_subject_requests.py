@@ -18,7 +18,7 @@ from care.retention import REMOVED
 from care.subject_requests import PURPOSES, consultations_of, find_subjects
 from config.models import AccessLog, AccessLogSubject
 from contracts.models import EndUser, EndUserPhone
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def closed_case(contract_with_handoff_units, caller, open_case_for, operator, no
         actor=operator,
         case=Case.objects.get(id=case.id),
         to=CaseStatus.CLOSED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=1),
     )
 

@@ -76,7 +76,9 @@ def test_my_cases_shows_only_the_open_cases_assigned_to_me(
     unassigned = open_case(operator, EndUserFactory(client=contract.client))
     done = open_case(operator, EndUserFactory(client=contract.client))
     services.assign_case(actor=supervisor, case=done, assignee=operator)
-    services.transition_case(actor=operator, case=done, to="resolved", resolution_code="solved")
+    services.transition_case(
+        actor=operator, case=done, to="resolved", resolution_code="risolto-informazioni"
+    )
     client.force_login(operator)
 
     page = client.get(reverse("care:my-cases"))
@@ -91,7 +93,9 @@ def test_case_list_filters_by_status_priority_and_sla_state(client, operator, co
     roaming = open_case(operator, caller)
     sim = open_case(operator, EndUserFactory(client=contract.client), category="sim-lost")
     resolved = open_case(operator, EndUserFactory(client=contract.client))
-    services.transition_case(actor=operator, case=resolved, to="resolved", resolution_code="ok")
+    services.transition_case(
+        actor=operator, case=resolved, to="resolved", resolution_code="risolto-informazioni"
+    )
     client.force_login(operator)
     url = reverse("care:case-list")
 
@@ -200,7 +204,9 @@ def test_list_pages_take_the_same_few_queries_whatever_the_number_of_rows(
 def test_list_shows_the_sla_state_of_each_case(client, operator, contract, caller):
     late = open_case(operator, caller)  # opened months ago, never answered
     answered = open_case(operator, EndUserFactory(client=contract.client))
-    services.transition_case(actor=operator, case=answered, to="resolved", resolution_code="x")
+    services.transition_case(
+        actor=operator, case=answered, to="resolved", resolution_code="risolto-informazioni"
+    )
     client.force_login(operator)
     html = client.get(reverse("care:case-list")).content.decode()
     rows = dict(
@@ -466,15 +472,17 @@ def test_a_transition_that_is_not_allowed_is_refused_on_the_page(client, operato
     assert not CaseEvent.objects.filter(case=case, kind="status_changed").exists()
 
 
-def test_resolving_needs_a_resolution_code(client, operator, caller):
+def test_resolving_needs_a_closing_code(client, operator, caller):
     case = open_case(operator, caller)
     client.force_login(operator)
     url = reverse("care:case-transition", args=[case.reference])
 
-    refused = client.post(url, {"to": "resolved", "row_version": 1, "resolution_code": " "})
+    refused = client.post(url, {"to": "resolved", "row_version": 1, "closing_code": " "})
+    unknown = client.post(url, {"to": "resolved", "row_version": 1, "closing_code": "solved"})
 
-    assert refused.status_code == 200
+    assert refused.status_code == unknown.status_code == 200
     assert 'aria-invalid="true"' in refused.content.decode()
+    assert "non è nell&#x27;elenco del contratto" in unknown.content.decode()
     assert fresh(case).status == CaseStatus.NEW
 
     resolved = client.post(
@@ -482,7 +490,7 @@ def test_resolving_needs_a_resolution_code(client, operator, caller):
         {
             "to": "resolved",
             "row_version": 1,
-            "resolution_code": "solved",
+            "closing_code": "risolto-informazioni",
             "first_contact_resolution": "on",
         },
     )
@@ -491,7 +499,7 @@ def test_resolving_needs_a_resolution_code(client, operator, caller):
     case = fresh(case)
     assert (case.status, case.resolution_code, case.first_contact_resolution) == (
         CaseStatus.RESOLVED,
-        "solved",
+        "risolto-informazioni",
         True,
     )
     assert case.resolution_state == "breached"  # resolved months after OPENED
@@ -643,7 +651,9 @@ def test_the_answer_of_another_cases_hand_off_is_not_found(client, operator, han
 
 def test_a_resolved_case_is_reopened_with_a_reason(client, operator, caller):
     case = open_case(operator, caller)
-    case = services.transition_case(actor=operator, case=case, to="resolved", resolution_code="x")
+    case = services.transition_case(
+        actor=operator, case=case, to="resolved", resolution_code="risolto-informazioni"
+    )
     client.force_login(operator)
     assert 'data-testid="reopen-form"' in detail(client, case).content.decode()
 

@@ -104,6 +104,7 @@ CALLS: dict[str, Call] = {
     "care:case-merge": _invalid_form(),
     "care:case-link": _invalid_form(),
     "api:case-detail": Call(kwargs=CASE_B),
+    "api:reply-list": Call(query=lambda u: {"case": u.case_b.reference}),
     "api:case-notes": Call(kwargs=CASE_B),
     "api:case-transition": Call(
         "POST", CASE_B, data=_with_version("case_b", to="waiting_customer")

@@ -45,7 +45,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from care import articles as care_articles
-from care import incidents, retention
+from care import incidents, replies, retention
 from care import services as care_services
 from care.models import InboundMail, Notification
 from care.sla import recompute_sla_states
@@ -70,7 +70,7 @@ from routing.models import (
 )
 from routing.notifications import notify_sla_alerts
 from tests.contract_terms import terms
-from tests.factories import BusinessCalendarFactory, valid_vat_number
+from tests.factories import CLOSING_CODE, BusinessCalendarFactory, valid_vat_number
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +230,7 @@ def payload(**values) -> Callable:
 FOREIGN_CASE = ref("case_b")
 INCIDENT = pk("incident_b", "incident_id")
 ARTICLE = pk("article_b", "article_id")
+REPLY = pk("reply_b", "reply_id")
 FOREIGN_UNIT_CASE = handoff_of("case_b_unit")
 OWN_CASE_FOREIGN_HANDOFF = handoff_of("case_a")
 EMPTY = payload()
@@ -702,6 +703,17 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
             kwargs=lambda u: {"call_id": u.call_b.call_id},
         ),
     ),
+    # --- saved replies: another operator's personal reply ------------------------------------
+    "care:reply-edit": (
+        Probe(NOBODY_BUT_THE_OWNER, kwargs=REPLY),
+        Probe(NOBODY_BUT_THE_OWNER, "POST", REPLY, data=lambda u: {"title": "Sonda IDOR"}),
+    ),
+    "care:reply-delete": (Probe(NOBODY_BUT_THE_OWNER, "POST", REPLY, data=EMPTY),),
+    "api:reply-detail": (
+        Probe(NOBODY_BUT_THE_OWNER, kwargs=REPLY),
+        Probe(NOBODY_BUT_THE_OWNER, "PATCH", REPLY, data=lambda u: {"title": "Sonda IDOR"}),
+        Probe(NOBODY_BUT_THE_OWNER, "DELETE", REPLY, data=EMPTY),
+    ),
     # --- API: incidents ----------------------------------------------------------------------
     "api:incident-detail": (
         Probe(INCIDENTS, kwargs=INCIDENT),
@@ -981,7 +993,7 @@ def _build() -> SimpleNamespace:
         actor=u.op_other,
         case=resolved,
         to="resolved",
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=OPENED + timedelta(minutes=4),
     )
     # A breached first response tells the assignee (and the queue's supervisors).
@@ -1079,6 +1091,12 @@ def _build() -> SimpleNamespace:
     )
 
     # A major incident of the foreign client's province, the foreign case linked to it.
+    # Another operator's personal saved reply: nobody else finds it, not even an admin.
+    u.reply_b = replies.create_reply(
+        actor=u.op_other,
+        data=replies.ReplyData(title="Sonda", body="Gentile {{ nome_chiamante }}"),
+        now=OPENED,
+    )
     u.incident_b = incidents.open_incident(
         actor=u.sup_other,
         data=incidents.IncidentData(

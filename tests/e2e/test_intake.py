@@ -70,11 +70,13 @@ def test_screen_pop_to_resolved_case_with_the_keyboard(page, operator_login, cal
     case.refresh_from_db()
     assert case.first_response_at is not None
 
-    page.get_by_label("Codice di risoluzione").fill("solved")
+    # The closing code: typing in the search box narrows the select and picks the first.
+    page.get_by_label("Cerca nei codici di chiusura").fill("informazioni")
+    expect(page.get_by_label("Codice di chiusura")).to_have_value("risolto-informazioni")
     page.get_by_role("button", name="Risolvi").click()
     expect(page.get_by_text("Stato cambiato in «Risolta».")).to_be_visible()
     case.refresh_from_db()
-    assert case.status == CaseStatus.RESOLVED
+    assert (case.status, case.resolution_code) == (CaseStatus.RESOLVED, "risolto-informazioni")
 
 
 def test_a_second_call_about_the_same_thing_is_offered_the_existing_case(

@@ -29,7 +29,7 @@ from reports.forms import ReportFilters
 from routing import services as routing_services
 from routing.models import Site
 from tests.care import conftest as care_fixtures
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 from tests.routing.conftest import make_profile
 
 LATER = timedelta(days=10)
@@ -69,7 +69,7 @@ def known(
         actor=operator,
         case=c1,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         first_contact_resolution=True,
         now=now + timedelta(minutes=10),
     )
@@ -87,7 +87,7 @@ def known(
         handoff=Handoff.objects.get(case=c3),
         answer="Cella ripristinata",
         outcome=Handoff.Outcome.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=2, minutes=5),
     )
     c4 = open_case_for(u3)
@@ -95,7 +95,7 @@ def known(
         actor=operator,
         case=c4,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(minutes=20),
     )
     services.reopen_case(

@@ -9,7 +9,7 @@ from care import articles, services
 from care.models import ArticleScope, CaseArticleUse, CaseStatus
 from reports import definitions
 from reports.forms import ReportFilters
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_articles_are_counted_by_uses_cases_and_cases_resolved_after_use(
         actor=operator,
         case=cases[2],
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(minutes=5),
     )
     use(roaming, cases[2], CaseArticleUse.Kind.OPENED, 10)
@@ -60,7 +60,7 @@ def test_articles_are_counted_by_uses_cases_and_cases_resolved_after_use(
         actor=operator,
         case=cases[0],
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(minutes=20),
     )
     rows = list(

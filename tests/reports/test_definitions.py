@@ -45,6 +45,7 @@ def test_every_report_of_the_api_is_registered():
         "backlog-ageing",
         "workload",
         "first-contact-resolution",
+        "contact-reasons",
         "integrity",
         "handoffs",
         "orders",

@@ -10,7 +10,7 @@ from care import services
 from care.models import CaseStatus
 from reports.models import AgeBucket, BacklogRow, BacklogSnapshot
 from reports.snapshots import slot_of, take_backlog_snapshot
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def backlog(open_case_for, contract, operator, now):
         actor=operator,
         case=cases[1],
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now - timedelta(minutes=1),
     )
     return cases
@@ -75,7 +75,7 @@ def test_the_flow_counts_cases_opened_and_resolved_since_the_previous_snapshot(
         actor=operator,
         case=case,
         to=CaseStatus.RESOLVED,
-        resolution_code="fixed",
+        resolution_code=CLOSING_CODE,
         now=now - timedelta(seconds=30),
     )
     second = take_backlog_snapshot(now=now)

@@ -32,7 +32,7 @@ from routing.access_watch import (
 )
 from routing.models import AccessAlert, AccessAlertEmail, OperatorProfile, Site
 from routing.tasks import send_access_alert_emails_task, watch_unusual_access_task
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -504,7 +504,7 @@ def test_a_closed_case_is_still_the_operators_own(
     case = open_case_for(person, actor=operator, now=moment - timedelta(minutes=30))
     for to in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         case = care_services.transition_case(
-            actor=operator, case=case, to=to, resolution_code="fixed", now=moment
+            actor=operator, case=case, to=to, resolution_code=CLOSING_CODE, now=moment
         )
     viewed(operator, [person.id], at=moment)
     assert viewed_outside_own_cases(since=moment - timedelta(hours=1)) == {}

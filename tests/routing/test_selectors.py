@@ -9,6 +9,7 @@ from care import services as care_services
 from care.models import Case, CaseStatus, SlaState
 from routing import selectors, services
 from routing.models import Queue, Site
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,11 @@ def test_queue_overview_counts_waiting_cases_oldest_wait_and_cases_at_risk(
 def test_queue_overview_ignores_resolved_cases(default_queue, operator, routed_case, now):
     case = routed_case()
     care_services.transition_case(
-        actor=operator, case=case, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+        actor=operator,
+        case=case,
+        to=CaseStatus.RESOLVED,
+        resolution_code=CLOSING_CODE,
+        now=now,
     )
     (row,) = selectors.queue_overview(now=now)
     assert (row.waiting, row.at_risk) == (0, 0)

@@ -12,6 +12,7 @@ from care import services as care_services
 from care.models import Case, CaseStatus
 from routing import engine, services, tasks
 from routing.models import Assignment, PresenceState
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +154,11 @@ def test_resolving_a_case_frees_room_for_a_waiting_one(
     waiting = routed_case()
     with django_capture_on_commit_callbacks(execute=True):
         care_services.transition_case(
-            actor=operator, case=held, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+            actor=operator,
+            case=held,
+            to=CaseStatus.RESOLVED,
+            resolution_code=CLOSING_CODE,
+            now=now,
         )
     assert Case.objects.get(id=waiting.id).assignee == operator
 

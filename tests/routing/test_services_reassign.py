@@ -19,6 +19,7 @@ from routing.exceptions import (
     TargetOffline,
 )
 from routing.models import Assignment, PresenceState
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +194,11 @@ def test_a_resolved_case_cannot_be_reassigned(
 ):
     profile_factory(colleague, contracts=(contract,))
     care_services.transition_case(
-        actor=operator, case=held_case, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+        actor=operator,
+        case=held_case,
+        to=CaseStatus.RESOLVED,
+        resolution_code=CLOSING_CODE,
+        now=now,
     )
     with pytest.raises(CaseNotAssignable):
         services.reassign_case(actor=supervisor, case=held_case, operator=colleague, now=now)

@@ -11,6 +11,7 @@ from care.models import Case, CaseEvent, CaseStatus
 from routing import services
 from routing.exceptions import CapacityReached, OperatorNotAvailable, SupervisorOnly
 from routing.models import Assignment, PresenceChange, PresenceState, Queue, QueueEvent
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,11 @@ def test_assigned_or_closed_cases_are_never_offered(
     care_services.assign_case(actor=supervisor, case=case, assignee=supervisor, now=now)
     other = routed_case()
     care_services.transition_case(
-        actor=supervisor, case=other, to=CaseStatus.RESOLVED, resolution_code="fixed", now=now
+        actor=supervisor,
+        case=other,
+        to=CaseStatus.RESOLVED,
+        resolution_code=CLOSING_CODE,
+        now=now,
     )
     assert take(operator, now) is None
 

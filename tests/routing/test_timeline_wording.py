@@ -147,7 +147,7 @@ def test_a_contact_on_a_resolved_case_says_why_it_reopened_in_the_readers_langua
 ):
     new_case = routed_case()
     care_services.transition_case(
-        actor=operator, case=new_case, to="resolved", resolution_code="fixed"
+        actor=operator, case=new_case, to="resolved", resolution_code="risolto-informazioni"
     )
     care_services.add_contact(
         actor=operator,
