@@ -86,13 +86,18 @@ class TextQuery:
     words: tuple[str, ...]  # folded, in the order typed
     prefix: bool  # the last word is being typed: it matches as a prefix
 
-    def tsquery(self) -> SearchQuery:
-        """For PostgreSQL: the words joined with AND, built here from letters and digits only,
-        so nothing the user typed is read as query syntax."""
+    def raw(self) -> str:
+        """The text of the PostgreSQL query, for `to_tsquery(CONFIG, raw)`: the words joined
+        with AND, built here from letters and digits only, so nothing the user typed is read
+        as query syntax."""
         terms = list(self.words)
         if self.prefix:
             terms[-1] = f"{terms[-1]}:*"
-        return SearchQuery(" & ".join(terms), config=CONFIG, search_type="raw")
+        return " & ".join(terms)
+
+    def tsquery(self) -> SearchQuery:
+        """The query as an expression, for `rank`, `headline` or a `@@` filter."""
+        return SearchQuery(self.raw(), config=CONFIG, search_type="raw")
 
     def roots(self) -> tuple[str, ...]:
         """For the SQLite fallback: the words that carry meaning, cut to a crude root."""
@@ -146,9 +151,7 @@ def headline(text: str | Expression, query: TextQuery) -> SearchHeadline:
         start_sel=START,
         stop_sel=STOP,
         max_words=SNIPPET_WORDS,
-        min_words=10,
-        max_fragments=2,
-        fragment_delimiter=" … ",
+        min_words=10,  # one passage: ts_headline's fragments cut short texts after the match
     )
 
 
