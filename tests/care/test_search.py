@@ -173,7 +173,7 @@ def test_the_page_of_a_text_search_costs_a_bounded_number_of_queries(
     client.force_login(operator)
     address = client.post(reverse("care:case-list"), {"q": "linea sospesa"})["Location"]
 
-    # Sign-in, permissions and the client list; the search: up to three windows of a query
+    # Sign-in, permissions and the client list; the search: up to two windows of a query
     # and a filter each; the page, its count, two snippet queries and the access log.
     with django_assert_max_num_queries(36):
         html = client.get(address).content.decode()
@@ -259,20 +259,23 @@ def test_the_search_reads_the_gin_indexes_and_never_scans_the_case_table(
     with CaptureQueriesContext(connection) as captured:
         search.search_cases(Case.objects.all(), query)
     statements = [q["sql"] for q in captured.captured_queries if "@@" in q["sql"]]
-    # Fewer than 50 found: every window was searched, the last one the whole tables (the
-    # earlier ones may read a range of the primary key: a few rows of a tiny table).
+    # Fewer than 50 found: every window was searched, the last one the whole tables.
     assert len(statements) == len(search.WINDOWS)
 
+    plans = []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        plans = []
-        for sql in statements:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as care.search plans them
+        for n, sql in enumerate(statements):
+            if n > 0:
+                cursor.execute("SET LOCAL enable_indexscan = off")
             cursor.execute(f"EXPLAIN {sql}")
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
     assert all("Seq Scan" not in plan for plan in plans)
-    assert "Bitmap Index Scan on care_case_search" in plans[-1]
-    assert "Bitmap Index Scan on care_note_search" in plans[-1]
+    # The first window may walk the newest ids (bounded); past it, only the GIN indexes.
+    for plan in plans[1:]:
+        assert "Bitmap Index Scan on care_case_search" in plan
+        assert "Bitmap Index Scan on care_note_search" in plan
+        assert "Index Scan Backward" not in plan
 
 
 @pytest.mark.postgres

@@ -189,9 +189,9 @@ def test_list_pages_take_the_same_few_queries_whatever_the_number_of_rows(
     # the clients of the filter; the access-log row of the page (chain head, row, its end
     # users in one insert: 6 with savepoints); a search adds its session read, and a text
     # search its own statements (care.search: on PostgreSQL the planner settings in a
-    # savepoint, up to three windows of matches with their filter, the snippets), none per row
+    # savepoint, up to two windows of matches with their filter, the snippets), none per row
     address = client.post(reverse("care:case-list"), {"q": "Caso", "open": "on"})["Location"]
-    with django_assert_max_num_queries(31):
+    with django_assert_max_num_queries(30):
         page = client.get(address)
     assert len(references_in(page)) == count
     with django_assert_max_num_queries(19):
