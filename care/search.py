@@ -7,10 +7,10 @@ them all to rank them costs seconds, and even building the GIN index's bitmap of
 matches costs 150 ms. So matches are taken newest first, window by window, at most
 `CANDIDATES` per table and window:
 
-1. the newest 1/32 of each table (about two weeks of cases): the planner chooses between the
+1. the newest 1/64 of each table (about ten days of cases): the planner chooses between the
    GIN index and walking that range of the primary key newest first, which stops at the
    `CANDIDATES`-th match (a common word: about 1 ms); a word found nowhere reads the range,
-   at most 1/32 of the table;
+   at most 1/64 of the table;
 2. the whole tables, through the GIN indexes only (`enable_seqscan` and `enable_indexscan`
    off, and no condition on the id that another index could serve), so a wrong estimate can
    never turn a search into a walk of the case table. The matches are fetched to keep the
@@ -40,7 +40,7 @@ from config.textsearch import TextQuery
 
 RESULTS = 50  # cases a text search shows: the best ones
 CANDIDATES = 500  # matches taken per table and window, before the reader's filters
-WINDOWS = (32, 1)  # the newest 1/32 of each table, then all of it
+WINDOWS = (64, 1)  # the newest 1/64 of each table, then all of it
 
 
 @dataclass

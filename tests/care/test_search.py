@@ -86,6 +86,8 @@ def test_e_with_or_without_its_accent_is_the_same_word(operator_api, suspended, 
 def test_the_last_word_matches_as_it_is_being_typed(operator_api, suspended, roaming):
     assert found(operator_api, "linee sosp") == [suspended.reference]
     assert found(operator_api, "svizz") == [roaming.reference]
+    assert found(operator_api, "svizzer") == [roaming.reference]
+    assert found(operator_api, "linee sospes") == [suspended.reference]
 
 
 def test_every_word_must_be_found(operator_api, suspended, roaming):
