@@ -29,13 +29,15 @@ the description or a note), the newest first.
 
 from dataclasses import dataclass, field
 
-from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db import connection, models
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
+from psycopg.pq import TransactionStatus
 
 from care import privacy
 from care.models import Case, Note
 from config import textsearch
+from config.db import AnyOf
 from config.textsearch import TextQuery
 
 RESULTS = 50  # cases a text search shows: the best ones
@@ -101,35 +103,41 @@ def _matches(window: int) -> str:
 
 def _ranked_on_postgresql(cases: QuerySet[Case], query: TextQuery) -> TextHits:
     hits = TextHits(query)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        # Session settings, put back in `finally`: SET LOCAL would need a transaction of its
+        # own (two more round trips) and would outlive the search in a caller's transaction.
         cursor.execute(
             "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
-            "set_config('enable_seqscan', 'off', true), (SELECT COALESCE(max(id), 0) FROM "
+            "set_config('enable_seqscan', 'off', false), (SELECT COALESCE(max(id), 0) FROM "
             "care_case), (SELECT COALESCE(max(id), 0) FROM care_note)"
         )
         seqscan, indexscan, _off, last_case, last_note = cursor.fetchone()
-        best: dict[int, tuple[float, int | None]] = {}
-        for n, window in enumerate(WINDOWS):
-            if n > 0:  # past the newest rows: the GIN indexes only
-                cursor.execute("SELECT set_config('enable_indexscan', 'off', true)")
-            params = {
-                "config": textsearch.CONFIG,
-                "q": query.raw(),
-                "limit": CANDIDATES,
-                "case_from": last_case - last_case // window,
-                "note_from": last_note - last_note // window,
-            }
-            cursor.execute(_matches(window), params)
-            for case_id, note_id, rank in cursor.fetchall():
-                _keep_best(best, case_id, rank, note_id)
-            hits = _rank(cases, query, best)
-            if len(hits.ranked) >= RESULTS:
-                break
-        cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, "
-            "true)",
-            [seqscan, indexscan],
-        )
+        try:
+            best: dict[int, tuple[float, int | None]] = {}
+            for n, window in enumerate(WINDOWS):
+                if n > 0:  # past the newest rows: the GIN indexes only
+                    cursor.execute("SELECT set_config('enable_indexscan', 'off', false)")
+                params = {
+                    "config": textsearch.CONFIG,
+                    "q": query.raw(),
+                    "limit": CANDIDATES,
+                    "case_from": last_case - last_case // window,
+                    "note_from": last_note - last_note // window,
+                }
+                cursor.execute(_matches(window), params)
+                for case_id, note_id, rank in cursor.fetchall():
+                    _keep_best(best, case_id, rank, note_id)
+                hits = _rank(cases, query, best)
+                if len(hits.ranked) >= RESULTS:
+                    break
+        finally:
+            # In a failed transaction the rollback to come undoes them (SET is transactional).
+            if connection.connection.info.transaction_status != TransactionStatus.INERROR:
+                cursor.execute(
+                    "SELECT set_config('enable_seqscan', %s, false), "
+                    "set_config('enable_indexscan', %s, false)",
+                    [seqscan, indexscan],
+                )
     return hits
 
 
@@ -140,7 +148,8 @@ def _keep_best(best, case_id, rank, note_id) -> None:
 
 def _rank(cases: QuerySet[Case], query: TextQuery, best: dict) -> TextHits:
     """The candidates the reader may see and that pass the filters, best first."""
-    kept = dict(cases.filter(pk__in=list(best)).values_list("pk", "opened_at"))
+    # Up to a thousand ids: one array parameter on PostgreSQL (config.db.AnyOf).
+    kept = dict(cases.filter(AnyOf(F("pk"), best)).values_list("pk", "opened_at"))
     ranked = sorted(kept, key=lambda pk: (-best[pk][0], -kept[pk].timestamp(), -pk))[:RESULTS]
     return TextHits(
         query,
