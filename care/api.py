@@ -19,7 +19,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from care import ledger, notifications, privacy, selectors, services
+from care import ledger, notifications, privacy, search, selectors, services
 from care.exceptions import CallerNotFoundBySearch
 from care.filters import CaseAttributeFilter, CaseFilter
 from care.models import Notification
@@ -118,7 +118,9 @@ class CaseListCreateApi(generics.ListAPIView):
 
 class CaseSearchApi(generics.GenericAPIView):
     """POST, so the phone number or name searched travels in the body, never in a URL that
-    proxies and logs keep. Answers the same paginated list as `GET cases/` (`?page=`)."""
+    proxies and logs keep. Answers the same paginated list as `GET cases/` (`?page=`); a
+    search by text answers the best matches first (at most 50), each with a `snippet`: the
+    passage that matched, HTML-escaped, the words found in `<mark>`."""
 
     permission_classes = [HandleCases]
     serializer_class = CaseListSerializer
@@ -140,7 +142,12 @@ class CaseSearchApi(generics.GenericAPIView):
             raise InvalidInput(fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
         page = self.paginate_queryset(filterset.qs)
         _note_callers(request, page)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        rows = self.get_serializer(page, many=True).data
+        if filterset.text_hits is not None:
+            snippets = search.snippets(request.user, page, filterset.text_hits)
+            for row, case in zip(rows, page, strict=True):
+                row["snippet"] = str(snippets.get(case.pk, ""))
+        return self.get_paginated_response(rows)
 
 
 class CaseDetailApi(APIView):

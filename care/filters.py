@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from care.models import OPEN_STATUSES, Case, CaseStatus, SlaState
+from care.search import TextHits, search_cases
+from config import textsearch
 from config.filters import IdFilter
 from config.inputs import FilterForm
 from contracts.models import Priority
@@ -56,11 +58,18 @@ class CaseAttributeFilter(django_filters.FilterSet):
 
 class CaseFilter(CaseAttributeFilter):
     """With the search by reference, phone, name or text: personal data, so it travels in a
-    request body (the case pages keep it in the session, the API has `cases/search/`)."""
+    request body (the case pages keep it in the session, the API has `cases/search/`).
+
+    Text is a full-text search (`care.search`): the best matches first, at most
+    `care.search.RESULTS`; `text_hits` then says what was found, for the snippets."""
 
     q = django_filters.CharFilter(
-        label=_("Search"), method="search", help_text=_("Reference, phone, name or text")
+        label=_("Search"),
+        method="search",
+        help_text=_("Reference, phone, name or text"),
+        max_length=textsearch.MAX_QUERY_LENGTH,
     )
+    text_hits: TextHits | None = None
 
     class Meta(CaseAttributeFilter.Meta):
         fields = []
@@ -77,7 +86,11 @@ class CaseFilter(CaseAttributeFilter):
             number = None
         if number:
             return queryset.filter(end_user__phones__number=number)
-        words = Q(subject__icontains=value) | Q(end_user__last_name__iexact=value)
-        if len(value) >= 4:
-            words |= Q(description__icontains=value)
-        return queryset.filter(words)
+        query = textsearch.parse_query(value)
+        if query is None:  # symbols only: nothing to look for
+            return queryset.none()
+        callers = queryset.filter(end_user__last_name__iexact=value).order_by("-opened_at")
+        found, self.text_hits = search_cases(
+            queryset, query, first=callers.values_list("pk", flat=True)
+        )
+        return found

@@ -24,6 +24,7 @@ from care import (
     ledger,
     notifications,
     privacy,
+    search,
     selectors,
     services,
     sla_display,
@@ -42,7 +43,7 @@ from care.forms import (
     style_filter_form,
 )
 from care.models import Attachment, CaseStatus, Handoff
-from config import access_log, actions
+from config import access_log, actions, textsearch
 from config.errors import PresidioError
 from config.forms import add_service_errors
 from config.permissions import capability_required
@@ -110,7 +111,8 @@ def _search_moved_to_session(request, data) -> HttpResponseRedirect | None:
     if text:
         searches = request.session.get(SEARCHES, {})
         token = secrets.token_urlsafe(6)
-        searches[token] = text[:200]
+        # One character more than a search may hold: a longer one is refused, not cut.
+        searches[token] = text[: textsearch.MAX_QUERY_LENGTH + 1]
         request.session[SEARCHES] = dict(list(searches.items())[-SEARCHES_KEPT:])
         params["search"] = token
     query = params.urlencode()
@@ -129,10 +131,14 @@ def _list_page(request, cases, *, title: str, mine: bool):
         data["q"] = searched
     filterset = CaseFilter(data or None, queryset=cases)
     form = style_filter_form(filterset.form)  # before filtering: the widgets read the data
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A search refused (too long) finds nothing: the form says why.
+    found = filterset.qs if "q" not in filterset.errors else cases.none()
+    page = CappedPaginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     if searched:
         access_log.note(request, searched={"q": searched[:100]})
     access_log.note(request, end_users=[case.end_user_id for case in page if case.end_user_id])
+    hits = filterset.text_hits
+    snippets = search.snippets(request.user, list(page), hits) if hits else {}
     now = timezone.now()
     keep = request.GET.copy()
     keep.pop("page", None)
@@ -150,9 +156,12 @@ def _list_page(request, cases, *, title: str, mine: bool):
                     "sla": sla_display.summary(case, now),
                     "caller": privacy.shown_caller(case, request.user, with_contacts=False),
                     "sees_in_full": privacy.sees_in_full(request.user, case),
+                    "snippet": snippets.get(case.pk, ""),
                 }
                 for case in page
             ],
+            "text_search": hits is not None,
+            "search_results": search.RESULTS,
             "filters_query": keep.urlencode(),
             "filtered": bool(keep),
             "case_count_cap": CASE_COUNT_CAP,

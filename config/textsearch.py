@@ -12,9 +12,11 @@ created by a PostgreSQL-only migration of its app); a search is `document @@ que
 What a user typed never reaches the query parser as it is: `parse_query` keeps the words
 (letters and digits, accents folded) and joins them with AND itself; the last word also
 matches as a prefix while it is being typed (at least `PREFIX_MIN_LENGTH` characters and no
-space after it). Symbols only or nothing → `None`, which callers turn into an empty result;
-stop words alone ("e", "il") give PostgreSQL an empty query, which matches nothing. Longer
-than `MAX_QUERY_LENGTH` characters → `QueryTooLong` (a 400 with a clear message).
+space after it), with or without its last letter or two, since the stemmer does not know a
+half-typed word ("rubat" finds "rubata", stored as "rub"). Symbols only or nothing →
+`None`, which callers turn into an empty result; stop words alone ("e", "il") give
+PostgreSQL an empty query, which matches nothing. Longer than `MAX_QUERY_LENGTH` characters
+→ `QueryTooLong` (a 400 with a clear message).
 
 SQLite (the embedded default, small data): no stemming engine and no stored index. The
 fallback is the former `icontains`, made accent-insensitive and a little Italian: the text
@@ -86,13 +88,23 @@ class TextQuery:
     words: tuple[str, ...]  # folded, in the order typed
     prefix: bool  # the last word is being typed: it matches as a prefix
 
-    def tsquery(self) -> SearchQuery:
-        """For PostgreSQL: the words joined with AND, built here from letters and digits only,
-        so nothing the user typed is read as query syntax."""
+    def raw(self) -> str:
+        """The text of the PostgreSQL query, for `to_tsquery(CONFIG, raw)`: the words joined
+        with AND, built here from letters and digits only, so nothing the user typed is read
+        as query syntax."""
         terms = list(self.words)
         if self.prefix:
-            terms[-1] = f"{terms[-1]}:*"
-        return SearchQuery(" & ".join(terms), config=CONFIG, search_type="raw")
+            # A word half typed is not stemmed as the whole word is ("rubat" stays "rubat",
+            # "rubata" is stored as "rub"): it also matches without its last letter or two.
+            word = terms[-1]
+            shortest = max(PREFIX_MIN_LENGTH, len(word) - 2)
+            prefixes = [f"{word[:n]}:*" for n in range(len(word), shortest - 1, -1)]
+            terms[-1] = f"({' | '.join(prefixes)})" if len(prefixes) > 1 else prefixes[0]
+        return " & ".join(terms)
+
+    def tsquery(self) -> SearchQuery:
+        """The query as an expression, for `rank`, `headline` or a `@@` filter."""
+        return SearchQuery(self.raw(), config=CONFIG, search_type="raw")
 
     def roots(self) -> tuple[str, ...]:
         """For the SQLite fallback: the words that carry meaning, cut to a crude root."""
@@ -146,9 +158,7 @@ def headline(text: str | Expression, query: TextQuery) -> SearchHeadline:
         start_sel=START,
         stop_sel=STOP,
         max_words=SNIPPET_WORDS,
-        min_words=10,
-        max_fragments=2,
-        fragment_delimiter=" … ",
+        min_words=10,  # one passage: ts_headline's fragments cut short texts after the match
     )
 
 

@@ -51,6 +51,11 @@ TARGETS = {
     "case_create_http": ("Case create, POST /api/v1/cases/ (p95)", "< 60 ms", "ms"),
     "queue_page": ("Queue page /care/cases/ (p95)", "< 120 ms, queries flat", "ms"),
     "case_page": ("Case page /care/cases/<ref>/ (p95)", "—", "ms"),
+    "case_search": (
+        "Case search by text, POST /api/v1/cases/search/ (p95)",
+        "< 150 ms",
+        "ms",
+    ),
     "take_next": ("Take-next, 32 operators", ">= 300 /s, 0 doubles", "/s"),
     "sla_recompute_all_changing": (
         "SLA recompute, every state changes",
@@ -343,6 +348,15 @@ def summary(results: dict) -> list[dict]:
             f"{q['p95_ms']} ms, {q['queries_full_page']} queries",
             q["p95_ms"] < 120 and flat,
             f"median {q['median_ms']} ms; {q['queries_small_page']} queries for a one-row page",
+        )
+    if not failed("case_search"):
+        c = m["case_search"]
+        add(
+            "case_search",
+            f"{c['p95_ms']} ms, {c['queries_max']} queries max",
+            c["p95_ms"] < 150,
+            f"median {c['median_ms']} ms; operator p95 {c['operator']['p95_ms']} ms, "
+            f"supervisor p95 {c['supervisor']['p95_ms']} ms; {len(c['searches'])} searches",
         )
     if not failed("case_page"):
         c = m["case_page"]
@@ -812,6 +826,67 @@ class Measure:
             "queries_median": statistics.median(queries),
             "queries_max": max(queries),
         }
+
+    def case_search(self) -> dict:
+        """Text search over cases and notes (care.search) as people type it, through the API
+        the page shares (ranked, snippets, access log), as an operator and as a supervisor."""
+        from django.contrib.auth.models import Group
+        from django.test import Client
+
+        from config import roles
+
+        supervisor = next((u for u in self.operators if u.has_perm("config.supervise")), None)
+        if supervisor is None:  # bench-small's 40 operators hold none: one becomes one here
+            supervisor = self.operators[-1]
+            supervisor.groups.add(Group.objects.get(name=roles.SUPERVISOR))
+            supervisor = type(supervisor).objects.get(pk=supervisor.pk)  # permissions afresh
+        users = {
+            "operator": next(u for u in self.operators if u.has_perm("config.handle_cases")),
+            "supervisor": supervisor,
+        }
+        reps = 2 if self.quick else 4
+        result: dict = {"searches": CASE_SEARCHES}
+        samples_all, queries_all = [], []
+        for role, user in users.items():
+            client = Client()
+            client.force_login(user)
+            self.timed_searches(client, CASE_SEARCHES[:3])  # warm-up
+            samples, queries, found = self.timed_searches(client, CASE_SEARCHES * reps)
+            samples_all += samples
+            queries_all += queries
+            result[role] = stats(samples) | {
+                "user": user.username,
+                "found_median": statistics.median(found),
+            }
+        return (
+            result
+            | stats(samples_all)
+            | {
+                "queries_median": statistics.median(queries_all),
+                "queries_max": max(queries_all),
+            }
+        )
+
+    def timed_searches(self, client, texts: list[str]) -> tuple[list[float], list[int], list]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        samples, queries, found = [], [], []
+        for text in texts:
+            with CaptureQueriesContext(connection) as captured:
+                t0 = time.perf_counter()
+                response = client.post(
+                    "/api/v1/cases/search/", {"q": text}, content_type="application/json"
+                )
+                body = response.content
+                samples.append(time.perf_counter() - t0)
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"search {text!r} answered {response.status_code}: {body[:200]!r}"
+                )
+            queries.append(len(captured))
+            found.append(len(response.json()["results"]))
+        return samples, queries, found
 
     # --- take-next ---
     def take_next(self) -> dict:
@@ -1473,6 +1548,7 @@ class Measure:
         self.run("queue_page", self.queue_page)
         self.run("case_page", self.case_page)
         self.run("article_suggest", self.article_suggest)
+        self.run("case_search", self.case_search)
         log("explaining the hot queries")
         try:
             plans = self.plans()
@@ -1505,6 +1581,36 @@ class Measure:
             "plans": plans,
         }
 
+
+# What operators type in the case search: the data set's subjects, descriptions and notes,
+# whole or being typed, a word with its accent, and words found nowhere (the worst case: no
+# window fills up).
+CASE_SEARCHES = [
+    "sim rubata",
+    "roaming francia",
+    "linea assente",
+    "nessun segnale in ufficio",
+    "fattura doppia",
+    "addebito roaming contestato",
+    "schermo rotto",
+    "smartphone non si accende",
+    "attivazione sim dati",
+    "nuova linea neoassunto",
+    "smarrimento sim trasferta",
+    "rete svizzera",
+    "denuncia",
+    "provisioning",
+    "assurance rete",
+    "servizio tornato regolare",
+    "identità del chiamante",
+    "modello del terminale",
+    "perché",
+    "linea sospesa",
+    "questura",
+    "roam",
+    "fattur",
+    "imei",
+]
 
 BENCH_MAIL_TEXT = (
     "Buongiorno,\n\nda ieri sera la SIM del mio telefono aziendale non si registra sulla "

@@ -22,6 +22,7 @@ MEASUREMENTS = {
     "case_create_http",
     "queue_page",
     "case_page",
+    "case_search",
     "take_next",
     "sla_recompute_all_changing",
     "sla_recompute_steady",
