@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceEnum": "contracts.models.Service",
         "ArticleStatusEnum": "care.models.ArticleStatus",
         "ArticleScopeEnum": "care.models.ArticleScope",
+        "SavedReplyScopeEnum": "care.models.SavedReply.Scope",
     },
 }
 

@@ -14,6 +14,7 @@ from care.models import CaseStatus
 from config import actions
 from contracts.models import LoyaltyItem, OrderState
 from contracts.orders import services as order_services
+from tests.factories import CLOSING_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def test_a_case_waiting_for_the_customer_is_resumed_and_a_resolved_one_closed_or
     found = page_buttons(operator, f"/care/cases/{case.reference}/")
     assert found["move-in_progress"][0] == "Riprendi"
     case = care_services.transition_case(
-        actor=operator, case=case, to="resolved", resolution_code="solved"
+        actor=operator, case=case, to="resolved", resolution_code=CLOSING_CODE
     )
     found = page_buttons(operator, f"/care/cases/{case.reference}/")
     assert found["move-closed"][0] == "Chiudi"
