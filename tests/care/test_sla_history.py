@@ -10,7 +10,7 @@ from django.utils import translation
 
 from care import selectors, services
 from care.ledger import case_ledger, ledger_rows
-from care.models import Case, CaseStatus, Note
+from care.models import Case, CaseEvent, CaseStatus, Note, SlaAlert
 from care.sla import recompute_sla_states
 from tests.factories import EndUserFactory
 
@@ -410,3 +410,53 @@ def told(history, operator, operator_api):
 
 def test_timeline_ledger_and_api_tell_the_history_as_before(history, operator, operator_api):
     assert told(history, operator, operator_api) == [LATE, MET, PAUSED, REOPENED]
+
+
+def test_no_case_event_is_stored_for_an_sla_transition(history):
+    assert not CaseEvent.objects.filter(kind__in=SLA_KINDS).exists()
+    assert SlaAlert.objects.count() == 10  # as the API lists above
+    assert not SlaAlert.objects.filter(from_state="").exists()
+
+
+def test_a_transition_stored_before_the_alert_kept_its_facts_is_told_once_by_its_event(
+    new_case, operator, operator_api
+):
+    """Before migration 0016 the recompute wrote the alert bare and copied the transition
+    into a case event: the event tells it, as it did; the bare alert adds nothing."""
+    at = new_case.first_response_due_at + SECOND
+    SlaAlert.objects.create(case=new_case, target="first_response", level="breached", at=at)
+    CaseEvent.objects.create(
+        case=new_case,
+        kind="sla_breached",
+        at=at,
+        from_value="ok",
+        to_value="breached",
+        detail={
+            "target": "first_response",
+            "due_at": new_case.first_response_due_at.isoformat(),
+            "at_risk_at": new_case.first_response_at_risk_at.isoformat(),
+        },
+    )
+    shown = told([new_case], operator, operator_api)[0]
+    assert shown["timeline"][1:] == [
+        (
+            "2026-12-02T10:00:01+00:00",
+            "sla_breached",
+            "SLA breached: First response: On time → Breached",
+        )
+    ]
+    assert shown["ledger"][3:] == [
+        ("2026-12-02T10:00:01+00:00", "breached", "first_response", "First response breached.")
+    ]
+    assert shown["api"] == [
+        sla(
+            "sla_breached",
+            "2026-12-02T11:00:01+01:00",
+            "ok",
+            "breached",
+            "first_response",
+            "2026-12-02T10:00:00+00:00",
+            "2026-12-02T09:48:00+00:00",
+            "SLA breached: First response: On time → Breached",
+        )
+    ]
