@@ -142,7 +142,7 @@ def latest_case_contracts(end_user_ids: list[int]) -> dict[int, str]:
     return found
 
 
-SLA_EVENT_KINDS = {
+SLA_EVENT_KINDS: dict[str, str] = {
     SlaAlert.Level.AT_RISK: CaseEvent.Kind.SLA_AT_RISK,
     SlaAlert.Level.BREACHED: CaseEvent.Kind.SLA_BREACHED,
 }
