@@ -427,8 +427,9 @@ class SlaAlert(models.Model):
     the row, however often or concurrently it runs. The alert is the one record of the SLA
     transition: the case timeline, the SLA ledger and the API tell it as a case event of kind
     `sla_at_risk`/`sla_breached` (`care.selectors.case_events`), the notifications fan out
-    from it. An alert written before migration 0016 has no facts (`from_state` empty): its
-    transition is told by the case event written with it, which stays where it is."""
+    from it. An alert written before migration `slaalert_facts` has no facts (`from_state`
+    empty): its transition is told by the case event written with it, which stays where it
+    is."""
 
     class Target(models.TextChoices):
         FIRST_RESPONSE = "first_response", _("First response")

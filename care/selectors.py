@@ -151,9 +151,9 @@ SLA_EVENT_KINDS: dict[str, str] = {
 def case_events(case: Case) -> list[CaseEvent]:
     """The case's events by time, its SLA transitions among them: each `SlaAlert` (their one
     record) told as the event of kind `sla_at_risk`/`sla_breached` it used to be copied into,
-    unsaved, with the same facts. An alert written before migration 0016 has no facts: the
-    event written with it is already in `case.events` and tells it. Uses the prefetched rows
-    of `case_by_reference` (else one query each for events and alerts)."""
+    unsaved, with the same facts. An alert written before migration `slaalert_facts` has no
+    facts: the event written with it is already in `case.events` and tells it. Uses the
+    prefetched rows of `case_by_reference` (else one query each for events and alerts)."""
     told = [
         CaseEvent(
             case_id=alert.case_id,

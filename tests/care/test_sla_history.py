@@ -421,8 +421,8 @@ def test_no_case_event_is_stored_for_an_sla_transition(history):
 def test_a_transition_stored_before_the_alert_kept_its_facts_is_told_once_by_its_event(
     new_case, operator, operator_api
 ):
-    """Before migration 0016 the recompute wrote the alert bare and copied the transition
-    into a case event: the event tells it, as it did; the bare alert adds nothing."""
+    """Before migration `slaalert_facts` the recompute wrote the alert bare and copied the
+    transition into a case event: the event tells it, as it did; the bare alert adds nothing."""
     at = new_case.first_response_due_at + SECOND
     SlaAlert.objects.create(case=new_case, target="first_response", level="breached", at=at)
     CaseEvent.objects.create(
