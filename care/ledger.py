@@ -4,7 +4,8 @@
 resumed, due times moved by a calendar change, met, breached) with the calendar module, the
 same way the services computed the stored instants, and lists what happened, the closed days
 (holidays, patron saint, closures) the clock skipped, and the due times it arrives at.
-`case_ledger` gathers those facts of a stored case; its due times must equal the stored ones.
+`case_ledger` gathers those facts of a stored case (its SLA transitions from its alerts,
+`care.selectors.case_events`); its due times must equal the stored ones.
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from care import clock
+from care import clock, selectors
 from contracts import calendars
 from contracts import selectors as contract_selectors
 
@@ -280,7 +281,7 @@ def case_ledger(case) -> Ledger:
     }
     events = [
         EventFact(e.kind, e.at, e.from_value, e.to_value, e.detail or {})
-        for e in sorted(case.events.all(), key=lambda e: (e.at, e.id))
+        for e in selectors.case_events(case)
     ]
     return build_ledger(
         spec=spec,

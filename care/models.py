@@ -423,8 +423,13 @@ class CaseEvent(models.Model):
 
 
 class SlaAlert(models.Model):
-    """Once per case, target and level: the recompute writes an alert (and its event) only
-    when it inserts the row, however often or concurrently it runs."""
+    """Once per case, target and level: the recompute writes an alert only when it inserts
+    the row, however often or concurrently it runs. The alert is the one record of the SLA
+    transition: the case timeline, the SLA ledger and the API tell it as a case event of kind
+    `sla_at_risk`/`sla_breached` (`care.selectors.case_events`), the notifications fan out
+    from it. An alert written before migration `slaalert_facts` has no facts (`from_state`
+    empty): its transition is told by the case event written with it, which stays where it
+    is."""
 
     class Target(models.TextChoices):
         FIRST_RESPONSE = "first_response", _("First response")
@@ -444,6 +449,10 @@ class SlaAlert(models.Model):
     target = models.CharField(_("target"), max_length=20, choices=Target.choices)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     at = models.DateTimeField(_("at"))
+    # The facts of the transition: the state it left and the instants it was judged on.
+    from_state = models.CharField(_("from state"), max_length=10, blank=True, db_default="")
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    at_risk_at = models.DateTimeField(_("at risk from"), null=True, blank=True)
     # Set by the notification fan-out when it has told the assignee and supervisors.
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
 

@@ -6,7 +6,16 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from care import ports, wording
 from care.exceptions import CaseNotFound
-from care.models import OPEN_STATUSES, Attachment, Case, CaseEvent, CaseStatus, Handoff, Note
+from care.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Handoff,
+    Note,
+    SlaAlert,
+)
 from care.wording import Names
 from config import people
 from contracts import selectors as contract_selectors
@@ -56,6 +65,7 @@ def case_by_reference(user, reference: str) -> Case:
                 ),
             ),
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+            "sla_alerts",
             Prefetch("handoffs", queryset=Handoff.objects.select_related("requested_by")),
             "end_user__phones",
             "contract_version__sla_targets",
@@ -134,11 +144,43 @@ def latest_case_contracts(end_user_ids: list[int]) -> dict[int, str]:
     return found
 
 
+SLA_EVENT_KINDS: dict[str, str] = {
+    SlaAlert.Level.AT_RISK: CaseEvent.Kind.SLA_AT_RISK,
+    SlaAlert.Level.BREACHED: CaseEvent.Kind.SLA_BREACHED,
+}
+
+
+def case_events(case: Case) -> list[CaseEvent]:
+    """The case's events by time, its SLA transitions among them: each `SlaAlert` (their one
+    record) told as the event of kind `sla_at_risk`/`sla_breached` it used to be copied into,
+    unsaved, with the same facts. An alert written before migration `slaalert_facts` has no
+    facts: the event written with it is already in `case.events` and tells it. Uses the
+    prefetched rows of `case_by_reference` (else one query each for events and alerts)."""
+    told = [
+        CaseEvent(
+            case_id=alert.case_id,
+            kind=SLA_EVENT_KINDS[alert.level],
+            at=alert.at,
+            from_value=alert.from_state,
+            to_value=alert.level,
+            detail={
+                "target": alert.target,
+                "due_at": alert.due_at.isoformat() if alert.due_at else None,
+                "at_risk_at": alert.at_risk_at.isoformat() if alert.at_risk_at else None,
+            },
+        )
+        for alert in case.sla_alerts.all()
+        if alert.from_state
+    ]
+    # Stable: at the same instant, what people did comes before what the recompute saw.
+    return sorted([*case.events.all(), *told], key=lambda event: event.at)
+
+
 def timeline(case: Case) -> list[dict]:
     """Events and notes in one chronological list (uses the prefetched rows); each event
     said in the reader's language (`care.wording`: `what`, `change`, `reason`, `text`),
     with the names of the people and queues it mentions (2 queries at most)."""
-    events = list(case.events.all())
+    events = case_events(case)
     units = {h.unit_code: h.unit_name for h in case.handoffs.all()}
     names = names_for_events(events, units=units)
     items = [

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from care import privacy, services, wording
+from care import privacy, selectors, services, wording
 from care.models import (
     WRITTEN_VISIBILITIES,
     Attachment,
@@ -237,7 +237,7 @@ class CaseDetailSerializer(CaseListSerializer):
         slug_field="reference", read_only=True, allow_null=True
     )
     notes = NoteSerializer(many=True, read_only=True)
-    events = CaseEventSerializer(many=True, read_only=True)
+    events = serializers.SerializerMethodField()
     handoffs = HandoffSerializer(many=True, read_only=True)
     description = _case_text_field("description")
     opening_reason = _case_text_field("opening_reason")
@@ -264,6 +264,13 @@ class CaseDetailSerializer(CaseListSerializer):
             "handoffs",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CaseEventSerializer(many=True))
+    def get_events(self, case) -> list:
+        """The case's events, its SLA transitions (told from its alerts) among them."""
+        return CaseEventSerializer(
+            selectors.case_events(case), many=True, context=self.context
+        ).data
 
 
 # --- Input ----------------------------------------------------------------------------------

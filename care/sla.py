@@ -2,15 +2,18 @@
 due instants stored on the case, with a few set-based statements (never a loop per case).
 
 State-based and idempotent: a run writes only the rows whose state changes, and the alert of a
-case, target and level is written once (`SlaAlert` unique constraint), with its `CaseEvent`,
-however often, late or concurrently the recompute runs. On PostgreSQL overlapping runs are
-kept apart by a transaction advisory lock; on SQLite the transaction is IMMEDIATE anyway.
+case, target and level is written once (`SlaAlert` unique constraint), however often, late or
+concurrently the recompute runs. The alert is the one record of the transition, with its facts
+(the state left, the due and at-risk instants): the timeline, the ledger and the API tell it as
+a case event (`care.selectors.case_events`); no copy is written into `CaseEvent`. On
+PostgreSQL overlapping runs are kept apart by a transaction advisory lock; on SQLite the
+transaction is IMMEDIATE anyway.
 
 On PostgreSQL the whole recompute is one statement: an UPDATE ... FROM of the running cases
 whose state changes, both targets of a row in one write, RETURNING the changed rows into an
-INSERT ... SELECT of the alerts (ON CONFLICT DO NOTHING) and the INSERT ... SELECT of the
-events of the alerts that did not exist; no row travels to Python. Partial indexes on the open,
-running cases' instants (migration 0004) make the steady state a few index range scans.
+INSERT ... SELECT of the alerts (ON CONFLICT DO NOTHING); no row travels to Python. Partial
+indexes on the open, running cases' instants (migration 0004) make the steady state a few
+index range scans.
 SQLite takes the portable ORM path below.
 
 The state rule is written twice on purpose, for speed: here in SQL, and in Python in
@@ -25,7 +28,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
-from care.models import OPEN_STATUSES, Case, CaseEvent, SlaAlert, SlaState
+from care.models import OPEN_STATUSES, Case, SlaAlert, SlaState
 from config.db import try_advisory_xact_lock
 from config.models import Heartbeat
 from config.services import record_heartbeat
@@ -143,8 +146,9 @@ def _recompute_with_orm(running: QuerySet[Case], *, now: datetime) -> tuple[int,
 
 
 def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetime) -> list[int]:
-    """Set `level` on the target of the `changing` cases; alert and event for new alerts
-    only. Returns the ids of the cases moved (the caller gives each its new version)."""
+    """Set `level` on the target of the `changing` cases and alert it, with its facts (an
+    alert that exists stays as it is). Returns the ids of the cases moved (the caller gives
+    each its new version)."""
     rows = list(
         changing.select_for_update()
         .order_by("id")
@@ -152,37 +156,20 @@ def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetim
     )
     if not rows:
         return []
-    already = set(
-        SlaAlert.objects.filter(
-            target=target.name, level=level, case__in=changing.values("id")
-        ).values_list("case_id", flat=True)
-    )
-    fresh = [row for row in rows if row[0] not in already]
     SlaAlert.objects.bulk_create(
-        [SlaAlert(case_id=row[0], target=target.name, level=level, at=now) for row in fresh],
-        ignore_conflicts=True,
-    )
-    kind = (
-        CaseEvent.Kind.SLA_BREACHED
-        if level == SlaAlert.Level.BREACHED
-        else CaseEvent.Kind.SLA_AT_RISK
-    )
-    CaseEvent.objects.bulk_create(
         [
-            CaseEvent(
+            SlaAlert(
                 case_id=case_id,
-                kind=kind,
+                target=target.name,
+                level=level,
                 at=now,
-                from_value=state,
-                to_value=level,
-                detail={
-                    "target": target.name,
-                    "due_at": due.isoformat(),
-                    "at_risk_at": at_risk_at.isoformat() if at_risk_at else None,
-                },
+                from_state=state,
+                due_at=due,
+                at_risk_at=at_risk_at,
             )
-            for case_id, state, due, at_risk_at in fresh
-        ]
+            for case_id, state, due, at_risk_at in rows
+        ],
+        ignore_conflicts=True,
     )
     ids = [row[0] for row in rows]
     for start in range(0, len(ids), UPDATE_BATCH):
@@ -194,21 +181,14 @@ def _move(changing: QuerySet[Case], *, target: _Target, level: str, now: datetim
 
 # --- PostgreSQL: one statement per target and level ----------------------------------------
 
-_ISO_UTC = (
-    "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " || CASE WHEN date_part('microseconds', {col})::bigint %% 1000000 = 0 THEN ''"
-    " ELSE to_char({col} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
-)
-
 
 def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
     """Same rule and effects as `_move` for every target and level, in one data-modifying
     statement: each changing case row is updated once, both targets together (as cheap as
-    a bare UPDATE of those rows), then its alerts and events are inserted. Returns the
-    targets that turned (at risk, breached)."""
+    a bare UPDATE of those rows), then its alerts are inserted. Returns the targets that
+    turned (at risk, breached)."""
     case = Case._meta.db_table
     alert = SlaAlert._meta.db_table
-    event = CaseEvent._meta.db_table
     open_statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
 
     def next_state(t: _Target) -> str:
@@ -254,32 +234,12 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
         ),
         moves AS ({moves_of(1, first)} UNION ALL {moves_of(2, second)}),
         alerted AS (
-            INSERT INTO {alert} (case_id, target, level, at)
-            SELECT id, target, level, %(now)s FROM moves
+            INSERT INTO {alert} (case_id, target, level, at, from_state, due_at, at_risk_at)
+            SELECT id, target, level, %(now)s, before, due, risk FROM moves
             ON CONFLICT (case_id, target, level) DO NOTHING
-            RETURNING case_id, target, level
-        ),
-        logged AS (
-            INSERT INTO {event} (case_id, kind, at, from_value, to_value, detail)
-            SELECT m.id,
-                   CASE WHEN m.level = %(breached)s THEN %(kind_breached)s
-                        ELSE %(kind_at_risk)s END,
-                   %(now)s, m.before, m.level,
-                   jsonb_build_object(
-                       'target', m.target,
-                       'due_at', {_ISO_UTC.format(col="m.due")},
-                       'at_risk_at', CASE WHEN m.risk IS NULL THEN NULL
-                                     ELSE {_ISO_UTC.format(col="m.risk")} END
-                   )
-            -- One event for each alert this statement inserted (an alert that already
-            -- existed is not told twice), as `_move`'s `already` on SQLite.
-            FROM moves m
-            JOIN alerted a ON a.case_id = m.id AND a.target = m.target AND a.level = m.level
-            RETURNING 1
         )
         SELECT count(*) FILTER (WHERE level = %(at_risk)s),
-               count(*) FILTER (WHERE level = %(breached)s),
-               (SELECT count(*) FROM logged)
+               count(*) FILTER (WHERE level = %(breached)s)
         FROM moves
     """  # noqa: S608 - table and column names from the models, values bound
     with connection.cursor() as cursor:
@@ -290,9 +250,7 @@ def _recompute_in_sql(*, now: datetime) -> tuple[int, int]:
                 "ok": SlaState.OK,
                 "at_risk": SlaState.AT_RISK,
                 "breached": SlaState.BREACHED,
-                "kind_breached": CaseEvent.Kind.SLA_BREACHED,
-                "kind_at_risk": CaseEvent.Kind.SLA_AT_RISK,
             },
         )
-        at_risk, breached, _logged = cursor.fetchone()
+        at_risk, breached = cursor.fetchone()
     return at_risk, breached

@@ -1057,7 +1057,8 @@ class _Builder:
         self.case_resolved = array("q", bytes(8 * n))
         self.case_closed = array("q", bytes(8 * n))
         self.case_paused = array("q", bytes(8 * n))
-        self.alerts: list[tuple[int, str, str, int]] = []
+        # (case index, target, level, at, due, at risk from): the alert with its facts.
+        self.alerts: list[tuple[int, str, str, int, int, int]] = []
         self.handoffs: list[tuple[int, int, int]] = []
         status_codes = STATUS_CODES
         checks = set(rng.sample(range(n), min(n, 300)))
@@ -1139,9 +1140,9 @@ class _Builder:
                         ("resolution", res_state, res_due, res_risk),
                     ):
                         if state == "breached":
-                            self.alerts.append((i, target, "breached", due + 1))
+                            self.alerts.append((i, target, "breached", due + 1, due, risk))
                         elif state == "at_risk":
-                            self.alerts.append((i, target, "at_risk", risk))
+                            self.alerts.append((i, target, "at_risk", risk, due, risk))
                     if status == "waiting_unit":
                         self.handoffs.append((i, assignee, max(opened, fr_at) + 5 * MINUTE_US))
                 else:
@@ -1419,8 +1420,12 @@ class _Builder:
         first = self.first_case
         self.copy(
             "care.SlaAlert",
-            ["case_id", "target", "level", "at"],
-            (f"{first + i}\t{target}\t{level}\t{_ts(at)}" for i, target, level, at in self.alerts),
+            ["case_id", "target", "level", "at", "from_state", "due_at", "at_risk_at"],
+            # Only one alert per target is built: a breach went straight from "ok".
+            (
+                f"{first + i}\t{target}\t{level}\t{_ts(at)}\tok\t{_ts(due)}\t{_ts(risk)}"
+                for i, target, level, at, due, risk in self.alerts
+            ),
             total=len(self.alerts),
         )
         self.copy(

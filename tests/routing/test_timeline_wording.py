@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from care import services as care_services
 from care import sla
-from care.models import CaseEvent
+from care.models import CaseEvent, SlaAlert
 from routing import services
 from routing.models import Queue
 from tests.routing.test_pages import HTMX, decisions_url
@@ -122,7 +122,7 @@ def test_an_automatic_offer_is_said_in_both_languages(
 def test_sla_moves_say_the_target_and_the_states(client, routed_case, now, supervisor):
     case = routed_case(opened_at=now - WAITED)
     sla.recompute_sla_states(now=now)
-    assert CaseEvent.objects.filter(case=case, kind="sla_breached").exists()
+    assert SlaAlert.objects.filter(case=case, level="breached").exists()
     client.force_login(supervisor)
     italian = " | ".join(timeline_of(page(client, case, "it")))
     assert "SLA violato: Prima risposta: In tempo → Violato" in italian
