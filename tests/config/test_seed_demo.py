@@ -100,3 +100,25 @@ def test_a_demo_seeded_long_ago_comes_back_to_life(settings, role_groups, now, t
     counts = row_counts()
     _seed(settings)
     assert row_counts() == counts
+
+
+def test_the_demo_knowledge_base_answers_the_demo_operator(settings, role_groups):
+    """Right after `make run` the suggestion panel, the search and Alt+R have something to
+    offer: articles published by a second person, replies of every kind."""
+    from care import article_selectors, reply_selectors
+    from care.models import Article, ArticleStatus
+
+    _seed(settings)
+    articles = Article.objects.all()
+    assert articles.count() >= 5
+    assert not articles.exclude(status=ArticleStatus.PUBLISHED).exists()
+    assert all(v.reviewer_id != v.author_id for a in articles for v in a.versions.all())
+    operatore = get_user_model().objects.get(username="operatore")
+    case = Case.objects.filter(status__in=OPEN_STATUSES, category__code="roaming").first()
+    suggested = article_selectors.suggested_articles(
+        operatore, contract=case.contract, category_code="roaming", text="roaming all'estero"
+    )
+    assert "Roaming non funzionante all'estero: i controlli in ordine" in [
+        found.article.title for found in suggested
+    ]
+    assert reply_selectors.replies_for_case(operatore, case).exists()

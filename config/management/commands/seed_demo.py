@@ -3,8 +3,10 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from care.demo import refresh_care_demo, seed_care_demo
+from care.demo_knowledge import seed_knowledge_demo
 from care.models import Case
 from config import roles
 from config.bench import data as bench_data
@@ -69,6 +71,10 @@ class Command(BaseCommand):
         operators = self._operators()
         self.stdout.write(f"Care demo: {seed_care_demo(operators=operators)} cases created")
         self.stdout.write(f"Back-office demo: {seed_orders_demo()}")
+        knowledge = seed_knowledge_demo(now=timezone.now())
+        self.stdout.write(
+            "Knowledge demo: " + ", ".join(f"{n} {what}" for what, n in knowledge.items())
+        )
         # The logins are printed by `make run` (scripts/run.py), once, beside the address.
 
     @staticmethod
