@@ -12,7 +12,7 @@ from care import selectors, services
 from care.ledger import case_ledger, ledger_rows
 from care.models import Case, CaseEvent, CaseStatus, Note, SlaAlert
 from care.sla import recompute_sla_states
-from tests.factories import EndUserFactory
+from tests.factories import CLOSING_CODE, EndUserFactory
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -361,7 +361,7 @@ def history(open_case_for, contract, operator, now):
         actor=operator,
         case=fresh(met),
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto",
+        resolution_code=CLOSING_CODE,
         now=now + timedelta(hours=3),
     )
     services.transition_case(
@@ -372,7 +372,7 @@ def history(open_case_for, contract, operator, now):
         actor=operator,
         case=fresh(reopened),
         to=CaseStatus.RESOLVED,
-        resolution_code="risolto",
+        resolution_code=CLOSING_CODE,
         now=fresh(reopened).resolution_at_risk_at + MINUTE,
     )
     services.reopen_case(
