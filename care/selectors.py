@@ -41,7 +41,7 @@ def case_by_reference(user, reference: str) -> Case:
     """Missing and not-yours answer the same."""
     case = (
         cases_visible_to(user)
-        .select_related("contract__calendar", "contract_version", "opened_by")
+        .select_related("contract__calendar", "contract__client", "contract_version", "opened_by")
         .prefetch_related(
             # Apart, not joined: two more copies of care_case in the join made planning this
             # one-row query take 9 ms; usually neither is set, and then no query is made.

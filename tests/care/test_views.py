@@ -308,10 +308,10 @@ def test_case_page_queries_do_not_grow_with_notes_and_events(
     client.force_login(operator)
     detail(client, case)  # the first view of all also creates the access log's chain head
     # session (read, write: 3 with the test's savepoint), user, 2 x permissions, the case, its
-    # notes, attachments, events, hand-offs and phones, the card's client and SLA targets,
-    # the need-to-know scope (2), the calendar for the SLA ledger (2), the linked orders, the
+    # notes, attachments, events, hand-offs and phones, the SLA targets (the card's client joined),
+    # the need-to-know scope (1), the calendar for the SLA ledger (2), the linked orders, the
     # unread count, the access-log row and its end-user index row (6 with the test's savepoint)
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(22):
         page = detail(client, case)
     assert page.content.decode().count('data-testid="timeline-note"') == notes
 
