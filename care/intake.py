@@ -149,14 +149,14 @@ def _intake_page(request):
     banner = []
     if caller:
         access_log.note(request, end_users=[caller["end_user"].id])  # the page shows them
-        banner = _incident_banner(caller)
         if request.method == "POST" and request.POST.get("action") in INCIDENT_ACTIONS:
-            return _incident_action(request, caller, banner)
+            return _incident_action(request, caller, _incident_banner(caller))
         form = IntakeForm(request.POST or None, version=caller["version"])
         if request.method == "POST":
             response, similar = _submit(request, form, caller)
             if response:
                 return response
+        banner = _incident_banner(caller)  # read only for a page shown: not for a case opened
     return render(
         request,
         "care/intake.html",
