@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
-from care import clock, outbox, ports, selectors, signals, wording, working
+from care import articles, clock, outbox, ports, selectors, signals, wording, working
 from care.exceptions import (
     CaseChangedMeanwhile,
     DuplicateSuspected,
@@ -389,6 +389,9 @@ def open_case(
                 first_contact_resolution=True,
             )
         elif not kept_by_caller_operator:
+            # The articles its opener used at intake join it in this transaction: no second
+            # transaction after commit, no read back of the case just written.
+            articles.attach_intake_uses(case)
             transaction.on_commit(
                 lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
             )
