@@ -29,9 +29,10 @@ PDF = b"%PDF-1.4 a tiny document\n%%EOF"
 CREATE_ON_PAGE = 29  # 40 before issue #25's diet
 # the lookup check; the contract and its terms (6), the caller, the duplicate guard, the
 # reference, the queue, the case, its event and the articles used (2 savepoints); the detail
-# answered (7) and the access-log row (4, 2 savepoints). The API client of the tests is
-# authenticated without a token query and its permissions were read by the lookup.
-CREATE_BY_API = 29  # 32 before
+# answered from the case just written (its notes, events, hand-offs, the caller's phones and
+# the need-to-know scope: 5) and the access-log row (4, 2 savepoints). The tests' API client
+# is authenticated without a token query and its permissions were read by the lookup.
+CREATE_BY_API = 27  # 32 before
 # session, user, permissions (1), the case, notes, attachments, events, hand-offs, phones,
 # SLA targets, the need-to-know scope (1), the calendar's rules (2), the linked orders, the
 # unread count and the access-log row (4, 2 savepoints).
@@ -186,3 +187,30 @@ def test_the_intake_page_of_a_caller_with_two_contracts_keeps_its_query_bound(
         page = client.get(reverse("care:intake"))
     assert page.context["form"]["subject"].value()
     assert "Rete dati lenta" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"resolved_during_call": True}, {"channel": "email", "priority": "P1"}],
+    ids=["new", "resolved-during-the-call", "acknowledged-by-mail"],
+)
+def test_the_api_answers_a_case_opened_exactly_as_its_detail_reads_it_back(
+    operator_api, caller, earlier_case, changes
+):
+    """The answer to `POST cases/` is built from the case just written, not read back: it
+    must be the same document as `GET cases/<reference>/`."""
+    look_up(operator_api, caller)
+    body = {
+        "contract": "RSIC-MOB-2026",
+        "end_user": caller.id,
+        "category": "sim-lost",
+        "priority": "P2",
+        "channel": "phone",
+        "subject": "SIM rubata",
+        "description": "Numero coinvolto: 3471234567\nDenuncia presentata: sì",
+        **changes,
+    }
+    opened = operator_api.post("/api/v1/cases/", body, format="json")
+    assert opened.status_code == 201, opened.json()
+    read_back = operator_api.get(f"/api/v1/cases/{opened.json()['reference']}/")
+    assert opened.json() == read_back.json()
