@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from care import ledger, notifications, privacy, search, selectors, services
 from care.exceptions import CallerNotFoundBySearch
 from care.filters import CaseAttributeFilter, CaseFilter
-from care.models import Notification
+from care.models import Case, Notification
 from care.serializers import (
     CaseDetailSerializer,
     CaseInput,
@@ -53,9 +53,10 @@ def _valid(serializer_class, request, **kwargs):
     return serializer
 
 
-def _detail(request, reference: str) -> Response:
-    """The case as it is now, with its notes, events and hand-offs."""
-    case = selectors.case_by_reference(request.user, reference)
+def _detail(request, reference: str, *, case: Case | None = None) -> Response:
+    """The case as it is now, with its notes, events and hand-offs (`case`: one just opened
+    by this request, see `selectors.case_just_opened`)."""
+    case = case or selectors.case_by_reference(request.user, reference)
     access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
     context = {
         "request": request,
@@ -111,7 +112,7 @@ class CaseListCreateApi(generics.ListAPIView):
             if not access_log.found_recently(request.user, end_user_id, now=timezone.now()):
                 raise CallerNotFoundBySearch()
         case = services.open_case(actor=request.user, request=case_request)
-        response = _detail(request, case.reference)
+        response = _detail(request, case.reference, case=selectors.case_just_opened(case))
         response.status_code = status.HTTP_201_CREATED
         return response
 

@@ -6,8 +6,8 @@ class CareConfig(AppConfig):
     """Cases, notes, hand-offs and the SLA clock of each case.
 
     Plugs into contracts' port (contracts/ports.py): the lookup's open cases are
-    `care.selectors.open_cases_of_end_users`; listens to `calendar_changed` to move due times,
-    and to its own `case_opened` to give a new case the articles used at its intake.
+    `care.selectors.open_cases_of_end_users`; listens to `calendar_changed` to move due times.
+    (A new case gets the articles used at its intake in `services.open_case` itself.)
     Its own ports for routing are in care/ports.py."""
 
     name = "care"
@@ -15,7 +15,6 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         from care import receivers, selectors
-        from care import signals as care_signals
         from care.retention import anonymise_closed_cases_nightly
         from config import access_log
         from config.nightly import nightly
@@ -28,7 +27,4 @@ class CareConfig(AppConfig):
         ports.use_open_cases(selectors.open_cases_of_end_users)
         signals.calendar_changed.connect(
             receivers.move_deadlines_on_calendar_change, dispatch_uid="care-move-deadlines"
-        )
-        care_signals.case_opened.connect(
-            receivers.attach_intake_article_uses, dispatch_uid="care-intake-article-uses"
         )

@@ -370,20 +370,15 @@ def record_article_use(
         )
 
 
-def attach_intake_uses(*, case_id: int) -> int:
+def attach_intake_uses(case: Case) -> int:
     """The articles its opener used at intake join the case just opened: their case-less
-    uses on the same contract in the 30 minutes before. Returns how many."""
-    case = (
-        Case.objects.filter(id=case_id)
-        .only("id", "contract_id", "opened_by_id", "opened_at")
-        .first()
-    )
-    if case is None or case.opened_by_id is None:
+    uses on the same contract in the 30 minutes before. Returns how many. Called by
+    `services.open_case` inside its transaction (one UPDATE: no savepoint of its own)."""
+    if case.opened_by_id is None:
         return 0
-    with transaction.atomic(durable=True):
-        return CaseArticleUse.objects.filter(
-            case__isnull=True,
-            by_id=case.opened_by_id,
-            contract_id=case.contract_id,
-            at__gte=case.opened_at - INTAKE_WINDOW,
-        ).update(case=case)
+    return CaseArticleUse.objects.filter(
+        case__isnull=True,
+        by_id=case.opened_by_id,
+        contract_id=case.contract_id,
+        at__gte=case.opened_at - INTAKE_WINDOW,
+    ).update(case=case)

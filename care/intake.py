@@ -82,7 +82,8 @@ def _caller_in_session(request):
     if not chosen:
         return None
     try:
-        contract = contract_selectors.contract_by_code(chosen["contract_code"])
+        # The SLA terms only when a case is opened (`services.open_case` completes them).
+        contract = contract_selectors.contract_by_code(chosen["contract_code"], sla_terms=False)
     except PresidioError:
         return None
     end_user = (
@@ -148,14 +149,14 @@ def _intake_page(request):
     banner = []
     if caller:
         access_log.note(request, end_users=[caller["end_user"].id])  # the page shows them
-        banner = _incident_banner(caller)
         if request.method == "POST" and request.POST.get("action") in INCIDENT_ACTIONS:
-            return _incident_action(request, caller, banner)
+            return _incident_action(request, caller, _incident_banner(caller))
         form = IntakeForm(request.POST or None, version=caller["version"])
         if request.method == "POST":
             response, similar = _submit(request, form, caller)
             if response:
                 return response
+        banner = _incident_banner(caller)  # read only for a page shown: not for a case opened
     return render(
         request,
         "care/intake.html",
@@ -243,6 +244,7 @@ def _incident_action(request, caller, banner):
                 call_id=call_id,
                 incident_id=incident.id,
             ),
+            contract=caller["contract"],
         )
     except DuplicateSuspected:
         messages.error(
@@ -385,6 +387,7 @@ def _submit(request, form, caller):
                 call_id=request.session.get(SESSION_CALL, ""),
                 to_queue_reason=data["to_queue_reason"],
             ),
+            contract=caller["contract"],
         )
     except DuplicateSuspected as error:
         if request.POST.get("new_case") == NEW_CASE_ANYWAY:

@@ -2,7 +2,7 @@
 
 import logging
 
-from care import articles, services
+from care import services
 from care.models import Attachment, Case
 from contracts.selectors import calendar_spec_from_state
 
@@ -19,12 +19,6 @@ def move_deadlines_on_calendar_change(
         contract_id=contract_id,
     )
     logger.info("calendar %s changed: due times of %s open cases moved", calendar_id, moved)
-
-
-def attach_intake_article_uses(sender, case_id, **kwargs) -> None:
-    attached = articles.attach_intake_uses(case_id=case_id)
-    if attached:
-        logger.info("case %s: %s articles used at intake", case_id, attached)
 
 
 def end_users_of_case(kwargs: dict) -> list[int]:

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from care import ports, wording
 from care.exceptions import CaseNotFound
@@ -52,29 +52,44 @@ def case_by_reference(user, reference: str) -> Case:
     """Missing and not-yours answer the same."""
     case = (
         cases_visible_to(user)
-        .select_related("contract__calendar", "contract_version", "opened_by")
-        .prefetch_related(
-            # Apart, not joined: two more copies of care_case in the join made planning this
-            # one-row query take 9 ms; usually neither is set, and then no query is made.
-            "merged_into",
-            "linked_to",
-            Prefetch(
-                "notes",
-                queryset=Note.objects.select_related("author").prefetch_related(
-                    Prefetch("attachments", queryset=Attachment.objects.all())
-                ),
-            ),
-            Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
-            "sla_alerts",
-            Prefetch("handoffs", queryset=Handoff.objects.select_related("requested_by")),
-            "end_user__phones",
-            "contract_version__sla_targets",
-        )
+        .select_related("contract__calendar", "contract__client", "contract_version", "opened_by")
+        .prefetch_related(*_case_details())
         .filter(reference=(reference or "").strip().upper())
         .first()
     )
     if case is None:
         raise CaseNotFound()
+    return case
+
+
+def _case_details() -> tuple:
+    return (
+        # Apart, not joined: two more copies of care_case in the join made planning this
+        # one-row query take 9 ms; usually neither is set, and then no query is made.
+        "merged_into",
+        "linked_to",
+        Prefetch(
+            "notes",
+            queryset=Note.objects.select_related("author").prefetch_related(
+                Prefetch("attachments", queryset=Attachment.objects.all())
+            ),
+        ),
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+        "sla_alerts",
+        Prefetch("handoffs", queryset=Handoff.objects.select_related("requested_by")),
+        "end_user__phones",
+        "contract_version__sla_targets",
+    )
+
+
+def case_just_opened(case: Case) -> Case:
+    """The case `services.open_case` returned, with what `case_by_reference` gives (its
+    related rows are already on it): not read back, only its notes, events, hand-offs and
+    the caller's phones. Its opener sees it, as `cases_visible_to` lets them."""
+    details = [d for d in _case_details() if d != "sla_alerts"]
+    prefetch_related_objects([case], *details)
+    # A case opened this instant has no SLA transition yet: nothing to read.
+    case._prefetched_objects_cache["sla_alerts"] = SlaAlert.objects.none()
     return case
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
-from care import clock, outbox, ports, selectors, signals, wording, working
+from care import articles, clock, outbox, ports, selectors, signals, wording, working
 from care.exceptions import (
     CaseChangedMeanwhile,
     ClosingCodeRequired,
@@ -53,6 +53,7 @@ from config.db import instance_from_row, next_in_yearly_sequence, prepared_curso
 from config.uploads import UploadRefused, accepted_content_type
 from contracts import calendars
 from contracts import selectors as contract_selectors
+from contracts.exceptions import ContractNotFound
 from contracts.models import Category, Contract, EndUser, Priority, Referent
 
 # from -> allowed destinations. Re-opening (resolved/closed -> in_progress) goes through
@@ -208,7 +209,9 @@ FIRST_CONTACT_CODE = "risolto-primo-contatto"
 UNIT_ANSWER_CODE = "risolto-da-unita"
 
 
-def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Case:
+def open_case(
+    *, actor, request: CaseRequest, now: datetime | None = None, contract: Contract | None = None
+) -> Case:
     """Open a case in one transaction: checked against the contract version in force, its
     due instants computed from the contract's calendar, its first event written.
 
@@ -221,18 +224,20 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
     call owns what comes of it. The case is assigned to them and its first response is met
     by the call (they spoke to the end user); routing does not offer it to anyone. Sending
     it to a queue instead is a choice with a reason (`to_queue_reason`).
+
+    `contract`: the request's contract as `contracts.selectors.contract_by_code` gives it, when
+    the caller has just read it (intake's form did): it is not read a second time.
     """
     now = now or timezone.now()
+    code = (request.contract_code or "").strip().upper()
     with transaction.atomic(durable=True):
-        contract = (
-            Contract.objects.select_related("client")
-            .filter(code=(request.contract_code or "").strip().upper())
-            .first()
-        )
+        if contract is None or contract.code != code:
+            try:
+                contract = contract_selectors.contract_by_code(code)
+            except ContractNotFound:
+                raise InvalidCaseData(fields={"contract": [_("Unknown contract.")]}) from None
+        contract = contract_selectors.with_terms(contract)
         errors: dict[str, list[str]] = {}
-        if contract is None:
-            raise InvalidCaseData(fields={"contract": [_("Unknown contract.")]})
-        contract = contract_selectors.contract_by_code(contract.code)
         local_day = now.astimezone(ZoneInfo(contract.calendar.timezone)).date()
         version = contract_selectors.version_in_force(contract, local_day)
         if version is None or not contract_selectors.contract_in_force(contract, local_day):
@@ -390,6 +395,9 @@ def open_case(*, actor, request: CaseRequest, now: datetime | None = None) -> Ca
                 first_contact_resolution=True,
             )
         elif not kept_by_caller_operator:
+            # The articles its opener used at intake join it in this transaction: no second
+            # transaction after commit, no read back of the case just written.
+            articles.attach_intake_uses(case)
             transaction.on_commit(
                 lambda: signals.case_opened.send(sender=Case, case_id=case.id), robust=True
             )

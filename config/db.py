@@ -159,6 +159,20 @@ def next_in_yearly_sequence(sequence_model, *, year: int) -> int:
     """The next number of a per-year counter row (`year`, `last`), taken under its row lock
     inside the caller's transaction: gap-free and never given twice (case and order
     references)."""
+    # One statement once the year's row exists: the UPDATE takes the row lock and says the
+    # number (SQLite and PostgreSQL both answer RETURNING).
+    table, last, year_column = map(
+        default_connection.ops.quote_name, (sequence_model._meta.db_table, "last", "year")
+    )
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_column} = %s "  # noqa: S608
+            f"RETURNING {last}",
+            [year],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
     sequence, _created = sequence_model.objects.select_for_update().get_or_create(year=year)
     sequence.last += 1
     sequence.save(update_fields=["last"])

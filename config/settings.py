@@ -175,6 +175,7 @@ CSRF_COOKIE_HTTPONLY = True
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "config.permissions.PermissionsInOneQuery",  # permissions in one query, not two (#25)
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

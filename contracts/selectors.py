@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from config import roles
@@ -93,18 +93,42 @@ def contract_list(
     return contracts
 
 
-def contract_by_code(code: str) -> Contract:
+# What SLA due times need beyond a contract's versions and categories: `with_terms` reads only
+# those not read yet.
+_SLA_TERMS = (
+    "calendar__intervals",
+    "calendar__closures",
+    Prefetch("versions__sla_targets", queryset=SlaTarget.objects.order_by("priority")),
+)
+
+
+def contract_by_code(code: str, *, sla_terms: bool = True) -> Contract:
+    """The contract with its client, calendar, versions (newest first) and their categories;
+    with `sla_terms` also its calendar's rules and the SLA targets (see `with_terms`)."""
     contract = (
-        Contract.objects.select_related("client")
+        # The calendar joined, not prefetched: one query fewer.
+        Contract.objects.select_related("client", "calendar")
         .prefetch_related(
-            Prefetch("calendar", queryset=calendars_with_rules()),
-            Prefetch("versions", queryset=versions_with_terms().order_by("-number")),
+            Prefetch(
+                "versions",
+                queryset=ContractVersion.objects.order_by("-number").prefetch_related(
+                    Prefetch("categories", queryset=Category.objects.order_by("name"))
+                ),
+            ),
+            *(_SLA_TERMS if sla_terms else ()),
         )
         .filter(code=(code or "").upper())
         .first()
     )
     if contract is None:
         raise ContractNotFound()
+    return contract
+
+
+def with_terms(contract: Contract) -> Contract:
+    """A contract of `contract_by_code(sla_terms=False)` completed with what SLA due times
+    need (no query when it already has them)."""
+    prefetch_related_objects([contract], *_SLA_TERMS)
     return contract
 
 

@@ -43,14 +43,16 @@ GUNICORN = str(Path(PY).parent / "gunicorn")
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 QUICK_OUTPUT = ROOT / "bench" / "results-quick.json"  # a quick run never hides the national one
 QUICK_SCALE, FULL_SCALE = "bench-small", "national"
+CASE_PAGE_QUERIES = 15  # issue #25
 
 # name: (label, target text, unit)
 TARGETS = {
     "caller_lookup_selector": ("Caller lookup, selector (p95)", "< 30 ms", "ms"),
     "caller_lookup_http": ("Caller lookup, POST /api/v1/lookup/ (p95)", "< 30 ms", "ms"),
-    "case_create_http": ("Case create, POST /api/v1/cases/ (p95)", "< 60 ms", "ms"),
+    # DESIGN.md §8 says < 60 ms; issue #25 asks < 40 ms.
+    "case_create_http": ("Case create, POST /api/v1/cases/ (p95)", "< 40 ms", "ms"),
     "queue_page": ("Queue page /care/cases/ (p95)", "< 120 ms, queries flat", "ms"),
-    "case_page": ("Case page /care/cases/<ref>/ (p95)", "—", "ms"),
+    "case_page": ("Case page /care/cases/<ref>/ (p95)", "<= 15 queries", "ms"),
     "case_search": (
         "Case search by text, POST /api/v1/cases/search/ (p95)",
         "< 150 ms",
@@ -331,15 +333,15 @@ def summary(results: dict) -> list[dict]:
     for name, limit in (
         ("caller_lookup_selector", 30),
         ("caller_lookup_http", 30),
-        ("case_create_http", 60),
+        ("case_create_http", 40),
         ("article_suggest", 50),
     ):
         if not failed(name):
             p95 = m[name]["p95_ms"]
-            note = f"median {m[name]['median_ms']} ms"
-            if "queries" in m[name]:
-                note += f", {m[name]['queries']} queries"
-            add(name, f"{p95} ms", p95 < limit, note)
+            figure = f"{p95} ms"
+            if m[name].get("queries") is not None:  # beside the figure (issue #25)
+                figure += f", {m[name]['queries']} queries"
+            add(name, figure, p95 < limit, f"median {m[name]['median_ms']} ms")
     if not failed("queue_page"):
         q = m["queue_page"]
         flat = q["queries_full_page"] == q["queries_small_page"]
@@ -363,7 +365,7 @@ def summary(results: dict) -> list[dict]:
         add(
             "case_page",
             f"{c['p95_ms']} ms, {c['queries_max']} queries max",
-            None,
+            c["queries_max"] <= CASE_PAGE_QUERIES,
             f"median {c['median_ms']} ms",
         )
     if not failed("take_next"):
@@ -733,6 +735,7 @@ class Measure:
                 [str(self.rng.random()), count],
             )
             callers = cursor.fetchall()
+        counted = callers.pop() if callers else None  # opened once more, in-process, counted
         samples, errors, created = [], {}, 0
         for i, (end_user, contract, employee_code) in enumerate(callers):
             category = CATEGORIES[i % len(CATEGORIES)]
@@ -756,7 +759,32 @@ class Measure:
                     samples.append(elapsed)
             else:
                 errors[status] = text[:300].decode(errors="replace")
-        return stats(samples) | {"created": created, "errors": errors}
+        queries = self.case_create_queries(counted, CATEGORIES[0].code) if counted else None
+        return stats(samples) | {"created": created, "errors": errors, "queries": queries}
+
+    def case_create_queries(self, caller: tuple, category: str) -> int:
+        """The queries of one more case opened through the API, in this process (the timed
+        requests go to gunicorn, whose queries this process cannot see)."""
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        end_user, contract, employee_code = caller
+        client = Client(HTTP_AUTHORIZATION=f"Token {self.tokens[0]}")
+        client.post("/api/v1/lookup/", {"employee_code": employee_code}, "application/json")
+        body = {
+            "contract": contract,
+            "end_user": end_user,
+            "category": category,
+            "channel": "phone",
+            "subject": "Richiesta contata",
+            "description": "La richiesta di cui si contano le query.",
+        }
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post("/api/v1/cases/", body, "application/json")
+        if response.status_code != 201:
+            raise RuntimeError(f"case create answered {response.status_code}")
+        return len(captured)
 
     # --- pages ---
     def client(self):

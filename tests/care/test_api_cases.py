@@ -29,10 +29,10 @@ DESCRIPTION = "Numero coinvolto: 3471234567\nDenuncia presentata: sì"
 # (certifications, supervised queues: care.privacy), and the access-log row of the list
 # (chain-head lock, insert, head update, the page's end users in one insert, savepoints in
 # tests): never one per row.
-LIST_QUERIES = 12
+LIST_QUERIES = 11
 # The same, then the case with its notes, attachments, events, hand-offs and phones, and the
 # access-log row of the view (chain-head lock, insert, head update, and savepoints in tests).
-DETAIL_QUERIES = 19  # with the access log row and its end-user index row
+DETAIL_QUERIES = 18  # with the access log row and its end-user index row
 
 
 def payload(caller, /, **changes) -> dict:

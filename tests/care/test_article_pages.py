@@ -41,7 +41,7 @@ def test_the_list_query_count_does_not_grow(
     for n in range(6):
         publish(operator, supervisor, title=f"Articolo {n}")
     client.force_login(supervisor)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("care:article-list")).status_code == 200
 
 
@@ -107,7 +107,7 @@ def test_the_panel_suggests_on_the_case_and_records_a_use(
     assert 'data-testid="article-suggestions"' in page
     for n in range(6):
         publish(operator, supervisor, title=f"Altro {n}", tags=["sim-lost"])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         panel = client.post(
             reverse("care:article-suggest"),
             {"contract": contract.code, "case": new_case.reference, "body": ""},

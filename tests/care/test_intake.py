@@ -373,8 +373,6 @@ def test_the_intake_page_of_a_caller_keeps_its_query_count(
     client.force_login(operator)
     client.get(reverse("care:intake") + "?phone=347%20123%204567")
     client.get(reverse("care:intake"))
-    # 22 before the three-key intake (#19); one more reads the closing codes offered when the
-    # case is resolved during the call (#24).
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(18):  # 22 before the query diet (#25)
         page = client.get(reverse("care:intake"))
     assert page.context["form"]["subject"].value()

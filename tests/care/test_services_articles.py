@@ -264,9 +264,9 @@ def test_uses_at_intake_join_the_case_the_operator_opens(
         contract=contract,
         now=now,
     )
-    case = open_case_for(end_user)
-    assert articles.attach_intake_uses(case_id=case.id) == 1
+    case = open_case_for(end_user)  # in the same transaction as the case
     assert CaseArticleUse.objects.get().case == case
+    assert articles.attach_intake_uses(case) == 0  # never twice
 
 
 @pytest.mark.postgres

@@ -37,12 +37,12 @@ OPERATOR_PRESENCE = reverse("routing:console-presence")
 EMERGENCY = reverse("routing:console-emergency")
 EMERGENCY_OFF = reverse("routing:console-emergency-off")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-# Session and user (5), the overviews (3), the heartbeat, the queue choices, the session's
+# Session and user (4), the overviews (3), the heartbeat, the queue choices, the session's
 # save (3), and one for the navigation's context: the same with 1 or 1,000 cases.
-CONSOLE_MAX_QUERIES = 15
-# Session and user (5), my profile, my cases, what waits for me (at most 5), the session's
+CONSOLE_MAX_QUERIES = 14
+# Session and user (4), my profile, my cases, what waits for me (at most 5), the session's
 # save (3), and one for the navigation's context.
-WORKSPACE_MAX_QUERIES = 16
+WORKSPACE_MAX_QUERIES = 15
 
 
 @pytest.fixture(autouse=True)
