@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -128,6 +129,8 @@ class EndUser(models.Model):
                 name="end_user_codice_fiscale_unique_per_client",
             ),
         ]
+        # A case search by the caller's surname (`last_name__iexact`: UPPER on both sides).
+        indexes = [models.Index(Upper("last_name"), name="end_user_last_name_upper")]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

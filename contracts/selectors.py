@@ -348,6 +348,16 @@ def their_client_ids(user) -> set[int]:
     return cached
 
 
+def end_user_ids_named(last_name: str, *, limit: int = 20) -> list[int]:
+    """The end users with this surname, as typed (case ignored), by their own index."""
+    wanted = (last_name or "").strip()
+    if not wanted:
+        return []
+    return list(
+        EndUser.objects.filter(last_name__iexact=wanted).values_list("id", flat=True)[:limit]
+    )
+
+
 def end_users_visible_to(user) -> QuerySet[EndUser]:
     return of_their_clients(end_user_list(), user)
 
