@@ -86,10 +86,13 @@ def case_just_opened(case: Case) -> Case:
     """The case `services.open_case` returned, with what `case_by_reference` gives (its
     related rows are already on it): not read back, only its notes, events, hand-offs and
     the caller's phones. Its opener sees it, as `cases_visible_to` lets them."""
-    details = [d for d in _case_details() if d != "sla_alerts"]
+    # A case opened this instant has no SLA transition yet: nothing to read (an empty
+    # queryset is prefetched without a query).
+    details = [
+        Prefetch("sla_alerts", queryset=SlaAlert.objects.none()) if d == "sla_alerts" else d
+        for d in _case_details()
+    ]
     prefetch_related_objects([case], *details)
-    # A case opened this instant has no SLA transition yet: nothing to read.
-    case._prefetched_objects_cache["sla_alerts"] = SlaAlert.objects.none()
     return case
 
 
