@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from care import privacy, replies, reply_selectors, reply_text
+from care import ports, privacy, replies, reply_selectors, reply_text
 from care.exceptions import SavedReplyNotFound
 from care.models import SavedReply
 from config.errors import PresidioError
@@ -75,9 +75,15 @@ def _initial(reply: SavedReply) -> dict:
 
 
 def _list_page(request, form, *, status: int = 200):
+    visible = list(reply_selectors.replies_visible_to(request.user))
+    queues = ports.queue_names({reply.queue_code for reply in visible if reply.queue_code})
     rows = [
-        {"reply": reply, "can_edit": reply_selectors.may_manage(request.user, reply)}
-        for reply in reply_selectors.replies_visible_to(request.user)
+        {
+            "reply": reply,
+            "queue_name": queues.get(reply.queue_code, reply.queue_code),
+            "can_edit": reply_selectors.may_manage(request.user, reply),
+        }
+        for reply in visible
     ]
     context = {"rows": rows, "form": form, "variables": list(reply_text.VARIABLES)}
     return render(request, "care/replies.html", context, status=status)

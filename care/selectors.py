@@ -195,27 +195,34 @@ def case_events(case: Case) -> list[CaseEvent]:
 
 
 def timeline(case: Case) -> list[dict]:
+    return timeline_with_names(case)[0]
+
+
+def timeline_with_names(case: Case) -> tuple[list[dict], Names]:
     """Events and notes in one chronological list (uses the prefetched rows); each event
     said in the reader's language (`care.wording`: `what`, `change`, `reason`, `text`),
-    with the names of the people and queues it mentions (2 queries at most)."""
+    with the names of the people and queues it mentions, the case's own queue among them
+    (2 queries at most)."""
     events = case_events(case)
     units = {h.unit_code: h.unit_name for h in case.handoffs.all()}
-    names = names_for_events(events, units=units)
+    names = names_for_events(events, units=units, queues=(case.queue_code,))
     items = [
         {"at": e.at, "kind": "event", "event": e, **wording.event_in_words(e, names)}
         for e in events
     ]
     items += [{"at": n.created_at, "kind": "note", "note": n} for n in case.notes.all()]
-    return sorted(items, key=lambda item: (item["at"], item["kind"] == "note"))
+    return sorted(items, key=lambda item: (item["at"], item["kind"] == "note")), names
 
 
-def names_for_events(events, *, units: dict[str, str] | None = None) -> Names:
+def names_for_events(
+    events, *, units: dict[str, str] | None = None, queues: tuple[str, ...] = ()
+) -> Names:
     """The people and queues a list of case events names (`care.wording`): one query for
     the people, one for the queues, whatever the number of events. `units`: the hand-off
-    units' names by code (the case's hand-offs know them)."""
+    units' names by code (the case's hand-offs know them); `queues`: more queues to name."""
     ids: set[int | None] = set()
     usernames: set[str] = set()
-    codes: set[str] = set()
+    codes: set[str] = set(queues)
     for event in events:
         detail = event.detail or {}
         if event.kind == CaseEvent.Kind.ASSIGNED:

@@ -212,7 +212,8 @@ def _case_page(request, case, *, failed=None):
         (c.name_in(get_language() or "it") for c in codes if c.code == case.resolution_code), ""
     )
     access_log.note(request, end_users=[case.end_user_id] if case.end_user_id else [])
-    timeline = list(reversed(selectors.timeline(case)))
+    told, names = selectors.timeline_with_names(case)
+    timeline = list(reversed(told))
     return render(
         request,
         "care/case_detail.html",
@@ -222,6 +223,7 @@ def _case_page(request, case, *, failed=None):
             "sees_in_full": privacy.sees_in_full(request.user, case),
             "version": version,
             "timeline": timeline,
+            "queue_name": names.queue(case.queue_code),
             "sla": sla_display.panel(case, now),
             "ledger": ledger.case_ledger(case),
             "pending": pending,

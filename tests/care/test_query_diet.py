@@ -36,7 +36,8 @@ CREATE_BY_API = 27  # 32 before
 # session, user, permissions (1), the case, notes, attachments, events, hand-offs, phones,
 # SLA targets, the need-to-know scope (1), the calendar's rules (2), the linked orders, the
 # unread count and the access-log row (4, 2 savepoints).
-CASE_PAGE = 22  # 24 before; 21 until the SLA transitions were read from their one record
+CASE_PAGE = 23  # 24 before; 21 until the SLA transitions were read from their one record, 22
+# until the case facts named the queue (#19)
 # session, user, permissions (1), the contract with its versions and categories (3), the caller
 # and phones (2), the incident banner, the open cases, the unread count, the access-log row
 # (4, 2 savepoints).

@@ -319,8 +319,9 @@ def test_case_page_queries_do_not_grow_with_notes_and_events(
     # notes, attachments, events, hand-offs and phones, the SLA targets (the card's client joined),
     # the need-to-know scope (1), the calendar for the SLA ledger (2), the linked orders, the
     # unread count, the access-log row and its end-user index row (6 with the test's savepoint),
-    # the SLA transitions (their one record, #25) and the closing codes of the resolve form (#24)
-    with django_assert_max_num_queries(23):
+    # the SLA transitions (their one record, #25), the closing codes of the resolve form (#24)
+    # and the queue's name (#19)
+    with django_assert_max_num_queries(24):
         page = detail(client, case)
     assert page.content.decode().count('data-testid="timeline-note"') == notes
 

@@ -89,6 +89,14 @@ def test_the_case_page_says_each_assignment_in_italian_with_names(client, worked
         assert english not in text
 
 
+def test_the_case_facts_name_the_queue_not_its_code(client, worked_case, people, default_queue):
+    client.force_login(people[2])
+    response = page(client, worked_case, "it")
+    facts = text_of(response).split("Storia")[0]
+    assert "coda Mobile utenti" in facts
+    assert f"coda {default_queue.code}" not in facts
+
+
 def test_the_case_page_says_each_assignment_in_english(client, worked_case, people):
     client.force_login(people[2])
     text = " | ".join(timeline_of(page(client, worked_case, "en")))
