@@ -157,3 +157,31 @@ def care_tables():
         }
 
     return care_tables
+
+
+@pytest.fixture
+def data_contract_with_a_case(operator, caller, contract, manager, office_calendar):
+    """The `caller`'s client also has a data and fixed-line contract, on which the caller has
+    an open case: intake offers two contracts, the likeliest this one."""
+    data = contract_services.create_contract(
+        actor=manager,
+        code="RSIC-DATA-2026",
+        client=contract.client,
+        calendar=office_calendar,
+        services=["data", "fixed"],
+        valid_from=contract.valid_from,
+        valid_to=None,
+        terms=terms(),
+    )
+    services.open_case(
+        actor=operator,
+        request=services.CaseRequest(
+            contract_code=data.code,
+            category_code="roaming",
+            channel="phone",
+            subject="Rete dati lenta",
+            description="Lenta in sede.",
+            end_user_id=caller.id,
+        ),
+    )
+    return data

@@ -318,32 +318,8 @@ def test_past_the_lookup_limit_the_intake_says_so_and_works_again_a_minute_later
 
 
 def test_a_caller_with_two_contracts_sees_which_is_which_and_focus_on_their_open_cases_one(
-    client, operator, caller, contract, manager, office_calendar
+    client, operator, caller, contract, data_contract_with_a_case
 ):
-    from contracts import services as contract_services
-    from tests.contract_terms import terms
-
-    data = contract_services.create_contract(
-        actor=manager,
-        code="RSIC-DATA-2026",
-        client=contract.client,
-        calendar=office_calendar,
-        services=["data", "fixed"],
-        valid_from=contract.valid_from,
-        valid_to=None,
-        terms=terms(),
-    )
-    services.open_case(
-        actor=operator,
-        request=services.CaseRequest(
-            contract_code=data.code,
-            category_code="roaming",
-            channel="phone",
-            subject="Rete dati lenta",
-            description="Lenta in sede.",
-            end_user_id=caller.id,
-        ),
-    )
     client.force_login(operator)
     client.post(reverse("care:intake"), {"action": "lookup", "query": "3471234567"})
     page = client.get(reverse("care:intake")).content.decode()

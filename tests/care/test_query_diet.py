@@ -10,9 +10,7 @@ from django.urls import reverse
 from care import services
 from care.models import Case
 from contracts import selectors as contract_selectors
-from contracts import services as contract_services
 from tests.conftest import look_up
-from tests.contract_terms import terms
 from tests.factories import EndUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,29 +154,8 @@ def test_the_case_page_keeps_its_query_bound(
 
 
 def test_the_intake_page_of_a_caller_with_two_contracts_keeps_its_query_bound(
-    client, operator, caller, contract, manager, office_calendar, django_assert_max_num_queries
+    client, operator, caller, contract, data_contract_with_a_case, django_assert_max_num_queries
 ):
-    data = contract_services.create_contract(
-        actor=manager,
-        code="RSIC-DATA-2026",
-        client=contract.client,
-        calendar=office_calendar,
-        services=["data", "fixed"],
-        valid_from=contract.valid_from,
-        valid_to=None,
-        terms=terms(),
-    )
-    services.open_case(
-        actor=operator,
-        request=services.CaseRequest(
-            contract_code=data.code,
-            category_code="roaming",
-            channel="phone",
-            subject="Rete dati lenta",
-            description="Lenta in sede.",
-            end_user_id=caller.id,
-        ),
-    )
     client.force_login(operator)
     client.post(reverse("care:intake"), {"action": "lookup", "query": "3471234567"})
     client.get(reverse("care:intake"))  # the two contracts to choose from
