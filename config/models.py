@@ -192,3 +192,58 @@ class TwoFactorEnrolmentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ConfigChange(models.Model):
+    """One change to the unit's set-up (users and roles, operator profiles, certifications,
+    sites, queues, emergencies, API tokens): who, when, and the values before and after.
+
+    Append-only, written by `config.audit.record_change` inside the change's transaction, so
+    a change and its record land together or not at all. Contracts and calendars keep their
+    own trail (`contracts.AuditEvent`), which carries their versions.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        DEACTIVATED = "deactivated", _("deactivated")
+        REACTIVATED = "reactivated", _("reactivated")
+        ARCHIVED = "archived", _("archived")
+        DELETED = "deleted", _("deleted")
+        REVOKED = "revoked", _("revoked")
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # What was changed: a kind from `config.audit.TARGET_LABELS`, its id and its name then.
+    target_type = models.CharField(_("what"), max_length=30)
+    target_id = models.CharField(_("id"), max_length=64)
+    target_label = models.CharField(_("name"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("configuration change")
+        verbose_name_plural = _("configuration changes")
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "at"], name="config_change_target"),
+            models.Index(fields=["actor", "at"], name="config_change_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.target_type} {self.target_id} {self.action}"
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """The fields whose value differs between before and after, in a stable order."""
+        keys = sorted(set(self.before) | set(self.after))
+        return [key for key in keys if self.before.get(key) != self.after.get(key)]

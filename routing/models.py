@@ -48,6 +48,13 @@ class Site(models.Model):
         related_name="+",
         verbose_name=_("working hours"),
     )
+    # Who runs the site: they see and act on its operators (DESIGN §2, routing.scope).
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="supervised_sites",
+        verbose_name=_("supervisors"),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -49,6 +49,7 @@ def test_inline_script_rule_catches_inline_code_and_spares_script_files():
 # (views, forms, APIs, serializers, tasks, intake, selectors...) calls one of these.
 WRITERS = {
     "config/access_log.py",  # the hash-chained access log
+    "config/audit.py",  # the configuration audit: one record per change
     "config/db.py",  # the per-year reference counters
     "config/bench/data.py",  # the benchmark's data set, built with COPY
     "config/demo.py",
