@@ -44,6 +44,11 @@ DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 QUICK_OUTPUT = ROOT / "bench" / "results-quick.json"  # a quick run never hides the national one
 QUICK_SCALE, FULL_SCALE = "bench-small", "national"
 CASE_PAGE_QUERIES = 15  # issue #25
+# Managers' pages (issue #25 point 4): the dashboard and every report, as a manager over the
+# whole request (middleware, view, template), at 30 days and at two years up to today.
+REPORT_RANGES = {"30d": 30, "2y": 730}
+RANGE_LABELS = {"30d": "30 days", "2y": "two years"}
+DASHBOARD_P95_MS, REPORT_P95_MS = 300, 500
 
 # name: (label, target text, unit)
 TARGETS = {
@@ -135,6 +140,11 @@ def builder_version() -> int:
     return int(re.search(r"^BUILDER_VERSION = (\d+)", text, re.MULTILINE).group(1))
 
 
+def back_office_version() -> int:
+    text = (ROOT / "config" / "bench" / "back_office.py").read_text()
+    return int(re.search(r"^STEP_VERSION = (\d+)", text, re.MULTILINE).group(1))
+
+
 def manage(*args: str, env: dict, quiet: bool = False) -> None:
     out = subprocess.DEVNULL if quiet else None
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=out)
@@ -175,6 +185,15 @@ def orchestrate(args) -> int:
     )
     if reuse:
         log(f"reusing data set {seed_db} (built {marker['built_at']} in {marker['seconds']:.0f}s)")
+        if read_step(args.server_url, seed_db) != back_office_version():
+            # An incremental step (config/bench/back_office.py): no rebuild of the rest.
+            log("adding the back-office orders and loyalty items to the data set")
+            env = base_env | {"DATABASE_URL": db_url(args.server_url, seed_db), "DJANGO_DEBUG": "1"}
+            t0 = time.perf_counter()
+            manage("migrate", "--noinput", env=env, quiet=True)
+            manage("seed_demo", "--scale", scale, "--seed", str(args.seed), env=env)
+            results["back_office_step_seconds"] = round(time.perf_counter() - t0, 1)
+            marker = read_marker(args.server_url, seed_db) or marker
         results["dataset"] = {"database": seed_db, "reused": True, **marker}
     else:
         log(f"building data set {scale} (seed {args.seed}) into {seed_db}")
@@ -270,6 +289,19 @@ def read_marker(server_url: str, name: str) -> dict | None:
         "seconds": round(row[5], 1),
         "counts": row[6],
     }
+
+
+def read_step(server_url: str, name: str) -> int | None:
+    """The version of the back-office step in the data set, or None."""
+    import psycopg
+
+    with psycopg.connect(db_url(server_url, name), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('bench_dataset_step')").fetchone()[0] is None:
+            return None
+        row = conn.execute(
+            "SELECT max(version) FROM bench_dataset_step WHERE step = 'back_office'"
+        ).fetchone()
+    return row[0] if row else None
 
 
 def machine_info(admin) -> dict:
@@ -368,6 +400,7 @@ def summary(results: dict) -> list[dict]:
             c["queries_max"] <= CASE_PAGE_QUERIES,
             f"median {c['median_ms']} ms",
         )
+    rows.extend(page_rows(m))
     if not failed("take_next"):
         t = m["take_next"]
         add(
@@ -462,6 +495,56 @@ def summary(results: dict) -> list[dict]:
             None,
             f"{e['rows']:,} rows, {e['implementation']}",
         )
+    return rows
+
+
+def page_rows(m: dict) -> list[dict]:
+    """The dashboard and each report at both ranges: one row each, p95 and its queries."""
+    rows = []
+
+    def row(name: str, label: str, item: dict | None, limit: int) -> None:
+        base = {"name": name, "label": label, "target": f"< {limit} ms"}
+        if item is None:
+            rows.append(base | {"figure": "not run", "met": None})
+        elif "error" in item:
+            rows.append(base | {"figure": "error: " + item["error"][:60], "met": False})
+        else:
+            rows.append(
+                base
+                | {
+                    "figure": f"{item['p95_ms']} ms, {item['queries']} queries",
+                    "met": item["p95_ms"] < limit,
+                    "note": f"median {item['median_ms']} ms; {item['n']} requests",
+                }
+            )
+
+    def ranges(measure: dict | None) -> dict:
+        if measure is not None and "error" in measure:
+            return dict.fromkeys(REPORT_RANGES, measure)
+        return measure or {}
+
+    if "dashboard" in m:
+        dashboard = ranges(m["dashboard"])
+        for key in REPORT_RANGES:
+            label = f"Reports dashboard /reports/, {RANGE_LABELS[key]} (p95)"
+            row(f"dashboard_{key}", label, dashboard.get(key), DASHBOARD_P95_MS)
+    reports = m.get("reports") or {}
+    if "error" in reports:
+        rows.append(
+            {
+                "name": "reports",
+                "label": "Report pages /reports/<name>/ (p95)",
+                "figure": "error: " + reports["error"][:60],
+                "target": f"< {REPORT_P95_MS} ms",
+                "met": False,
+            }
+        )
+        return rows
+    for report, measure in (reports.get("pages") or {}).items():
+        measure = ranges(measure)
+        for key in REPORT_RANGES:
+            label = f"Report {report}, {RANGE_LABELS[key]} (p95)"
+            row(f"report_{report}_{key}", label, measure.get(key), REPORT_P95_MS)
     return rows
 
 
@@ -854,6 +937,66 @@ class Measure:
             "queries_median": statistics.median(queries),
             "queries_max": max(queries),
         }
+
+    # --- managers' pages: the dashboard and the reports (issue #25 point 4) ---
+    def manager_client(self):
+        """A manager signed in (national: every report row), as a browser asks the pages."""
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Permission
+        from django.test import Client
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        reports = Permission.objects.get(codename="view_reports")
+        manager = (
+            get_user_model().objects.filter(username="manager", is_active=True).first()
+            or get_user_model()
+            .objects.filter(is_active=True, groups__permissions=reports)
+            .order_by("id")
+            .first()
+        )
+        if manager is None:
+            raise RuntimeError("the data set has no user who may view the reports")
+        client = Client()
+        client.force_login(manager)
+        # A whole sign-in: the password and the second factor (a device on the run's copy).
+        device = TOTPDevice.objects.filter(user=manager, confirmed=True).first()
+        device = device or TOTPDevice.objects.create(user=manager, name="bench", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    def range_query(self, key: str) -> str:
+        start = self.today - timedelta(days=REPORT_RANGES[key] - 1)
+        return f"date_from={start.isoformat()}&date_to={self.today.isoformat()}"
+
+    def timed_ranges(self, path: str) -> dict:
+        """One page at each range: warm-up once, then the samples; the queries of one call."""
+        client = self.manager_client()
+        reps = 5 if self.quick else 10
+        measured = {}
+        for key in REPORT_RANGES:
+            url = f"{path}?{self.range_query(key)}"
+            self.timed_pages(client, [url])  # warm-up
+            samples, queries = self.timed_pages(client, [url] * reps)
+            measured[key] = stats(samples) | {"queries": max(queries), "path": url}
+        return measured
+
+    def dashboard(self) -> dict:
+        return self.timed_ranges("/reports/")
+
+    def reports(self) -> dict:
+        from reports import definitions
+
+        pages = {}
+        for definition in definitions.all_definitions():
+            log(f"  report {definition.name}")
+            try:
+                pages[definition.name] = self.timed_ranges(f"/reports/{definition.name}/")
+            except Exception as error:  # one report failing leaves the others measured
+                pages[definition.name] = {"error": f"{type(error).__name__}: {error}"}
+        return {"pages": pages}
 
     def case_search(self) -> dict:
         """Text search over cases and notes (care.search) as people type it, through the API
@@ -1575,6 +1718,8 @@ class Measure:
         self.run("wallboard", self.wallboard)
         self.run("queue_page", self.queue_page)
         self.run("case_page", self.case_page)
+        self.run("dashboard", self.dashboard)
+        self.run("reports", self.reports)
         self.run("article_suggest", self.article_suggest)
         self.run("case_search", self.case_search)
         log("explaining the hot queries")

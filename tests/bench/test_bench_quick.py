@@ -33,6 +33,8 @@ MEASUREMENTS = {
     "incident_resolve",
     "email_ingestion",
     "article_suggest",
+    "dashboard",
+    "reports",
 }
 
 
@@ -64,7 +66,23 @@ def test_quick_bench_runs_end_to_end_and_writes_a_well_formed_results_file(tmp_p
     assert {"cpus", "postgresql", "platform"} <= results["machine"].keys()
     assert results["dataset"]["counts"]["care.Case"] > 0
     assert set(results["measurements"]) == MEASUREMENTS
-    assert {row["name"] for row in results["summary"]} == MEASUREMENTS
+    # The dashboard and each report have a row per range (issue #25 point 4).
+    reports = set(results["measurements"]["reports"]["pages"])
+    assert {"orders", "loyalty", "integrity", "workload"} <= reports
+    pages = {f"dashboard_{r}" for r in ("30d", "2y")} | {
+        f"report_{name}_{r}" for name in reports for r in ("30d", "2y")
+    }
+    assert {row["name"] for row in results["summary"]} == MEASUREMENTS - {
+        "dashboard",
+        "reports",
+    } | pages
+    for name in pages:
+        figure = next(row["figure"] for row in results["summary"] if row["name"] == name)
+        assert figure.endswith(" queries"), figure  # the query count beside the figure
+    # The back-office step filled the orders and the loyalty worklist.
+    counts = results["dataset"]["counts"]
+    assert counts["contracts.ContractOrder"] > 0
+    assert counts["contracts.LoyaltyItem"] > 0
     for row in results["summary"]:
         assert {"label", "figure", "target", "met"} <= row.keys()
         assert row["met"] in (True, False, None)

@@ -9,6 +9,7 @@ from care.demo import refresh_care_demo, seed_care_demo
 from care.demo_knowledge import seed_knowledge_demo
 from care.models import Case
 from config import roles
+from config.bench import back_office
 from config.bench import data as bench_data
 from config.demo import DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
@@ -103,9 +104,9 @@ class Command(BaseCommand):
             if marker is not None:
                 if marker["scale"] == scale and marker["seed"] == seed:
                     self.stdout.write(
-                        f"Data set {scale} (seed {seed}) already built on {marker['built_at']}: "
-                        "nothing to do."
+                        f"Data set {scale} (seed {seed}) already built on {marker['built_at']}"
                     )
+                    self._back_office(seed)
                     return
                 raise CommandError(
                     f"This database holds the {marker['scale']} data set (seed {marker['seed']}); "
@@ -119,7 +120,19 @@ class Command(BaseCommand):
             f"Built {scale} (seed {seed}) in {result['seconds']:.1f}s: "
             + bench_data.describe(result["counts"])
         )
+        self._back_office(seed)
         self.stdout.write(
             f"Benchmark logins: bench001..bench{bench_data.SCALES[scale].operators:03d}, "
             f"password {bench_data.BENCH_PASSWORD}"
         )
+
+    def _back_office(self, seed: int) -> None:
+        """The incremental back-office step (orders, loyalty): runs once per step version."""
+        try:
+            counts = back_office.build_back_office(seed=seed)
+        except bench_data.BuildError as error:
+            raise CommandError(str(error)) from error
+        if counts:
+            self.stdout.write("Back-office step: " + bench_data.describe(counts))
+        else:
+            self.stdout.write("Back-office step already there: nothing to do.")
