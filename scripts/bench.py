@@ -1724,7 +1724,7 @@ class Measure:
         self.run("case_search", self.case_search)
         log("explaining the hot queries")
         try:
-            plans = self.plans()
+            plans = {} if "plans" in self.skip else self.plans()
         except Exception as error:
             import traceback
 
@@ -1983,7 +1983,7 @@ def main() -> int:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated measurements to leave out (e.g. export_csv,export_xlsx,sla)",
+        help="comma-separated measurements to leave out (e.g. export_csv,export_xlsx,sla,plans)",
     )
     parser.add_argument(
         "--with-proposed-indexes",
