@@ -974,7 +974,7 @@ class Measure:
     def timed_ranges(self, path: str) -> dict:
         """One page at each range: warm-up once, then the samples; the queries of one call."""
         client = self.manager_client()
-        reps = 5 if self.quick else 10
+        reps = 3 if self.quick else 10
         measured = {}
         for key in REPORT_RANGES:
             url = f"{path}?{self.range_query(key)}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(360)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(620)]
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASUREMENTS = {
@@ -56,7 +56,7 @@ def test_quick_bench_runs_end_to_end_and_writes_a_well_formed_results_file(tmp_p
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=340,
+        timeout=600,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
