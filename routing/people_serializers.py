@@ -12,21 +12,21 @@ NAME = {"max_length": 150}
 
 
 class ProfileInput(InputSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
-    remote = serializers.BooleanField(required=False, default=False)
-    capacity = serializers.IntegerField(required=False, default=5)
-    backoffice_share = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, default="0.40"
+    """Fields left out keep the profile's values (a new profile's defaults)."""
+
+    site = serializers.SlugRelatedField(
+        slug_field="code", queryset=Site.objects.all(), required=False
     )
+    remote = serializers.BooleanField(required=False)
+    capacity = serializers.IntegerField(required=False)
+    backoffice_share = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
     skills = serializers.ListField(
-        child=serializers.CharField(max_length=20), required=False, default=list, max_length=20
+        child=serializers.CharField(max_length=40), required=False, max_length=20
     )
     languages = serializers.ListField(
-        child=serializers.CharField(max_length=5), required=False, default=list, max_length=20
+        child=serializers.CharField(max_length=40), required=False, max_length=20
     )
-    extension = serializers.CharField(
-        max_length=20, required=False, default="", allow_blank=True
-    )
+    extension = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
 class CertificationInput(InputSerializer):
@@ -62,7 +62,7 @@ class PersonChangeInput(InputSerializer):
         required=False,
         max_length=5,
     )
-    profile = ProfileInput(required=False, partial=True)
+    profile = ProfileInput(required=False)
 
 
 class ReasonInput(InputSerializer):
