@@ -44,7 +44,6 @@ urlpatterns = [
             auth_views.PasswordResetConfirmView.as_view(
                 template_name="registration/password_set.html",
                 success_url="/accounts/password/set/done/",
-                reset_url_token="choose",
             )
         ),
         name="password-set",

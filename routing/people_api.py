@@ -169,9 +169,7 @@ class PersonCertificationListApi(APIView):
             client=data.get("client"),
             now=timezone.now(),
         )
-        return Response(
-            CertificationSerializer(certification).data, status=status.HTTP_201_CREATED
-        )
+        return Response(CertificationSerializer(certification).data, status=status.HTTP_201_CREATED)
 
 
 class PersonCertificationDetailApi(APIView):

@@ -263,9 +263,7 @@ def people_import(request):
             if report.created:
                 messages.success(
                     request,
-                    ngettext(
-                        "%(n)s person onboarded.", "%(n)s people onboarded.", report.created
-                    )
+                    ngettext("%(n)s person onboarded.", "%(n)s people onboarded.", report.created)
                     % {"n": report.created},
                 )
     shown = report.errors[:IMPORT_ERRORS_SHOWN] if report else []

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -137,7 +138,7 @@ def check_profile(data: ProfileData, *, profile_id: int | None = None) -> dict[s
     if len(extension) > EXTENSION_MAX:
         add("extension", _("At most 20 characters."))
     elif extension and (
-        OperatorProfile.objects.filter(extension=extension).exclude(id=profile_id).exists()
+        OperatorProfile.objects.filter(extension=extension).exclude(id=profile_id or 0).exists()
     ):
         add("extension", _("This extension belongs to another operator."))
     return errors
@@ -217,9 +218,7 @@ def update_profile(
 def profile_data(values: dict, *, profile: OperatorProfile | None = None) -> ProfileData:
     """A profile's current values (none for a new one) overridden by those given (a form's
     or the API's, by field name)."""
-    base = (
-        {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile is not None else {}
-    )
+    base = {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile is not None else {}
     given = {name: value for name, value in values.items() if name in PROFILE_FIELDS}
     return ProfileData(**{"site": None, **base, **given})
 
@@ -283,9 +282,10 @@ def check_certification(
                 _("The contract %(code)s has ended: an operator cannot be certified on it.")
                 % {"code": contract.code}
             ]
-        elif profile_id and Certification.objects.filter(
-            profile_id=profile_id, contract=contract
-        ).exists():
+        elif (
+            profile_id
+            and Certification.objects.filter(profile_id=profile_id, contract=contract).exists()
+        ):
             errors["contract"] = [_("The operator is already certified on this contract.")]
     elif profile_id and Certification.objects.filter(profile_id=profile_id, client=client).exists():
         errors["client"] = [_("The operator is already certified on this client.")]
@@ -354,9 +354,7 @@ def deactivate_person(*, actor, user, now: datetime, reason: str = "") -> list[i
                 actor=actor, profile=profile, state=PresenceState.OFFLINE, now=now
             )
         for case_id in released:
-            transaction.on_commit(
-                lambda case_id=case_id: services.trigger_offer_case(case_id), robust=True
-            )
+            transaction.on_commit(partial(services.trigger_offer_case, case_id), robust=True)
     return released
 
 
@@ -397,8 +395,7 @@ def _write_newcomer(*, actor, newcomer: Newcomer, now: datetime):
         after=_profile_snapshot(profile)
         | {
             "certifications": sorted(
-                (c.contract.code if c.contract else f"client:{c.client_id}")
-                for c in certifications
+                (c.contract.code if c.contract else f"client:{c.client_id}") for c in certifications
             )
         },
     )
@@ -554,9 +551,7 @@ def _newcomer_of(row, known: _Known, errors: dict, *, now: datetime) -> Newcomer
     for name in _split(values.get("clients", "")):
         client = known.clients.get(name.lower())
         if client is None:
-            errors.setdefault("clients", []).append(
-                _("Unknown client: %(name)s.") % {"name": name}
-            )
+            errors.setdefault("clients", []).append(_("Unknown client: %(name)s.") % {"name": name})
             continue
         newcomer.clients.append(client)
     return newcomer
@@ -574,9 +569,7 @@ def _row_problems(newcomer: Newcomer, errors: dict, known: _Known, *, now: datet
     for name, messages in profile_errors.items():
         errors.setdefault(name, []).extend(messages)
     for contract in newcomer.contracts:
-        for messages in check_certification(
-            None, contract=contract, client=None, now=now
-        ).values():
+        for messages in check_certification(None, contract=contract, client=None, now=now).values():
             errors.setdefault("contracts", []).extend(messages)
 
 

@@ -785,12 +785,8 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     "routing:person": (Probe(ADMINISTRATION, kwargs=OTHER_OPERATOR),),
-    "routing:person-account": (
-        Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=ACCOUNT_CHANGE),
-    ),
-    "routing:person-profile": (
-        Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=PROFILE_CHANGE),
-    ),
+    "routing:person-account": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=ACCOUNT_CHANGE),),
+    "routing:person-profile": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=PROFILE_CHANGE),),
     "routing:person-certification-add": (
         Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=lambda u: {"client": u.client_b.pk}),
     ),
@@ -813,9 +809,7 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
     "api:person-certification-list": (
         Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=lambda u: {"client": u.client_b.pk}),
     ),
-    "api:person-certification-detail": (
-        Probe(ADMINISTRATION, "DELETE", OTHER_CERTIFICATION),
-    ),
+    "api:person-certification-detail": (Probe(ADMINISTRATION, "DELETE", OTHER_CERTIFICATION),),
     # --- API: reports ------------------------------------------------------------------------
     "api:report-detail": (
         Probe(

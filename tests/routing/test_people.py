@@ -51,7 +51,7 @@ def palermo_operator(operator, palermo, profile_factory):
 
 @pytest.fixture
 def ended_contract(manager, client_pa, office_calendar):
-    contract = contract_services.create_contract(
+    return contract_services.create_contract(
         actor=manager,
         code="RSIC-OLD-2025",
         client=client_pa,
@@ -61,7 +61,6 @@ def ended_contract(manager, client_pa, office_calendar):
         valid_to=date(2026, 6, 30),
         terms=terms(),
     )
-    return contract
 
 
 def changes(target_type: str) -> list[ConfigChange]:
