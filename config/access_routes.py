@@ -299,6 +299,8 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "routing:person-certification-add": STAFF,
     "routing:person-certification-remove": REDIRECTS,
     "routing:person-deactivate": STAFF,
+    "routing:person-password-link": REDIRECTS,
+    "api:person-password-link": NoPersonalData("an empty answer: the link goes to the user"),
     "routing:person-reactivate": STAFF,
     "api:person-list": STAFF,
     "api:person-import": STAFF,

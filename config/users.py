@@ -12,6 +12,7 @@ The operator side of a person (profile, certifications, their open cases when th
 belongs to routing (`routing.staff`), which calls these inside its own transactions.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +33,8 @@ from config import roles
 from config.audit import record_change, snapshot
 from config.errors import InvalidInput, PermissionDenied
 from config.models import ConfigChange
+
+logger = logging.getLogger(__name__)
 
 USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active")
 USERNAME_MAX = 150
@@ -213,6 +216,18 @@ def set_active(*, actor, user, active: bool, now: datetime, reason: str = ""):
             reason=reason,
         )
     return user
+
+
+def resend_password_link(*, actor, user) -> None:
+    """An administrator has the link sent again (lost, expired): to the user's own address,
+    never shown to the administrator. A link sent before stops working once either is used."""
+    require_administrator(actor)
+    if not user.is_active:
+        raise InvalidUserData(_("This account is deactivated: reactivate it first."))
+    if not user.email:
+        raise InvalidUserData(fields={"email": [_("Give an e-mail address first.")]})
+    logger.info("password link sent again to user %s by %s", user.pk, actor.pk)
+    send_password_link(user)
 
 
 def password_link_path(user) -> str:

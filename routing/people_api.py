@@ -150,6 +150,18 @@ class PersonReactivateApi(APIView):
         return Response(_person(request, user_id))
 
 
+class PersonPasswordLinkApi(APIView):
+    """The link to choose a password, sent again to the person's own address (202)."""
+
+    permission_classes = [Administer]
+
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request, user_id: int):
+        person = people_selectors.person_for(request.user, user_id)
+        users.resend_password_link(actor=request.user, user=person)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
 class PersonCertificationListApi(APIView):
     """POST `{"contract": "<code>"}` or `{"client": <id>}`."""
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config import roles, users
 from config.errors import PresidioError
-from config.forms import add_service_errors
+from config.forms import add_service_errors, service_error_message
 from config.permissions import capability_required
 from contracts.imports import UnreadableFile, read_upload
 from routing import people_selectors, staff
@@ -237,6 +237,23 @@ def person_reactivate(request, user_id: int):
         messages.success(request, _("Account reactivated."))
         return redirect("routing:person", user_id=user_id)
     return _person_page(request, person, reason_form=form, status=400)
+
+
+@capability_required("administer")
+@require_POST
+def person_password_link(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    try:
+        users.resend_password_link(actor=request.user, user=person)
+    except PresidioError as error:
+        messages.error(request, service_error_message(error))
+    else:
+        messages.success(
+            request,
+            _("%(email)s has been sent a new link to choose the password.")
+            % {"email": person.email},
+        )
+    return redirect("routing:person", user_id=user_id)
 
 
 @capability_required("administer")

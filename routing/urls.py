@@ -33,6 +33,11 @@ api_urlpatterns = [
         name="person-reactivate",
     ),
     path(
+        "people/<id:user_id>/password-link/",
+        people_api.PersonPasswordLinkApi.as_view(),
+        name="person-password-link",
+    ),
+    path(
         "people/<id:user_id>/certifications/",
         people_api.PersonCertificationListApi.as_view(),
         name="person-certification-list",
@@ -96,6 +101,11 @@ urlpatterns = [
         "people/<id:user_id>/certifications/<id:certification_id>/remove/",
         people_views.person_certification_remove,
         name="person-certification-remove",
+    ),
+    path(
+        "people/<id:user_id>/password-link/",
+        people_views.person_password_link,
+        name="person-password-link",
     ),
     path(
         "people/<id:user_id>/deactivate/",

@@ -794,6 +794,8 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         Probe(ADMINISTRATION, "POST", OTHER_CERTIFICATION, data=EMPTY),
     ),
     "routing:person-deactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "routing:person-password-link": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "api:person-password-link": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
     "routing:person-reactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
     "api:person-detail": (
         Probe(ADMINISTRATION, kwargs=OTHER_OPERATOR),

@@ -634,3 +634,18 @@ def test_the_password_link_expires_for_nobody_else(client, operator, now, time_m
     page = client.get(link, follow=True)
     assert page.status_code == 200
     assert page.context["validlink"] is False
+
+
+def test_an_admin_has_the_password_link_sent_again_to_the_user_only(
+    client, admin_user, admin_api, operator, supervisor_api
+):
+    client.force_login(admin_user)
+    refused = client.post(f"/routing/people/{operator.pk}/password-link/", follow=True)
+    assert refused.status_code == 200
+    assert mail.outbox == []  # no address yet: said on the page, nothing sent
+    User.objects.filter(id=operator.id).update(email="mario.rossi@example.test")
+    assert client.post(f"/routing/people/{operator.pk}/password-link/").status_code == 302
+    assert admin_api.post(f"/api/v1/people/{operator.pk}/password-link/").status_code == 202
+    assert [m.to for m in mail.outbox] == [["mario.rossi@example.test"]] * 2
+    assert "/accounts/password/set/" in mail.outbox[0].body
+    assert supervisor_api.post(f"/api/v1/people/{operator.pk}/password-link/").status_code == 403
