@@ -17,6 +17,7 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -499,12 +500,13 @@ class _Known:
             for c in Client.objects.filter(Q(name__in=names) | Q(id__in=ids))
             for key in (c.name.lower(), str(c.pk))
         }
-        self.usernames = {
-            u.lower()
-            for u in get_user_model()
-            .objects.filter(username__in={r.values.get("username", "") for r in rows})
-            .values_list("username", flat=True)
-        }
+        wanted_usernames = {r.values.get("username", "").strip().lower() for r in rows}
+        self.usernames = set(
+            get_user_model()
+            .objects.annotate(lowered=Lower("username"))
+            .filter(lowered__in=wanted_usernames)
+            .values_list("lowered", flat=True)
+        )
 
 
 def _newcomer_of(row, known: _Known, errors: dict, *, now: datetime) -> Newcomer:

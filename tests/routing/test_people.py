@@ -475,7 +475,7 @@ def test_the_dry_run_lists_every_bad_row_with_its_line_and_field(admin_api, oper
     upload = _csv(
         "op.uno;Uno;Primo;uno@example.test;operatore;mi;no;5;0,4;it;",
         "op.uno;Uno;Doppio;uno2@example.test;operatore;mi;no;5;0.4;it;",
-        f"{operator.username};Gia;Presente;gia@example.test;operatore;mi;no;5;0.4;it;",
+        f"{operator.username.upper()};Gia;Presente;gia@example.test;operatore;mi;no;5;0.4;it;",
         "op.due;Due;Secondo;due@example.test;operatore;xx;no;5;0.4;it;",
         "op.tre;Tre;Terzo;tre@example.test;operatore;mi;no;tanti;0.4;it;",
         "op.quattro;Quattro;Quarto;q@example.test;operatore;mi;no;0;2;it;NOPE-1",
