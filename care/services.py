@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
@@ -77,6 +78,7 @@ TRANSITIONS = {
 # TRANSITIONS above are the moves an operator chooses; the others belong to one service each.
 TRANSITION, UNIT_ANSWER = "transition", "unit_answer"
 ASSIGN, HANDOFF, REOPEN, MERGE = "assign", "handoff", "reopen", "merge"
+RELEASE = "release"  # the holder left the unit: the case waits in its queue again
 LIFECYCLE: dict[tuple[str, str], set[str]] = {}
 for _from, _tos in TRANSITIONS.items():
     for _to in _tos:
@@ -89,6 +91,8 @@ for _edge, _action in [
     ((CaseStatus.RESOLVED, CaseStatus.IN_PROGRESS), REOPEN),
     ((CaseStatus.CLOSED, CaseStatus.IN_PROGRESS), REOPEN),
     *(((_from, CaseStatus.CLOSED), MERGE) for _from in OPEN_STATUSES),
+    ((CaseStatus.ASSIGNED, CaseStatus.NEW), RELEASE),
+    ((CaseStatus.IN_PROGRESS, CaseStatus.NEW), RELEASE),
 ]:
     LIFECYCLE.setdefault(_edge, set()).add(_action)
 REASON_MAX = 300
@@ -1099,6 +1103,64 @@ def set_queue(*, actor, case: Case, queue_code: str, now: datetime | None = None
         case.queue_code = queue_code
         _save(case, ["queue_code"])
     return case
+
+
+def release_cases(*, actor, holder, now: datetime, reason_code: str) -> list[int]:
+    """Every open case `holder` holds goes back to its queue, unassigned, in one set-based
+    pass (routing calls this when the holder's account is deactivated): assigned and in
+    progress cases wait again (new); a case waiting on the customer or on another unit keeps
+    that status (its clock and hand-off stay as they are) and whoever takes it up next finds
+    it in the queue. Each case gets an "assigned" event (holder → nobody, with
+    `reason_code`) and, when its status moves, a status event. Returns the ids released."""
+    nested = transaction.get_connection().in_atomic_block
+    with transaction.atomic(durable=not nested):
+        cases = list(
+            Case.objects.select_for_update()
+            .filter(assignee_id=holder.pk, status__in=OPEN_STATUSES)
+            .order_by("id")
+            .only("id", "status", "queue_code", "row_version")
+        )
+        if not cases:
+            return []
+        waiting_again = []
+        events = []
+        for case in cases:
+            events.append(
+                CaseEvent(
+                    case_id=case.id,
+                    kind=CaseEvent.Kind.ASSIGNED,
+                    actor=actor,
+                    at=now,
+                    from_value=holder.get_username()[:100],
+                    to_value="",
+                    detail={
+                        "previous": holder.pk,
+                        "queue": case.queue_code,
+                        "reason_code": reason_code,
+                    },
+                )
+            )
+            if case.status in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS):
+                previous = _move(case, CaseStatus.NEW, action=RELEASE)
+                waiting_again.append(case.id)
+                events.append(
+                    CaseEvent(
+                        case_id=case.id,
+                        kind=CaseEvent.Kind.STATUS_CHANGED,
+                        actor=actor,
+                        at=now,
+                        from_value=previous,
+                        to_value=CaseStatus.NEW,
+                        detail={"reason_code": reason_code},
+                    )
+                )
+        CaseEvent.objects.bulk_create(events)
+        ids = [case.id for case in cases]
+        Case.objects.filter(id__in=ids).update(
+            assignee=None, row_version=F("row_version") + 1, updated_at=timezone.now()
+        )
+        Case.objects.filter(id__in=waiting_again).update(status=CaseStatus.NEW)
+    return ids
 
 
 # --- Hand-offs ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ TAKE_NEXT, AUTO_ASSIGN, REASSIGNED, OVERRIDE, CALL = (
 )
 # Reasons a service gives itself (`CaseEvent.detail["reason_code"]`), said in words.
 CUSTOMER_REPLIED, NEW_CONTACT = "customer_replied", "new_contact"
+HOLDER_DEACTIVATED = "holder_deactivated"  # care.services.release_cases
 
 # The codes an event's from/to values hold, by kind: their labels are said instead.
 VALUE_LABELS = {
@@ -107,6 +108,8 @@ def _change(event: CaseEvent, names: Names) -> str:
     if event.kind == CaseEvent.Kind.ASSIGNED:
         before = names.person(detail.get("previous"), event.from_value)
         after = names.person(detail.get("assignee"), event.to_value)
+        if not after and detail.get("queue"):  # released: back to its queue
+            after = names.queue(detail["queue"])
     elif event.kind == CaseEvent.Kind.QUEUE_CHANGED:
         before, after = names.queue(event.from_value), names.queue(event.to_value)
     else:
@@ -135,6 +138,8 @@ def _reason(event: CaseEvent, names: Names) -> str:
     code = detail.get("reason_code")
     if code == CUSTOMER_REPLIED:
         return _("The customer replied by e-mail.")
+    if code == HOLDER_DEACTIVATED:
+        return _("Back to the queue: the operator's account was deactivated.")
     if code == NEW_CONTACT:
         return _("New contact: %(subject)s") % {"subject": detail.get("subject", "")}
     return str(detail.get("reason") or "")

@@ -72,6 +72,8 @@ OWN_WORK = NoPersonalData(
 )
 SAVED_REPLY = NoPersonalData("saved replies' titles and texts with their variables unfilled")
 COUNTS = NoPersonalData("counts, states and staff names; no caller, referent or case text")
+# The unit's own people (accounts, roles, profiles, certifications): staff, not callers.
+STAFF = NoPersonalData("staff accounts, roles, operator profiles and certifications")
 ADMIN_PLUMBING = NoPersonalData("the admin site's sign-in, scripts and password pages")
 
 ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
@@ -285,6 +287,28 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "routing:wallboard": COUNTS,
     "routing:wallboard-live": COUNTS,
     "routing:my-call": NoPersonalData("the id of the user's own current call and their presence"),
+    # --- People: administrators and supervisors (routing.staff) ---------------------------
+    "password-set": OWN_ACCOUNT,
+    "password-set-done": OWN_ACCOUNT,
+    "routing:people": STAFF,
+    "routing:person-new": STAFF,
+    "routing:people-import": STAFF,
+    "routing:person": STAFF,
+    "routing:person-account": STAFF,
+    "routing:person-profile": STAFF,
+    "routing:person-certification-add": STAFF,
+    "routing:person-certification-remove": REDIRECTS,
+    "routing:person-deactivate": STAFF,
+    "routing:person-password-link": REDIRECTS,
+    "api:person-password-link": NoPersonalData("an empty answer: the link goes to the user"),
+    "routing:person-reactivate": STAFF,
+    "api:person-list": STAFF,
+    "api:person-import": STAFF,
+    "api:person-detail": STAFF,
+    "api:person-deactivate": STAFF,
+    "api:person-reactivate": STAFF,
+    "api:person-certification-list": STAFF,
+    "api:person-certification-detail": STAFF,
     "api:telephony-events": NoPersonalData(
         "the PBX's events in (signed, no user); the answer is the call's id and state"
     ),

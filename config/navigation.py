@@ -27,6 +27,7 @@ ITEMS = [
     NavItem(_("E-mail"), "care:mail-triage", ("handle_cases",)),
     NavItem(_("Saved replies"), "care:reply-list", ("handle_cases", "supervise")),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
+    NavItem(_("People"), "routing:people", ("administer", "supervise")),
     NavItem(
         _("Knowledge base"), "care:article-list", ("handle_cases", "supervise", "manage_contracts")
     ),

@@ -307,6 +307,8 @@ EMAIL_TIMEOUT = 20
 # optionally the category its new cases get in PRESIDIO_MAILBOX_<NAME>_CATEGORY.
 MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 MAIL_SIGNATURE = env_str("PRESIDIO_MAIL_SIGNATURE", "Servizio clienti")
+# The portal's address as users reach it: the start of links sent by e-mail (config.users).
+PRESIDIO_PORTAL_URL = env_str("PRESIDIO_PORTAL_URL", "http://localhost:8000")
 MAIL_MAX_BYTES = env_int("PRESIDIO_MAIL_MAX_BYTES", default=10 * 1024 * 1024, minimum=1024)
 MAILBOXES = env_list("PRESIDIO_MAILBOXES", [])
 # Category of new cases per mailbox name ("*": any mailbox, the API and uploads included).

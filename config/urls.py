@@ -37,6 +37,26 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", views.two_factor_page, name="two_factor"),
+    # A new user chooses their password from the one-time link e-mailed to them (config.users).
+    path(
+        "accounts/password/set/<uidb64>/<token>/",
+        login_not_required(
+            auth_views.PasswordResetConfirmView.as_view(
+                template_name="registration/password_set.html",
+                success_url="/accounts/password/set/done/",
+            )
+        ),
+        name="password-set",
+    ),
+    path(
+        "accounts/password/set/done/",
+        login_not_required(
+            auth_views.PasswordResetCompleteView.as_view(
+                template_name="registration/password_set_done.html"
+            )
+        ),
+        name="password-set-done",
+    ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("contracts/", include("contracts.urls")),

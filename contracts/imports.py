@@ -59,17 +59,30 @@ class Row:
         return [part.strip() for part in text.split(PHONE_SEPARATORS[0]) if part.strip()]
 
 
-def read_upload(upload: UploadedFile) -> list[Row]:
+def read_upload(
+    upload: UploadedFile,
+    *,
+    columns: dict[str, set[str]] | None = None,
+    required: tuple[str, ...] = REQUIRED,
+) -> list[Row]:
     """The rows of an uploaded file, refused before a byte of it is read when it is over
-    `settings.MAX_IMPORT_BYTES` (the page and the API alike)."""
+    `settings.MAX_IMPORT_BYTES` (the page and the API alike). `columns` (our name: the
+    headings that mean it) and `required` serve other lists than end users' (routing's
+    onboarding of people)."""
     try:
         refuse_if_larger(upload, settings.MAX_IMPORT_BYTES)
     except UploadRefused as error:
         raise FileTooLarge(str(error)) from None
-    return list(read_rows(upload.read(), upload.name or ""))
+    return list(read_rows(upload.read(), upload.name or "", columns=columns, required=required))
 
 
-def read_rows(data: bytes, filename: str) -> Iterator[Row]:
+def read_rows(
+    data: bytes,
+    filename: str,
+    *,
+    columns: dict[str, set[str]] | None = None,
+    required: tuple[str, ...] = REQUIRED,
+) -> Iterator[Row]:
     """Rows of a .csv (UTF-8, `,` or `;`) or .xlsx file, keyed by our column names."""
     name = filename.lower()
     if name.endswith(".xlsx"):
@@ -82,7 +95,7 @@ def read_rows(data: bytes, filename: str) -> Iterator[Row]:
         heading = next(records)
     except StopIteration:
         raise UnreadableFile(_("The file is empty.")) from None
-    mapping = _map_heading(heading)
+    mapping = _map_heading(heading, columns, required)
     for offset, record in enumerate(records, start=2):
         if offset > MAX_ROWS + 1:
             raise UnreadableFile(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
@@ -100,15 +113,22 @@ def _cell(record, index: int) -> str:
     return str(value).strip()
 
 
-def _map_heading(heading) -> dict[str, int]:
+def _map_heading(
+    heading, columns: dict[str, set[str]] | None, required: tuple[str, ...]
+) -> dict[str, int]:
     names = [str(cell or "").strip().lower() for cell in heading]
     mapping = {}
-    for column, aliases in COLUMNS.items():
+    for column, aliases in (columns or COLUMNS).items():
         for index, name in enumerate(names):
             if name in aliases:
                 mapping[column] = index
                 break
-    missing = [column for column in REQUIRED if column not in mapping]
+    missing = [column for column in required if column not in mapping]
+    if missing and columns is not None:
+        raise UnreadableFile(
+            _("Missing columns: %(columns)s. The first row must name the columns.")
+            % {"columns": ", ".join(missing)}
+        )
     if missing:
         raise UnreadableFile(
             _(

@@ -10,7 +10,10 @@ class InvalidRoutingData(InvalidInput):
 
 class NoOperatorProfile(NotFound):
     code = "operator_profile_not_found"
-    default_message = _("You have no operator profile: ask a supervisor to create it.")
+    default_message = _(
+        "You have no operator profile yet. The supervisor of your site, or an administrator, "
+        "creates it on the “People” page."
+    )
 
 
 class OperatorNotAvailable(Conflict):

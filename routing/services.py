@@ -126,7 +126,8 @@ def set_presence(
         raise InvalidRoutingData(fields={"state": [_("Choose a valid presence.")]})
     if actor.id != profile.user_id and not _is_supervisor(actor):
         raise SupervisorOnly()
-    with transaction.atomic(durable=True):
+    # Alone, durable; inside routing.staff's deactivation, part of its transaction.
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         profile = OperatorProfile.objects.select_for_update().get(id=profile.id)
         if profile.presence == state:
             return profile

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, telephony_api, views
+from routing import api, people_api, people_views, telephony_api, views
 
 # Wired under /api/v1/ by config/urls.py (namespace "api").
 api_urlpatterns = [
@@ -19,6 +19,34 @@ api_urlpatterns = [
         name="routing-operator-presence",
     ),
     path("routing/assign/", api.AssignApi.as_view(), name="routing-assign"),
+    path("people/", people_api.PersonListApi.as_view(), name="person-list"),
+    path("people/import/", people_api.PeopleImportApi.as_view(), name="person-import"),
+    path("people/<id:user_id>/", people_api.PersonDetailApi.as_view(), name="person-detail"),
+    path(
+        "people/<id:user_id>/deactivate/",
+        people_api.PersonDeactivateApi.as_view(),
+        name="person-deactivate",
+    ),
+    path(
+        "people/<id:user_id>/reactivate/",
+        people_api.PersonReactivateApi.as_view(),
+        name="person-reactivate",
+    ),
+    path(
+        "people/<id:user_id>/password-link/",
+        people_api.PersonPasswordLinkApi.as_view(),
+        name="person-password-link",
+    ),
+    path(
+        "people/<id:user_id>/certifications/",
+        people_api.PersonCertificationListApi.as_view(),
+        name="person-certification-list",
+    ),
+    path(
+        "people/<id:user_id>/certifications/<id:certification_id>/",
+        people_api.PersonCertificationDetailApi.as_view(),
+        name="person-certification-detail",
+    ),
     path("telephony/events/", telephony_api.TelephonyEventApi.as_view(), name="telephony-events"),
     path("telephony/calls/", telephony_api.CallListApi.as_view(), name="telephony-call-list"),
     path(
@@ -58,4 +86,35 @@ urlpatterns = [
     path("callbacks/next/", views.callback_next, name="callback-next"),
     path("callbacks/<id:callback_id>/take/", views.callback_take, name="callback-take"),
     path("callbacks/<id:callback_id>/done/", views.callback_done, name="callback-done"),
+    path("people/", people_views.people, name="people"),
+    path("people/new/", people_views.person_new, name="person-new"),
+    path("people/import/", people_views.people_import, name="people-import"),
+    path("people/<id:user_id>/", people_views.person, name="person"),
+    path("people/<id:user_id>/account/", people_views.person_account, name="person-account"),
+    path("people/<id:user_id>/profile/", people_views.person_profile, name="person-profile"),
+    path(
+        "people/<id:user_id>/certifications/",
+        people_views.person_certification_add,
+        name="person-certification-add",
+    ),
+    path(
+        "people/<id:user_id>/certifications/<id:certification_id>/remove/",
+        people_views.person_certification_remove,
+        name="person-certification-remove",
+    ),
+    path(
+        "people/<id:user_id>/password-link/",
+        people_views.person_password_link,
+        name="person-password-link",
+    ),
+    path(
+        "people/<id:user_id>/deactivate/",
+        people_views.person_deactivate,
+        name="person-deactivate",
+    ),
+    path(
+        "people/<id:user_id>/reactivate/",
+        people_views.person_reactivate,
+        name="person-reactivate",
+    ),
 ]

@@ -56,6 +56,7 @@ WRITERS = {
     "config/roles.py",  # the role groups, from a migration
     "config/services.py",
     "config/two_factor.py",
+    "config/users.py",  # accounts and roles, by administrators
     "contracts/orders/services.py",
     "contracts/services.py",
     "care/articles.py",  # the knowledge base: versions, four-eyes publication, uses
@@ -73,6 +74,7 @@ WRITERS = {
     "routing/demo.py",
     "routing/notifications.py",
     "routing/services.py",
+    "routing/staff.py",  # operator profiles, certifications, people leaving, onboarding
     "reports/exports.py",
     "reports/formats.py",  # openpyxl's workbook.save: a file, not the database
     "reports/nightly.py",

@@ -43,6 +43,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from care import articles as care_articles
 from care import incidents, replies, retention
@@ -241,6 +243,24 @@ def seen(attr: str, **payload) -> Callable:
     """A case action as the page sends it: with the `row_version` the user saw (valid, so
     that a missing check would let the write through)."""
     return lambda u: {**payload, "row_version": getattr(u, attr).row_version}
+
+
+OTHER_OPERATOR = pk("op_other", "user_id")
+
+
+def OTHER_CERTIFICATION(u) -> dict:  # noqa: N802 -- kwargs, named like their siblings
+    """The foreign operator's certification on the foreign contract."""
+    certification = Certification.objects.get(profile__user=u.op_other)
+    return {"user_id": u.op_other.pk, "certification_id": certification.pk}
+
+
+ACCOUNT_CHANGE = payload(
+    first_name="Sonda", last_name="IDOR", email="sonda@example.test", roles=["operatore"]
+)
+
+
+def PROFILE_CHANGE(u) -> dict:  # noqa: N802 -- a payload, named like its siblings
+    return {"site": u.op_other.operator_profile.site_id, "capacity": 7, "backoffice_share": "0.4"}
 
 
 NOTE = seen("case_b", body="Sonda IDOR", visibility="internal")
@@ -753,6 +773,45 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
             variant="foreign-case",
         ),
     ),
+    # --- People: the foreign operator works at a site the supervisor does not run --------
+    # Somebody else's password link without its token: "no longer valid", nothing revealed.
+    "password-set": (
+        Probe(
+            by_role(ALLOWED),
+            kwargs=lambda u: {
+                "uidb64": urlsafe_base64_encode(force_bytes(u.op_other.pk)),
+                "token": "cx1b2c-0123456789abcdef",
+            },
+        ),
+    ),
+    "routing:person": (Probe(ADMINISTRATION, kwargs=OTHER_OPERATOR),),
+    "routing:person-account": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=ACCOUNT_CHANGE),),
+    "routing:person-profile": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=PROFILE_CHANGE),),
+    "routing:person-certification-add": (
+        Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=lambda u: {"client": u.client_b.pk}),
+    ),
+    "routing:person-certification-remove": (
+        Probe(ADMINISTRATION, "POST", OTHER_CERTIFICATION, data=EMPTY),
+    ),
+    "routing:person-deactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "routing:person-password-link": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "api:person-password-link": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "routing:person-reactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "api:person-detail": (
+        Probe(ADMINISTRATION, kwargs=OTHER_OPERATOR),
+        Probe(
+            ADMINISTRATION,
+            "PATCH",
+            OTHER_OPERATOR,
+            data=lambda u: {"profile": {"capacity": 7}},
+        ),
+    ),
+    "api:person-deactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "api:person-reactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "api:person-certification-list": (
+        Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=lambda u: {"client": u.client_b.pk}),
+    ),
+    "api:person-certification-detail": (Probe(ADMINISTRATION, "DELETE", OTHER_CERTIFICATION),),
     # --- API: reports ------------------------------------------------------------------------
     "api:report-detail": (
         Probe(

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 # Routes that must answer anonymous users: signing in, the load balancer's probe, the
 # language switch (POST only) and the JSON 404 of unknown API paths.
-PUBLIC = {"login", "healthz", "set_language", "logout"}
+# The password pages answer whoever holds a one-time link (config.users): a new user who
+# cannot sign in yet; without a valid link they say so and show nothing.
+PUBLIC = {"login", "healthz", "set_language", "logout", "password-set", "password-set-done"}
 SAMPLE_ARGUMENTS = {"id": "1", "int": "1", "str": "x", "slug": "x", "uuid": "0" * 32, "path": "x"}
 ANONYMOUS_REFUSALS = {302, 401, 403, 404, 405}
 

@@ -1,0 +1,296 @@
+"""The people pages (/routing/people/…): administrators create accounts, give roles,
+deactivate and onboard from a file; supervisors complete and change the operator profiles
+of their sites (and create the profile of an operator who has none). Parse, fetch through
+`routing.people_selectors`, call one service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from config import roles, users
+from config.errors import PresidioError
+from config.forms import add_service_errors, service_error_message
+from config.permissions import capability_required
+from contracts.imports import UnreadableFile, read_upload
+from routing import people_selectors, staff
+from routing.people_forms import (
+    AccountForm,
+    CertificationForm,
+    NewPersonForm,
+    PeopleImportForm,
+    ProfileForm,
+    ReasonForm,
+)
+from routing.scope import supervisor_scope
+
+IMPORT_ERRORS_SHOWN = 500
+
+
+def _person_or_403(request, user_id: int):
+    try:
+        return people_selectors.person_for(request.user, user_id)
+    except staff.OutsideYourSites:
+        raise PermissionDenied from None
+
+
+def _account(data: dict, *, username: str = "") -> users.UserData:
+    return users.UserData(
+        username=data.get("username", username),
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        email=data["email"],
+        roles=list(data["roles"]),
+    )
+
+
+def _person_page(request, person, *, status: int = 200, **forms):
+    profile = people_selectors.profile_of_person(person)
+    administer = request.user.has_perm("config.administer")
+    context = {
+        "person": person,
+        "person_roles": [roles.ROLE_LABELS[r] for r in roles.roles_of(person)],
+        "profile": profile,
+        "administer": administer,
+        "account_form": forms.get("account_form")
+        or (AccountForm(initial=AccountForm.initial_for(person)) if administer else None),
+        "profile_form": forms.get("profile_form")
+        or ProfileForm(initial=ProfileForm.initial_for(profile), user=request.user),
+        "certification_form": forms.get("certification_form") or CertificationForm(),
+        "reason_form": forms.get("reason_form") or ReasonForm(),
+    }
+    return render(request, "routing/person.html", context, status=status)
+
+
+@capability_required("administer", "supervise")
+def people(request):
+    administer = request.user.has_perm("config.administer")
+    scope = supervisor_scope(request.user)
+    return render(
+        request,
+        "routing/people.html",
+        {
+            "people": list(people_selectors.people_visible_to(request.user)),
+            "administer": administer,
+            "no_sites": not administer and not scope.site_ids,
+        },
+    )
+
+
+@capability_required("administer")
+@require_http_methods(["GET", "POST"])
+def person_new(request):
+    form = NewPersonForm(request.POST or None)
+    if form.is_valid():
+        try:
+            person = users.create_user(
+                actor=request.user, data=_account(form.cleaned_data), now=timezone.now()
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Account created: %(email)s has been sent a link to choose the password.")
+                % {"email": person.email},
+            )
+            return redirect("routing:person", user_id=person.pk)
+    return render(request, "routing/person_new.html", {"form": form}, status=_status(form))
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@capability_required("administer", "supervise")
+def person(request, user_id: int):
+    return _person_page(request, _person_or_403(request, user_id))
+
+
+@capability_required("administer")
+@require_POST
+def person_account(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    form = AccountForm(request.POST)
+    if form.is_valid():
+        try:
+            staff.change_person(
+                actor=request.user,
+                person=person,
+                account=_account(form.cleaned_data, username=person.get_username()),
+                now=timezone.now(),
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Account saved."))
+            return redirect("routing:person", user_id=user_id)
+    return _person_page(request, person, account_form=form, status=400)
+
+
+@capability_required("administer", "supervise")
+@require_POST
+def person_profile(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    form = ProfileForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            staff.change_person(
+                actor=request.user,
+                person=person,
+                profile_values=form.cleaned_data,
+                now=timezone.now(),
+            )
+        except staff.OutsideYourSites:
+            raise PermissionDenied from None
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Operator profile saved."))
+            return redirect("routing:person", user_id=user_id)
+    return _person_page(request, person, profile_form=form, status=400)
+
+
+@capability_required("administer", "supervise")
+@require_POST
+def person_certification_add(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    form = CertificationForm(request.POST)
+    profile = people_selectors.profile_of_person(person)
+    if profile is None:
+        form.add_error(None, str(staff.NoProfileYet.default_message))
+    elif form.is_valid():
+        try:
+            staff.add_certification(
+                actor=request.user,
+                profile=profile,
+                contract=form.cleaned_data["contract"],
+                client=form.cleaned_data["client"],
+                now=timezone.now(),
+            )
+        except staff.OutsideYourSites:
+            raise PermissionDenied from None
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Certification added."))
+            return redirect("routing:person", user_id=user_id)
+    return _person_page(request, person, certification_form=form, status=400)
+
+
+@capability_required("administer", "supervise")
+@require_POST
+def person_certification_remove(request, user_id: int, certification_id: int):
+    person = _person_or_403(request, user_id)
+    certification = people_selectors.certification_of(person, certification_id)
+    try:
+        staff.remove_certification(
+            actor=request.user, certification=certification, now=timezone.now()
+        )
+    except staff.OutsideYourSites:
+        raise PermissionDenied from None
+    messages.success(request, _("Certification removed."))
+    return redirect("routing:person", user_id=user_id)
+
+
+@capability_required("administer")
+@require_POST
+def person_deactivate(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            released = staff.deactivate_person(
+                actor=request.user,
+                user=person,
+                now=timezone.now(),
+                reason=form.cleaned_data["reason"],
+            )
+        except PresidioError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Account deactivated: %(n)s open case went back to its queue.",
+                    "Account deactivated: %(n)s open cases went back to their queues.",
+                    len(released),
+                )
+                % {"n": len(released)},
+            )
+            return redirect("routing:person", user_id=user_id)
+    return _person_page(request, person, reason_form=form, status=400)
+
+
+@capability_required("administer")
+@require_POST
+def person_reactivate(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        staff.reactivate_person(
+            actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Account reactivated."))
+        return redirect("routing:person", user_id=user_id)
+    return _person_page(request, person, reason_form=form, status=400)
+
+
+@capability_required("administer")
+@require_POST
+def person_password_link(request, user_id: int):
+    person = _person_or_403(request, user_id)
+    try:
+        users.resend_password_link(actor=request.user, user=person)
+    except PresidioError as error:
+        messages.error(request, service_error_message(error))
+    else:
+        messages.success(
+            request,
+            _("%(email)s has been sent a new link to choose the password.")
+            % {"email": person.email},
+        )
+    return redirect("routing:person", user_id=user_id)
+
+
+@capability_required("administer")
+@require_http_methods(["GET", "POST"])
+def people_import(request):
+    form = PeopleImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if form.is_valid():
+        try:
+            rows = read_upload(
+                form.cleaned_data["file"],
+                columns=staff.IMPORT_COLUMNS,
+                required=staff.IMPORT_REQUIRED,
+            )
+        except UnreadableFile as error:
+            form.add_error("file", str(error))
+        else:
+            report = staff.onboard_people(
+                actor=request.user,
+                rows=rows,
+                dry_run="confirm" not in request.POST,
+                now=timezone.now(),
+            )
+            if report.created:
+                messages.success(
+                    request,
+                    ngettext("%(n)s person onboarded.", "%(n)s people onboarded.", report.created)
+                    % {"n": report.created},
+                )
+    shown = report.errors[:IMPORT_ERRORS_SHOWN] if report else []
+    return render(
+        request,
+        "routing/people_import.html",
+        {
+            "form": form,
+            "report": report,
+            "shown_errors": shown,
+            "hidden_errors": (len(report.errors) - len(shown)) if report else 0,
+        },
+    )
