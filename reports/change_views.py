@@ -3,8 +3,8 @@ and the exports. Admins and managers only (`reports.changes`)."""
 
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import get_language

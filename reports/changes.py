@@ -41,7 +41,7 @@ CONTRACT_TARGETS = {
     "contract": gettext_lazy("contract"),
 }
 _K = AuditEvent.Kind
-CONTRACT_KINDS = {
+CONTRACT_KINDS: dict[str, tuple[str, str]] = {
     _K.CLIENT_CREATED: ("client", ConfigChange.Action.CREATED),
     _K.CLIENT_UPDATED: ("client", ConfigChange.Action.CHANGED),
     _K.CALENDAR_CREATED: ("calendar", ConfigChange.Action.CREATED),
@@ -198,7 +198,7 @@ def field_label(target_type: str, key: str) -> str:
     model = TARGET_MODELS.get(target_type)
     if model is not None:
         try:
-            return str(model._meta.get_field(key).verbose_name)
+            return str(getattr(model._meta.get_field(key), "verbose_name", key))
         except FieldDoesNotExist:
             pass
     return key.replace("_", " ")
@@ -237,7 +237,7 @@ def field_changes(target_type: str, before: dict, after: dict) -> list[dict]:
 
 
 def changes_text(changes: list[dict]) -> str:
-    """"Capacity: 5 → 8; Site: 3 → 4" (a value only before or after shown alone)."""
+    """ "Capacity: 5 → 8; Site: 3 → 4" (a value only before or after shown alone)."""
     parts = []
     for change in changes:
         if change["before"] and change["after"]:

@@ -1306,7 +1306,9 @@ def presence_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     if filters.queue:
         takers = takers.filter(queue_code=filters.queue.code)
         profiles = profiles.filter(user__in=takers.values("operator_id"))
-    by_day = presence_by_day(profiles, date_from=filters.date_from, date_to=filters.date_to, now=now)
+    by_day = presence_by_day(
+        profiles, date_from=filters.date_from, date_to=filters.date_to, now=now
+    )
     people = {
         row[0]: row[1:]
         for row in profiles.values_list(

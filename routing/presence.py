@@ -26,7 +26,7 @@ from routing.selectors import held_subquery
 AVAILABLE, BUSY, AWAY, OFFLINE = "available", "busy", "away", "offline"
 BUCKETS = (AVAILABLE, BUSY, AWAY, OFFLINE)
 # Busy is working: on a case (the operator's own "busy"), on a call or in after-call work.
-BUCKET_OF = {
+BUCKET_OF: dict[str, str] = {
     PresenceState.AVAILABLE: AVAILABLE,
     PresenceState.BUSY: BUSY,
     PresenceState.ON_CALL: BUSY,
@@ -186,7 +186,7 @@ def operator_days(scope: SupervisorScope, *, day: date, now: datetime) -> list[O
             presence=p.presence,
             presence_label=str(labels.get(p.presence, p.presence)),
             since=p.presence_since,
-            held=p.held,
+            held=p.held,  # type: ignore[attr-defined]  # annotated
             totals=by_day.get(p.id, {}).get(day, Totals()),
         )
         for p in profiles

@@ -46,7 +46,7 @@ def history(admin_user, supervisor, operator, now):
         action=CHANGED,
         before={"capacity": 5, "remote": False, "site": site.pk},
         after={"capacity": 8, "remote": True, "site": site.pk},
-        reason="=HYPERLINK(\"http://x\")",
+        reason='=HYPERLINK("http://x")',
     )
     AuditEvent.objects.create(
         kind=AuditEvent.Kind.CLIENT_UPDATED,
@@ -95,7 +95,9 @@ def test_a_row_says_the_changed_fields_in_words(client, manager, history):
         ("capacità (pratiche contemporanee)", "5", "8"),
         ("lavora da remoto", "no", "sì"),
     ]
-    assert row["changes_text"] == "capacità (pratiche contemporanee): 5 → 8; lavora da remoto: no → sì"
+    assert (
+        row["changes_text"] == "capacità (pratiche contemporanee): 5 → 8; lavora da remoto: no → sì"
+    )
     assert row["actor_username"] == "sup.neri"
 
 
@@ -164,7 +166,7 @@ def test_the_csv_export_is_safe_from_formula_injection(client, manager, history)
     assert len(rows) == 1 + 4
     cells = [cell for row in rows for cell in row]
     assert "'@Milano" in cells
-    assert "'=HYPERLINK(\"http://x\")" in cells
+    assert '\'=HYPERLINK("http://x")' in cells
     assert not [cell for cell in cells if cell.startswith(("=", "@", "+"))]
 
 
