@@ -207,6 +207,7 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:incident-resolve": NoPersonalData("counts of cases resolved"),
     "api:report-list": NoPersonalData("the names of the reports"),
     "api:change-list": NoPersonalData("configuration changes: staff and set-up values"),
+    "api:audit-list": NoPersonalData("configuration changes: staff and set-up values"),
     "api:report-job": NoPersonalData("an export's progress; its file is logged on download"),
     "api:routing-next": OWN_WORK,
     "api:routing-assign": OWN_WORK,

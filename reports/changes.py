@@ -218,8 +218,9 @@ def shown(value: Any) -> str:
 
 
 def field_changes(target_type: str, before: dict, after: dict) -> list[dict]:
-    """The fields that differ (all of them for a creation or a removal), labelled."""
-    keys = list(dict.fromkeys([*before, *after]))
+    """The fields that differ (all of them for a creation or a removal), labelled, in the
+    order of their keys."""
+    keys = sorted({*before, *after})  # PostgreSQL's jsonb keeps no order of its own
     changes = []
     for key in keys:
         old, new = before.get(key), after.get(key)

@@ -4,6 +4,8 @@ from reports import api, change_api, change_views, views
 
 api_urlpatterns = [
     path("changes/", change_api.ChangeListApi.as_view(), name="change-list"),
+    # The name DESIGN §7 gives the same list.
+    path("audit/", change_api.ChangeListApi.as_view(), name="audit-list"),
     path("reports/", api.ReportListApi.as_view(), name="report-list"),
     path("reports/jobs/<id:job_id>/", api.ExportJobApi.as_view(), name="report-job"),
     path(

@@ -196,6 +196,12 @@ def test_the_api_lists_with_the_same_filters(manager_api, history):
     assert datetime.fromisoformat(row["at"]).utcoffset() is not None
 
 
+def test_the_api_answers_under_the_design_name_too(admin_api, history):
+    response = admin_api.get("/api/v1/audit/", {"what": "site", "action": "created"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
 def test_the_api_pages_and_exports(manager_api, history):
     first = manager_api.get("/api/v1/changes/", {"page_size": 3}).json()
     second = manager_api.get("/api/v1/changes/", {"page_size": 3, "page": 2}).json()
