@@ -10,10 +10,11 @@ One pass over the period's changes (the index on profile and time serves it); th
 queries does not grow with the number of operators or changes.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Lead
@@ -76,15 +77,24 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
 
 
-def _split_by_day(start: datetime, end: datetime) -> Iterable[tuple[date, float]]:
-    """[start, end) cut at Rome's midnights: (day, seconds) for each day it touches."""
-    cursor = start
-    while cursor < end:
-        day = timezone.localtime(cursor).date()
-        midnight = day_start(day + timedelta(days=1))
-        piece_end = min(end, midnight)
-        yield day, (piece_end - cursor).total_seconds()
-        cursor = piece_end
+class _Days:
+    """The period's Rome days and the instants (UTC) where they begin: an interval is cut at
+    midnights by bisection, with no time-zone arithmetic per change."""
+
+    def __init__(self, date_from: date, date_to: date):
+        count = (date_to - date_from).days + 1
+        self.days = [date_from + timedelta(days=i) for i in range(count)]
+        self.bounds = [
+            day_start(date_from + timedelta(days=i)).astimezone(UTC) for i in range(count + 1)
+        ]
+
+    def split(self, start: datetime, end: datetime) -> Iterable[tuple[date, float]]:
+        """[start, end) cut at Rome's midnights: (day, seconds) for each day it touches."""
+        i = bisect_right(self.bounds, start) - 1
+        while start < end:
+            piece_end = min(end, self.bounds[i + 1])
+            yield self.days[i], (piece_end - start).total_seconds()
+            start, i = piece_end, i + 1
 
 
 def presence_by_day(
@@ -92,11 +102,12 @@ def presence_by_day(
 ) -> dict[int, dict[date, Totals]]:
     """Per profile id and day of [date_from, date_to], the time in each bucket (two queries).
     Time after `now` is not counted: today's figures run up to now."""
-    start = day_start(date_from)
-    end = min(day_start(date_to + timedelta(days=1)), now)
+    start = day_start(date_from).astimezone(UTC)
+    end = min(day_start(date_to + timedelta(days=1)), now).astimezone(UTC)
     totals: dict[int, dict[date, Totals]] = defaultdict(lambda: defaultdict(Totals))
     if end <= start:
         return {}
+    days = _Days(date_from, date_to)
     before = PresenceChange.objects.filter(profile_id=OuterRef("pk"), at__lt=start).order_by(
         "-at", "-id"
     )
@@ -121,16 +132,19 @@ def presence_by_day(
     for profile_id, state, at, until in changes.iterator(chunk_size=5000):
         if profile_id not in first_change or at < first_change[profile_id]:
             first_change[profile_id] = at
-        _count(totals[profile_id], state, at, until or end)
+        _count(totals[profile_id], days, state, at, until or end)
     for profile_id, seed in seeds.items():
-        _count(totals[profile_id], seed or OFFLINE, start, first_change.get(profile_id, end))
-    return {profile_id: dict(days) for profile_id, days in totals.items()}
+        first = first_change.get(profile_id, end)
+        _count(totals[profile_id], days, seed or OFFLINE, start, first)
+    return {profile_id: dict(by_day) for profile_id, by_day in totals.items()}
 
 
-def _count(days: dict[date, Totals], state: str, start: datetime, end: datetime) -> None:
+def _count(
+    by_day: dict[date, Totals], days: _Days, state: str, start: datetime, end: datetime
+) -> None:
     bucket = BUCKET_OF.get(state, OFFLINE)
-    for day, seconds in _split_by_day(start, end):
-        days[day].seconds[bucket] += seconds
+    for day, seconds in days.split(start, end):
+        by_day[day].seconds[bucket] += seconds
 
 
 def summed(days: dict[date, Totals]) -> Totals:
