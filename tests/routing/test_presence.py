@@ -276,3 +276,24 @@ def test_the_report_page_and_its_export(client, manager, mario, now):
     assert export.status_code == 200
     body = b"".join(export.streaming_content).decode("utf-8-sig")
     assert "Milano" in body
+
+
+def test_the_report_in_the_api_has_the_same_numbers(manager_api, mario, now):
+    response = manager_api.get(
+        "/api/v1/reports/presence/", {"from": "2026-12-01", "to": "2026-12-01"}
+    )
+    assert response.status_code == 200
+    (milano,) = [r for r in response.json()["rows"] if r["site"] == "Milano"]
+    assert milano["available_h"] == round(485 / 60, 2)
+    assert milano["occupancy"] == round(100 * 85 / 570, 1)
+
+
+def test_the_report_page_takes_a_bounded_number_of_queries(
+    client, admin_user, mario, rosa, queue_taken_by_mario, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    url = reverse("reports:report", args=["presence"])
+    with django_assert_max_num_queries(30):
+        response = client.get(url, {"from": "2026-11-25", "to": "2026-12-02"})
+    assert response.status_code == 200
+    assert len(response.context["table"]) == 2 + 1 + 2  # sites, the queue, the operators
