@@ -9,12 +9,14 @@ of the history. End-user events of the contracts' trail are not configuration (a
 people): they stay out.
 """
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -159,16 +161,30 @@ class ChangeList:
         return [(kind, pk) for kind, pk, _at in merged[offset : offset + limit]]
 
     def page(self, offset: int, limit: int) -> list[dict]:
+        """One page of rows, in 3 to 5 queries: the merged keys, each source's rows, and the
+        names of the sites, queues, clients, calendars, users and roles their values name."""
         keys = self._keys(offset, limit)
         config_ids = [pk for kind, pk in keys if kind == CONFIG]
         contract_ids = [pk for kind, pk in keys if kind == CONTRACTS]
+        changes = (
+            list(ConfigChange.objects.filter(id__in=config_ids).select_related("actor"))
+            if config_ids
+            else []
+        )
+        events = (
+            list(AuditEvent.objects.filter(id__in=contract_ids).select_related("actor"))
+            if contract_ids
+            else []
+        )
+        names = _names_of(
+            [(c.target_type, c.before or {}, c.after or {}) for c in changes]
+            + [(_contract_target(e), *_contract_values(e)) for e in events]
+        )
         found: dict[tuple[str, int], dict] = {}
-        if config_ids:
-            for change in ConfigChange.objects.filter(id__in=config_ids).select_related("actor"):
-                found[(CONFIG, change.id)] = _config_row(change)
-        if contract_ids:
-            for event in AuditEvent.objects.filter(id__in=contract_ids).select_related("actor"):
-                found[(CONTRACTS, event.id)] = _contract_row(event)
+        for change in changes:
+            found[(CONFIG, change.id)] = _config_row(change, names)
+        for event in events:
+            found[(CONTRACTS, event.id)] = _contract_row(event, names)
         return [found[key] for key in keys if key in found]
 
     def __getitem__(self, index: slice) -> list[dict]:
@@ -194,30 +210,68 @@ def _actor(user) -> tuple[str, str]:
     return user.get_full_name() or user.get_username(), user.get_username()
 
 
-def field_label(target_type: str, key: str) -> str:
+def _field(target_type: str, key: str):
     model = TARGET_MODELS.get(target_type)
-    if model is not None:
-        try:
-            return str(getattr(model._meta.get_field(key), "verbose_name", key))
-        except FieldDoesNotExist:
-            pass
-    return key.replace("_", " ")
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
 
 
-def shown(value: Any) -> str:
-    """A stored value in words: yes/no, lists joined, nothing as a dash."""
+def field_label(target_type: str, key: str) -> str:
+    field = _field(target_type, key)
+    return str(getattr(field, "verbose_name", key)) if field is not None else key.replace("_", " ")
+
+
+# Values naming these are shown by the name (their __str__ reads no other table).
+NAMED_MODELS = (Site, Queue, Client, BusinessCalendar, get_user_model(), Group)
+Names = dict[tuple[type, Any], str]
+
+
+def _named_model(target_type: str, key: str) -> type[models.Model] | None:
+    field = _field(target_type, key)
+    related = getattr(field, "related_model", None) if field is not None else None
+    return related if related in NAMED_MODELS else None
+
+
+def _names_of(records: list[tuple[str, dict, dict]]) -> Names:
+    """The names of the objects the values name (ids of sites, queues, users...), one query
+    per kind of object named."""
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    for target_type, before, after in records:
+        for key, value in [*before.items(), *after.items()]:
+            related = _named_model(target_type, key)
+            if related is not None:
+                items = value if isinstance(value, list) else [value]
+                wanted[related] |= {item for item in items if isinstance(item, int)}
+    names: Names = {}
+    for related, ids in wanted.items():
+        for obj in related._default_manager.filter(pk__in=ids):
+            names[(related, obj.pk)] = str(obj)
+    return names
+
+
+def shown(value: Any, named: type | None = None, names: Names | None = None) -> str:
+    """A stored value in words: yes/no, lists joined, an object by its name, nothing as a
+    dash."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(shown(item) for item in value)
+        return ", ".join(shown(item, named, names) for item in value)
     if isinstance(value, dict):
         return ", ".join(f"{key}: {shown(item)}" for key, item in value.items())
+    if named is not None and names and (named, value) in names:
+        return names[(named, value)]
     return str(value)
 
 
-def field_changes(target_type: str, before: dict, after: dict) -> list[dict]:
+def field_changes(
+    target_type: str, before: dict, after: dict, names: Names | None = None
+) -> list[dict]:
     """The fields that differ (all of them for a creation or a removal), labelled, in the
     order of their keys."""
     keys = sorted({*before, *after})  # PostgreSQL's jsonb keeps no order of its own
@@ -226,12 +280,13 @@ def field_changes(target_type: str, before: dict, after: dict) -> list[dict]:
         old, new = before.get(key), after.get(key)
         if before and after and old == new:
             continue
+        named = _named_model(target_type, key)
         changes.append(
             {
                 "field": key,
                 "label": field_label(target_type, key),
-                "before": shown(old) if key in before else "",
-                "after": shown(new) if key in after else "",
+                "before": shown(old, named, names) if key in before else "",
+                "after": shown(new, named, names) if key in after else "",
             }
         )
     return changes
@@ -281,7 +336,7 @@ def _row(
     }
 
 
-def _config_row(change: ConfigChange) -> dict:
+def _config_row(change: ConfigChange, names: Names) -> dict:
     return _row(
         source=CONFIG,
         at=change.at,
@@ -290,18 +345,26 @@ def _config_row(change: ConfigChange) -> dict:
         target=change.target_label,
         action=change.action,
         actor=change.actor,
-        changes=field_changes(change.target_type, change.before or {}, change.after or {}),
+        changes=field_changes(change.target_type, change.before or {}, change.after or {}, names),
         reason=change.reason,
     )
 
 
-def _contract_row(event: AuditEvent) -> dict:
-    target_type, action = CONTRACT_KINDS.get(event.kind, ("contract", event.kind))
+def _contract_target(event: AuditEvent) -> str:
+    return CONTRACT_KINDS.get(event.kind, ("contract", ""))[0]
+
+
+def _contract_values(event: AuditEvent) -> tuple[dict, dict]:
+    """Before and after, when the event kept them; else its detail as what it set."""
     detail = event.detail or {}
     if "before" in detail or "after" in detail:
-        before, after = detail.get("before") or {}, detail.get("after") or {}
-    else:
-        before, after = {}, detail
+        return detail.get("before") or {}, detail.get("after") or {}
+    return {}, detail
+
+
+def _contract_row(event: AuditEvent, names: Names) -> dict:
+    target_type, action = CONTRACT_KINDS.get(event.kind, ("contract", event.kind))
+    before, after = _contract_values(event)
     target_id = event.contract_id or event.calendar_id or event.client_id
     return _row(
         source=CONTRACTS,
@@ -311,7 +374,7 @@ def _contract_row(event: AuditEvent) -> dict:
         target=event.summary,
         action=action,
         actor=event.actor,
-        changes=field_changes(target_type, before, after),
+        changes=field_changes(target_type, before, after, names),
         reason=str(event.get_kind_display()),
     )
 

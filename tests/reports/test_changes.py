@@ -221,3 +221,32 @@ def test_the_api_refuses_bad_input_and_other_roles(manager_api, supervisor_api, 
     denied = supervisor_api.get("/api/v1/changes/")
     assert denied.status_code == 403
     assert denied.json()["code"]
+
+
+def test_values_naming_a_site_or_a_user_show_its_name(client, manager, operator, now):
+    milano = Site.objects.create(code="mi", name="Milano", province="MI")
+    palermo = Site.objects.create(code="pa", name="Palermo", province="PA")
+    record_change(
+        actor=manager,
+        now=now,
+        target_type="site",
+        target_id=palermo.pk,
+        target_label="Palermo",
+        action=CHANGED,
+        before={"supervisors": []},
+        after={"supervisors": [operator.pk]},
+    )
+    profile = OperatorProfile.objects.create(user=operator, site=palermo)
+    record_change(
+        actor=manager,
+        now=now,
+        target_type="profile",
+        target_id=profile.pk,
+        action=CHANGED,
+        before={"site": milano.pk},
+        after={"site": palermo.pk},
+    )
+    rows = page(client, manager).context["page"].object_list
+    texts = {row["target_type"]: row["changes_text"] for row in rows}
+    assert texts["profile"].endswith(": Milano → Palermo")
+    assert texts["site"].endswith(f": — → {operator.username}")
