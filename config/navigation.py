@@ -26,8 +26,10 @@ ITEMS = [
     NavItem(_("Callbacks"), "routing:callbacks", ("handle_cases",)),
     NavItem(_("E-mail"), "care:mail-triage", ("handle_cases",)),
     NavItem(_("Saved replies"), "care:reply-list", ("handle_cases", "supervise")),
+    NavItem(_("My presence"), "routing:presence-history", ("handle_cases",)),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
     NavItem(_("People"), "routing:people", ("administer", "supervise")),
+    NavItem(_("Who is signed in"), "routing:presence-board", ("supervise",)),
     NavItem(
         _("Knowledge base"), "care:article-list", ("handle_cases", "supervise", "manage_contracts")
     ),
@@ -42,6 +44,7 @@ ITEMS = [
         _("Import end users"), "contracts:end-user-import", ("manage_contracts", "work_backoffice")
     ),
     NavItem(_("Reports"), "reports:dashboard", ("view_reports",)),
+    NavItem(_("Configuration changes"), "reports:change-list", ("administer", "manage_contracts")),
     NavItem(_("Data retention"), "care:retention", ("manage_contracts",)),
     NavItem(_("Data-subject requests"), "care:subject-search", ("administer",)),
     NavItem(_("API"), "api-docs"),

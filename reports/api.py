@@ -47,7 +47,7 @@ def validated_filters(request):
     return form.filters()
 
 
-def _positive_int(request, name: str, default: int, maximum: int) -> int:
+def positive_int(request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
@@ -124,8 +124,8 @@ class ReportDetailApi(APIView):
                     ExportJobSerializer(result, context={"request": request}).data, status=202
                 )
             return result
-        page = _positive_int(request, "page", 1, 10**6)
-        page_size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = positive_int(request, "page", 1, 10**6)
+        page_size = positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         rows = definition.rows(filters, request.user, now)
         count = rows.count()
         page_rows = rows.page((page - 1) * page_size, page_size)

@@ -7,6 +7,7 @@ filter); what Python does afterwards works on groups, never on cases, so the num
 queries does not grow with the number of cases.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,9 +68,12 @@ from reports.selectors import (
     cases_in_scope,
     handoffs_in_scope,
     operators_visible_to,
+    presence_operators_visible_to,
 )
 from routing.call_measures import ANSWERED, CallMeasures
-from routing.models import Assignment, Call, Callback, Queue
+from routing.models import Assignment, Call, Callback, OperatorProfile, Queue
+from routing.presence import BUCKETS as PRESENCE_BUCKETS
+from routing.presence import Totals, presence_by_day, summed
 
 CHUNK = 2000
 
@@ -1282,5 +1286,108 @@ register(
         ),
         source=article_rows,
         chart=Chart(label=("article",), series=("cases", "resolved_after")),
+    )
+)
+
+
+# --- presence --------------------------------------------------------------------------------
+
+
+def presence_rows(filters: ReportFilters, user, now: datetime) -> Rows:
+    """Time available, busy, away and offline in the period (routing.presence), summed per
+    site (the operator's site now), per queue (the operators who took at least one of the
+    queue's cases in the period, each counted whole in every such queue) and, for the
+    operator's supervisors and administrators only, per operator. The site and queue filters
+    narrow the operators counted; the client, contract and priority filters do not apply."""
+    profiles = OperatorProfile.objects.all()
+    if filters.site:
+        profiles = profiles.filter(site=filters.site)
+    takers = Assignment.objects.filter(_period_between("at", filters)).exclude(operator=None)
+    if filters.queue:
+        takers = takers.filter(queue_code=filters.queue.code)
+        profiles = profiles.filter(user__in=takers.values("operator_id"))
+    by_day = presence_by_day(
+        profiles, date_from=filters.date_from, date_to=filters.date_to, now=now
+    )
+    people = {
+        row[0]: row[1:]
+        for row in profiles.values_list(
+            "id",
+            "user_id",
+            "site__name",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
+    }
+    totals = {profile_id: summed(by_day.get(profile_id, {})) for profile_id in people}
+    profile_of_user = {values[0]: profile_id for profile_id, values in people.items()}
+
+    def row(site: str, queue_code: str, operator: str, members: list[int]) -> dict:
+        whole = Totals()
+        for profile_id in members:
+            whole.add(totals[profile_id])
+        return {
+            "site": site,
+            "queue": queue_code,
+            "queue_code": queue_code,
+            "operator": operator,
+            "operators": len(members),
+            **{f"{bucket}_h": whole.hours(bucket) for bucket in PRESENCE_BUCKETS},
+            "logged_in_h": round(whole.logged_in / 3600, 2),
+            "occupancy": whole.occupancy,
+        }
+
+    sites: dict[str, list[int]] = defaultdict(list)
+    for profile_id, values in people.items():
+        sites[values[1] or ""].append(profile_id)
+    queues: dict[str, list[int]] = defaultdict(list)
+    for queue_code, user_id in takers.values_list("queue_code", "operator_id").distinct():
+        if user_id in profile_of_user:
+            queues[queue_code].append(profile_of_user[user_id])
+    rows = [row(site, "", "", members) for site, members in sorted(sites.items())]
+    rows += [row("", code, "", members) for code, members in sorted(queues.items())]
+    visible = set(presence_operators_visible_to(user).values_list("id", flat=True))
+    for profile_id, (user_id, site, first, last, username) in sorted(
+        people.items(), key=lambda item: (item[1][1] or "", item[1][3] or "", item[1][2] or "")
+    ):
+        if user_id in visible:
+            rows.append(row(site or "", "", person_name(first, last, username), [profile_id]))
+    names = queue_names()
+    for entry in rows:
+        entry["queue"] = names.get(entry["queue"], entry["queue"])
+    return Rows(rows)
+
+
+register(
+    ReportDefinition(
+        name="presence",
+        title=_("Presence and adherence"),
+        description=_(
+            "Hours available, busy (on a case, on a call or in after-call work), away and "
+            "offline in the period, per site (the operators' site now) and per queue (the "
+            "operators who took at least one of its cases in the period; one operator counts "
+            "in each queue they took cases from). Occupancy = busy / (available + busy). Rows "
+            "per operator appear only to the operators' supervisors and to administrators."
+        ),
+        columns=(
+            Column("site", _("Site")),
+            Column("queue", _("Queue")),
+            Column("operator", _("Operator")),
+            Column("operators", _("Operators"), T.INT),
+            Column("available_h", _("Available (h)"), T.DECIMAL),
+            Column("busy_h", _("Busy (h)"), T.DECIMAL),
+            Column("away_h", _("Away (h)"), T.DECIMAL),
+            Column("offline_h", _("Offline (h)"), T.DECIMAL),
+            Column("logged_in_h", _("Signed in (h)"), T.DECIMAL),
+            Column("occupancy", _("Occupancy %"), T.DECIMAL),
+            Column("queue_code", _("Queue code")),
+        ),
+        source=presence_rows,
+        chart=Chart(
+            label=("site", "queue", "operator"),
+            series=("available_h", "busy_h", "away_h"),
+            kind="stacked",
+        ),
     )
 )

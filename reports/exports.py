@@ -11,11 +11,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from config.tasks import enqueue, enqueue_after_commit
 from reports import definitions
+from reports.changes import COLUMNS as CHANGE_COLUMNS
 from reports.formats import (
     SEPARATORS,
     csv_response,
@@ -206,11 +209,28 @@ def export_report(definition, filters, user, fmt: str, *, sep: str | None = None
         )
         enqueue_after_commit(WRITE_TASK, job.id)
         return job
-    log_export(user=user, report=definition.name, filters=query, fmt=fmt, row_count=total, now=now)
-    columns = list(definition.columns)
+    return export_now(
+        name=definition.name,
+        title=str(definition.title),
+        columns=list(definition.columns),
+        rows=rows,
+        total=total,
+        fmt=fmt,
+        sep=sep,
+        user=user,
+        filters=query,
+        now=now,
+    )
+
+
+def export_now(*, name: str, title: str, columns: list, rows, total: int, fmt: str, sep: str,
+               user, filters: dict, now) -> StreamingHttpResponse | FileResponse:  # fmt: skip
+    """Log the export and answer the file at once: CSV streamed, XLSX written write-only,
+    both formula-safe (`reports.formats`)."""
+    log_export(user=user, report=name, filters=filters, fmt=fmt, row_count=total, now=now)
     if fmt == "csv":
-        return csv_response(definition.name, columns, rows, dialect_for(sep))
-    return xlsx_response(definition.name, str(definition.title), columns, rows)
+        return csv_response(name, columns, rows, dialect_for(sep))
+    return xlsx_response(name, title, columns, rows)
 
 
 def write_export_file(job, definition, filters) -> tuple[Path, int]:
@@ -254,3 +274,19 @@ def run_export_job(*, job_id: int, run_id: str = "") -> str:
     if not finish_export_job(job=job, path=path, rows_done=done):
         return "superseded"
     return ExportJob.Status.READY
+
+
+def export_changes(changes, filters, user, fmt: str, *, sep: str | None = None, now=None):
+    """The configuration audit (`reports.changes`), filtered, as CSV or XLSX (logged)."""
+    return export_now(
+        name="configuration-changes",
+        title=str(_("Configuration changes")),
+        columns=list(CHANGE_COLUMNS),
+        rows=changes,
+        total=changes.count(),
+        fmt=fmt,
+        sep=sep if sep in SEPARATORS else default_sep(get_language()),
+        user=user,
+        filters=filters.as_query(),
+        now=now or timezone.now(),
+    )

@@ -7,8 +7,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.inputs import InputForm
+from config.inputs import FilterForm, InputForm
+from config.models import ConfigChange
 from contracts.models import Client, Contract, Priority
+from reports.changes import ChangeFilters, target_choices
 from routing.models import Queue, Site
 
 DEFAULT_PERIOD_DAYS = 30
@@ -56,6 +58,11 @@ class ReportFilters:
         """The same filters as GET parameters (to rebuild a request, e.g. in a task)."""
         values = self.as_log()
         return {"from": values.pop("from"), "to": values.pop("to"), **values}
+
+
+def errors_in_words(form: forms.Form) -> str:
+    """A form's errors as one sentence (the API's message)."""
+    return " ".join(str(message) for messages in form.errors.values() for message in messages)
 
 
 class ReportFilterForm(InputForm):
@@ -144,4 +151,52 @@ class ReportFilterForm(InputForm):
         )
 
     def error_message(self) -> str:
-        return " ".join(str(message) for messages in self.errors.values() for message in messages)
+        return errors_in_words(self)
+
+
+class ChangeFilterForm(FilterForm):
+    """The configuration audit's filters (page and API): what, who, period, id or name, action.
+    Filled from GET with the short names `what`, `who`, `from`, `to`, `q`, `action`."""
+
+    target_type = forms.ChoiceField(label=_("What"), required=False)
+    actor = forms.CharField(label=_("Who (username)"), max_length=150, required=False)
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To"), required=False)
+    text = forms.CharField(label=_("Id or name"), max_length=200, required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("", "—"), *ConfigChange.Action.choices], required=False
+    )
+
+    ALIASES = {"what": "target_type", "who": "actor", "from": "date_from", "to": "date_to"}
+    ALIASES |= {"q": "text"}
+
+    def __init__(self, data=None, **kwargs):
+        if data is not None:
+            data = {self.ALIASES.get(key, key): data.get(key) for key in data}
+        super().__init__(data, **kwargs)
+        self.fields["target_type"].choices = [("", "—"), *target_choices()]
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            raise forms.ValidationError(
+                _("The end of the period comes before its start."), code="period_reversed"
+            )
+        return data
+
+    def filters(self) -> ChangeFilters:
+        data = self.cleaned_data
+        return ChangeFilters(
+            target_type=data.get("target_type") or "",
+            actor=(data.get("actor") or "").strip(),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            text=(data.get("text") or "").strip(),
+            action=data.get("action") or "",
+        )
+
+    def error_message(self) -> str:
+        return errors_in_words(self)

@@ -13,6 +13,7 @@ from care.models import OPEN_STATUSES, Case, Handoff, SlaState
 from reports.forms import ReportFilters
 from reports.models import BacklogRow, BacklogSnapshot
 from routing.models import OperatorProfile
+from routing.scope import supervisor_scope
 
 
 def cases_in_scope(filters: ReportFilters, *, period: bool = True) -> QuerySet[Case]:
@@ -60,6 +61,23 @@ def operators_visible_to(user) -> QuerySet:
         if site_id:
             visible |= Q(operator_profile__site_id=site_id)
     return users.filter(visible)
+
+
+def presence_operators_visible_to(user) -> QuerySet:
+    """Whose presence figures the user may see one by one: an administrator everyone's, a
+    supervisor those of the operators of the sites they supervise (`routing.scope`), anyone
+    else nobody's (managers see sites and queues, not people)."""
+    users = get_user_model().objects.all()
+    if user.has_perm("config.administer"):
+        return users
+    if not user.has_perm("config.supervise"):
+        return users.none()
+    scope = supervisor_scope(user)
+    if scope.empty:
+        return users.none()
+    return users.filter(operator_profile__isnull=False).filter(
+        scope.operators_filter("operator_profile__")
+    )
 
 
 def daily_flow(filters: ReportFilters) -> list[dict]:

@@ -59,3 +59,27 @@ class ExportJobSerializer(serializers.ModelSerializer):
         if job.status != ExportJob.Status.READY:
             return None
         return self._absolute(reverse("reports:job-download", args=[job.id]))
+
+
+class ChangeFieldSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The stored key.")
+    label = serializers.CharField(help_text="The field's name in the user's language.")
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One configuration change, from `config.ConfigChange` or the contracts' trail."""
+
+    at = serializers.DateTimeField()
+    source = serializers.CharField(help_text="config or contracts")
+    target_type = serializers.CharField()
+    what = serializers.CharField()
+    target_id = serializers.CharField()
+    target = serializers.CharField()
+    action = serializers.CharField(source="action_code")
+    action_label = serializers.CharField(source="action")
+    actor = serializers.CharField()
+    actor_username = serializers.CharField()
+    changes = ChangeFieldSerializer(many=True)
+    reason = serializers.CharField()

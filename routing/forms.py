@@ -4,11 +4,13 @@ The console's forms get their choices from the view (operators and queues it has
 read for the console), so rendering them costs no query of their own.
 """
 
+from datetime import date, timedelta
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from care.forms import ReferenceField
-from config.inputs import InputForm
+from config.inputs import FilterForm, InputForm
 from routing.models import PresenceState
 from routing.services import CHOSEN_PRESENCES, MAX_EMERGENCY_MINUTES, REASON_MAX
 
@@ -89,3 +91,47 @@ class CallbackDoneForm(InputForm):
         label=_("Case opened or updated"), max_length=20, required=False
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+HISTORY_DEFAULT_DAYS = 14
+HISTORY_MAX_DAYS = 62
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"})
+
+
+class PresenceDayForm(FilterForm):
+    """The day the supervisor's presence page counts (today unless chosen)."""
+
+    day = forms.DateField(label=_("Day"), required=False, widget=_date_input())
+
+    def chosen_day(self, today: date) -> date:
+        return self.cleaned_data.get("day") or today
+
+
+class PresenceHistoryForm(FilterForm):
+    """An operator's own days: two weeks unless chosen, at most about two months."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=_date_input())
+    date_to = forms.DateField(label=_("To"), required=False, widget=_date_input())
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        date_to = data.get("date_to") or self.today
+        date_from = data.get("date_from") or date_to - timedelta(days=HISTORY_DEFAULT_DAYS - 1)
+        if date_to < date_from:
+            raise forms.ValidationError(
+                _("The end of the period comes before its start."), code="period_reversed"
+            )
+        if (date_to - date_from).days >= HISTORY_MAX_DAYS:
+            raise forms.ValidationError(
+                _("Choose at most %(days)d days.") % {"days": HISTORY_MAX_DAYS},
+                code="period_too_long",
+            )
+        data["date_from"], data["date_to"] = date_from, date_to
+        return data

@@ -353,7 +353,7 @@ class OperatorOverview:
         return self.held >= self.capacity
 
 
-def _held_subquery():
+def held_subquery():
     return Coalesce(
         Subquery(
             Case.objects.filter(assignee_id=OuterRef("user_id"), status__in=OPEN_STATUSES)
@@ -371,7 +371,7 @@ def operator_overview(*, site: Site | int | None = None, now: datetime) -> list[
     """Every operator profile (of one site if given) with presence and load (1 query)."""
     profiles = (
         OperatorProfile.objects.select_related("user", "site")
-        .annotate(held=_held_subquery())
+        .annotate(held=held_subquery())
         .order_by("site__code", "user__last_name", "user__first_name", "user__username")
     )
     if site is not None:
@@ -439,7 +439,7 @@ def idle_since_subqueries() -> dict:
             .annotate(last=Max("resolved_at"))
             .values("last")[:1]
         ),
-        "held": _held_subquery(),
+        "held": held_subquery(),
     }
 
 

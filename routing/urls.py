@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, people_api, people_views, telephony_api, views
+from routing import api, people_api, people_views, presence_views, telephony_api, views
 
 # Wired under /api/v1/ by config/urls.py (namespace "api").
 api_urlpatterns = [
@@ -66,6 +66,8 @@ urlpatterns = [
     path("", views.workspace, name="workspace"),
     path("live/", views.workspace_live, name="workspace-live"),
     path("presence/", views.my_presence, name="my-presence"),
+    path("presence/history/", presence_views.presence_history, name="presence-history"),
+    path("online/", presence_views.presence_board, name="presence-board"),
     path("next/", views.take_next, name="take-next"),
     path("console/", views.console, name="console"),
     path("console/live/", views.console_live, name="console-live"),

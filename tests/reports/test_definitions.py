@@ -54,6 +54,7 @@ def test_every_report_of_the_api_is_registered():
         "callbacks",
         "incidents",
         "articles",
+        "presence",
     ]
 
 

@@ -1,0 +1,230 @@
+"""Presence and adherence: how long each operator was available, busy, away and offline on
+each day (Rome's days), read from the append-only presence history (`PresenceChange`).
+
+Each change opens an interval in its new state that the next change of the same operator
+closes (SQL's LEAD over the changes per profile); the last interval stays open until `now`
+(or the end of the period). Before the first change of the period the operator was in the
+state the last earlier change left them in (one indexed look-up per profile), offline if there
+was none (a new profile's state). An interval that spans midnight is split between its days.
+One pass over the period's changes (the index on profile and time serves it); the number of
+queries does not grow with the number of operators or changes.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import F, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import Lead
+from django.utils import timezone
+
+from routing.models import OperatorProfile, PresenceChange, PresenceState
+from routing.scope import SupervisorScope
+from routing.selectors import held_subquery
+
+AVAILABLE, BUSY, AWAY, OFFLINE = "available", "busy", "away", "offline"
+BUCKETS = (AVAILABLE, BUSY, AWAY, OFFLINE)
+# Busy is working: on a case (the operator's own "busy"), on a call or in after-call work.
+BUCKET_OF: dict[str, str] = {
+    PresenceState.AVAILABLE: AVAILABLE,
+    PresenceState.BUSY: BUSY,
+    PresenceState.ON_CALL: BUSY,
+    PresenceState.WRAP_UP: BUSY,
+    PresenceState.AWAY: AWAY,
+    PresenceState.OFFLINE: OFFLINE,
+}
+
+
+@dataclass
+class Totals:
+    """Seconds in each bucket."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0.0))
+
+    def add(self, other: "Totals") -> None:
+        for bucket in BUCKETS:
+            self.seconds[bucket] += other.seconds[bucket]
+
+    @property
+    def logged_in(self) -> float:
+        """Signed in, whatever the state: available, busy or away."""
+        return self.seconds[AVAILABLE] + self.seconds[BUSY] + self.seconds[AWAY]
+
+    @property
+    def occupancy(self) -> float | None:
+        """Busy as a share (%) of the time available for work (available + busy)."""
+        working = self.seconds[AVAILABLE] + self.seconds[BUSY]
+        return round(100 * self.seconds[BUSY] / working, 1) if working else None
+
+    def hours(self, bucket: str) -> float:
+        return round(self.seconds[bucket] / 3600, 2)
+
+    @property
+    def clock(self) -> dict[str, str]:
+        """Each bucket (and the time signed in) as hours and minutes, "7:05", for pages."""
+        shown = {**self.seconds, "logged_in": self.logged_in}
+        return {key: _hours_minutes(value) for key, value in shown.items()}
+
+
+def _hours_minutes(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+class _Days:
+    """The period's Rome days and the instants (UTC) where they begin: an interval is cut at
+    midnights by bisection, with no time-zone arithmetic per change."""
+
+    def __init__(self, date_from: date, date_to: date):
+        count = (date_to - date_from).days + 1
+        self.days = [date_from + timedelta(days=i) for i in range(count)]
+        self.bounds = [
+            day_start(date_from + timedelta(days=i)).astimezone(UTC) for i in range(count + 1)
+        ]
+
+    def split(self, start: datetime, end: datetime) -> Iterable[tuple[date, float]]:
+        """[start, end) cut at Rome's midnights: (day, seconds) for each day it touches."""
+        i = bisect_right(self.bounds, start) - 1
+        while start < end:
+            piece_end = min(end, self.bounds[i + 1])
+            yield self.days[i], (piece_end - start).total_seconds()
+            start, i = piece_end, i + 1
+
+
+def presence_by_day(
+    profiles: QuerySet[OperatorProfile], *, date_from: date, date_to: date, now: datetime
+) -> dict[int, dict[date, Totals]]:
+    """Per profile id and day of [date_from, date_to], the time in each bucket (two queries).
+    Time after `now` is not counted: today's figures run up to now."""
+    start = day_start(date_from).astimezone(UTC)
+    end = min(day_start(date_to + timedelta(days=1)), now).astimezone(UTC)
+    totals: dict[int, dict[date, Totals]] = defaultdict(lambda: defaultdict(Totals))
+    if end <= start:
+        return {}
+    days = _Days(date_from, date_to)
+    before = PresenceChange.objects.filter(profile_id=OuterRef("pk"), at__lt=start).order_by(
+        "-at", "-id"
+    )
+    seeds = dict(
+        profiles.order_by()
+        .annotate(seed=Subquery(before.values("to_state")[:1]))
+        .values_list("id", "seed")
+    )
+    if not seeds:
+        return {}
+    changes = (
+        PresenceChange.objects.filter(profile_id__in=profiles.order_by().values("id"))
+        .filter(at__gte=start, at__lt=end)
+        .annotate(
+            until=Window(
+                Lead("at"), partition_by=[F("profile_id")], order_by=[F("at").asc(), F("id").asc()]
+            )
+        )
+        .values_list("profile_id", "to_state", "at", "until")
+    )
+    first_change: dict[int, datetime] = {}
+    for profile_id, state, at, until in changes.iterator(chunk_size=5000):
+        if profile_id not in first_change or at < first_change[profile_id]:
+            first_change[profile_id] = at
+        _count(totals[profile_id], days, state, at, until or end)
+    for profile_id, seed in seeds.items():
+        first = first_change.get(profile_id, end)
+        _count(totals[profile_id], days, seed or OFFLINE, start, first)
+    return {profile_id: dict(by_day) for profile_id, by_day in totals.items()}
+
+
+def _count(
+    by_day: dict[date, Totals], days: _Days, state: str, start: datetime, end: datetime
+) -> None:
+    bucket = BUCKET_OF.get(state, OFFLINE)
+    for day, seconds in days.split(start, end):
+        by_day[day].seconds[bucket] += seconds
+
+
+def summed(days: dict[date, Totals]) -> Totals:
+    whole = Totals()
+    for totals in days.values():
+        whole.add(totals)
+    return whole
+
+
+# --- Pages: who is signed in now, a day's figures, an operator's own days ------------------
+
+
+@dataclass(frozen=True)
+class OperatorDay:
+    """One operator on the supervisor's page: who, where, the state now and the day's time."""
+
+    profile_id: int
+    name: str
+    username: str
+    site_name: str
+    remote: bool
+    presence: str
+    presence_label: str
+    since: datetime | None
+    held: int  # open cases in hand
+    totals: Totals
+
+
+def operators_in_scope(scope: SupervisorScope) -> QuerySet[OperatorProfile]:
+    """The operator profiles a supervisor reaches (their sites'), with the cases in hand."""
+    if scope.empty:
+        return OperatorProfile.objects.none()
+    return (
+        OperatorProfile.objects.filter(scope.operators_filter())
+        .select_related("user", "site")
+        .annotate(held=held_subquery())
+        .order_by("site__code", "user__last_name", "user__first_name", "user__username")
+    )
+
+
+def operator_days(scope: SupervisorScope, *, day: date, now: datetime) -> list[OperatorDay]:
+    """Every operator in the scope with their state now and their time on `day` (3 queries)."""
+    profiles = operators_in_scope(scope)
+    by_day = presence_by_day(profiles, date_from=day, date_to=day, now=now)
+    labels = dict(PresenceState.choices)
+    return [
+        OperatorDay(
+            profile_id=p.id,
+            name=p.user.get_full_name() or p.user.get_username(),
+            username=p.user.get_username(),
+            site_name=p.site.name if p.site else "",
+            remote=p.remote,
+            presence=p.presence,
+            presence_label=str(labels.get(p.presence, p.presence)),
+            since=p.presence_since,
+            held=p.held,  # type: ignore[attr-defined]  # annotated
+            totals=by_day.get(p.id, {}).get(day, Totals()),
+        )
+        for p in profiles
+    ]
+
+
+def site_totals(rows: Iterable[OperatorDay]) -> list[tuple[str, Totals, int]]:
+    """The day's time summed per site (name, totals, operators signed in now)."""
+    sites: dict[str, tuple[Totals, list[int]]] = {}
+    for row in rows:
+        totals, online = sites.setdefault(row.site_name, (Totals(), [0]))
+        totals.add(row.totals)
+        online[0] += row.presence != PresenceState.OFFLINE
+    return [(name, totals, online[0]) for name, (totals, online) in sorted(sites.items())]
+
+
+def own_days(
+    profile: OperatorProfile, *, date_from: date, date_to: date, now: datetime
+) -> list[tuple[date, Totals]]:
+    """An operator's own days, newest first (days still to come are left out)."""
+    profiles = OperatorProfile.objects.filter(id=profile.id)
+    by_day = presence_by_day(profiles, date_from=date_from, date_to=date_to, now=now).get(
+        profile.id, {}
+    )
+    last = min(date_to, timezone.localtime(now).date())
+    days = [last - timedelta(days=i) for i in range((last - date_from).days + 1)]
+    return [(day, by_day.get(day, Totals())) for day in days]
