@@ -291,11 +291,15 @@ def test_next_case_answers_only_to_post(client, operator, on_duty):
 
 
 @pytest.fixture
-def sites(db):
-    return [
+def sites(supervisor):
+    """Milano and Palermo, both run by the supervisor."""
+    sites = [
         Site.objects.create(code="mi", name="Milano", province="MI"),
         Site.objects.create(code="pa", name="Palermo", province="PA"),
     ]
+    for site in sites:
+        site.supervisors.add(supervisor)
+    return sites
 
 
 @pytest.fixture
