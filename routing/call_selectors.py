@@ -122,7 +122,9 @@ def wallboard(*, now: datetime, scope: SupervisorScope = NATIONAL) -> Wallboard:
             board.alarms.append("longest_wait")
     operators = dict(
         OperatorProfile.objects.filter(scope.operators_filter())
-        .values_list("presence").annotate(n=Count("id")).order_by()
+        .values_list("presence")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     return Wallboard(
         at=now,

@@ -308,8 +308,7 @@ def queue_overview(*, now: datetime, scope: SupervisorScope = NATIONAL) -> list[
         cases = cases.filter(queue_code__in=[q.code for q in queues])
     figures: dict[str, dict] = {
         row["queue_code"]: dict(row)
-        for row in cases
-        .order_by()
+        for row in cases.order_by()
         .values("queue_code")
         .annotate(
             waiting=Count("id", filter=waiting),

@@ -129,7 +129,11 @@ def test_the_milano_supervisor_sees_only_milano_operators_and_their_queues(
     assert 'value="sicilia"' not in emergency_form[: emergency_form.index("</form>")]
     reassign_form = page[page.index('data-testid="reassign-form"') :]
     reassign_form = reassign_form[: reassign_form.index("</form>")]
-    assert re.search(r'<optgroup label="Other sites \(override reason needed\)">.*op\.palermo', reassign_form, re.S)
+    assert re.search(
+        r'<optgroup label="Other sites \(override reason needed\)">.*op\.palermo',
+        reassign_form,
+        re.S,
+    )
     live = client.get(CONSOLE_LIVE, **HTMX).content.decode()
     assert 'data-username="op.milano"' in live
     assert "op.palermo" not in live
@@ -157,9 +161,7 @@ def test_the_milano_supervisor_cannot_change_a_palermo_operators_presence(
     assert 'class="errorlist' in page.content.decode()
     assert PresenceChange.objects.count() == changes
     with pytest.raises(OutsideSupervisorScope):
-        services.set_presence(
-            actor=sup_milano, profile=op_palermo.operator_profile, state="away"
-        )
+        services.set_presence(actor=sup_milano, profile=op_palermo.operator_profile, state="away")
     assert PresenceChange.objects.count() == changes
     response = client.post(OPERATOR_PRESENCE, {"operator": op_milano.id, "state": "away"})
     assert response.status_code == 302
@@ -175,8 +177,12 @@ def test_the_milano_supervisor_cannot_switch_a_queue_they_do_not_run_to_emergenc
     with pytest.raises(OutsideSupervisorScope):
         services.set_emergency(actor=sup_milano, queue=palermo_queue, **data)
     assert not QueueEvent.objects.exists()
-    assert api_for(sup_milano).post(emergency_url("sicilia"), data, format="json").status_code == 404
-    assert api_for(sup_milano).post(emergency_url("generale"), data, format="json").status_code == 200
+    assert (
+        api_for(sup_milano).post(emergency_url("sicilia"), data, format="json").status_code == 404
+    )
+    assert (
+        api_for(sup_milano).post(emergency_url("generale"), data, format="json").status_code == 200
+    )
     assert QueueEvent.objects.get().queue == default_queue
 
 
@@ -277,8 +283,15 @@ def test_a_case_of_a_queue_they_do_not_run_needs_a_reason_too(
 
 
 def test_a_case_held_by_their_operator_is_theirs_whatever_the_queue(
-    sup_milano, op_milano, user_factory, profile_factory, contract, milano, routed_case,
-    palermo_queue, now,
+    sup_milano,
+    op_milano,
+    user_factory,
+    profile_factory,
+    contract,
+    milano,
+    routed_case,
+    palermo_queue,
+    now,
 ):
     colleague = user_factory("op.milano2")
     profile_factory(colleague, contracts=(contract,), site=milano)
@@ -330,7 +343,12 @@ def test_a_supervisor_of_nothing_sees_a_message_and_no_data(
 ):
     case = routed_case()
     client.force_login(nobody)
-    for url, extra in [(CONSOLE, {}), (CONSOLE_LIVE, HTMX), (WALLBOARD, {}), (WALLBOARD_LIVE, HTMX)]:
+    for url, extra in [
+        (CONSOLE, {}),
+        (CONSOLE_LIVE, HTMX),
+        (WALLBOARD, {}),
+        (WALLBOARD_LIVE, HTMX),
+    ]:
         response = client.get(url, **extra)
         assert response.status_code == 200
         page = response.content.decode()
@@ -341,7 +359,12 @@ def test_a_supervisor_of_nothing_sees_a_message_and_no_data(
     api = api_for(nobody)
     assert api.get(OPERATORS).json() == []
     assert api.put(presence_url(op_milano.id), {"state": "away"}, format="json").status_code == 404
-    assert api.post(emergency_url("generale"), {"minutes": 5, "reason": "x"}, format="json").status_code == 404
+    assert (
+        api.post(
+            emergency_url("generale"), {"minutes": 5, "reason": "x"}, format="json"
+        ).status_code
+        == 404
+    )
     refused = api.post(
         ASSIGN,
         {"case": case.reference, "operator": op_milano.id, "override_reason": "Perché sì"},
@@ -359,4 +382,3 @@ def test_the_message_is_in_italian_by_default(client, nobody):
         "Non supervisioni ancora nessuna sede o coda: chiedi a un amministratore di assegnartele"
         in text_of(client.get(CONSOLE))
     )
-
