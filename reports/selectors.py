@@ -12,7 +12,6 @@ from django.utils import timezone
 from care.models import OPEN_STATUSES, Case, Handoff, SlaState
 from reports.forms import ReportFilters
 from reports.models import BacklogRow, BacklogSnapshot
-from routing.models import OperatorProfile
 from routing.scope import supervisor_scope
 
 
@@ -49,17 +48,12 @@ def handoffs_in_scope(filters: ReportFilters) -> QuerySet[Handoff]:
 
 def operators_visible_to(user) -> QuerySet:
     """Whose per-operator figures the user may see (employee data under Italian law): their
-    own, and a supervisor those of the operators of their site. Nobody else's."""
+    own, and a supervisor those of the operators of the sites they supervise
+    (`Site.supervisors`, DESIGN §2). Nobody else's."""
     users = get_user_model().objects.all()
     visible = Q(id=user.id)
     if user.has_perm("config.supervise"):
-        site_id = (
-            OperatorProfile.objects.filter(user=user, site__isnull=False)
-            .values_list("site_id", flat=True)
-            .first()
-        )
-        if site_id:
-            visible |= Q(operator_profile__site_id=site_id)
+        visible |= Q(operator_profile__site__supervisors=user)
     return users.filter(visible)
 
 

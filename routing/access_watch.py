@@ -42,7 +42,7 @@ from config.errors import NotFound
 from config.models import AccessLog, AccessLogSubject
 from config.roles import BACKOFFICE, OPERATOR
 from config.tasks import enqueue_after_commit
-from routing.models import AccessAlert, AccessAlertEmail, Assignment, Queue
+from routing.models import AccessAlert, AccessAlertEmail, Assignment, Queue, Site
 
 logger = logging.getLogger(__name__)
 
@@ -81,20 +81,21 @@ def threshold_for(counts: dict[int, int]) -> int:
 
 
 def supervisors_of(operator_id: int, *, now: datetime) -> list:
-    """Those who supervise the operator's site and the queues they were assigned from in the
-    last 30 days; when there are none, everyone who supervises (someone must hear of it)."""
-    site = get_user_model().objects.filter(id=operator_id).values("operator_profile__site_id")
+    """Those who supervise the operator's site (`Site.supervisors`) and the queues they were
+    assigned from in the last 30 days; when there are none, everyone who supervises
+    (someone must hear of it)."""
+    site = Site.objects.filter(operators__user_id=operator_id).values("id")
     queues = Assignment.objects.filter(
         operator_id=operator_id, at__gte=now - timedelta(days=30)
     ).values("queue_code")
     supervising = roles.users_with("supervise")
     found = list(
         supervising.filter(
-            Q(operator_profile__site_id__in=site)
+            Q(supervised_sites__in=site)
             | Q(supervised_queues__in=Queue.objects.filter(code__in=queues))
-        )
+        ).order_by("id")
     )
-    return found or list(supervising)
+    return found or list(supervising.order_by("id"))
 
 
 def watch_unusual_access(*, now: datetime) -> list[AccessAlert]:

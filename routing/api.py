@@ -3,7 +3,10 @@ render.
 
 Operators take cases and set their own presence (`handle_cases`); the console's reads and
 writes on others (operators' load, their presence, emergencies, assignments) need
-`supervise`. Every refusal is a `PresidioError`: 4xx JSON `{"code", "message", "fields"}`.
+`supervise`, and reach only the supervisor's sites and queues (`routing.scope`; managers and
+administrators the whole unit): an operator or queue outside them answers 404 like a missing
+one, the operator list leaves them out, and a supervisor who runs no site and no queue gets
+an empty list. Every refusal is a `PresidioError`: 4xx JSON `{"code", "message", "fields"}`.
 """
 
 from django.utils import timezone
@@ -15,6 +18,7 @@ from rest_framework.views import APIView
 from care import selectors as care_selectors
 from config.permissions import capability
 from routing import selectors, services
+from routing.scope import supervisor_scope
 from routing.serializers import (
     AssignedCaseSerializer,
     AssignInput,
@@ -87,7 +91,8 @@ class QueueListApi(APIView):
 
 
 class OperatorListApi(APIView):
-    """Operators with presence and load; `?site=<code>` keeps one site (supervisors)."""
+    """The operators of the supervisor's sites (managers and administrators: all) with
+    presence and load; `?site=<code>` keeps one site. Empty for a supervisor of no site."""
 
     permission_classes = [Supervise]
 
@@ -98,12 +103,15 @@ class OperatorListApi(APIView):
     def get(self, request):
         data = _valid(OperatorFilterInput, request.query_params)
         site = selectors.site_by_code(data["site"]) if data.get("site") else None
-        rows = selectors.operator_overview(site=site, now=timezone.now())
+        rows = selectors.operator_overview(
+            site=site, now=timezone.now(), scope=supervisor_scope(request.user)
+        )
         return Response(OperatorOverviewSerializer(rows, many=True).data)
 
 
 class OperatorPresenceApi(APIView):
-    """A supervisor changes an operator's presence: PUT `{"state": "away"}`."""
+    """A supervisor changes the presence of an operator of their sites: PUT
+    `{"state": "away"}` (another site's operator: 404)."""
 
     permission_classes = [Supervise]
 
@@ -112,14 +120,17 @@ class OperatorPresenceApi(APIView):
         data = _valid(PresenceInput, request.data)
         profile = services.set_presence(
             actor=request.user,
-            profile=selectors.operator_profile_by_user_id(user_id),
+            profile=selectors.operator_profile_by_user_id(
+                user_id, scope=supervisor_scope(request.user)
+            ),
             state=data["state"],
         )
         return Response(OperatorPresenceSerializer(profile).data)
 
 
 class QueueEmergencyApi(APIView):
-    """A supervisor switches a queue's emergency on for `minutes` (0 switches it off)."""
+    """A supervisor switches the emergency of one of their queues on for `minutes` (0
+    switches it off; a queue they do not supervise: 404)."""
 
     permission_classes = [Supervise]
 
@@ -128,7 +139,7 @@ class QueueEmergencyApi(APIView):
         data = _valid(EmergencyInput, request.data)
         queue = services.set_emergency(
             actor=request.user,
-            queue=selectors.queue_by_code(code),
+            queue=selectors.queue_by_code(code, scope=supervisor_scope(request.user)),
             minutes=data["minutes"],
             reason=data.get("reason", ""),
         )
@@ -136,8 +147,11 @@ class QueueEmergencyApi(APIView):
 
 
 class AssignApi(APIView):
-    """A supervisor gives a case to an operator; an operator not qualified for it needs an
-    `override_reason`. `row_version` (optional) refuses a change based on a stale page."""
+    """A supervisor gives a case to an operator; an operator not qualified for it, of a site
+    they do not supervise, or a case neither in their queues nor held by their operators
+    needs an `override_reason` (else 409 `target_not_eligible` or 403
+    `outside_scope_needs_reason`), kept on the decision and the case's timeline.
+    `row_version` (optional) refuses a change based on a stale page."""
 
     permission_classes = [Supervise]
 

@@ -16,6 +16,7 @@ from routing.models import (
     PresenceState,
     Queue,
 )
+from routing.scope import NATIONAL, SupervisorScope
 
 WALLBOARD_WINDOW = timedelta(minutes=30)
 
@@ -67,12 +68,16 @@ class Wallboard:
     operators: dict[str, int]  # presence -> count
 
 
-def wallboard(*, now: datetime) -> Wallboard:
-    """Per queue: calls waiting now and the longest wait; over the calls offered in the last
-    30 minutes: answered, abandoned, missed, the service level and the average handle time
-    (defined in `routing.call_measures`); operators by presence. Four queries."""
+def wallboard(*, now: datetime, scope: SupervisorScope = NATIONAL) -> Wallboard:
+    """Per queue of `scope`: calls waiting now and the longest wait; over the calls offered
+    in the last 30 minutes: answered, abandoned, missed, the service level and the average
+    handle time (defined in `routing.call_measures`); the operators of the scope's sites by
+    presence. Four queries."""
     since = now - WALLBOARD_WINDOW
-    queues = {q.code: q for q in Queue.objects.all()}
+    queues = {q.code: q for q in Queue.objects.filter(scope.queues_filter())}
+    calls = Call.objects.all()
+    if not scope.national:
+        calls = calls.filter(queue_code__in=list(queues))
     boards = {
         code: QueueBoard(
             code=code,
@@ -83,7 +88,7 @@ def wallboard(*, now: datetime) -> Wallboard:
         for code, q in queues.items()
     }
     waiting = (
-        Call.objects.filter(outcome=CallOutcome.WAITING, offered_at__gte=now - timedelta(hours=4))
+        calls.filter(outcome=CallOutcome.WAITING, offered_at__gte=now - timedelta(hours=4))
         .values("queue_code")
         .annotate(n=Count("id"), oldest=Min("offered_at"))
     )
@@ -94,7 +99,7 @@ def wallboard(*, now: datetime) -> Wallboard:
             board.longest_wait_seconds = max(0, int((now - row["oldest"]).total_seconds()))
     measures = CallMeasures.for_queues((c, q.service_level_seconds) for c, q in queues.items())
     rows = (
-        Call.objects.filter(offered_at__gte=since, offered_at__lte=now)
+        calls.filter(offered_at__gte=since, offered_at__lte=now)
         .values("queue_code")
         .annotate(**measures.aggregates())
     )
@@ -116,7 +121,10 @@ def wallboard(*, now: datetime) -> Wallboard:
         if board.longest_wait_seconds > board.longest_wait_alarm_seconds:
             board.alarms.append("longest_wait")
     operators = dict(
-        OperatorProfile.objects.values_list("presence").annotate(n=Count("id")).order_by()
+        OperatorProfile.objects.filter(scope.operators_filter())
+        .values_list("presence")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     return Wallboard(
         at=now,

@@ -18,6 +18,7 @@ from contracts import services as contract_services
 from contracts.models import BusinessCalendar, Client, Contract, ContractStatus
 from routing import services
 from routing.models import (
+    DEFAULT_QUEUE,
     Certification,
     OperatorProfile,
     PresenceState,
@@ -86,6 +87,7 @@ def seed_routing_demo(*, actor) -> dict[str, int]:
     created = {"sites": 0, "queues": 0, "lines": 0, "operators": 0}
     sites = _sites(actor, created)
     _queues(created)
+    _supervise(sites)
     _lines(created)
     contracts = list(
         Contract.objects.filter(status=ContractStatus.ACTIVE)
@@ -173,19 +175,31 @@ def _sites(actor, created: dict) -> list[Site]:
 
 
 def _queues(created: dict) -> None:
-    supervisors = list(get_user_model().objects.filter(groups__name=roles.SUPERVISOR))
     for code, name, criteria, client_minutes, national_minutes in QUEUES:
         if Queue.objects.filter(code=code).exists():
             continue
-        queue = Queue.objects.create(
+        Queue.objects.create(
             code=code,
             name=name,
             overflow_client_minutes=client_minutes,
             overflow_national_minutes=national_minutes,
             **criteria,
         )
-        queue.supervisors.set(supervisors)
         created["queues"] += 1
+
+
+def _supervise(sites: list[Site]) -> None:
+    """The demo supervisors run the demo sites and every queue (the default one too), so
+    the console shows the whole demo (DESIGN §2: a supervisor sees their sites and queues).
+    Only sites and queues nobody supervises yet: an administrator's choice stays."""
+    supervisors = list(get_user_model().objects.filter(groups__name=roles.SUPERVISOR))
+    if not supervisors:
+        return
+    for site in Site.objects.filter(id__in=[s.id for s in sites], supervisors__isnull=True):
+        site.supervisors.set(supervisors)
+    demo_queues = [DEFAULT_QUEUE, *(code for code, *_rest in QUEUES)]
+    for queue in Queue.objects.filter(code__in=demo_queues, supervisors__isnull=True):
+        queue.supervisors.set(supervisors)
 
 
 def _lines(created: dict) -> None:

@@ -99,3 +99,20 @@ class StaleTelephonyEvent(PresidioError):
 class QueueNotInEmergency(Conflict):
     code = "queue_not_in_emergency"
     default_message = _("This queue is not in emergency: there is nothing to switch off.")
+
+
+class OutsideSupervisorScope(PermissionDenied):
+    """A supervisor acts on an operator of a site or on a queue they do not supervise."""
+
+    code = "outside_supervisor_scope"
+    default_message = _("This is outside the sites and queues you supervise.")
+
+
+class ReassignOutsideScope(PermissionDenied):
+    """A reassignment outside the supervisor's sites or queues, without an override reason."""
+
+    code = "outside_scope_needs_reason"
+    default_message = _(
+        "This operator or this case is outside the sites and queues you supervise: only their "
+        "supervisors may assign it, or give an override reason (it is recorded)."
+    )

@@ -25,16 +25,22 @@ class PresenceForm(InputForm):
 
 
 class _ConsoleForm(InputForm):
-    """`operators`: [(user id, label)]; `queues`: [(queue code, name)]; `emergencies`: the
-    queues in emergency, the only ones an emergency can be switched off for."""
+    """`operators`: [(user id, label)], the supervisor's; `assignable`: the same, grouped
+    with the operators of other sites (a reassignment to them needs an override reason);
+    `queues`: [(queue code, name)]; `emergencies`: the queues in emergency, the only ones an
+    emergency can be switched off for."""
 
     only_emergencies = False
+    other_sites = False
 
-    def __init__(self, *args, operators=(), queues=(), emergencies=(), **kwargs) -> None:
+    def __init__(
+        self, *args, operators=(), assignable=(), queues=(), emergencies=(), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         blank = [("", "---------")]
         if "operator" in self.fields:
-            self.fields["operator"].choices = blank + list(operators)
+            offered = assignable if self.other_sites else operators
+            self.fields["operator"].choices = blank + list(offered)
         if "queue" in self.fields:
             offered = emergencies if self.only_emergencies else queues
             self.fields["queue"].choices = blank + list(offered)
@@ -48,16 +54,20 @@ class OperatorPresenceForm(_ConsoleForm):
 
 
 class ReassignForm(_ConsoleForm):
-    """A supervisor gives a case to an operator; an ineligible one needs an override reason
-    (the service says so)."""
+    """A supervisor gives a case to an operator; an ineligible one, or one outside the
+    supervisor's sites and queues, needs an override reason (the service says so)."""
 
+    other_sites = True
     case = ReferenceField(label=_("Case reference"))
     operator = forms.TypedChoiceField(label=_("Operator"), coerce=int)
     override_reason = forms.CharField(
         label=_("Override reason"),
         max_length=REASON_MAX,
         required=False,
-        help_text=_("Needed only if the operator is not eligible for the case."),
+        help_text=_(
+            "Needed only if the operator is not eligible for the case, or if the operator or "
+            "the case is outside the sites and queues you supervise. It is recorded."
+        ),
     )
 
 

@@ -3,18 +3,21 @@
 Each costs a fixed, small number of queries whatever the number of cases or operators:
 
 - `profile_of(user) -> OperatorProfile`: the user's profile, or `NoOperatorProfile`.
-- `queue_overview(*, now) -> list[QueueOverview]`: per queue, waiting cases, oldest wait,
-  open cases at risk or breached, the emergency while it is on (2 queries).
-- `operator_overview(*, site=None, now) -> list[OperatorOverview]`: per operator, site,
-  presence, cases held, capacity and front-office limit (1 query).
+- `queue_overview(*, now, scope) -> list[QueueOverview]`: per queue, waiting cases, oldest
+  wait, open cases at risk or breached, the emergency while it is on (2 queries).
+- `operator_overview(*, site=None, now, scope) -> list[OperatorOverview]`: per operator,
+  site, presence, cases held, capacity and front-office limit (1 query).
+- `operators_elsewhere(scope)`: the operators outside a supervisor's sites (1 query).
+
+`scope` is a supervisor's reach (`routing.scope`); reads default to the whole unit.
 - `waiting_for(user, *, now) -> int`: the waiting cases the operator may take now by the
   take-next eligibility (certification, overflow by waiting time); 0 without a profile
   (at most 5 queries).
 - `decisions_for(case) -> list[Assignment]`: the decision records of a case, newest first,
   with `operator` and `assigned_by` (1 query).
 - `queue_names(codes) -> dict`: the queues' names by code, for timelines (1 query).
-- `queue_by_code(code)`, `site_by_code(code)`, `user_by_id(user_id)`,
-  `operator_profile_by_user_id(user_id)`: one row or the matching error.
+- `queue_by_code(code, scope)`, `site_by_code(code)`, `user_by_id(user_id)`,
+  `operator_profile_by_user_id(user_id, scope)`: one row or the matching error.
 - `Circles.of(profile)`, `eligibility_groups(...)` and `eligible_cases(...)`: the
   eligibility rules take-next, push and the counts above share.
 """
@@ -51,6 +54,7 @@ from routing.exceptions import (
     QueueNotFound,
 )
 from routing.models import Assignment, OperatorProfile, Queue, Site
+from routing.scope import NATIONAL, SupervisorScope
 
 
 def profile_of(user) -> OperatorProfile:
@@ -61,8 +65,10 @@ def profile_of(user) -> OperatorProfile:
     return profile
 
 
-def queue_by_code(code: str) -> Queue:
-    queue = Queue.objects.filter(code=code).first()
+def queue_by_code(code: str, *, scope: SupervisorScope = NATIONAL) -> Queue:
+    """The queue with this code among those of `scope`; `QueueNotFound` else (missing and
+    not supervised answer the same)."""
+    queue = Queue.objects.filter(scope.queues_filter(), code=code).first()
     if queue is None:
         raise QueueNotFound()
     return queue
@@ -84,11 +90,14 @@ def user_by_id(user_id: int):
     return user
 
 
-def operator_profile_by_user_id(user_id: int) -> OperatorProfile:
-    """The operator profile of an active user; `OperatorNotFound` else."""
+def operator_profile_by_user_id(
+    user_id: int, *, scope: SupervisorScope = NATIONAL
+) -> OperatorProfile:
+    """The operator profile of an active user of a site of `scope`; `OperatorNotFound` else
+    (missing and not supervised answer the same)."""
     profile = (
         OperatorProfile.objects.select_related("user")
-        .filter(user_id=user_id, user__is_active=True)
+        .filter(scope.operators_filter(), user_id=user_id, user__is_active=True)
         .first()
     )
     if profile is None:
@@ -275,6 +284,7 @@ class QueueOverview:
     at_risk: int  # open cases whose first response or resolution is at risk or breached
     emergency_until: datetime | None  # only while the emergency is on
     emergency_reason: str
+    configured: bool = True  # False: cases filed under a code that has no queue row
 
     @property
     def in_emergency(self) -> bool:
@@ -284,16 +294,21 @@ class QueueOverview:
 _RISKY = (SlaState.AT_RISK, SlaState.BREACHED)
 
 
-def queue_overview(*, now: datetime) -> list[QueueOverview]:
-    """Every queue with its backlog figures (2 queries). Cases filed under a code with no
-    queue row are listed too, under their code."""
-    queues = list(Queue.objects.order_by("code"))
+def queue_overview(*, now: datetime, scope: SupervisorScope = NATIONAL) -> list[QueueOverview]:
+    """The queues of `scope` with their backlog figures (2 queries; none for an empty
+    scope). Nationally, cases filed under a code with no queue row are listed too, under
+    their code (`configured` False)."""
+    if scope.empty:
+        return []
+    queues = list(Queue.objects.filter(scope.queues_filter()).order_by("code"))
     waiting = Q(status=CaseStatus.NEW, assignee__isnull=True)
     risky = Q(first_response_state__in=_RISKY) | Q(resolution_state__in=_RISKY)
+    cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    if not scope.national:
+        cases = cases.filter(queue_code__in=[q.code for q in queues])
     figures: dict[str, dict] = {
         row["queue_code"]: dict(row)
-        for row in Case.objects.filter(status__in=OPEN_STATUSES)
-        .order_by()
+        for row in cases.order_by()
         .values("queue_code")
         .annotate(
             waiting=Count("id", filter=waiting),
@@ -326,6 +341,7 @@ def queue_overview(*, now: datetime) -> list[QueueOverview]:
                 at_risk=row["at_risk"],
                 emergency_until=None,
                 emergency_reason="",
+                configured=False,
             )
         )
     return rows
@@ -367,10 +383,16 @@ def held_subquery():
     )
 
 
-def operator_overview(*, site: Site | int | None = None, now: datetime) -> list[OperatorOverview]:
-    """Every operator profile (of one site if given) with presence and load (1 query)."""
+def operator_overview(
+    *, site: Site | int | None = None, now: datetime, scope: SupervisorScope = NATIONAL
+) -> list[OperatorOverview]:
+    """Every operator profile of `scope` (of one site if given) with presence and load (1
+    query; none for a scope without sites)."""
+    if not scope.national and not scope.site_ids:
+        return []
     profiles = (
-        OperatorProfile.objects.select_related("user", "site")
+        OperatorProfile.objects.filter(scope.operators_filter())
+        .select_related("user", "site")
         .annotate(held=held_subquery())
         .order_by("site__code", "user__last_name", "user__first_name", "user__username")
     )
@@ -395,6 +417,31 @@ def operator_overview(*, site: Site | int | None = None, now: datetime) -> list[
         )
         for p in profiles
     ]
+
+
+def operators_elsewhere(scope: SupervisorScope) -> list[tuple[int, str]]:
+    """The active operators outside `scope` as console choices [(user id, "name (username ·
+    site)")], for a reassignment with an override reason (1 query; none nationally, where
+    `operator_overview` lists everyone)."""
+    if scope.national:
+        return []
+    rows = (
+        OperatorProfile.objects.exclude(scope.operators_filter())
+        .filter(user__is_active=True)
+        .order_by("user__last_name", "user__first_name", "user__username")
+        .values_list(
+            "user_id", "user__first_name", "user__last_name", "user__username", "site__name"
+        )
+    )
+    return [
+        (user_id, operator_label(f"{first} {last}".strip() or username, username, site or ""))
+        for user_id, first, last, username, site in rows
+    ]
+
+
+def operator_label(name: str, username: str, site_name: str) -> str:
+    """How a console form names an operator: "name (username · site)"."""
+    return f"{name} ({username}{f' · {site_name}' if site_name else ''})"
 
 
 def waiting_for(user, *, now: datetime) -> int:

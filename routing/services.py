@@ -34,7 +34,9 @@ from routing.exceptions import (
     InvalidRoutingData,
     NoOperatorProfile,
     OperatorNotAvailable,
+    OutsideSupervisorScope,
     QueueNotInEmergency,
+    ReassignOutsideScope,
     SupervisorOnly,
     TargetAtCapacity,
     TargetHasNoProfile,
@@ -54,6 +56,7 @@ from routing.models import (
     Queue,
     QueueEvent,
 )
+from routing.scope import SupervisorScope, supervisor_scope
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +127,11 @@ def set_presence(
     now = now or timezone.now()
     if state not in CHOSEN_PRESENCES:
         raise InvalidRoutingData(fields={"state": [_("Choose a valid presence.")]})
-    if actor.id != profile.user_id and not _is_supervisor(actor):
-        raise SupervisorOnly()
+    if actor.id != profile.user_id:
+        if not _is_supervisor(actor):
+            raise SupervisorOnly()
+        if not supervisor_scope(actor).covers_site(profile.site_id):
+            raise OutsideSupervisorScope()
     # Alone, durable; inside routing.staff's deactivation, part of its transaction.
     with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
         profile = OperatorProfile.objects.select_for_update().get(id=profile.id)
@@ -169,12 +175,14 @@ def offer_waiting_after_commit(user_id: int) -> None:
 def set_emergency(
     *, actor, queue: Queue, minutes: int, reason: str, now: datetime | None = None
 ) -> Queue:
-    """A supervisor lets front-office work of the queue use operators' full capacity for
+    """A supervisor of the queue lets its front-office work use operators' full capacity for
     `minutes` (0 ends the emergency now; refused for a queue not in emergency, so that
     "ended" is never said of an emergency that goes on elsewhere). Audited in `QueueEvent`."""
     now = now or timezone.now()
     if not _is_supervisor(actor):
         raise SupervisorOnly()
+    if not supervisor_scope(actor).covers_queue(queue.id):
+        raise OutsideSupervisorScope()
     reason = (reason or "").strip()[:REASON_MAX]
     errors: dict[str, list[str]] = {}
     if not 0 <= minutes <= MAX_EMERGENCY_MINUTES:
@@ -655,13 +663,19 @@ def reassign_case(
     The operator must have a profile, not be offline and hold fewer cases than their
     capacity (a supervisor's decision may use the back-office share). An operator not
     qualified for the case at its waiting time is refused unless `override_reason` says why
-    (the assignment is then recorded at level "override"). Writes an `Assignment` (kind
-    manual, `assigned_by`); the previous holder's freed capacity is offered to waiting cases.
-    Refusals write nothing.
+    (the assignment is then recorded at level "override"). Outside the supervisor's scope
+    (`routing.scope`: an operator of another site, or a case neither in one of their queues
+    nor held by one of their operators) it is refused too unless `override_reason` says
+    why; the reason is then kept on the decision record and the case's timeline. Writes an
+    `Assignment` (kind manual, `assigned_by`); the previous holder's freed capacity is
+    offered to waiting cases. Refusals write nothing.
     """
     now = now or timezone.now()
     if not _is_supervisor(actor):
         raise SupervisorOnly()
+    scope = supervisor_scope(actor)
+    if scope.empty:  # a supervisor of nothing acts on nothing, reason or not
+        raise OutsideSupervisorScope()
     override_reason = (override_reason or "").strip()[:REASON_MAX]
     with transaction.atomic(durable=True):
         locked = Case.objects.select_for_update().filter(id=case.id).first()
@@ -681,11 +695,14 @@ def reassign_case(
         )
         if profile is None:
             raise TargetHasNoProfile()
+        queue = Queue.objects.filter(code=locked.queue_code).first()
+        outside = _outside_scope(scope, locked, queue, profile)
+        if outside and not override_reason:
+            raise ReassignOutsideScope(fields=outside)
         if profile.presence == PresenceState.OFFLINE:
             raise TargetOffline()
         if _held(operator.id) >= profile.capacity:
             raise TargetAtCapacity()
-        queue = Queue.objects.filter(code=locked.queue_code).first()
         waited = engine.waited_minutes(locked.opened_at, now)
         level = engine.eligibility_level(
             selectors.Circles.of(profile).qualification(locked), waited, _thresholds(queue)
@@ -704,7 +721,10 @@ def reassign_case(
             why = engine.reason_for(
                 level, queue_code=locked.queue_code, waited=waited, how=wording.REASSIGNED
             )
-            override_reason = ""
+            if outside:  # eligible, but outside the supervisor's scope: the reason is kept
+                why |= {"override_reason": override_reason}
+            else:
+                override_reason = ""
         passed_over = [engine.Why("held_before").entry(previous.get_username())] if previous else []
         case = care_services.assign_case(
             actor=actor, case=locked, assignee=operator, now=now, why=why, locked=True
@@ -724,3 +744,34 @@ def reassign_case(
         if previous is not None:
             _after_commit_offer_waiting_to(previous.id)
     return case
+
+
+def _outside_scope(
+    scope: SupervisorScope, case: Case, queue: Queue | None, profile: OperatorProfile
+) -> dict[str, list[str]]:
+    """What of a reassignment lies outside the supervisor's scope, as field errors (empty
+    when nothing does): the new operator must work at one of their sites, and the case be in
+    one of their queues or held by one of their operators."""
+    if scope.national:
+        return {}
+    outside: dict[str, list[str]] = {}
+    if not scope.covers_site(profile.site_id):
+        outside["operator"] = [_("This operator works at a site you do not supervise.")]
+    if not scope.covers_queue(queue.id if queue else None) and not _held_by_theirs(scope, case):
+        outside["case"] = [
+            _("This case is not in a queue you supervise, nor held by one of your operators.")
+        ]
+    if outside:
+        outside["override_reason"] = [
+            _("Say why you act outside the sites and queues you supervise.")
+        ]
+    return outside
+
+
+def _held_by_theirs(scope: SupervisorScope, case: Case) -> bool:
+    """The case is held by an operator of the supervisor's sites (1 query if held)."""
+    if case.assignee_id is None:
+        return False
+    return OperatorProfile.objects.filter(
+        scope.operators_filter(), user_id=case.assignee_id
+    ).exists()

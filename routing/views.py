@@ -42,6 +42,7 @@ from routing.forms import (
     ReassignForm,
 )
 from routing.models import Callback, OperatorProfile, PresenceState, Queue
+from routing.scope import SupervisorScope, supervisor_scope
 
 WORK = ("handle_cases",)
 SUPERVISE = ("supervise",)
@@ -196,9 +197,13 @@ def _sites(operators: list) -> list[dict]:
     return list(sites.values())
 
 
-def _console_live(now: datetime) -> dict:
-    queues = selectors.queue_overview(now=now)
-    operators = selectors.operator_overview(now=now)
+def _console_live(now: datetime, scope: SupervisorScope) -> dict:
+    """What the console refreshes, for the supervisor's sites and queues (`routing.scope`);
+    a supervisor who runs none gets the message saying so, and no data."""
+    if scope.empty:
+        return {"no_scope": True, "poll_seconds": CONSOLE_POLL_SECONDS, "now": now}
+    queues = selectors.queue_overview(now=now, scope=scope)
+    operators = selectors.operator_overview(now=now, scope=scope)
     sites = _sites(operators)
     return {
         "incidents": [
@@ -227,16 +232,32 @@ def _console_live(now: datetime) -> dict:
     }
 
 
-def _choices(live: dict) -> dict:
-    """The console forms' choices, from what the console has read already (plus the queue
-    rows: only a configured queue can go into emergency)."""
-    operators = [
-        (o.user_id, f"{o.name} ({o.username}{f' · {o.site_name}' if o.site_name else ''})")
-        for o in sorted(live["operators"], key=lambda o: (o.name.lower(), o.username))
+def _choices(live: dict, scope: SupervisorScope) -> dict:
+    """The console forms' choices, from what the console has read already: the supervisor's
+    operators and queues (only a configured queue can go into emergency). Reassignment also
+    offers the operators of other sites, which need an override reason (`routing.scope`)."""
+    ours = [
+        (o.user_id, selectors.operator_label(o.name, o.username, o.site_name))
+        for o in sorted(live.get("operators", ()), key=lambda o: (o.name.lower(), o.username))
     ]
-    queues = list(Queue.objects.order_by("name").values_list("code", "name"))
-    emergencies = sorted((q.code, q.name) for q in live["emergencies"])
-    return {"operators": operators, "queues": queues, "emergencies": emergencies}
+    elsewhere = selectors.operators_elsewhere(scope) if not scope.empty else []
+    assignable = ours
+    if elsewhere:
+        assignable = [
+            (_("Your sites"), ours),
+            (_("Other sites (override reason needed)"), elsewhere),
+        ]
+    queues = sorted(
+        ((q.code, q.name) for q in live.get("queues", ()) if q.configured),
+        key=lambda choice: (choice[1], choice[0]),
+    )
+    emergencies = sorted((q.code, q.name) for q in live.get("emergencies", ()))
+    return {
+        "operators": ours,
+        "assignable": assignable,
+        "queues": queues,
+        "emergencies": emergencies,
+    }
 
 
 FORMS = {
@@ -256,8 +277,8 @@ def _console_action(request, name: str, act):
     back there too (post/redirect/get: the address stays the console's, a reload does not
     post again), its data and errors kept in the session for that one page; nothing written.
     """
-    live = _console_live(timezone.now())
-    form = FORMS[name](request.POST, **_choices(live))
+    scope = supervisor_scope(request.user)
+    form = FORMS[name](request.POST, **_choices(_console_live(timezone.now(), scope), scope))
     if form.is_valid():
         try:
             message = act(form)
@@ -286,12 +307,15 @@ def _failed_form(request, choices: dict) -> tuple[str, forms.Form] | None:
 @capability_required(*SUPERVISE)
 @require_GET
 def console(request):
-    live = _console_live(timezone.now())
-    choices = _choices(live)
-    context = {key: form_class(**choices) for key, form_class in FORMS.items()}
-    if failed := _failed_form(request, choices):
-        context[failed[0]] = failed[1]
-        context["failed_name"] = failed[0]
+    scope = supervisor_scope(request.user)
+    live = _console_live(timezone.now(), scope)
+    context = {}
+    if not scope.empty:
+        choices = _choices(live, scope)
+        context = {key: form_class(**choices) for key, form_class in FORMS.items()}
+        if failed := _failed_form(request, choices):
+            context[failed[0]] = failed[1]
+            context["failed_name"] = failed[0]
     alerts = access_watch.open_alerts_for(request.user)
     return render(request, "routing/console.html", {**live, **context, "access_alerts": alerts})
 
@@ -300,7 +324,8 @@ def console(request):
 @require_GET
 def console_live(request):
     """The partial htmx polls: emergency banner, queues, sites, charts, last recompute."""
-    return render(request, "routing/partials/console_live.html", _console_live(timezone.now()))
+    live = _console_live(timezone.now(), supervisor_scope(request.user))
+    return render(request, "routing/partials/console_live.html", live)
 
 
 def _name(user) -> str:
@@ -470,8 +495,13 @@ def my_call(request):
     return response
 
 
-def _wallboard_context(now) -> dict:
-    board = call_selectors.wallboard(now=now)
+def _wallboard_context(user, now) -> dict:
+    """The wallboard of the user's queues and sites (managers and administrators: the whole
+    unit); a supervisor who runs none gets the message saying so, and no data."""
+    scope = supervisor_scope(user)
+    if scope.empty:
+        return {"no_scope": True, "poll_seconds": WALLBOARD_POLL_SECONDS}
+    board = call_selectors.wallboard(now=now, scope=scope)
     return {
         "board": board,
         "operators": [
@@ -486,16 +516,17 @@ def _wallboard_context(now) -> dict:
 def wallboard(request):
     """The supervisors' large screen: per queue, calls waiting and the longest wait, the
     last 30 minutes' answered, abandoned, service level and handle time; operators by
-    presence; alarms first. Refreshed every few seconds (htmx), readable across a room."""
-    return render(request, "routing/wallboard.html", _wallboard_context(timezone.now()))
+    presence; alarms first. Refreshed every few seconds (htmx), readable across a room.
+    A supervisor sees their queues and the operators of their sites."""
+    context = _wallboard_context(request.user, timezone.now())
+    return render(request, "routing/wallboard.html", context)
 
 
 @capability_required(*WALL)
 @require_GET
 def wallboard_live(request):
-    return render(
-        request, "routing/partials/wallboard_live.html", _wallboard_context(timezone.now())
-    )
+    context = _wallboard_context(request.user, timezone.now())
+    return render(request, "routing/partials/wallboard_live.html", context)
 
 
 @capability_required(*WORK)

@@ -122,3 +122,16 @@ def test_the_demo_knowledge_base_answers_the_demo_operator(settings, role_groups
         found.article.title for found in suggested
     ]
     assert reply_selectors.replies_for_case(operatore, case).exists()
+
+
+def test_the_demo_supervisor_sees_the_whole_demo_in_the_console(settings, role_groups, client):
+    """The demo supervisor runs every demo site and queue (DESIGN §2): `make run` shows a
+    full console, not the message for a supervisor of nothing."""
+    from routing.models import OperatorProfile, Queue
+
+    _seed(settings)
+    client.force_login(get_user_model().objects.get(username="supervisore"))
+    page = client.get("/routing/console/").content.decode()
+    assert 'data-testid="no-scope"' not in page
+    assert page.count('data-testid="operator-row"') == OperatorProfile.objects.count()
+    assert page.count('data-testid="queue-row"') == Queue.objects.count()

@@ -89,8 +89,11 @@ def on_duty(pull_only, operator_login, contract, queue):
 
 
 @pytest.fixture
-def supervisor_login(user_factory):
-    return user_factory("sup.galli", roles.SUPERVISOR, first_name="Anna", last_name="Galli")
+def supervisor_login(user_factory, queue):
+    """Anna Galli, who runs the default queue (routing.scope)."""
+    user = user_factory("sup.galli", roles.SUPERVISOR, first_name="Anna", last_name="Galli")
+    queue.supervisors.add(user)
+    return user
 
 
 def test_operator_takes_the_next_case_with_the_keyboard_and_sees_why(

@@ -12,8 +12,9 @@ All cases are opened at `now` (Wednesday 2 December 2026, 10:00 in Rome, office 
 
 Then the SLA recompute runs 10 days later: c2 and c5 breach both targets; c1, c3 and c4
 met both (c4's targets were met when it was resolved, and a met target freezes).
-Sites: Mario Rossi (operator) and the supervisor work in Milano, Luca Bianchi in Palermo; the
-supervisor gives c2 to Mario Rossi and c5 to Luca Bianchi one minute after the opening.
+Sites: Mario Rossi (operator) and the supervisor work in Milano, which the supervisor runs,
+Luca Bianchi in Palermo; the supervisor gives c2 to Mario Rossi and c5 to Luca Bianchi one
+minute after the opening (with an override reason: neither case is in a queue they run).
 """
 
 from dataclasses import dataclass
@@ -111,6 +112,7 @@ def known(
     other_operator = user_factory(
         "op.bianchi", roles.OPERATOR, first_name="Luca", last_name="Bianchi"
     )
+    milano.supervisors.add(supervisor)  # runs Milano: sees its operators (routing.scope)
     for user, site in ((operator, milano), (supervisor, milano), (other_operator, palermo)):
         profile = make_profile(user, now=now - timedelta(hours=2))
         profile.site = site

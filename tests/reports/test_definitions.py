@@ -11,6 +11,7 @@ from care.models import SlaState
 from contracts.privacy import mask_phone
 from contracts.privacy import short_name as mask_name
 from reports import definitions
+from routing.models import Site
 from tests.factories import EndUserFactory
 from tests.reports import known_data
 
@@ -163,6 +164,13 @@ def test_workload_per_operator_rows_reach_only_the_supervisor_of_their_site(know
     assert [(r["site"], r["operator"], r["open"], r["assigned"]) for r in operators] == [
         ("Milano", "Mario Rossi", 1, 1)
     ]
+
+
+def test_working_at_a_site_is_not_running_it(known):
+    """The per-operator rows follow `Site.supervisors`, not where the supervisor sits."""
+    Site.objects.get(code="mi").supervisors.remove(known.supervisor)
+    rows = rows_of("workload", known, user=known.supervisor)
+    assert "Mario Rossi" not in [r["operator"] for r in rows]
 
 
 def test_an_operator_sees_only_their_own_row(known):

@@ -10,7 +10,14 @@ from care.models import Case
 from contracts import services as contract_services
 from contracts.models import Client, Contract
 from routing import services
-from routing.models import DEFAULT_QUEUE, Certification, OperatorProfile, PresenceState, Queue
+from routing.models import (
+    DEFAULT_QUEUE,
+    Certification,
+    OperatorProfile,
+    PresenceState,
+    Queue,
+    Site,
+)
 from tests.care.conftest import SIM_LOST_DESCRIPTION, care_tables, end_user, open_case_for
 from tests.contract_terms import CATEGORIES, terms
 from tests.factories import ClientFactory, EndUserFactory
@@ -27,12 +34,17 @@ def make_profile(
     capacity: int = 5,
     backoffice_share: str = "0.40",
     available: bool = True,
+    site: Site | None = None,
     now=None,
 ) -> OperatorProfile:
     """An operator profile in its default state, certified as asked, and (by default) made
     available through `set_presence`."""
     profile = OperatorProfile.objects.create(
-        user=user, capacity=capacity, backoffice_share=backoffice_share, skills=list(skills)
+        user=user,
+        site=site,
+        capacity=capacity,
+        backoffice_share=backoffice_share,
+        skills=list(skills),
     )
     Certification.objects.bulk_create(
         [Certification(profile=profile, contract=c) for c in contracts]
@@ -54,9 +66,12 @@ def pull_only(settings):
 
 
 @pytest.fixture
-def profile_factory(now):
+def profile_factory(now, home_site):
+    """`profile_factory(user, ...)`: `make_profile`, at the tests' site unless told."""
+
     def factory(user, **kwargs) -> OperatorProfile:
         kwargs.setdefault("now", now - timedelta(hours=2))
+        kwargs.setdefault("site", home_site)
         return make_profile(user, **kwargs)
 
     return factory
@@ -68,6 +83,21 @@ def default_queue(db):
     removes migrated rows, so it is ensured here)."""
     queue, _created = Queue.objects.get_or_create(code=DEFAULT_QUEUE, defaults={"name": "Generale"})
     return queue
+
+
+@pytest.fixture
+def home_site(db):
+    """The site of the operators `profile_factory` makes."""
+    return Site.objects.create(code="sede", name="Sede di prova", province="RM")
+
+
+@pytest.fixture
+def supervisor(supervisor, home_site, default_queue):
+    """The supervisor of the tests' site and of the default queue (DESIGN §2,
+    `routing.scope`): they see and act on its operators and that queue's cases."""
+    home_site.supervisors.add(supervisor)
+    default_queue.supervisors.add(supervisor)
+    return supervisor
 
 
 @pytest.fixture

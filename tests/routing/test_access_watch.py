@@ -76,16 +76,18 @@ def colleagues(user_factory, sites, profile_factory):
 
 
 @pytest.fixture
-def site_supervisor(user_factory, sites, profile_factory):
+def site_supervisor(user_factory, sites):
     user = user_factory("sup.palermo", roles.SUPERVISOR, email="sup.palermo@presidio.example")
-    return on_site(user, sites["pa"], profile_factory, available=False)
+    sites["pa"].supervisors.add(user)
+    return user
 
 
 @pytest.fixture
-def far_supervisor(user_factory, sites, profile_factory):
+def far_supervisor(user_factory, sites):
     """A supervisor of another site and of no queue the operator works."""
     user = user_factory("sup.milano", roles.SUPERVISOR, email="sup.milano@presidio.example")
-    return on_site(user, sites["mi"], profile_factory, available=False)
+    sites["mi"].supervisors.add(user)
+    return user
 
 
 @pytest.fixture
@@ -305,6 +307,18 @@ def test_supervisors_of_an_operator_without_site_or_queue_are_all_supervisors(
 ):
     loner = user_factory("op.solo", roles.OPERATOR)
     assert set(supervisors_of(loner.id, now=timezone.now())) == {supervisor, far_supervisor}
+
+
+def test_the_site_supervisors_are_those_the_site_names_not_those_working_there(
+    user_factory, sites, profile_factory, site_supervisor, far_supervisor
+):
+    working_there = on_site(
+        user_factory("sup.collega", roles.SUPERVISOR), sites["pa"], profile_factory
+    )
+    operator = on_site(user_factory("op.pa", roles.OPERATOR), sites["pa"], profile_factory)
+    told = supervisors_of(operator.id, now=timezone.now())
+    assert told == [site_supervisor]
+    assert working_there not in told
 
 
 # --- The console ----------------------------------------------------------------------------

@@ -71,9 +71,10 @@ def test_the_queue_list_needs_a_role_that_works_or_watches_cases(anonymous_api, 
 
 
 def test_supervisors_list_operators_with_presence_and_load_by_site(
-    supervisor_api, operator, colleague, profile_factory, django_assert_max_num_queries
+    supervisor_api, supervisor, operator, colleague, profile_factory, django_assert_max_num_queries
 ):
     milan = Site.objects.create(code="mi", name="Milano", province="MI")
+    milan.supervisors.add(supervisor)
     profile = profile_factory(operator)
     profile.site = milan
     profile.save(update_fields=["site"])

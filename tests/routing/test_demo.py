@@ -8,6 +8,7 @@ from config.demo import seed_demo_users
 from contracts.demo import seed_contracts_demo
 from routing.demo import EXTRA_OPERATORS, SITES, seed_routing_demo
 from routing.models import Certification, OperatorProfile, PresenceChange, Queue, Site
+from routing.scope import supervisor_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +30,11 @@ def test_the_routing_demo_is_complete_and_idempotent(role_groups, default_queue)
     assert {"top-referenti", "large-referenti", "mobile-utenti", "backoffice"} <= set(
         Queue.objects.values_list("code", flat=True)
     )
-    assert all(
-        q.supervisors.filter(username="supervisore").exists()
-        for q in Queue.objects.exclude(code=default_queue.code)
-    )
+    # The demo supervisor runs every site and queue: `make run` shows a full console.
+    demo_supervisor = get_user_model().objects.get(username="supervisore")
+    scope = supervisor_scope(demo_supervisor)
+    assert scope.site_ids == set(Site.objects.values_list("id", flat=True))
+    assert scope.queue_ids == set(Queue.objects.values_list("id", flat=True))
     demo = OperatorProfile.objects.get(user__username="operatore")
     assert demo.presence == "available"
     assert Certification.objects.filter(profile=demo).exists()

@@ -37,8 +37,10 @@ OPERATOR_PRESENCE = reverse("routing:console-presence")
 EMERGENCY = reverse("routing:console-emergency")
 EMERGENCY_OFF = reverse("routing:console-emergency-off")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-# Session and user (4), the overviews (3), the heartbeat, the queue choices, the session's
-# save (3), and one for the navigation's context: the same with 1 or 1,000 cases.
+# Session and user (4), the supervisor's sites and queues, the overviews (3), the heartbeat,
+# the operators of other sites (reassignment), the session's save (3), and one for the
+# navigation's context: the same with 1 or 1,000 cases (a supervisor's console read 11 before
+# the scope, 12 with it; an administrator's 12 before, 11 now).
 CONSOLE_MAX_QUERIES = 14
 # Session and user (4), my profile, my cases, what waits for me (at most 5), the session's
 # save (3), and one for the navigation's context.
@@ -291,11 +293,15 @@ def test_next_case_answers_only_to_post(client, operator, on_duty):
 
 
 @pytest.fixture
-def sites(db):
-    return [
+def sites(supervisor):
+    """Milano and Palermo, both run by the supervisor."""
+    sites = [
         Site.objects.create(code="mi", name="Milano", province="MI"),
         Site.objects.create(code="pa", name="Palermo", province="PA"),
     ]
+    for site in sites:
+        site.supervisors.add(supervisor)
+    return sites
 
 
 @pytest.fixture

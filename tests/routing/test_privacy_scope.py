@@ -29,7 +29,8 @@ def test_a_certification_on_the_contract_or_the_client_gives_the_full_view(
     assert privacy.sees_in_full(fresh(colleague), case)
 
 
-def test_a_supervisor_sees_the_callers_of_the_queues_they_run(routed_case, supervisor):
+def test_a_supervisor_sees_the_callers_of_the_queues_they_run(routed_case, user_factory):
+    supervisor = user_factory("sup.nuovo", roles.SUPERVISOR)
     case = routed_case()
     assert not privacy.sees_in_full(fresh(supervisor), case)
     Queue.objects.get(code=case.queue_code).supervisors.add(supervisor)

@@ -214,6 +214,7 @@ def test_an_emergency_counts_only_for_cases_of_its_queue(
     operator, supervisor, profile_factory, contract, routed_case, default_queue, now
 ):
     other = Queue.objects.create(code="altra", name="Altra", segment="TOP")
+    other.supervisors.add(supervisor)
     profile_factory(operator, contracts=(contract,), capacity=2, backoffice_share="0.5")
     routed_case()
     waiting = routed_case()

@@ -45,11 +45,13 @@ def page(client, case, language: str):
 
 
 @pytest.fixture
-def people(user_factory, operator, profile_factory, contract):
+def people(user_factory, operator, profile_factory, contract, home_site, default_queue):
     """Mario Rossi (op.rossi) and Anna Bianchi (op.bianchi), certified on the contract; Laura
-    Gialli (sup.gialli) supervises."""
+    Gialli (sup.gialli) supervises their site and the queue."""
     colleague = user_factory("op.bianchi", first_name="Anna", last_name="Bianchi")
     boss = user_factory("sup.gialli", "supervisore", first_name="Laura", last_name="Gialli")
+    home_site.supervisors.add(boss)
+    default_queue.supervisors.add(boss)
     profile_factory(operator, contracts=(contract,))
     profile_factory(colleague)  # certified on nothing: only an override gives her a case
     return operator, colleague, boss
