@@ -7,6 +7,7 @@ import pytest
 
 from care import services as care_services
 from care.models import Case
+from config import roles
 from contracts import services as contract_services
 from contracts.models import Client, Contract
 from routing import services
@@ -164,3 +165,9 @@ def routed_case(default_queue, contract, operator, now):
         )
 
     return routed_case
+
+
+@pytest.fixture
+def unplaced_supervisor(user_factory):
+    """A supervisor who runs no site and no queue yet (routing.scope: reaches nothing)."""
+    return user_factory("sup.nuovo", roles.SUPERVISOR)

@@ -581,8 +581,8 @@ def test_the_people_list_costs_the_same_queries_for_many_people(
     assert len([name for name in listed if name.startswith("op.")]) == 12
 
 
-def test_the_people_page_of_a_supervisor_with_no_site_says_so(client, supervisor):
-    client.force_login(supervisor)
+def test_the_people_page_of_a_supervisor_with_no_site_says_so(client, unplaced_supervisor):
+    client.force_login(unplaced_supervisor)
     response = client.get("/routing/people/")
     assert response.status_code == 200
     assert b'data-testid="no-sites"' in response.content

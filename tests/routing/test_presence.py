@@ -162,13 +162,13 @@ def test_who_is_signed_in_now_says_since_when_where_and_the_cases_in_hand(
     assert minutes(online.totals) == WEDNESDAY_MINUTES
 
 
-def test_a_supervisor_with_no_site_is_told_so_and_sees_nobody(client, supervisor, mario):
-    client.force_login(supervisor)
+def test_a_supervisor_with_no_site_is_told_so_and_sees_nobody(client, unplaced_supervisor, mario):
+    client.force_login(unplaced_supervisor)
     response = client.get(reverse("routing:presence-board"))
     assert response.status_code == 200
     assert response.context["scope_empty"] is True
     assert 'data-username="mario"' not in response.content.decode()
-    assert supervisor_scope(supervisor).empty
+    assert supervisor_scope(unplaced_supervisor).empty
 
 
 def test_the_board_refuses_operators_and_a_bad_day_is_a_form_error(
