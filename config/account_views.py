@@ -129,12 +129,9 @@ def my_sessions(request):
 
 @require_POST
 def my_session_end(request, session_id: int):
-    try:
-        sessions.end_session(actor=request.user, session_id=session_id, now=timezone.now())
-    except PresidioError as error:
-        messages.error(request, service_error_message(error))
-    else:
-        messages.success(request, _("Session ended: that browser is signed out."))
+    """Another user's session, or one already ended: not found (the 404 page)."""
+    sessions.end_session(actor=request.user, session_id=session_id, now=timezone.now())
+    messages.success(request, _("Session ended: that browser is signed out."))
     return redirect("my-sessions")
 
 

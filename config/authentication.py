@@ -1,11 +1,12 @@
 """How the API knows a caller by token: `Authorization: Token <secret>` or `Bearer <secret>`.
 
-Refused with 401 (JSON code and message): an unknown, expired or revoked token, or one whose
-owner's account is not active. A valid token reaches only the endpoints of its scopes (403
-`token_scope`): checked here, right after the token is read, because authentication is the
-one step every API view runs (a view's own `permission_classes` replace the default ones).
-Session callers are not concerned. The owner's role permissions apply on top, as for a
-session.
+Refused with 401 (JSON code and message): an unknown token (`authentication_failed`, the code
+integrations always got), an expired one (`token_expired`), a revoked one (`token_revoked`),
+one whose owner's account is not active (`owner_inactive`). A valid token reaches only the
+endpoints of its scopes (403 `token_scope`): checked here, right after the token is read,
+because authentication is the one step every API view runs (a view's own
+`permission_classes` replace the default ones). Session callers are not concerned. The
+owner's role permissions apply on top, as for a session.
 """
 
 from django.utils import timezone
@@ -31,18 +32,14 @@ class ScopedTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() not in KEYWORDS:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(
-                _("Send the token as “Authorization: Token <secret>”."), code="token_malformed"
-            )
+            raise exceptions.AuthenticationFailed()  # `authentication_failed`, as ever
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
             secret = ""
         token = tokens.token_for_secret(secret) if secret else None
         if token is None:
-            raise exceptions.AuthenticationFailed(
-                _("This API token is not valid."), code="token_invalid"
-            )
+            raise exceptions.AuthenticationFailed()
         now = timezone.now()
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed(

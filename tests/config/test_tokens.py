@@ -105,7 +105,7 @@ def test_expired_revoked_unknown_and_inactive_owner_answer_401(admin_user, opera
     cases = {
         expired_secret: "token_expired",
         revoked_secret: "token_revoked",
-        "prs_nessuno": "token_invalid",
+        "prs_nessuno": "authentication_failed",
     }
     for secret, code in cases.items():
         response = _caller(secret).get("/api/v1/me/")
