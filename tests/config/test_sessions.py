@@ -94,7 +94,7 @@ def test_another_users_session_cannot_be_ended(operator, supervisor):
     other = signed_in(supervisor, agent=PHONE, address="10.9.9.9")
     row = UserSession.objects.get(user=operator)
     response = other.post(reverse("my-session-end", args=[row.pk]))
-    assert response.status_code == 302
+    assert response.status_code == 404
     assert UserSession.objects.filter(pk=row.pk).exists()
     api = other.post(f"/api/v1/me/sessions/{row.pk}/end/")
     assert api.status_code == 404
