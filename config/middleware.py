@@ -90,7 +90,12 @@ class SessionLifetimeMiddleware:
                 messages.info(request, _("Your session has expired: please sign in again."))
             elif POLL_HEADER not in request.headers and now - active_at >= ACTIVITY_STEP:
                 request.session[ACTIVE_AT_KEY] = now  # the save pushes the cookie's expiry
-                sessions.note_activity(request.session.session_key, now=timezone.now())
+                sessions.note_activity(
+                    request=request,
+                    user=request.user,
+                    address=client_address(request),
+                    now=timezone.now(),
+                )
         return self.get_response(request)
 
 

@@ -52,10 +52,13 @@ def remember_session(*, request, user, address: str | None, now: datetime) -> No
     )
 
 
-def note_activity(session_key: str | None, *, now: datetime) -> None:
-    """The session was active (called at most once a minute per session)."""
-    if session_key:
-        UserSession.objects.filter(session_id=session_key).update(last_seen_at=now)
+def note_activity(*, request, user, address: str | None, now: datetime) -> None:
+    """The session was active (called at most once a minute per session). A session with
+    no row yet (signed in before rows were kept, or its key renewed by a password change)
+    gets one now."""
+    key = request.session.session_key
+    if key and not UserSession.objects.filter(session_id=key).update(last_seen_at=now):
+        remember_session(request=request, user=user, address=address, now=now)
 
 
 def sessions_of(user) -> QuerySet:

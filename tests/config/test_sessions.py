@@ -125,3 +125,13 @@ def test_the_api_lists_and_ends_own_sessions(operator):
 def test_the_user_menu_links_to_the_sessions_page(client, operator):
     client.force_login(operator)
     assert reverse("my-sessions") in client.get(reverse("home")).content.decode()
+
+
+def test_a_session_without_a_row_gets_one_at_its_next_activity(operator, now, time_machine):
+    browser = signed_in(operator, agent=FIREFOX, address="10.1.2.3")
+    UserSession.objects.all().delete()  # signed in before rows were kept
+    time_machine.move_to(now + timedelta(minutes=2))
+    browser.get(reverse("home"))
+    row = UserSession.objects.get(user=operator)
+    assert row.network == "10.1.2.0/24"
+    assert row.session_id == browser.session.session_key
