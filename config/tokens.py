@@ -159,7 +159,7 @@ def _scopes() -> dict[str, object]:
 
 # Computed when asked: the labels follow the reader's language.
 def scope_choices() -> list[tuple[str, str]]:
-    return [(scope, str(label)) for scope, label in _scopes().items()]
+    return [(scope, f"{scope} — {label}") for scope, label in _scopes().items()]
 
 
 SCOPES = tuple(_scopes())
