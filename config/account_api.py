@@ -21,7 +21,7 @@ Administer = capability("administer")
 
 class TokenSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username")
-    revoked_by = serializers.CharField(source="revoked_by.username", default=None)
+    revoked_by = serializers.CharField(source="revoked_by.username", default=None, allow_null=True)
     status = serializers.SerializerMethodField()
 
     class Meta:
