@@ -74,6 +74,7 @@ SAVED_REPLY = NoPersonalData("saved replies' titles and texts with their variabl
 COUNTS = NoPersonalData("counts, states and staff names; no caller, referent or case text")
 # The unit's own people (accounts, roles, profiles, certifications): staff, not callers.
 STAFF = NoPersonalData("staff accounts, roles, operator profiles and certifications")
+API_TOKENS = NoPersonalData("API tokens: names, staff owners, scopes and dates; never a secret")
 ADMIN_PLUMBING = NoPersonalData("the admin site's sign-in, scripts and password pages")
 
 ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
@@ -170,11 +171,21 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "login": OWN_ACCOUNT,
     "logout": OWN_ACCOUNT,
     "two_factor": OWN_ACCOUNT,
+    "my-sessions": OWN_ACCOUNT,
+    "my-session-end": OWN_ACCOUNT,
+    "my-sessions-end-others": OWN_ACCOUNT,
+    "token-list": API_TOKENS,
+    "token-issue": API_TOKENS,
+    "token-revoke": API_TOKENS,
     "set_language": OWN_ACCOUNT,
     "api-docs": NoPersonalData("the API's documentation"),
     "api-schema": NoPersonalData("the API's OpenAPI schema"),
     "api:root": NoPersonalData("the API's index of links"),
     "api:me": OWN_ACCOUNT,
+    "api:me-session-list": OWN_ACCOUNT,
+    "api:me-session-end": OWN_ACCOUNT,
+    "api:token-list": API_TOKENS,
+    "api:token-revoke": API_TOKENS,
     "api:calendar-list": CONFIGURATION,
     "api:calendar-detail": CONFIGURATION,
     "api:contract-list": CONTRACT_CARD,

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
+from rest_framework.authtoken.models import TokenProxy
 
 from config import two_factor
 from config.models import AccessLog, TwoFactorEnrolmentLink
@@ -105,3 +106,9 @@ class TwoFactorEnrolmentLinkAdmin(admin.ModelAdmin):
             % {"user": obj.user.get_username(), "url": request.build_absolute_uri(url)},
             messages.WARNING,
         )
+
+
+# API tokens are issued, listed and revoked on the portal's own page (config.tokens), with
+# their scopes and expiry; DRF's plain-key token admin would bypass both.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)

@@ -98,7 +98,10 @@ def _own_message(exc: exceptions.APIException, request) -> str | None:
             "Authentication credentials were not provided: send an API token in the "
             "Authorization header (Token <key>)."
         )
-    if isinstance(exc, exceptions.AuthenticationFailed):
+    if (
+        isinstance(exc, exceptions.AuthenticationFailed)
+        and exc.get_codes() == "authentication_failed"
+    ):
         return _("The token or the credentials are not valid.")
     if isinstance(exc, exceptions.MethodNotAllowed):
         method = request.method if request is not None else ""

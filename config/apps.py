@@ -22,9 +22,10 @@ class PresidioConfig(AppConfig):
 
         connection_created.connect(read_instants_in_c, dispatch_uid="presidio-c-instants")
 
-        from config.middleware import remember_login_time, say_goodbye
+        from config.middleware import record_session_at_login, remember_login_time, say_goodbye
 
         user_logged_in.connect(remember_login_time, dispatch_uid="presidio-login-time")
+        user_logged_in.connect(record_session_at_login, dispatch_uid="presidio-user-session")
         user_logged_out.connect(say_goodbye, dispatch_uid="presidio-goodbye")
 
         from config.access_log import check_chain_nightly

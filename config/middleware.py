@@ -9,11 +9,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware import locale as django_locale
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 
-from config import access_log, two_factor
+from config import access_log, sessions, two_factor
 from config.api import error_body
 from config.errors import NotFound
 from config.inputs import unstorable
@@ -32,6 +33,14 @@ def remember_login_time(sender, request, user, **kwargs) -> None:
     now = int(time.time())
     request.session[LOGIN_AT_KEY] = now
     request.session[ACTIVE_AT_KEY] = now
+
+
+def record_session_at_login(sender, request, user, **kwargs) -> None:
+    """Signal receiver: the user's list of their own sessions gains this one."""
+    if request is not None:
+        sessions.remember_session(
+            request=request, user=user, address=client_address(request), now=timezone.now()
+        )
 
 
 def say_goodbye(sender, request, user, **kwargs) -> None:
@@ -81,6 +90,12 @@ class SessionLifetimeMiddleware:
                 messages.info(request, _("Your session has expired: please sign in again."))
             elif POLL_HEADER not in request.headers and now - active_at >= ACTIVITY_STEP:
                 request.session[ACTIVE_AT_KEY] = now  # the save pushes the cookie's expiry
+                sessions.note_activity(
+                    request=request,
+                    user=request.user,
+                    address=client_address(request),
+                    now=timezone.now(),
+                )
         return self.get_response(request)
 
 

@@ -247,3 +247,86 @@ class ConfigChange(models.Model):
         """The fields whose value differs between before and after, in a stable order."""
         keys = sorted(set(self.before) | set(self.after))
         return [key for key in keys if self.before.get(key) != self.after.get(key)]
+
+
+class ApiToken(models.Model):
+    """A credential an integration sends as `Authorization: Token <secret>` (or `Bearer`).
+
+    Only the secret's SHA-256 is stored, with its first characters (`prefix`) to tell tokens
+    apart: the secret is shown once, when issued (config.tokens). `scopes` name groups of API
+    endpoints (`config.tokens.SCOPES`); the owner's role still decides what each call may do.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("owner"),
+    )
+    scopes = models.JSONField(_("scopes"), default=list)
+    key_hash = models.CharField(_("secret's SHA-256"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=12)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def status(self, now) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"
+
+
+class UserSession(models.Model):
+    """What a user is shown of one of their signed-in sessions: the device, the network, when
+    it started and when it was last active. One row per Django session, gone with it."""
+
+    session = models.OneToOneField(
+        "sessions.Session",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("session"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="signed_in_sessions",
+        verbose_name=_("user"),
+    )
+    user_agent = models.CharField(_("device"), max_length=300, blank=True)
+    network = models.CharField(_("network"), max_length=64, blank=True)  # masked address
+    signed_in_at = models.DateTimeField(_("signed in at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.signed_in_at:%Y-%m-%d %H:%M}"

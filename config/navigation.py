@@ -48,6 +48,7 @@ ITEMS = [
     NavItem(_("Data retention"), "care:retention", ("manage_contracts",)),
     NavItem(_("Data-subject requests"), "care:subject-search", ("administer",)),
     NavItem(_("API"), "api-docs"),
+    NavItem(_("API tokens"), "token-list", ("administer",)),
     NavItem(_("Administration"), "admin:index", ("administer",), staff_only=True),
 ]
 

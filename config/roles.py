@@ -40,16 +40,14 @@ ROLE_CAPABILITIES = {
 }
 
 
-# Model permissions admins need beside the capabilities: users, groups, API tokens (the admin
-# lists them as DRF's proxy model `tokenproxy`, which has permissions of its own), lockouts,
-# the telephone lines, and reading the access log and every contract and routing record the
-# admin shows (its pages there are read-only: changes go through the services).
+# Model permissions admins need beside the capabilities: users, groups, lockouts, the
+# telephone lines, and reading the access log and every contract and routing record the
+# admin shows (its pages there are read-only: changes go through the services). API tokens
+# are issued on the portal's own page (config.tokens), not in the admin.
 # (app label, model or None = every model of the app, actions or None = every action)
 ADMIN_MODEL_PERMISSIONS: list[tuple[str, str | None, list[str] | None]] = [
     ("auth", "user", None),
     ("auth", "group", None),
-    ("authtoken", "token", None),
-    ("authtoken", "tokenproxy", None),
     ("axes", "accessattempt", None),
     ("axes", None, ["view"]),  # the sign-in and failure logs
     ("otp_totp", "totpdevice", ["view", "delete"]),  # delete: a lost phone enrols again

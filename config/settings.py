@@ -326,7 +326,7 @@ MAILBOX_CATEGORIES = {
 REST_FRAMEWORK = {
     # Token first: an unauthenticated call answers 401 with WWW-Authenticate, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.ScopedTokenAuthentication",  # Token or Bearer, scoped
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from care.urls import api_urlpatterns as care_api
-from config import api, views
+from config import account_api, account_views, api, views
 from contracts.orders.urls import api_urlpatterns as orders_api
 from contracts.urls import api_urlpatterns as contracts_api
 from reports.urls import api_urlpatterns as reports_api
@@ -17,6 +17,18 @@ api_v1 = (
     [
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
+        path("me/sessions/", account_api.MySessionListApi.as_view(), name="me-session-list"),
+        path(
+            "me/sessions/<id:session_id>/end/",
+            account_api.MySessionEndApi.as_view(),
+            name="me-session-end",
+        ),
+        path("tokens/", account_api.TokenListApi.as_view(), name="token-list"),
+        path(
+            "tokens/<id:token_id>/revoke/",
+            account_api.TokenRevokeApi.as_view(),
+            name="token-revoke",
+        ),
         *contracts_api,
         path("backoffice/next/", backoffice.TakeNextOrderApi.as_view(), name="order-next"),
         *orders_api,
@@ -57,6 +69,20 @@ urlpatterns = [
         ),
         name="password-set-done",
     ),
+    path("accounts/sessions/", account_views.my_sessions, name="my-sessions"),
+    path(
+        "accounts/sessions/<id:session_id>/end/",
+        account_views.my_session_end,
+        name="my-session-end",
+    ),
+    path(
+        "accounts/sessions/end-others/",
+        account_views.my_sessions_end_others,
+        name="my-sessions-end-others",
+    ),
+    path("api-tokens/", account_views.token_list, name="token-list"),
+    path("api-tokens/issue/", account_views.token_issue, name="token-issue"),
+    path("api-tokens/<id:token_id>/revoke/", account_views.token_revoke, name="token-revoke"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("contracts/", include("contracts.urls")),

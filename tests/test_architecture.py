@@ -55,6 +55,8 @@ WRITERS = {
     "config/demo.py",
     "config/roles.py",  # the role groups, from a migration
     "config/services.py",
+    "config/sessions.py",  # users' own sessions: recorded at sign-in, ended by them
+    "config/tokens.py",  # API tokens: issued, revoked, last use once a minute
     "config/two_factor.py",
     "config/users.py",  # accounts and roles, by administrators
     "contracts/orders/services.py",

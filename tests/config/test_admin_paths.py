@@ -5,12 +5,10 @@ from django.contrib import admin
 
 pytestmark = pytest.mark.django_db
 
-# The admin pages README.md names (Token, Axes, the second-factor links, telephone lines,
+# The admin pages README.md names (Axes, the second-factor links, telephone lines,
 # the access log) and those an administrator reaches from its index.
 DOCUMENTED = [
     "/admin/",
-    "/admin/authtoken/tokenproxy/",
-    "/admin/authtoken/tokenproxy/add/",
     "/admin/axes/accessattempt/",
     "/admin/config/twofactorenrolmentlink/",
     "/admin/config/twofactorenrolmentlink/add/",

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+
+from tests.factories import issued_secret
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +24,7 @@ def test_api_refuses_anonymous_calls_with_json_401(anonymous_api):
 
 
 def test_token_authentication_identifies_the_user(anonymous_api, operator):
-    token = Token.objects.create(user=operator)
-    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Token {issued_secret(operator)}")
     body = anonymous_api.get("/api/v1/me/").json()
     assert body["username"] == operator.username
     assert body["roles"] == ["operatore"]

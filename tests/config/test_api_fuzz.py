@@ -23,7 +23,6 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -33,7 +32,7 @@ from contracts import services as contract_services
 from contracts.orders import services as order_services
 from tests.conftest import look_up
 from tests.contract_terms import terms
-from tests.factories import EndUserFactory
+from tests.factories import EndUserFactory, issued_secret
 
 
 @schemathesis.serializer("message/rfc822")
@@ -408,7 +407,7 @@ def world(admin_user, contract):
 def admin_token(world, admin_user, _connection_kept_across_requests):
     """After the world: its lookup went through the test client, which reconnects the
     signals when it finishes."""
-    return Token.objects.create(user=admin_user).key
+    return issued_secret(admin_user)
 
 
 @schema.parametrize()

@@ -39,6 +39,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -51,7 +52,8 @@ from care import incidents, replies, retention
 from care import services as care_services
 from care.models import InboundMail, Notification
 from care.sla import recompute_sla_states
-from config import roles
+from config import roles, tokens
+from config.models import UserSession
 from contracts import services as contract_services
 from contracts.models import LoyaltyItem, OrderKind, Referent
 from contracts.orders import services as order_services
@@ -812,6 +814,17 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=lambda u: {"client": u.client_b.pk}),
     ),
     "api:person-certification-detail": (Probe(ADMINISTRATION, "DELETE", OTHER_CERTIFICATION),),
+    # --- API tokens and own sessions ---------------------------------------------------------
+    "token-revoke": (
+        Probe(ADMINISTRATION, "POST", pk("token_b", "token_id"), data=payload(reason="Sonda")),
+    ),
+    "api:token-revoke": (
+        Probe(ADMINISTRATION, "POST", pk("token_b", "token_id"), data=payload(reason="Sonda")),
+    ),
+    "my-session-end": (Probe(NOBODY_BUT_THE_OWNER, "POST", pk("session_b", "session_id")),),
+    "api:me-session-end": (
+        Probe(NOBODY_BUT_THE_OWNER, "POST", pk("session_b", "session_id"), data=EMPTY),
+    ),
     # --- API: reports ------------------------------------------------------------------------
     "api:report-detail": (
         Probe(
@@ -1181,6 +1194,26 @@ def _build() -> SimpleNamespace:
     ).article
     care_articles.publish_article(actor=u.sup_other, article=article_b, now=OPENED)
     u.article_b = type(article_b).objects.get(id=article_b.id)
+
+    # Another user's API token (issued by another administrator) and signed-in session.
+    u.token_b, _secret = tokens.issue_token(
+        actor=u.adm_other,
+        owner=u.op_other,
+        name="Sonda",
+        scopes=["lookup"],
+        expires_at=OPENED + timedelta(days=30),
+        now=OPENED,
+    )
+    browser = SessionStore()
+    browser.create()
+    u.session_b = UserSession.objects.create(
+        session_id=browser.session_key,
+        user=u.op_other,
+        user_agent="Sonda",
+        network="10.9.9.0/24",
+        signed_in_at=OPENED,
+        last_seen_at=OPENED,
+    )
 
     u.case_b = type(case_b).objects.get(id=case_b.id)
     u.case_b_unit = type(case_b).objects.get(id=u.case_b_unit.id)
