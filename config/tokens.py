@@ -138,6 +138,21 @@ GROUPS: dict[str, Group] = {
         _("Reports and their exports"),
         ("report-list", "report-detail", "report-job", "report-job-download"),
     ),
+    "people": Group(
+        _("People: accounts, roles, operator profiles and certifications"),
+        (
+            "person-list",
+            "person-detail",
+            "person-import",
+            "person-deactivate",
+            "person-reactivate",
+            "person-password-link",
+            "person-certification-list",
+            "person-certification-detail",
+        ),
+        split=True,
+    ),
+    "audit": Group(_("The configuration audit (read only)"), ("change-list", "audit-list")),
     "tokens": Group(_("API tokens (administrators)"), ("token-list", "token-revoke")),
     "sessions": Group(_("The owner's signed-in sessions"), ("me-session-list", "me-session-end")),
 }
