@@ -12,7 +12,7 @@ from reports import exports, formats
 from reports.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, IgnoreFormatParameter, positive_int
 from reports.changes import ChangeList
 from reports.forms import ChangeFilterForm
-from reports.serializers import ChangeSerializer
+from reports.serializers import ChangePageSerializer, ChangeSerializer
 
 ReadChanges = capability("administer", "manage_contracts")
 
@@ -35,7 +35,7 @@ class ChangeListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: ChangeSerializer(many=True)},
+        responses={200: ChangePageSerializer},
     )
     def get(self, request):
         form = ChangeFilterForm(request.query_params)

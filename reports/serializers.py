@@ -83,3 +83,13 @@ class ChangeSerializer(serializers.Serializer):
     actor_username = serializers.CharField()
     changes = ChangeFieldSerializer(many=True)
     reason = serializers.CharField()
+
+
+class ChangePageSerializer(serializers.Serializer):
+    """One page of configuration changes, with the filters that chose them."""
+
+    filters = serializers.DictField(help_text="The filters applied, as query parameters.")
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    results = ChangeSerializer(many=True)
