@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
@@ -1099,6 +1100,44 @@ def set_queue(*, actor, case: Case, queue_code: str, now: datetime | None = None
         case.queue_code = queue_code
         _save(case, ["queue_code"])
     return case
+
+
+def refile_waiting_cases(
+    *, actor, moves: dict[int, str], now: datetime, detail: dict | None = None
+) -> int:
+    """Routing re-files waiting cases after a queue changed (`moves`: case id -> queue code):
+    set-based, each moved case gets its "queue changed" event. Cases taken meanwhile (no
+    longer new and unassigned) or already there are left alone; how many moved."""
+    if not moves:
+        return 0
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        rows = list(
+            Case.objects.select_for_update()
+            .filter(id__in=list(moves), status=CaseStatus.NEW, assignee__isnull=True)
+            .order_by("id")
+            .values_list("id", "queue_code")
+        )
+        moved = [(case_id, old) for case_id, old in rows if moves[case_id] != old]
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=case_id,
+                kind=CaseEvent.Kind.QUEUE_CHANGED,
+                actor=actor,
+                at=now,
+                from_value=old[:100],
+                to_value=moves[case_id][:100],
+                detail=detail or {},
+            )
+            for case_id, old in moved
+        )
+        by_code: dict[str, list[int]] = {}
+        for case_id, _old in moved:
+            by_code.setdefault(moves[case_id], []).append(case_id)
+        for code, ids in sorted(by_code.items()):
+            Case.objects.filter(id__in=ids).update(
+                queue_code=code, row_version=F("row_version") + 1, updated_at=now
+            )
+    return len(moved)
 
 
 # --- Hand-offs ------------------------------------------------------------------------------

@@ -50,6 +50,14 @@ class TargetNotEligible(Conflict):
     )
 
 
+class TargetLacksLanguage(Conflict):
+    code = "target_lacks_language"
+    default_message = _(
+        "The case's queue asks for a language this operator does not speak: give a reason to "
+        "assign it anyway."
+    )
+
+
 class CaseNotAssignable(Conflict):
     code = "case_not_assignable"
     default_message = _("A resolved or closed case cannot be assigned.")

@@ -68,6 +68,11 @@ def queue_by_code(code: str) -> Queue:
     return queue
 
 
+def active_queues() -> QuerySet[Queue]:
+    """The queues intake files into and the console and the forms offer (not archived)."""
+    return Queue.objects.filter(archived_at__isnull=True)
+
+
 def site_by_code(code: str) -> Site:
     """The site with this code; an unknown code is a mistake in the filter (400)."""
     site = Site.objects.filter(code=code).first()
@@ -180,6 +185,7 @@ class LockedProfile:
     capacity: int
     backoffice_share: float
     circles: Circles
+    languages: tuple[str, ...] = ()
 
 
 QUEUE_ORDER = ("priority", F("resolution_due_at").asc(nulls_last=True), "opened_at", "id")
@@ -219,16 +225,35 @@ class QueueGroup:
     others: bool = False
 
 
-def eligibility_groups(queues: list[Queue], *, emergency_only: bool) -> list[QueueGroup]:
+def barred_queues(queues: list[Queue], languages) -> tuple[str, ...]:
+    """The codes of the queues asking for a language the operator does not speak: routing
+    never offers their cases to them (take-next, push, overflow, reassignment)."""
+    spoken = set(languages or [])
+    return tuple(sorted(q.code for q in queues if q.language and q.language not in spoken))
+
+
+def speaks_for(queue: Queue | None, languages) -> bool:
+    """Whether an operator speaking `languages` may be offered the queue's cases."""
+    return queue is None or not queue.language or queue.language in set(languages or [])
+
+
+def eligibility_groups(
+    queues: list[Queue], *, emergency_only: bool, barred: Collection[str] = ()
+) -> list[QueueGroup]:
     """The queues whose cases an operator may take, grouped by equal thresholds.
     `emergency_only`: only the back-office share is left, so only the given queues (those in
     emergency) count; otherwise cases filed under a code with no queue row follow the
     default thresholds.
 
+    `barred`: codes of queues whose cases the operator may not take at all (a language they
+    do not speak, `barred_queues`).
+
     When every queue keeps the defaults (the usual set-up) there is a single group whatever
     the number of queues: short to build and to plan on the hot path of take-next."""
     by_thresholds: dict[engine.Thresholds, list[str]] = {}
     for queue in queues:
+        if queue.code in barred:  # in no group, and out of the defaults' "every other code"
+            continue
         by_thresholds.setdefault(thresholds_of(queue), []).append(queue.code)
     default = engine.Thresholds()
     if not emergency_only:
@@ -304,6 +329,8 @@ def queue_overview(*, now: datetime) -> list[QueueOverview]:
     rows = []
     for queue in queues:
         row = figures.pop(queue.code, {})
+        if queue.archived_at is not None and not row:  # archived: shown while cases are open
+            continue
         on = queue.in_emergency(now)
         rows.append(
             QueueOverview(
@@ -407,7 +434,10 @@ def waiting_for(user, *, now: datetime) -> int:
     circles = Circles.of(profile)
     if not circles:
         return 0
-    groups = eligibility_groups(list(Queue.objects.all()), emergency_only=False)
+    queues = list(Queue.objects.all())
+    groups = eligibility_groups(
+        queues, emergency_only=False, barred=barred_queues(queues, profile.languages)
+    )
     return eligible_cases(groups, circles, now=now).order_by().count()
 
 
