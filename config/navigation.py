@@ -27,6 +27,8 @@ ITEMS = [
     NavItem(_("E-mail"), "care:mail-triage", ("handle_cases",)),
     NavItem(_("Saved replies"), "care:reply-list", ("handle_cases", "supervise")),
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
+    NavItem(_("Sites"), "routing:site-list", ("administer", "supervise")),
+    NavItem(_("Queues"), "routing:queue-list", ("administer", "manage_contracts", "supervise")),
     NavItem(
         _("Knowledge base"), "care:article-list", ("handle_cases", "supervise", "manage_contracts")
     ),

@@ -104,3 +104,31 @@ class StaleTelephonyEvent(PresidioError):
 class QueueNotInEmergency(Conflict):
     code = "queue_not_in_emergency"
     default_message = _("This queue is not in emergency: there is nothing to switch off.")
+
+
+# --- Sites and queues set up by the unit (routing.administration) ---------------------------
+
+
+class SetupNotAllowed(PermissionDenied):
+    code = "setup_not_allowed"
+    default_message = _("You may not change this site or queue (or these fields of it).")
+
+
+class SiteNotFound(NotFound):
+    code = "site_not_found"
+    default_message = _("Site not found.")
+
+
+class SiteHasOperators(Conflict):
+    code = "site_has_operators"
+    default_message = _("The site has operators: move them to another site first.")
+
+
+class QueueHasCases(Conflict):
+    code = "queue_has_cases"
+    default_message = _("The queue has cases on record: archive it instead.")
+
+
+class QueueHasWaitingCases(Conflict):
+    code = "queue_has_waiting_cases"
+    default_message = _("Cases wait in the queue: file them in the other queues first.")

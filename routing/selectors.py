@@ -49,8 +49,10 @@ from routing.exceptions import (
     NoOperatorProfile,
     OperatorNotFound,
     QueueNotFound,
+    SiteNotFound,
 )
 from routing.models import Assignment, OperatorProfile, Queue, Site
+from routing.scope import supervisor_scope
 
 
 def profile_of(user) -> OperatorProfile:
@@ -476,3 +478,54 @@ def idle_since_subqueries() -> dict:
 def queue_names(codes: Collection[str]) -> dict[str, str]:
     """The queues' names by code, in one query (timelines and "why me?" name queues)."""
     return dict(Queue.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
+# --- Sites and queues set up by the unit (routing.administration) ---------------------------
+
+
+def sites_visible_to(user) -> QuerySet[Site]:
+    """The sites `user` sees on the set-up pages: all for administrators and managers, their
+    own for a supervisor (`routing.scope`); with calendar and supervisors (3 queries)."""
+    reach = supervisor_scope(user)
+    sites = Site.objects.select_related("calendar").prefetch_related("supervisors")
+    sites = sites.annotate(operator_count=Count("operators", distinct=True))
+    if not reach.national:
+        sites = sites.filter(id__in=reach.site_ids)
+    return sites.order_by("code")
+
+
+def site_visible_to(user, code: str) -> Site:
+    """One site of `sites_visible_to`; missing and not yours are the same `SiteNotFound`."""
+    site = sites_visible_to(user).filter(code=code).first()
+    if site is None:
+        raise SiteNotFound()
+    return site
+
+
+def queues_visible_to(user, *, archived: bool = False) -> QuerySet[Queue]:
+    """The queues `user` sees on the set-up pages (active ones, or the archived ones): all
+    for administrators and managers, their own for a supervisor; with client and
+    supervisors (3 queries)."""
+    reach = supervisor_scope(user)
+    queues = Queue.objects.select_related("client").prefetch_related("supervisors")
+    queues = queues.filter(archived_at__isnull=not archived).filter(reach.queues_filter())
+    return queues.order_by("code")
+
+
+def queue_visible_to(user, code: str) -> Queue:
+    """One queue (active or archived) `user` sees; else `QueueNotFound`."""
+    reach = supervisor_scope(user)
+    queue = (
+        Queue.objects.select_related("client")
+        .prefetch_related("supervisors")
+        .filter(reach.queues_filter(), code=code)
+        .first()
+    )
+    if queue is None:
+        raise QueueNotFound()
+    return queue
+
+
+def waiting_in(queue: Queue) -> int:
+    """How many cases wait (new, unassigned) in the queue."""
+    return waiting_cases().filter(queue_code=queue.code).count()

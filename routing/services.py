@@ -12,7 +12,7 @@ throughput), and a property test requires the two to agree.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -109,7 +109,7 @@ def criteria_condition(queue: Queue) -> Q:
         condition &= Q(contract_id__in=selectors.skilled_contracts([queue.service]))
     if queue.category_codes:
         condition &= Q(category__code__in=queue.category_codes)
-    return condition
+    return condition or Q(pk__isnull=False)  # no criterion: every case
 
 
 def filing_expression(queues: list[Queue]) -> DbCase:
@@ -223,7 +223,7 @@ def set_emergency(
                 "The queue “%(queue)s” is not in emergency: there is nothing to switch off."
             ) % {"queue": queue.name}
             raise QueueNotInEmergency(message, fields={"queue": [message]})
-        until = now + timedelta(minutes=minutes) if minutes else None
+        until = (now + timedelta(minutes=minutes)).astimezone(UTC) if minutes else None
         before = audit.snapshot(queue, EMERGENCY_FIELDS)
         QueueEvent.objects.create(
             queue=queue,

@@ -234,7 +234,7 @@ def _choices(live: dict) -> dict:
         (o.user_id, f"{o.name} ({o.username}{f' · {o.site_name}' if o.site_name else ''})")
         for o in sorted(live["operators"], key=lambda o: (o.name.lower(), o.username))
     ]
-    queues = list(Queue.objects.order_by("name").values_list("code", "name"))
+    queues = list(selectors.active_queues().order_by("name").values_list("code", "name"))
     emergencies = sorted((q.code, q.name) for q in live["emergencies"])
     return {"operators": operators, "queues": queues, "emergencies": emergencies}
 
