@@ -335,9 +335,7 @@ def delete_site(*, actor, site: Site, now: datetime) -> None:
         operators = OperatorProfile.objects.filter(site=site).count()
         if operators:
             raise SiteHasOperators(
-                _(
-                    "The site “%(site)s” has %(n)s operators: move them to another site first."
-                )
+                _("The site “%(site)s” has %(n)s operators: move them to another site first.")
                 % {"site": site.name, "n": operators}
             )
         before = audit.snapshot(site, SITE_FIELDS)

@@ -492,9 +492,7 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
         thresholds = _thresholds(queue)
         emergency = queue is not None and queue.in_emergency(now)
         waited = engine.waited_minutes(case.opened_at, now)
-        candidates = _push_candidates(
-            case, thresholds, emergency=emergency, now=now, queue=queue
-        )
+        candidates = _push_candidates(case, thresholds, emergency=emergency, now=now, queue=queue)
         tried: list[int] = []
         for chosen in engine.push_takers(candidates)[:PUSH_ATTEMPTS]:
             profile = (

@@ -89,9 +89,7 @@ def site_form(request, code: str | None = None):
         now = timezone.now()
         try:
             if site is None:
-                site = administration.create_site(
-                    actor=request.user, now=now, values=form.values()
-                )
+                site = administration.create_site(actor=request.user, now=now, values=form.values())
             else:
                 site = administration.update_site(
                     actor=request.user, site=site, now=now, changes=form.values()
@@ -171,8 +169,8 @@ def queue_form(request, code: str | None = None):
             queue = selectors.queue_visible_to(request.user, code)
         except QueueNotFound as error:
             _not_found(error)
-    allowed = () if queue and queue.archived_at else administration.queue_fields_for(
-        request.user, queue
+    allowed = (
+        () if queue and queue.archived_at else administration.queue_fields_for(request.user, queue)
     )
     if not allowed:
         messages.error(request, _("You may not change this queue."))

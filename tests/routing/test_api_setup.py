@@ -35,13 +35,20 @@ def test_an_administrator_creates_reads_changes_and_deletes_a_site(
     assert changed.json()["name"] == "Palermo centro"
     assert admin_api.delete(f"{SITES}pa/").status_code == 204
     assert not Site.objects.exists()
-    actions = list(ConfigChange.objects.filter(target_type="site").order_by("id").values_list("action", flat=True))
+    actions = list(
+        ConfigChange.objects.filter(target_type="site")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["created", "changed", "deleted"]
 
 
 def test_a_bad_site_gets_field_errors_in_the_callers_language(admin_api):
     response = admin_api.post(
-        SITES, {"code": "x", "name": "X", "province": "ZZ"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        SITES,
+        {"code": "x", "name": "X", "province": "ZZ"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_routing_data"

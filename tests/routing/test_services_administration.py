@@ -101,7 +101,9 @@ def test_the_sites_supervisor_changes_its_name_but_not_its_supervisors(site, sup
     assert (row.action, row.actor) == ("changed", supervisor)
     assert (row.before["name"], row.after["name"]) == ("Milano", "Milano Bicocca")
     with pytest.raises(SetupNotAllowed) as refused:
-        administration.update_site(actor=supervisor, site=site, now=now, changes={"supervisors": []})
+        administration.update_site(
+            actor=supervisor, site=site, now=now, changes={"supervisors": []}
+        )
     assert "supervisors" in refused.value.fields
 
 
@@ -175,7 +177,10 @@ def catch_all(manager, default_queue, now):
         ({"category_codes": ["no-such-category"]}, "category_codes"),
         ({"segment": "TOP", "client": "client_pa"}, "client"),  # the client is PA
         ({"client": 999999}, "client"),
-        ({"overflow_client_minutes": 40, "overflow_national_minutes": 30}, "overflow_client_minutes"),
+        (
+            {"overflow_client_minutes": 40, "overflow_national_minutes": 30},
+            "overflow_client_minutes",
+        ),
         ({"service_level_target": 101, "segment": "PA"}, "service_level_target"),
         ({"wrap_up_seconds": -1, "segment": "PA"}, "wrap_up_seconds"),
         ({"language": "xx", "segment": "PA"}, "language"),
@@ -197,7 +202,9 @@ def test_a_bad_queue_is_refused_beside_its_field_and_nothing_is_written(
 def test_criteria_identical_to_another_queue_are_refused_as_ambiguous(
     catch_all, manager, contract, now
 ):
-    _queue(manager, now, code="pa-roaming", name="PA roaming", segment="PA", category_codes=["roaming"])
+    _queue(
+        manager, now, code="pa-roaming", name="PA roaming", segment="PA", category_codes=["roaming"]
+    )
     with pytest.raises(InvalidRoutingData) as refused:
         _queue(manager, now, code="bis", name="Bis", segment="PA", category_codes=["roaming"])
     assert "PA roaming" in refused.value.fields["criteria"][0]
@@ -237,7 +244,9 @@ def test_a_criteria_change_refiles_the_waiting_cases_with_an_event_each(
     roaming = routed_case(category="roaming")
     taken = routed_case(category="roaming")
     Case.objects.filter(id=taken.id).update(assignee=operator)  # held: it stays where it is
-    queue = _queue(manager, now, code="pa-sim", name="PA SIM", segment="PA", category_codes=["sim-lost"])
+    queue = _queue(
+        manager, now, code="pa-sim", name="PA SIM", segment="PA", category_codes=["sim-lost"]
+    )
     assert Case.objects.get(id=sim.id).queue_code == "pa-sim"  # a new queue attracts at once
     change = administration.update_queue(
         actor=manager, queue=queue, now=later, changes={"category_codes": ["roaming"]}
@@ -250,7 +259,10 @@ def test_a_criteria_change_refiles_the_waiting_cases_with_an_event_each(
         [(sim.id, "pa-sim", DEFAULT_QUEUE), (roaming.id, DEFAULT_QUEUE, "pa-sim")]
     )
     row = _changes("queue")[-1]
-    assert (row.before["category_codes"], row.after["category_codes"]) == (["sim-lost"], ["roaming"])
+    assert (row.before["category_codes"], row.after["category_codes"]) == (
+        ["sim-lost"],
+        ["roaming"],
+    )
     assert row.after["waiting_cases_moved"] == 2
 
 
@@ -274,10 +286,8 @@ def test_the_set_based_filing_agrees_with_intakes_rule(
         .annotate(target=expression)
         .values_list("id", "target")
     )
-    by_intake = {
-        c.id: services.queue_for(Case.objects.select_related("client", "contract", "category").get(id=c.id))
-        for c in cases
-    }  # fmt: skip
+    loaded = Case.objects.select_related("client", "contract", "category")
+    by_intake = {c.id: services.queue_for(loaded.get(id=c.id)) for c in cases}
     assert by_sql == by_intake
     assert by_intake[cases[3].id] == "top-fixed"
 

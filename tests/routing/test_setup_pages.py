@@ -107,9 +107,7 @@ def test_a_manager_creates_a_queue_and_a_criteria_change_refiles_waiting_cases(
     assert change.after["waiting_cases_moved"] == 1
 
 
-def test_a_second_catch_all_queue_is_refused_at_the_top_of_the_form(
-    client, manager, default_queue
-):
+def test_a_second_catch_all_queue_is_refused_at_the_top_of_the_form(client, manager, default_queue):
     response = _page(
         client, manager, reverse("routing:queue-create"),
         {"code": "tutto", "name": "Tutto", "overflow_client_minutes": 10,
