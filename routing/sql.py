@@ -48,7 +48,9 @@ def lock_profile(user_id: int) -> LockedProfile | None:
     with prepared_cursor() as cursor:
         cursor.execute(
             """
-            SELECT p.presence, p.capacity, p.backoffice_share, p.languages,
+            SELECT p.presence, p.capacity, p.backoffice_share,
+                ARRAY(SELECT jsonb_array_elements_text(p.languages)
+                      WHERE jsonb_typeof(p.languages) = 'array'),
                 ARRAY(SELECT r.contract_id FROM routing_certification r
                       WHERE r.profile_id = p.id AND r.contract_id IS NOT NULL),
                 ARRAY(SELECT r.client_id FROM routing_certification r
@@ -73,7 +75,7 @@ def lock_profile(user_id: int) -> LockedProfile | None:
         capacity,
         float(share),
         Circles(contracts, clients, skilled),
-        tuple(languages if isinstance(languages, list) else ()),
+        tuple(languages),
     )
 
 
