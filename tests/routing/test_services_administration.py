@@ -301,7 +301,6 @@ def test_a_queue_with_cases_is_not_deleted_but_archived_and_intake_skips_it(
     with pytest.raises(QueueHasCases) as refused:
         administration.delete_queue(actor=manager, queue=queue, now=now)
     assert refused.value.code == "queue_has_cases"
-    assert "Archiviala" in str(refused.value.message)
     assert Queue.objects.filter(code="pa").exists()
     with pytest.raises(QueueHasWaitingCases):  # its case waits: moved first, or refused
         administration.archive_queue(actor=manager, queue=queue, now=now)
