@@ -221,7 +221,9 @@ def _queue_errors(values: dict[str, Any], queue: Queue | None) -> dict[str, list
 
 def _overlap_errors(values: dict[str, Any], queue: Queue | None) -> dict[str, list[str]]:
     """Two active queues with the same criteria: intake could not choose between them."""
-    others = selectors.active_queues().exclude(id=getattr(queue, "id", None))
+    others = selectors.active_queues()
+    if queue is not None:
+        others = others.exclude(id=queue.id)
     criteria = _criteria_of(values)
     twin = next((q for q in others if _criteria_of(_values_of(q)) == criteria), None)
     if twin is None:
