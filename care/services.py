@@ -1163,6 +1163,44 @@ def release_cases(*, actor, holder, now: datetime, reason_code: str) -> list[int
     return ids
 
 
+def refile_waiting_cases(
+    *, actor, moves: dict[int, str], now: datetime, detail: dict | None = None
+) -> int:
+    """Routing re-files waiting cases after a queue changed (`moves`: case id -> queue code):
+    set-based, each moved case gets its "queue changed" event. Cases taken meanwhile (no
+    longer new and unassigned) or already there are left alone; how many moved."""
+    if not moves:
+        return 0
+    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
+        rows = list(
+            Case.objects.select_for_update()
+            .filter(id__in=list(moves), status=CaseStatus.NEW, assignee__isnull=True)
+            .order_by("id")
+            .values_list("id", "queue_code")
+        )
+        moved = [(case_id, old) for case_id, old in rows if moves[case_id] != old]
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=case_id,
+                kind=CaseEvent.Kind.QUEUE_CHANGED,
+                actor=actor,
+                at=now,
+                from_value=old[:100],
+                to_value=moves[case_id][:100],
+                detail=detail or {},
+            )
+            for case_id, old in moved
+        )
+        by_code: dict[str, list[int]] = {}
+        for case_id, _old in moved:
+            by_code.setdefault(moves[case_id], []).append(case_id)
+        for code, ids in sorted(by_code.items()):
+            Case.objects.filter(id__in=ids).update(
+                queue_code=code, row_version=F("row_version") + 1, updated_at=now
+            )
+    return len(moved)
+
+
 # --- Hand-offs ------------------------------------------------------------------------------
 
 

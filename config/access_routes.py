@@ -58,6 +58,7 @@ def _case_form(target: str = "case") -> LoggedRoute:
 
 
 CONFIGURATION = NoPersonalData("configuration: clients, calendars, contracts, SLA terms")
+UNIT_SETUP = NoPersonalData("the unit's set-up: sites and queues, their staff's usernames")
 CONTRACT_CARD = NoPersonalData("the contract card: terms, procedures, calendars")
 OWN_ACCOUNT = NoPersonalData("the signed-in user's own account or session")
 # A major incident names services, clients and provinces, never a caller (care.incidents).
@@ -229,6 +230,10 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "api:routing-operator-presence": COUNTS,
     "api:routing-queue-list": COUNTS,
     "api:routing-queue-emergency": COUNTS,
+    "api:routing-queue-detail": UNIT_SETUP,
+    "api:routing-queue-archive": UNIT_SETUP,
+    "api:routing-site-list": UNIT_SETUP,
+    "api:routing-site-detail": UNIT_SETUP,
     "backoffice:workspace": OWN_WORK,
     "backoffice-next": REDIRECTS,
     "backoffice:order-list": NoPersonalData("order references, clients and owners (staff)"),
@@ -302,6 +307,15 @@ ROUTES: dict[str, LoggedRoute | NoPersonalData] = {
     "routing:callback-take": REDIRECTS,
     "routing:callback-next": REDIRECTS,
     "routing:callback-done": REDIRECTS,
+    "routing:site-list": UNIT_SETUP,
+    "routing:site-create": UNIT_SETUP,
+    "routing:site-edit": UNIT_SETUP,
+    "routing:site-delete": UNIT_SETUP,
+    "routing:queue-list": UNIT_SETUP,
+    "routing:queue-create": UNIT_SETUP,
+    "routing:queue-edit": UNIT_SETUP,
+    "routing:queue-archive": UNIT_SETUP,
+    "routing:queue-delete": UNIT_SETUP,
     "routing:wallboard": COUNTS,
     "routing:wallboard-live": COUNTS,
     "routing:my-call": NoPersonalData("the id of the user's own current call and their presence"),

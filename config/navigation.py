@@ -30,6 +30,8 @@ ITEMS = [
     NavItem(_("Supervisor console"), "routing:console", ("supervise",)),
     NavItem(_("People"), "routing:people", ("administer", "supervise")),
     NavItem(_("Who is signed in"), "routing:presence-board", ("supervise",)),
+    NavItem(_("Sites"), "routing:site-list", ("administer", "supervise")),
+    NavItem(_("Queues"), "routing:queue-list", ("administer", "manage_contracts", "supervise")),
     NavItem(
         _("Knowledge base"), "care:article-list", ("handle_cases", "supervise", "manage_contracts")
     ),

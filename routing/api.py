@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from care import selectors as care_selectors
 from config.permissions import capability
-from routing import selectors, services
+from routing import administration, selectors, services
 from routing.scope import supervisor_scope
 from routing.serializers import (
     AssignedCaseSerializer,
@@ -29,20 +29,37 @@ from routing.serializers import (
     OperatorPresenceSerializer,
     PresenceInput,
     PresenceSerializer,
+    QueueArchiveInput,
+    QueueDetailSerializer,
+    QueueInput,
     QueueOverviewSerializer,
+    SiteInput,
+    SiteSerializer,
     TakenCaseSerializer,
 )
 
 HandleCases = capability("handle_cases")
 Supervise = capability("supervise")
-# The queue figures: whoever works, supervises or reports on cases.
-ReadQueues = capability("handle_cases", "supervise", "view_reports")
+# The queue figures: whoever works, supervises or reports on cases; new queues:
+# administrators and managers (`routing.administration` decides the rest).
+SetUpQueues = capability(
+    "administer", "manage_contracts", read=("handle_cases", "supervise", "view_reports")
+)
+SeeQueueSetUp = capability("administer", "manage_contracts", "supervise")
+SeeSites = capability("administer", "supervise")
 
 
 def _valid(serializer_class, data):
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _valid_partial(serializer_class, data):
+    """A PATCH body: only the fields sent, each checked as in a full one."""
+    serializer = serializer_class(data=data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class RoutingNextApi(APIView):
@@ -80,14 +97,111 @@ class RoutingPresenceApi(APIView):
 
 
 class QueueListApi(APIView):
-    """Every queue: waiting cases, oldest wait, open cases at risk, emergency while on."""
+    """GET: every queue with waiting cases, oldest wait, open cases at risk, emergency while
+    on. POST (administrators and managers): a new queue; waiting cases its criteria fit
+    better move to it (`moved` says how many)."""
 
-    permission_classes = [ReadQueues]
+    permission_classes = [SetUpQueues]
 
     @extend_schema(responses=QueueOverviewSerializer(many=True))
     def get(self, request):
         rows = selectors.queue_overview(now=timezone.now())
         return Response(QueueOverviewSerializer(rows, many=True).data)
+
+    @extend_schema(request=QueueInput, responses={201: QueueDetailSerializer})
+    def post(self, request):
+        data = _valid(QueueInput, request.data)
+        change = administration.create_queue(actor=request.user, now=timezone.now(), values=data)
+        body = QueueDetailSerializer(change.queue).data | {"moved": change.moved}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class QueueDetailApi(APIView):
+    """One queue (GET), changed (PATCH: administrators and managers; its supervisors the
+    thresholds; a criteria change re-files the waiting cases, `moved`), deleted (DELETE:
+    only a queue that never had a case; else 409 `queue_has_cases`: archive it)."""
+
+    permission_classes = [SeeQueueSetUp]
+
+    @extend_schema(responses=QueueDetailSerializer)
+    def get(self, request, code: str):
+        return Response(QueueDetailSerializer(selectors.queue_visible_to(request.user, code)).data)
+
+    @extend_schema(request=QueueInput, responses=QueueDetailSerializer)
+    def patch(self, request, code: str):
+        queue = selectors.queue_visible_to(request.user, code)
+        data = _valid_partial(QueueInput, request.data)
+        change = administration.update_queue(
+            actor=request.user, queue=queue, now=timezone.now(), changes=data
+        )
+        return Response(QueueDetailSerializer(change.queue).data | {"moved": change.moved})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, code: str):
+        queue = selectors.queue_visible_to(request.user, code)
+        administration.delete_queue(actor=request.user, queue=queue, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QueueArchiveApi(APIView):
+    """Archive a queue (administrators and managers): `{"refile": true}` files its waiting
+    cases in the other queues first; without it a queue with waiting cases is refused (409
+    `queue_has_waiting_cases`)."""
+
+    permission_classes = [SeeQueueSetUp]
+
+    @extend_schema(request=QueueArchiveInput, responses=QueueDetailSerializer)
+    def post(self, request, code: str):
+        queue = selectors.queue_visible_to(request.user, code)
+        data = _valid(QueueArchiveInput, request.data)
+        change = administration.archive_queue(
+            actor=request.user, queue=queue, now=timezone.now(), refile=data["refile"]
+        )
+        return Response(QueueDetailSerializer(change.queue).data | {"moved": change.moved})
+
+
+class SiteListApi(APIView):
+    """GET: the sites the caller sees (administrators all, supervisors theirs). POST
+    (administrators): a new site."""
+
+    permission_classes = [SeeSites]
+
+    @extend_schema(responses=SiteSerializer(many=True))
+    def get(self, request):
+        sites = selectors.sites_visible_to(request.user)
+        return Response(SiteSerializer(sites, many=True).data)
+
+    @extend_schema(request=SiteInput, responses={201: SiteSerializer})
+    def post(self, request):
+        data = _valid(SiteInput, request.data)
+        site = administration.create_site(actor=request.user, now=timezone.now(), values=data)
+        return Response(SiteSerializer(site).data, status=status.HTTP_201_CREATED)
+
+
+class SiteDetailApi(APIView):
+    """One site (GET), changed (PATCH: administrators; its supervisors name and calendar),
+    deleted (DELETE: administrators; 409 `site_has_operators` while it has operators)."""
+
+    permission_classes = [SeeSites]
+
+    @extend_schema(responses=SiteSerializer)
+    def get(self, request, code: str):
+        return Response(SiteSerializer(selectors.site_visible_to(request.user, code)).data)
+
+    @extend_schema(request=SiteInput, responses=SiteSerializer)
+    def patch(self, request, code: str):
+        site = selectors.site_visible_to(request.user, code)
+        data = _valid_partial(SiteInput, request.data)
+        site = administration.update_site(
+            actor=request.user, site=site, now=timezone.now(), changes=data
+        )
+        return Response(SiteSerializer(site).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, code: str):
+        site = selectors.site_visible_to(request.user, code)
+        administration.delete_site(actor=request.user, site=site, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OperatorListApi(APIView):

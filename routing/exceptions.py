@@ -53,6 +53,14 @@ class TargetNotEligible(Conflict):
     )
 
 
+class TargetLacksLanguage(Conflict):
+    code = "target_lacks_language"
+    default_message = _(
+        "The case's queue asks for a language this operator does not speak: give a reason to "
+        "assign it anyway."
+    )
+
+
 class CaseNotAssignable(Conflict):
     code = "case_not_assignable"
     default_message = _("A resolved or closed case cannot be assigned.")
@@ -116,3 +124,31 @@ class ReassignOutsideScope(PermissionDenied):
         "This operator or this case is outside the sites and queues you supervise: only their "
         "supervisors may assign it, or give an override reason (it is recorded)."
     )
+
+
+# --- Sites and queues set up by the unit (routing.administration) ---------------------------
+
+
+class SetupNotAllowed(PermissionDenied):
+    code = "setup_not_allowed"
+    default_message = _("You may not change this site or queue (or these fields of it).")
+
+
+class SiteNotFound(NotFound):
+    code = "site_not_found"
+    default_message = _("Site not found.")
+
+
+class SiteHasOperators(Conflict):
+    code = "site_has_operators"
+    default_message = _("The site has operators: move them to another site first.")
+
+
+class QueueHasCases(Conflict):
+    code = "queue_has_cases"
+    default_message = _("The queue has cases on record: archive it instead.")
+
+
+class QueueHasWaitingCases(Conflict):
+    code = "queue_has_waiting_cases"
+    default_message = _("Cases wait in the queue: file them in the other queues first.")

@@ -261,6 +261,11 @@ class Queue(models.Model):
         default=120,
         validators=[MaxValueValidator(7 * 24 * 60)],
     )
+    # Routing offers the queue's cases only to operators who speak it (blank: any operator).
+    language = models.CharField(_("language asked for"), max_length=8, blank=True)
+    # Archived: kept with its history, no longer chosen by intake, nor shown in the console
+    # and the forms (`routing.administration`).
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

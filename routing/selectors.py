@@ -52,9 +52,10 @@ from routing.exceptions import (
     NoOperatorProfile,
     OperatorNotFound,
     QueueNotFound,
+    SiteNotFound,
 )
 from routing.models import Assignment, OperatorProfile, Queue, Site
-from routing.scope import NATIONAL, SupervisorScope
+from routing.scope import NATIONAL, SupervisorScope, supervisor_scope
 
 
 def profile_of(user) -> OperatorProfile:
@@ -72,6 +73,11 @@ def queue_by_code(code: str, *, scope: SupervisorScope = NATIONAL) -> Queue:
     if queue is None:
         raise QueueNotFound()
     return queue
+
+
+def active_queues() -> QuerySet[Queue]:
+    """The queues intake files into and the console and the forms offer (not archived)."""
+    return Queue.objects.filter(archived_at__isnull=True)
 
 
 def site_by_code(code: str) -> Site:
@@ -189,6 +195,7 @@ class LockedProfile:
     capacity: int
     backoffice_share: float
     circles: Circles
+    languages: tuple[str, ...] = ()
 
 
 QUEUE_ORDER = ("priority", F("resolution_due_at").asc(nulls_last=True), "opened_at", "id")
@@ -228,16 +235,35 @@ class QueueGroup:
     others: bool = False
 
 
-def eligibility_groups(queues: list[Queue], *, emergency_only: bool) -> list[QueueGroup]:
+def barred_queues(queues: list[Queue], languages) -> tuple[str, ...]:
+    """The codes of the queues asking for a language the operator does not speak: routing
+    never offers their cases to them (take-next, push, overflow, reassignment)."""
+    spoken = set(languages or [])
+    return tuple(sorted(q.code for q in queues if q.language and q.language not in spoken))
+
+
+def speaks_for(queue: Queue | None, languages) -> bool:
+    """Whether an operator speaking `languages` may be offered the queue's cases."""
+    return queue is None or not queue.language or queue.language in set(languages or [])
+
+
+def eligibility_groups(
+    queues: list[Queue], *, emergency_only: bool, barred: Collection[str] = ()
+) -> list[QueueGroup]:
     """The queues whose cases an operator may take, grouped by equal thresholds.
     `emergency_only`: only the back-office share is left, so only the given queues (those in
     emergency) count; otherwise cases filed under a code with no queue row follow the
     default thresholds.
 
+    `barred`: codes of queues whose cases the operator may not take at all (a language they
+    do not speak, `barred_queues`).
+
     When every queue keeps the defaults (the usual set-up) there is a single group whatever
     the number of queues: short to build and to plan on the hot path of take-next."""
     by_thresholds: dict[engine.Thresholds, list[str]] = {}
     for queue in queues:
+        if queue.code in barred:  # in no group, and out of the defaults' "every other code"
+            continue
         by_thresholds.setdefault(thresholds_of(queue), []).append(queue.code)
     default = engine.Thresholds()
     if not emergency_only:
@@ -319,6 +345,8 @@ def queue_overview(*, now: datetime, scope: SupervisorScope = NATIONAL) -> list[
     rows = []
     for queue in queues:
         row = figures.pop(queue.code, {})
+        if queue.archived_at is not None and not row:  # archived: shown while cases are open
+            continue
         on = queue.in_emergency(now)
         rows.append(
             QueueOverview(
@@ -454,7 +482,10 @@ def waiting_for(user, *, now: datetime) -> int:
     circles = Circles.of(profile)
     if not circles:
         return 0
-    groups = eligibility_groups(list(Queue.objects.all()), emergency_only=False)
+    queues = list(Queue.objects.all())
+    groups = eligibility_groups(
+        queues, emergency_only=False, barred=barred_queues(queues, profile.languages)
+    )
     return eligible_cases(groups, circles, now=now).order_by().count()
 
 
@@ -493,3 +524,54 @@ def idle_since_subqueries() -> dict:
 def queue_names(codes: Collection[str]) -> dict[str, str]:
     """The queues' names by code, in one query (timelines and "why me?" name queues)."""
     return dict(Queue.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
+# --- Sites and queues set up by the unit (routing.administration) ---------------------------
+
+
+def sites_visible_to(user) -> QuerySet[Site]:
+    """The sites `user` sees on the set-up pages: all for administrators and managers, their
+    own for a supervisor (`routing.scope`); with calendar and supervisors (3 queries)."""
+    reach = supervisor_scope(user)
+    sites = Site.objects.select_related("calendar").prefetch_related("supervisors")
+    sites = sites.annotate(operator_count=Count("operators", distinct=True))
+    if not reach.national:
+        sites = sites.filter(id__in=reach.site_ids)
+    return sites.order_by("code")
+
+
+def site_visible_to(user, code: str) -> Site:
+    """One site of `sites_visible_to`; missing and not yours are the same `SiteNotFound`."""
+    site = sites_visible_to(user).filter(code=code).first()
+    if site is None:
+        raise SiteNotFound()
+    return site
+
+
+def queues_visible_to(user, *, archived: bool = False) -> QuerySet[Queue]:
+    """The queues `user` sees on the set-up pages (active ones, or the archived ones): all
+    for administrators and managers, their own for a supervisor; with client and
+    supervisors (3 queries)."""
+    reach = supervisor_scope(user)
+    queues = Queue.objects.select_related("client").prefetch_related("supervisors")
+    queues = queues.filter(archived_at__isnull=not archived).filter(reach.queues_filter())
+    return queues.order_by("code")
+
+
+def queue_visible_to(user, code: str) -> Queue:
+    """One queue (active or archived) `user` sees; else `QueueNotFound`."""
+    reach = supervisor_scope(user)
+    queue = (
+        Queue.objects.select_related("client")
+        .prefetch_related("supervisors")
+        .filter(reach.queues_filter(), code=code)
+        .first()
+    )
+    if queue is None:
+        raise QueueNotFound()
+    return queue
+
+
+def waiting_in(queue: Queue) -> int:
+    """How many cases wait (new, unassigned) in the queue."""
+    return waiting_cases().filter(queue_code=queue.code).count()

@@ -191,3 +191,91 @@ class CallSerializer(serializers.Serializer):
 
     def get_cases(self, call) -> list[str]:
         return sorted(getattr(call, "case_references", []))
+
+
+# --- Sites and queues set up by the unit ----------------------------------------------------
+
+
+class SiteInput(InputSerializer):
+    """A site: PATCH sends only the fields it changes (the code never changes)."""
+
+    code = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=120)
+    province = serializers.CharField(max_length=2, help_text=_("An Italian province code."))
+    calendar = serializers.IntegerField(
+        allow_null=True, required=False, help_text=_("A business calendar id.")
+    )
+    supervisors = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=200
+    )
+
+
+class SiteSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    province = serializers.CharField()
+    calendar = serializers.IntegerField(source="calendar_id", allow_null=True)
+    supervisors = serializers.SerializerMethodField()
+    operators = serializers.SerializerMethodField()
+
+    def get_supervisors(self, site) -> list[int]:
+        return sorted(user.pk for user in site.supervisors.all())
+
+    def get_operators(self, site) -> int:
+        count = getattr(site, "operator_count", None)
+        return site.operators.count() if count is None else count
+
+
+class QueueInput(InputSerializer):
+    """A queue: PATCH sends only the fields it changes (the code never changes)."""
+
+    code = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=120)
+    segment = serializers.CharField(max_length=5, allow_blank=True, required=False)
+    service = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    category_codes = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=200
+    )
+    client = serializers.IntegerField(allow_null=True, required=False)
+    language = serializers.CharField(
+        max_length=8, allow_blank=True, required=False, help_text=_("Blank: any language.")
+    )
+    overflow_client_minutes = serializers.IntegerField(required=False)
+    overflow_national_minutes = serializers.IntegerField(required=False)
+    service_level_seconds = serializers.IntegerField(required=False)
+    service_level_target = serializers.IntegerField(required=False)
+    longest_wait_alarm_seconds = serializers.IntegerField(required=False)
+    wrap_up_seconds = serializers.IntegerField(required=False)
+    callback_minutes = serializers.IntegerField(required=False)
+    supervisors = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=200
+    )
+
+
+class QueueArchiveInput(InputSerializer):
+    refile = serializers.BooleanField(
+        required=False, default=False, help_text=_("File the waiting cases elsewhere first.")
+    )
+
+
+class QueueDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    segment = serializers.CharField()
+    service = serializers.CharField()
+    category_codes = serializers.ListField(child=serializers.CharField())
+    client = serializers.IntegerField(source="client_id", allow_null=True)
+    language = serializers.CharField()
+    overflow_client_minutes = serializers.IntegerField()
+    overflow_national_minutes = serializers.IntegerField()
+    service_level_seconds = serializers.IntegerField()
+    service_level_target = serializers.IntegerField()
+    longest_wait_alarm_seconds = serializers.IntegerField()
+    wrap_up_seconds = serializers.IntegerField()
+    callback_minutes = serializers.IntegerField()
+    supervisors = serializers.SerializerMethodField()
+    emergency_until = serializers.DateTimeField(allow_null=True)
+    archived_at = serializers.DateTimeField(allow_null=True)
+
+    def get_supervisors(self, queue) -> list[int]:
+        return sorted(user.pk for user in queue.supervisors.all())

@@ -12,11 +12,12 @@ throughput), and a property test requires the two to agree.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,9 @@ from care import services as care_services
 from care import wording
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
+from config import audit
 from config.db import AnyOf
+from config.models import ConfigChange
 from config.tasks import enqueue
 from routing import engine, selectors, sql
 from routing.exceptions import (
@@ -40,6 +43,7 @@ from routing.exceptions import (
     SupervisorOnly,
     TargetAtCapacity,
     TargetHasNoProfile,
+    TargetLacksLanguage,
     TargetNotEligible,
     TargetOffline,
 )
@@ -69,6 +73,8 @@ CHOSEN_PRESENCES = (
     PresenceState.OFFLINE,
 )
 REASON_MAX = 300
+# What the configuration audit keeps of an emergency switched on or off.
+EMERGENCY_FIELDS = ("emergency_until", "emergency_reason")
 
 
 # --- Filing at intake -----------------------------------------------------------------------
@@ -95,9 +101,34 @@ def _matches(queue: Queue, case: Case) -> bool:
     )
 
 
+def criteria_condition(queue: Queue) -> Q:
+    """`_matches` as a filter on cases: the same rule, for re-filing waiting cases set-based."""
+    condition = Q()
+    if queue.client_id is not None:
+        condition &= Q(client_id=queue.client_id)
+    if queue.segment:
+        condition &= Q(client__segment=queue.segment)
+    if queue.service:
+        condition &= Q(contract_id__in=selectors.skilled_contracts([queue.service]))
+    if queue.category_codes:
+        condition &= Q(category__code__in=queue.category_codes)
+    return condition or Q(pk__isnull=False)  # no criterion: every case
+
+
+def filing_expression(queues: list[Queue]) -> DbCase:
+    """The queue code intake would choose for a case, as one SQL expression: the active
+    queues in `_specificity` order, the first whose criteria match, else the default."""
+    whens = [
+        When(criteria_condition(queue), then=Value(queue.code))
+        for queue in sorted(queues, key=_specificity)
+    ]
+    return DbCase(*whens, default=Value(DEFAULT_QUEUE), output_field=CharField())
+
+
 def queue_for(case: Case) -> str:
-    """The code of the most specific queue whose criteria the case meets, else the default."""
-    matching = [q for q in Queue.objects.all() if _matches(q, case)]
+    """The code of the most specific active queue whose criteria the case meets, else the
+    default (archived queues take no new case)."""
+    matching = [q for q in selectors.active_queues() if _matches(q, case)]
     if not matching:
         return DEFAULT_QUEUE
     return min(matching, key=_specificity).code
@@ -201,7 +232,8 @@ def set_emergency(
                 "The queue “%(queue)s” is not in emergency: there is nothing to switch off."
             ) % {"queue": queue.name}
             raise QueueNotInEmergency(message, fields={"queue": [message]})
-        until = now + timedelta(minutes=minutes) if minutes else None
+        until = (now + timedelta(minutes=minutes)).astimezone(UTC) if minutes else None
+        before = audit.snapshot(queue, EMERGENCY_FIELDS)
         QueueEvent.objects.create(
             queue=queue,
             kind=QueueEvent.Kind.EMERGENCY_ON if until else QueueEvent.Kind.EMERGENCY_OFF,
@@ -212,6 +244,17 @@ def set_emergency(
         )
         queue.emergency_until, queue.emergency_reason = until, reason
         queue.save(update_fields=["emergency_until", "emergency_reason"])
+        audit.record_change(
+            actor=actor,
+            now=now,
+            target_type="emergency",
+            target_id=queue.code,
+            target_label=queue.name,
+            action=ConfigChange.Action.CHANGED,
+            before=before,
+            after=audit.snapshot(queue, EMERGENCY_FIELDS),
+            reason=reason,
+        )
         if until:  # front-office work may now use back-office shares
             _after_commit_offer_waiting_to(None)
     return queue
@@ -278,6 +321,7 @@ class _PullsWithOrm:
             profile.capacity,
             float(profile.backoffice_share),
             selectors.Circles.of(profile),
+            tuple(profile.languages or ()),
         )
 
     @staticmethod
@@ -364,7 +408,8 @@ def take_next_case(*, operator, now: datetime | None = None) -> Case | None:
         circles = profile.circles
         if not circles:
             return None
-        groups = selectors.eligibility_groups(queues, emergency_only=emergency_only)
+        barred = selectors.barred_queues(all_queues, profile.languages)
+        groups = selectors.eligibility_groups(queues, emergency_only=emergency_only, barred=barred)
         case = pulls.first_free(groups, circles, now=now)
         if case is None:
             return None
@@ -456,7 +501,7 @@ def offer_case(*, case_id: int, now: datetime | None = None) -> Case | None:
         thresholds = _thresholds(queue)
         emergency = queue is not None and queue.in_emergency(now)
         waited = engine.waited_minutes(case.opened_at, now)
-        candidates = _push_candidates(case, thresholds, emergency=emergency, now=now)
+        candidates = _push_candidates(case, thresholds, emergency=emergency, now=now, queue=queue)
         tried: list[int] = []
         for chosen in engine.push_takers(candidates)[:PUSH_ATTEMPTS]:
             profile = (
@@ -501,10 +546,16 @@ def _held(user_id: int) -> int:
 
 
 def _push_candidates(
-    case: Case, thresholds: engine.Thresholds, *, emergency: bool, now: datetime
+    case: Case,
+    thresholds: engine.Thresholds,
+    *,
+    emergency: bool,
+    now: datetime,
+    queue: Queue | None = None,
 ) -> list[engine.Candidate]:
     """Every operator tied to the case (certified on its contract or client, or skilled in
-    one of its services), with presence, load and idle time (2 queries)."""
+    one of its services) and speaking the queue's language if it asks for one, with
+    presence, load and idle time (2 queries)."""
     services_offered = set(case.contract.services or [])
     skilled = [
         profile_id
@@ -526,6 +577,8 @@ def _push_candidates(
     skilled_ids = set(skilled)
     candidates = []
     for profile in profiles:
+        if not selectors.speaks_for(queue, profile.languages):
+            continue
         qualification = engine.Qualification(
             certified_on_contract=profile.on_contract,
             certified_on_client=profile.on_client,
@@ -569,13 +622,13 @@ def offer_waiting_cases(
         profiles = profiles.filter(user_id=operator_id)
     rows = list(
         profiles.annotate(held=selectors.idle_since_subqueries()["held"]).values_list(
-            "id", "capacity", "backoffice_share", "skills", "held"
+            "id", "capacity", "backoffice_share", "skills", "held", "languages"
         )
     )
     with_room = {
         emergency: [
-            (profile_id, skills)
-            for profile_id, capacity, share, skills, held in rows
+            (profile_id, skills, languages)
+            for profile_id, capacity, share, skills, held, languages in rows
             if engine.may_take_more(held, capacity, float(share), emergency=emergency)
         ]
         for emergency in (False, True)
@@ -586,7 +639,11 @@ def offer_waiting_cases(
     condition = Q(pk__in=[])
     for queue in [*queues, None]:
         emergency = queue is not None and queue.in_emergency(now)
-        room = with_room[emergency]
+        room = [
+            (profile_id, skills)
+            for profile_id, skills, languages in with_room[emergency]
+            if selectors.speaks_for(queue, languages)
+        ]
         if not room:
             continue
         where = (
@@ -707,6 +764,10 @@ def reassign_case(
         level = engine.eligibility_level(
             selectors.Circles.of(profile).qualification(locked), waited, _thresholds(queue)
         )
+        if not selectors.speaks_for(queue, profile.languages):
+            if not override_reason:
+                raise TargetLacksLanguage(fields={"override_reason": [_("Say why.")]})
+            level = None  # recorded as an override, with its reason
         if level is None and not override_reason:
             raise TargetNotEligible(fields={"override_reason": [_("Say why.")]})
         previous = locked.assignee

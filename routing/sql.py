@@ -49,6 +49,8 @@ def lock_profile(user_id: int) -> LockedProfile | None:
         cursor.execute(
             """
             SELECT p.presence, p.capacity, p.backoffice_share,
+                ARRAY(SELECT jsonb_array_elements_text(p.languages)
+                      WHERE jsonb_typeof(p.languages) = 'array'),
                 ARRAY(SELECT r.contract_id FROM routing_certification r
                       WHERE r.profile_id = p.id AND r.contract_id IS NOT NULL),
                 ARRAY(SELECT r.client_id FROM routing_certification r
@@ -67,19 +69,25 @@ def lock_profile(user_id: int) -> LockedProfile | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    presence, capacity, share, contracts, clients, skilled = row
-    return LockedProfile(presence, capacity, float(share), Circles(contracts, clients, skilled))
+    presence, capacity, share, languages, contracts, clients, skilled = row
+    return LockedProfile(
+        presence,
+        capacity,
+        float(share),
+        Circles(contracts, clients, skilled),
+        tuple(languages),
+    )
 
 
 def held_and_queues(user_id: int) -> tuple[int, list[Queue]]:
     """The open cases the operator holds (read after their profile's lock was granted, in a
     statement of its own, so a racing take that committed meanwhile is counted) and the
-    queues with their thresholds and emergencies."""
+    queues with their thresholds, emergencies and the language they ask for."""
     with prepared_cursor() as cursor:
         cursor.execute(
             """
             SELECT h.held, q.code, q.overflow_client_minutes, q.overflow_national_minutes,
-                q.emergency_until
+                q.emergency_until, q.language
             FROM (SELECT count(*) AS held FROM care_case
                   WHERE assignee_id = %s AND status = ANY(%s)) h
             LEFT JOIN routing_queue q ON TRUE
@@ -94,8 +102,9 @@ def held_and_queues(user_id: int) -> tuple[int, list[Queue]]:
             overflow_client_minutes=client_minutes,
             overflow_national_minutes=national_minutes,
             emergency_until=emergency_until,
+            language=language,
         )
-        for _held, code, client_minutes, national_minutes, emergency_until in rows
+        for _held, code, client_minutes, national_minutes, emergency_until, language in rows
         if code is not None
     ]
     return rows[0][0], queues

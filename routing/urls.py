@@ -1,12 +1,28 @@
 from django.urls import path
 
-from routing import api, people_api, people_views, presence_views, telephony_api, views
+from routing import (
+    api,
+    people_api,
+    people_views,
+    presence_views,
+    setup_views,
+    telephony_api,
+    views,
+)
 
 # Wired under /api/v1/ by config/urls.py (namespace "api").
 api_urlpatterns = [
     path("routing/next/", api.RoutingNextApi.as_view(), name="routing-next"),
     path("routing/presence/", api.RoutingPresenceApi.as_view(), name="routing-presence"),
     path("routing/queues/", api.QueueListApi.as_view(), name="routing-queue-list"),
+    path("routing/queues/<slug:code>/", api.QueueDetailApi.as_view(), name="routing-queue-detail"),
+    path(
+        "routing/queues/<slug:code>/archive/",
+        api.QueueArchiveApi.as_view(),
+        name="routing-queue-archive",
+    ),
+    path("routing/sites/", api.SiteListApi.as_view(), name="routing-site-list"),
+    path("routing/sites/<slug:code>/", api.SiteDetailApi.as_view(), name="routing-site-detail"),
     path(
         "routing/queues/<slug:code>/emergency/",
         api.QueueEmergencyApi.as_view(),
@@ -119,4 +135,14 @@ urlpatterns = [
         people_views.person_reactivate,
         name="person-reactivate",
     ),
+    # The unit's set-up: sites and queues.
+    path("sites/", setup_views.site_list, name="site-list"),
+    path("sites/new/", setup_views.site_form, name="site-create"),
+    path("sites/<slug:code>/", setup_views.site_form, name="site-edit"),
+    path("sites/<slug:code>/delete/", setup_views.site_delete, name="site-delete"),
+    path("queues/", setup_views.queue_list, name="queue-list"),
+    path("queues/new/", setup_views.queue_form, name="queue-create"),
+    path("queues/<slug:code>/", setup_views.queue_form, name="queue-edit"),
+    path("queues/<slug:code>/archive/", setup_views.queue_archive, name="queue-archive"),
+    path("queues/<slug:code>/delete/", setup_views.queue_delete, name="queue-delete"),
 ]

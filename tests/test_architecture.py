@@ -77,6 +77,7 @@ WRITERS = {
     "routing/notifications.py",
     "routing/services.py",
     "routing/staff.py",  # operator profiles, certifications, people leaving, onboarding
+    "routing/administration.py",  # sites and queues set up by the unit, with their audit
     "reports/exports.py",
     "reports/formats.py",  # openpyxl's workbook.save: a file, not the database
     "reports/nightly.py",

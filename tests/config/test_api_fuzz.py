@@ -205,6 +205,31 @@ def _bodies(w: dict) -> dict:
         ("PUT", "/api/v1/routing/operators/{user_id}/presence/"): {"state": "available"},
         ("PUT", "/api/v1/routing/presence/"): {"state": "available"},
         ("POST", "/api/v1/routing/queues/{code}/emergency/"): {"minutes": 30, "reason": "fuzz"},
+        ("POST", "/api/v1/routing/sites/"): {
+            "code": "fz",
+            "name": "Fuzz",
+            "province": "MI",
+            "calendar": w["calendar"],
+            "supervisors": [w["user_id"]],
+        },
+        ("PATCH", "/api/v1/routing/sites/{code}/"): {"name": "Fuzz", "calendar": w["calendar"]},
+        ("POST", "/api/v1/routing/queues/"): {
+            "code": "fz",
+            "name": "Fuzz",
+            "segment": "PA",
+            "service": "mobile",
+            "category_codes": ["roaming"],
+            "client": w["client"],
+            "language": "en",
+            "overflow_client_minutes": 5,
+            "overflow_national_minutes": 20,
+            "supervisors": [w["user_id"]],
+        },
+        ("PATCH", "/api/v1/routing/queues/{code}/"): {
+            "overflow_client_minutes": 5,
+            "category_codes": ["sim-lost"],
+        },
+        ("POST", "/api/v1/routing/queues/{code}/archive/"): {"refile": True},
     }
 
 
@@ -228,7 +253,11 @@ def _queries(w: dict) -> dict:
 def _path_value(path: str, name: str, w: dict):
     """The world's row for a path parameter (None: keep the generated value)."""
     by_prefix = {
-        "code": [("/api/v1/contracts/", w["contract"]), ("/api/v1/routing/queues/", "default")],
+        "code": [
+            ("/api/v1/contracts/", w["contract"]),
+            ("/api/v1/routing/queues/", "default"),
+            ("/api/v1/routing/sites/", "fz"),
+        ],
         "id": [
             ("/api/v1/calendars/", w["calendar"]),
             ("/api/v1/clients/", w["client"]),

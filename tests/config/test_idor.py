@@ -175,6 +175,10 @@ CONTRACT_CARD = by_role(op=MASKED, bo=MASKED, sup=MASKED, man=MASKED, adm=ALLOWE
 # "their sites and queues"; issue 9 point 1 does not scope supervisors).
 SUPERVISION = by_role(sup=ALLOWED, adm=ALLOWED)
 ADMINISTRATION = by_role(adm=ALLOWED)
+# Sites and queues (routing.administration): administrators (and managers for queues), and
+# the site's or queue's own supervisors; another supervisor's answer is 404.
+SITE_SETUP = by_role(adm=ALLOWED)
+QUEUE_SETUP = by_role(man=ALLOWED, adm=ALLOWED)
 # Major incidents are run by supervisors and managers (care.incidents); they name no caller.
 INCIDENTS = by_role(sup=ALLOWED, man=ALLOWED, adm=ALLOWED)
 # Knowledge-base articles: reviewers (supervisors, managers, admins) read every article; an
@@ -502,6 +506,17 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     # --- routing and reports (pages) ---------------------------------------------------------
+    "routing:site-edit": (
+        Probe(SITE_SETUP, kwargs=code("site_b")),
+        Probe(SITE_SETUP, "POST", code("site_b"), data=lambda u: {"name": "Sonda IDOR"}),
+    ),
+    "routing:site-delete": (Probe(SITE_SETUP, "POST", code("site_b"), data=EMPTY),),
+    "routing:queue-edit": (
+        Probe(QUEUE_SETUP, kwargs=code("queue_b")),
+        Probe(QUEUE_SETUP, "POST", code("queue_b"), data=lambda u: {"wrap_up_seconds": "90"}),
+    ),
+    "routing:queue-archive": (Probe(QUEUE_SETUP, "POST", code("queue_b"), data=EMPTY),),
+    "routing:queue-delete": (Probe(QUEUE_SETUP, "POST", code("queue_b"), data=EMPTY),),
     "routing:case-decisions": (Probe(CASE_READ_NO_CALLER, kwargs=FOREIGN_CASE),),
     # An unusual-access alert told to another queue's supervisor (administrators see all).
     "routing:console-access-alert-ack": (
@@ -825,6 +840,19 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
     "api:me-session-end": (
         Probe(NOBODY_BUT_THE_OWNER, "POST", pk("session_b", "session_id"), data=EMPTY),
     ),
+    # Another site or queue: its own supervisors (not ours), administrators and (queues)
+    # managers set it up; missing and not ours answer the same 404.
+    "api:routing-site-detail": (
+        Probe(SITE_SETUP, kwargs=code("site_b")),
+        Probe(SITE_SETUP, "PATCH", code("site_b"), data=lambda u: {"name": "Sonda IDOR"}),
+        Probe(SITE_SETUP, "DELETE", code("site_b")),
+    ),
+    "api:routing-queue-detail": (
+        Probe(QUEUE_SETUP, kwargs=code("queue_b")),
+        Probe(QUEUE_SETUP, "PATCH", code("queue_b"), data=lambda u: {"wrap_up_seconds": 90}),
+        Probe(QUEUE_SETUP, "DELETE", code("queue_b")),
+    ),
+    "api:routing-queue-archive": (Probe(QUEUE_SETUP, "POST", code("queue_b"), data=EMPTY),),
     # --- API: reports ------------------------------------------------------------------------
     "api:report-detail": (
         Probe(
@@ -1026,6 +1054,8 @@ def _build() -> SimpleNamespace:
     u.queue_b = Queue.objects.create(code="idor-foreign", name="Catania", client=u.client_b)
     u.queue_b.supervisors.add(u.sup_other)
     site_b = Site.objects.create(code="ct", name="Catania", province="CT")
+    site_b.supervisors.add(u.sup_other)
+    u.site_b = site_b
     _profile(u.op_other, site_b, u.contract_b)
 
     # Cases: the acting operator's own, and three foreign ones of the canary end user.
