@@ -112,12 +112,16 @@ GROUPS: dict[str, Group] = {
         split=True,
     ),
     "routing": Group(
-        _("Routing: take next, presence, queues, operators, assignments"),
+        _("Routing: take next, presence, sites, queues, operators, assignments"),
         (
             "routing-next",
             "routing-presence",
             "routing-queue-list",
             "routing-queue-emergency",
+            "routing-queue-detail",
+            "routing-queue-archive",
+            "routing-site-list",
+            "routing-site-detail",
             "routing-operator-list",
             "routing-operator-presence",
             "routing-assign",

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from care.models import Case, CaseEvent
+from config import roles
 from config.models import ConfigChange
 from routing import administration, services
 from routing.exceptions import (
@@ -17,6 +18,14 @@ from routing.exceptions import (
     SiteHasOperators,
 )
 from routing.models import DEFAULT_QUEUE, OperatorProfile, Queue, Site
+
+
+@pytest.fixture
+def supervisor(user_factory):
+    """A supervisor who runs no site or queue yet (not the routing fixture, which runs the
+    home site): these tests give them what they set up."""
+    return user_factory("sup.neri", roles.SUPERVISOR)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -334,6 +343,7 @@ def test_a_queue_that_never_had_a_case_is_deleted(default_queue, manager, now):
 def test_an_emergency_switched_on_and_off_is_in_the_configuration_audit(
     default_queue, supervisor, now
 ):
+    default_queue.supervisors.add(supervisor)
     services.set_emergency(
         actor=supervisor, queue=default_queue, minutes=30, reason="Guasto rete", now=now
     )

@@ -81,6 +81,7 @@ def test_auto_assign_skips_an_operator_without_the_language(
 def test_reassigning_to_an_operator_without_the_language_needs_a_reason(
     german_queue, operator, supervisor, profile_factory, contract, routed_case, now
 ):
+    german_queue.supervisors.add(supervisor)  # the case is within the supervisor's scope
     profile_factory(operator, contracts=(contract,))
     _speaks(operator, "it")
     case = routed_case(opened_at=now - timedelta(minutes=5))

@@ -5,8 +5,17 @@ import pytest
 from django.urls import reverse
 
 from care.models import Case
+from config import roles
 from config.models import ConfigChange
 from routing.models import DEFAULT_QUEUE, OperatorProfile, Queue, Site
+
+
+@pytest.fixture
+def supervisor(user_factory):
+    """A supervisor who runs no site or queue yet (not the routing fixture, which runs the
+    home site): these tests give them what they set up."""
+    return user_factory("sup.neri", roles.SUPERVISOR)
+
 
 pytestmark = pytest.mark.django_db
 
