@@ -83,7 +83,7 @@ def _caller_in_session(request):
         return None
     try:
         # The SLA terms only when a case is opened (`services.open_case` completes them).
-        contract = contract_selectors.contract_by_code(chosen["contract_code"], sla_terms=False)
+        contract = contract_selectors.contract_by_code(chosen["contract_code"])
     except PresidioError:
         return None
     end_user = (
