@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
@@ -422,10 +423,14 @@ def _caller(contract: Contract, request: CaseRequest, errors: dict) -> tuple:
     if request.end_user_id:
         # Locked: two calls from one person at once cannot both pass the duplicate guard.
         end_user = (
-            EndUser.objects.select_for_update()
+            EndUser.objects.select_for_update(of=("self",))
             .filter(id=request.end_user_id, client_id=contract.client_id, is_active=True)
+            # the phones too, for the answer that shows the case (no query more)
+            .annotate(phone_rows=contract_selectors.phones_of(OuterRef("id")))
             .first()
         )
+        if end_user is not None:
+            contract_selectors.keep_phones(end_user.phone_rows, end_user)
         if end_user is None:
             errors.setdefault("end_user", []).append(
                 _("This end user does not belong to the contract's client.")

@@ -150,23 +150,34 @@ def keep_sla_targets(rows, version: ContractVersion) -> ContractVersion:
     return version
 
 
+def phones_of(end_user_id) -> JSONRows:
+    """An annotation of a row naming an end user (`end_user_id`: an `OuterRef`) with their
+    phone numbers; `keep_phones` puts them in place."""
+    return JSONRows(
+        EndUserPhone.objects.filter(end_user_id=end_user_id).order_by("id"),
+        "id",
+        "end_user_id",
+        "client_id",
+        "number",
+    )
+
+
+def keep_phones(rows, end_user: EndUser) -> EndUser:
+    as_prefetched(end_user, "phones", EndUserPhone, rows)
+    return end_user
+
+
 def contract_by_code(code: str) -> Contract:
     """The contract with its client, calendar and the calendar's rules, versions (newest
-    first) with their categories and SLA targets: two queries, the small related rows read
-    as JSON columns of their parent's row (`config.db.JSONRows`)."""
-    contract = (
-        # The calendar joined, not prefetched: one query fewer.
-        Contract.objects.select_related("client", "calendar")
-        .annotate(**calendar_rules(OuterRef("calendar_id")))
-        .filter(code=(code or "").upper())
-        .first()
-    )
-    if contract is None:
-        raise ContractNotFound()
-    keep_calendar_rules(contract, contract.calendar)
-    versions = (
-        ContractVersion.objects.filter(contract_id=contract.id)
+    first) with their categories and SLA targets: one query of its versions, each row with
+    the contract joined and the small related rows as JSON columns (`config.db.JSONRows`);
+    a second one only for a contract without versions."""
+    code = (code or "").upper()
+    versions = list(
+        ContractVersion.objects.filter(contract__code=code)
+        .select_related("contract__client", "contract__calendar")
         .annotate(
+            **calendar_rules(OuterRef("contract__calendar_id")),
             category_rows=JSONRows(
                 Category.objects.filter(version_id=OuterRef("id")).order_by("name"),
                 *(f.attname for f in Category._meta.concrete_fields),
@@ -175,11 +186,24 @@ def contract_by_code(code: str) -> Contract:
         )
         .order_by("-number")
     )
+    if versions:
+        contract = versions[0].contract
+        keep_calendar_rules(versions[0], contract.calendar)
+    else:
+        contract = (
+            Contract.objects.select_related("client", "calendar")
+            .annotate(**calendar_rules(OuterRef("calendar_id")))
+            .filter(code=code)
+            .first()
+        )
+        if contract is None:
+            raise ContractNotFound()
+        keep_calendar_rules(contract, contract.calendar)
     for version in versions:
         version.contract = contract
         as_prefetched(version, "categories", Category, version.category_rows)
         keep_sla_targets(version.sla_target_rows, version)
-    keep_prefetched(contract, "versions", list(versions))
+    keep_prefetched(contract, "versions", versions)
     return contract
 
 
