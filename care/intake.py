@@ -84,33 +84,25 @@ def _caller_in_session(request, *, end_user: bool = True):
     chosen = request.session.get(SESSION_CALLER)
     if not chosen:
         return None
-    if not end_user:
-        try:
-            contract = contract_selectors.contract_by_code(chosen["contract_code"])
-        except PresidioError:
-            return None
-        version = contract_selectors.version_in_force(contract, timezone.localdate())
-        if version is None:
-            return None
-        return {"end_user_id": chosen["end_user_id"], "contract": contract, "version": version}
     try:
-        # The SLA terms only when a case is opened (`services.open_case` completes them).
         contract = contract_selectors.contract_by_code(chosen["contract_code"])
     except PresidioError:
         return None
-    end_user = (
-        contract.client.end_users.annotate(
-            phone_rows=contract_selectors.phones_of(OuterRef("id"))
-        )
+    version = contract_selectors.version_in_force(contract, timezone.localdate())
+    if version is None:
+        return None
+    caller = {"end_user_id": chosen["end_user_id"], "contract": contract, "version": version}
+    if not end_user:
+        return caller
+    found = (
+        contract.client.end_users.annotate(phone_rows=contract_selectors.phones_of(OuterRef("id")))
         .filter(id=chosen["end_user_id"])
         .first()
     )
-    if end_user is not None:
-        contract_selectors.keep_phones(end_user.phone_rows, end_user)
-    version = contract_selectors.version_in_force(contract, timezone.localdate())
-    if end_user is None or version is None:
+    if found is None:
         return None
-    return {"end_user": end_user, "end_user_id": end_user.id, "contract": contract, "version": version}
+    contract_selectors.keep_phones(found.phone_rows, found)
+    return caller | {"end_user": found}
 
 
 @login_not_required

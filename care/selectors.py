@@ -104,17 +104,11 @@ def case_just_opened(case: Case) -> Case:
         "handoffs": Handoff.objects.none(),
         "notes": Note.objects.none(),
     }
-    details = [
-        Prefetch(d, queryset=empty[d])
-        if d in empty
-        else Prefetch(d.prefetch_through, queryset=empty[d.prefetch_through])
-        if isinstance(d, Prefetch) and d.prefetch_through in empty
-        else d
-        for d in _case_details()
-    ]
-    prefetch_related_objects(
-        [case], *details, "end_user__phones", "contract_version__sla_targets"
-    )
+    details = []
+    for detail in _case_details():
+        name = detail.prefetch_through if isinstance(detail, Prefetch) else detail
+        details.append(Prefetch(name, queryset=empty[name]) if name in empty else detail)
+    prefetch_related_objects([case], *details, "end_user__phones", "contract_version__sla_targets")
     return case
 
 

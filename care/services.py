@@ -423,7 +423,7 @@ def _caller(contract: Contract, request: CaseRequest, errors: dict) -> tuple:
     if request.end_user_id:
         # Locked: two calls from one person at once cannot both pass the duplicate guard.
         end_user = (
-            EndUser.objects.select_for_update(of=("self",))
+            EndUser.objects.select_for_update()
             .filter(id=request.end_user_id, client_id=contract.client_id, is_active=True)
             # the phones too, for the answer that shows the case (no query more)
             .annotate(phone_rows=contract_selectors.phones_of(OuterRef("id")))

@@ -204,7 +204,8 @@ class JSONRows(Subquery):
             aggregate = f"COALESCE(json_agg(json_build_object({pairs})), '[]')::text"
         else:
             aggregate = f"json_group_array(json_object({pairs}))"
-        return f"(SELECT {aggregate} FROM {inner} rows)", params
+        # the names are the model's own fields, quoted; the values are bound parameters
+        return f"(SELECT {aggregate} FROM {inner} rows)", params  # noqa: S608
 
 
 def as_prefetched(instance: Model, name: str, model: type[Model], rows) -> list:
@@ -231,7 +232,6 @@ def keep_prefetched(instance: Model, name: str, objects: list) -> list:
     manager = getattr(instance, name)
     queryset = manager.get_queryset()
     queryset._result_cache, queryset._prefetch_done = objects, True
-    if not hasattr(instance, "_prefetched_objects_cache"):
-        instance._prefetched_objects_cache = {}
-    instance._prefetched_objects_cache[manager.field.remote_field.cache_name] = queryset
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[manager.field.remote_field.cache_name] = queryset
     return objects

@@ -4,8 +4,8 @@ COMMIT around a single statement, a savepoint pair inside a test). Creating one 
 Django's block: there a clash of keys must not spoil an enclosing transaction. Same table,
 same rows: sessions signed in before it keep working and can be ended as before."""
 
-from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import DatabaseError, router
 
 

@@ -190,15 +190,16 @@ def contract_by_code(code: str) -> Contract:
         contract = versions[0].contract
         keep_calendar_rules(versions[0], contract.calendar)
     else:
-        contract = (
+        alone = (
             Contract.objects.select_related("client", "calendar")
             .annotate(**calendar_rules(OuterRef("calendar_id")))
             .filter(code=code)
             .first()
         )
-        if contract is None:
+        if alone is None:
             raise ContractNotFound()
-        keep_calendar_rules(contract, contract.calendar)
+        keep_calendar_rules(alone, alone.calendar)
+        contract = alone
     for version in versions:
         version.contract = contract
         as_prefetched(version, "categories", Category, version.category_rows)
