@@ -1,8 +1,10 @@
 """The database session store, less one transaction: saving a session that exists is one
 UPDATE, which needs no block of its own (Django's store wraps it in `atomic`, a BEGIN and a
 COMMIT around a single statement, a savepoint pair inside a test). Creating one keeps
-Django's block: there a clash of keys must not spoil an enclosing transaction. Same table,
-same rows: sessions signed in before it keep working and can be ended as before."""
+Django's block: there a clash of keys must not spoil an enclosing transaction. The
+middleware saves outside any transaction; code that saves a session inside one (none does)
+would see a session ended meanwhile fail that transaction, not only the save. Same table,
+same rows: sessions can be listed and ended as before."""
 
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
