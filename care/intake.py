@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -76,25 +77,32 @@ class IntakeForm(InputForm):
             self.initial.setdefault("description", first.template)
 
 
-def _caller_in_session(request):
-    """The chosen caller's end user, contract and version in force, or None."""
+def _caller_in_session(request, *, end_user: bool = True):
+    """The chosen caller's end user, contract and version in force, or None. Without
+    `end_user` only its id (`end_user_id`, as it was chosen): a case being opened needs no
+    more, and `services.open_case` reads and locks the end user itself."""
     chosen = request.session.get(SESSION_CALLER)
     if not chosen:
         return None
     try:
-        # The SLA terms only when a case is opened (`services.open_case` completes them).
-        contract = contract_selectors.contract_by_code(chosen["contract_code"], sla_terms=False)
+        contract = contract_selectors.contract_by_code(chosen["contract_code"])
     except PresidioError:
         return None
-    end_user = (
-        contract.client.end_users.prefetch_related("phones")
+    version = contract_selectors.version_in_force(contract, timezone.localdate())
+    if version is None:
+        return None
+    caller = {"end_user_id": chosen["end_user_id"], "contract": contract, "version": version}
+    if not end_user:
+        return caller
+    found = (
+        contract.client.end_users.annotate(phone_rows=contract_selectors.phones_of(OuterRef("id")))
         .filter(id=chosen["end_user_id"])
         .first()
     )
-    version = contract_selectors.version_in_force(contract, timezone.localdate())
-    if end_user is None or version is None:
+    if found is None:
         return None
-    return {"end_user": end_user, "contract": contract, "version": version}
+    contract_selectors.keep_phones(found.phone_rows, found)
+    return caller | {"end_user": found}
 
 
 @login_not_required
@@ -131,7 +139,7 @@ def _intake_page(request):
         request.session.pop(SESSION_CALLER, None)
         return redirect("care:intake")
 
-    caller = _caller_in_session(request)
+    caller = _caller_in_session(request, end_user=not _opens_a_case(request))
     lookup_form = LookupForm()
     matches = lookup_error = None
     if caller is None and request.session.get(SESSION_QUERY):
@@ -148,7 +156,7 @@ def _intake_page(request):
     form = similar = None
     banner = []
     if caller:
-        access_log.note(request, end_users=[caller["end_user"].id])  # the page shows them
+        access_log.note(request, end_users=[caller["end_user_id"]])  # the page shows them
         if request.method == "POST" and request.POST.get("action") in INCIDENT_ACTIONS:
             return _incident_action(request, caller, _incident_banner(caller))
         form = IntakeForm(request.POST or None, version=caller["version"])
@@ -156,6 +164,10 @@ def _intake_page(request):
             response, similar = _submit(request, form, caller)
             if response:
                 return response
+            if "end_user" not in caller:  # the form again, with the caller shown
+                caller = _caller_in_session(request)
+                if caller is None:
+                    return redirect("care:intake")
         banner = _incident_banner(caller)  # read only for a page shown: not for a case opened
     return render(
         request,
@@ -181,6 +193,16 @@ def _intake_page(request):
 
 INCIDENT_LINK, INCIDENT_INFO = "incident_link", "incident_info"
 INCIDENT_ACTIONS = (INCIDENT_LINK, INCIDENT_INFO)
+
+
+def _opens_a_case(request) -> bool:
+    """A POST of the intake form that opens a case (not a search, an incident's action or
+    the choice of an existing case instead)."""
+    return (
+        request.method == "POST"
+        and request.POST.get("action") not in (*INCIDENT_ACTIONS, "lookup", "restart")
+        and request.POST.get("use_case", "").partition(":")[0] not in ("note", "reopen")
+    )
 
 
 def _incident_banner(caller) -> list[dict]:
@@ -381,7 +403,7 @@ def _submit(request, form, caller):
                 subject=data["subject"],
                 description=data["description"],
                 priority=data["priority"],
-                end_user_id=caller["end_user"].id,
+                end_user_id=caller["end_user_id"],
                 duplicate_override_reason=data["override_reason"],
                 resolved_during_call=data["resolved_now"],
                 call_id=request.session.get(SESSION_CALL, ""),

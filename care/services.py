@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
@@ -428,8 +428,12 @@ def _caller(contract: Contract, request: CaseRequest, errors: dict) -> tuple:
         end_user = (
             EndUser.objects.select_for_update()
             .filter(id=request.end_user_id, client_id=contract.client_id, is_active=True)
+            # the phones too, for the answer that shows the case (no query more)
+            .annotate(phone_rows=contract_selectors.phones_of(OuterRef("id")))
             .first()
         )
+        if end_user is not None:
+            contract_selectors.keep_phones(end_user.phone_rows, end_user)
         if end_user is None:
             errors.setdefault("end_user", []).append(
                 _("This end user does not belong to the contract's client.")

@@ -191,24 +191,19 @@ def _hashed_values(entry: AccessLog) -> dict:
 
 def append(**values) -> AccessLog:
     """Append one row to the chain. Writers queue on the chain head's row lock, so the
-    chain never forks however many web processes write at once."""
-    with transaction.atomic():
+    chain never forks however many web processes write at once. The row's INSERT is the
+    only other statement: the database moves the head to its hash and lists the end users
+    of its `detail` in the index (`AccessLogSubject`), see migration 0010.
+
+    No savepoint: the middleware calls it outside any transaction, where the block is the
+    transaction itself; inside another one (a test's) a failure here fails that one too."""
+    with transaction.atomic(savepoint=False):
         head, _created = AccessChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS}
         )
         entry = AccessLog(previous_hash=head.last_hash, **_storable(values))
         entry.row_hash = row_hash(head.last_hash, _hashed_values(entry))
         entry.save()  # one INSERT: the database refuses any later change
-        head.last_hash = entry.row_hash
-        head.save(update_fields=["last_hash"])
-        end_users = entry.detail.get("end_users") if isinstance(entry.detail, dict) else None
-        if end_users:
-            AccessLogSubject.objects.bulk_create(
-                AccessLogSubject(
-                    entry=entry, end_user_id=end_user, user_id=entry.user_id, at=entry.at
-                )
-                for end_user in end_users
-            )
     return entry
 
 

@@ -1,29 +1,43 @@
 """API permissions expressed as the portal's capabilities (config.roles)."""
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.db.models import F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from config.db import JSONRows
 
-class PermissionsInOneQuery:
-    """Reads a user's permissions, their own and their groups', in one query, where Django's
-    ModelBackend reads them in two, and keeps them where ModelBackend looks first
-    (`_perm_cache`): the first capability asked in a request costs one query, the next ones
-    none. Listed just before ModelBackend, which still signs people in and answers for
-    superusers; it grants nothing ModelBackend would not. No `get_user`: sessions stay
-    ModelBackend's."""
 
-    def authenticate(self, request, **credentials) -> None:
-        return None  # signs no one in
+class PermissionsInOneQuery(ModelBackend):
+    """Django's ModelBackend (it signs people in and answers for superusers) with the
+    permissions read with the user: the session's user and their permissions, their own and
+    their groups', in one query per request, where ModelBackend reads the user and then the
+    permissions in two more. Kept where ModelBackend looks first (`_perm_cache`); it grants
+    nothing ModelBackend would not. A user read another way (`User.objects.get`) costs one
+    query at the first capability asked, the next ones none."""
 
-    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
-        return perm in self.get_all_permissions(user_obj, obj)
+    def get_user(self, user_id):
+        user = (
+            get_user_model()
+            ._default_manager.annotate(
+                permission_rows=JSONRows(_permissions_of(OuterRef("id")), "app", "codename")
+            )
+            .filter(pk=user_id)
+            .first()
+        )
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        if user.is_active and not user.is_superuser:
+            user._perm_cache = {f"{row['app']}.{row['codename']}" for row in user.permission_rows}
+        return user
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return set()
         if user_obj.is_superuser:  # every permission: ModelBackend's own answer
-            return set()
+            return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
             fields = ("content_type__app_label", "codename")
             own = Permission.objects.filter(user=user_obj).values_list(*fields).order_by()
@@ -32,6 +46,16 @@ class PermissionsInOneQuery:
             )
             user_obj._perm_cache = {f"{app}.{codename}" for app, codename in own.union(grouped)}
         return user_obj._perm_cache
+
+
+def _permissions_of(user_id):
+    """A user's permissions, their own and their groups' (`user_id`: an `OuterRef`)."""
+    return (
+        Permission.objects.filter(Q(user=user_id) | Q(group__user=user_id))
+        .annotate(app=F("content_type__app_label"))
+        .distinct()
+        .order_by()
+    )
 
 
 def capability(*codenames: str, read: tuple[str, ...] | None = None) -> type[BasePermission]:

@@ -161,7 +161,7 @@ else:
         }
     }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "config.session_store"  # the database store, one statement a save (#25)
 SESSION_COOKIE_AGE = 30 * 60  # idle timeout, kept by SessionLifetimeMiddleware
 # Not every request: a session is written when it changes (activity is recorded once a
 # minute). Saving it on every request let a concurrent request (a favicon, an asset) write
@@ -175,8 +175,8 @@ CSRF_COOKIE_HTTPONLY = True
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "config.permissions.PermissionsInOneQuery",  # permissions in one query, not two (#25)
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the session's user and their permissions in one query (#25)
+    "config.permissions.PermissionsInOneQuery",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

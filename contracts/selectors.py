@@ -4,10 +4,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from config import roles
+from config.db import JSONRows, as_prefetched, keep_prefetched
 from config.errors import InvalidInput
 from contracts import calendars, ports
 from contracts.exceptions import ContractNotFound, ContractNotInForce
@@ -17,11 +18,13 @@ from contracts.models import (
     Category,
     Client,
     ClosingCode,
+    ClosureDay,
     Contract,
     ContractStatus,
     ContractVersion,
     EndUser,
     EndUserPhone,
+    OpeningInterval,
     SlaTarget,
 )
 from contracts.phones import InvalidPhoneNumber, normalise_phone
@@ -94,7 +97,7 @@ def contract_list(
 
 
 # What SLA due times need beyond a contract's versions and categories: `with_terms` reads only
-# those not read yet.
+# what is missing.
 _SLA_TERMS = (
     "calendar__intervals",
     "calendar__closures",
@@ -102,32 +105,112 @@ _SLA_TERMS = (
 )
 
 
-def contract_by_code(code: str, *, sla_terms: bool = True) -> Contract:
-    """The contract with its client, calendar, versions (newest first) and their categories;
-    with `sla_terms` also its calendar's rules and the SLA targets (see `with_terms`)."""
-    contract = (
-        # The calendar joined, not prefetched: one query fewer.
-        Contract.objects.select_related("client", "calendar")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=ContractVersion.objects.order_by("-number").prefetch_related(
-                    Prefetch("categories", queryset=Category.objects.order_by("name"))
-                ),
-            ),
-            *(_SLA_TERMS if sla_terms else ()),
-        )
-        .filter(code=(code or "").upper())
-        .first()
+def calendar_rules(calendar_id) -> dict:
+    """Annotations of a row naming a calendar (`calendar_id`: an `OuterRef`) with the
+    calendar's opening hours and closures; `keep_calendar_rules` puts them in place."""
+    return {
+        "calendar_hours": JSONRows(
+            OpeningInterval.objects.filter(calendar_id=calendar_id),
+            "id",
+            "calendar_id",
+            "weekday",
+            "start_minute",
+            "end_minute",
+        ),
+        "calendar_closures": JSONRows(
+            ClosureDay.objects.filter(calendar_id=calendar_id), "id", "calendar_id", "day", "reason"
+        ),
+    }
+
+
+def keep_calendar_rules(row, calendar: BusinessCalendar) -> BusinessCalendar:
+    """The calendar's rules read by `calendar_rules` on `row`, kept as if prefetched."""
+    hours = sorted(row.calendar_hours, key=lambda h: (h["weekday"], h["start_minute"]))
+    as_prefetched(calendar, "intervals", OpeningInterval, hours)
+    closures = sorted(row.calendar_closures, key=lambda c: c["day"])
+    as_prefetched(calendar, "closures", ClosureDay, closures)
+    return calendar
+
+
+def sla_targets_of(version_id) -> JSONRows:
+    """An annotation of a row naming a contract version (`version_id`: an `OuterRef`) with
+    the version's SLA targets; `keep_sla_targets` puts them in place."""
+    return JSONRows(
+        SlaTarget.objects.filter(version_id=version_id),
+        "id",
+        "version_id",
+        "priority",
+        "first_response_minutes",
+        "resolution_minutes",
     )
-    if contract is None:
-        raise ContractNotFound()
+
+
+def keep_sla_targets(rows, version: ContractVersion) -> ContractVersion:
+    as_prefetched(version, "sla_targets", SlaTarget, sorted(rows, key=lambda t: t["priority"]))
+    return version
+
+
+def phones_of(end_user_id) -> JSONRows:
+    """An annotation of a row naming an end user (`end_user_id`: an `OuterRef`) with their
+    phone numbers; `keep_phones` puts them in place."""
+    return JSONRows(
+        EndUserPhone.objects.filter(end_user_id=end_user_id).order_by("id"),
+        "id",
+        "end_user_id",
+        "client_id",
+        "number",
+    )
+
+
+def keep_phones(rows, end_user: EndUser) -> EndUser:
+    as_prefetched(end_user, "phones", EndUserPhone, rows)
+    return end_user
+
+
+def contract_by_code(code: str) -> Contract:
+    """The contract with its client, calendar and the calendar's rules, versions (newest
+    first) with their categories and SLA targets: one query of its versions, each row with
+    the contract joined and the small related rows as JSON columns (`config.db.JSONRows`);
+    a second one only for a contract without versions."""
+    code = (code or "").upper()
+    versions = list(
+        ContractVersion.objects.filter(contract__code=code)
+        .select_related("contract__client", "contract__calendar")
+        .annotate(
+            **calendar_rules(OuterRef("contract__calendar_id")),
+            category_rows=JSONRows(
+                Category.objects.filter(version_id=OuterRef("id")).order_by("name"),
+                *(f.attname for f in Category._meta.concrete_fields),
+            ),
+            sla_target_rows=sla_targets_of(OuterRef("id")),
+        )
+        .order_by("-number")
+    )
+    if versions:
+        contract = versions[0].contract
+        keep_calendar_rules(versions[0], contract.calendar)
+    else:
+        alone = (
+            Contract.objects.select_related("client", "calendar")
+            .annotate(**calendar_rules(OuterRef("calendar_id")))
+            .filter(code=code)
+            .first()
+        )
+        if alone is None:
+            raise ContractNotFound()
+        keep_calendar_rules(alone, alone.calendar)
+        contract = alone
+    for version in versions:
+        version.contract = contract
+        as_prefetched(version, "categories", Category, version.category_rows)
+        keep_sla_targets(version.sla_target_rows, version)
+    keep_prefetched(contract, "versions", versions)
     return contract
 
 
 def with_terms(contract: Contract) -> Contract:
-    """A contract of `contract_by_code(sla_terms=False)` completed with what SLA due times
-    need (no query when it already has them)."""
+    """A contract completed with what SLA due times need: no query for one of
+    `contract_by_code`, which has them."""
     prefetch_related_objects([contract], *_SLA_TERMS)
     return contract
 

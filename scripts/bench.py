@@ -1535,7 +1535,7 @@ class Measure:
         OperatorProfile.objects.filter(user=user).update(presence="available")
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_backend"] = "config.permissions.PermissionsInOneQuery"
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()
         cookie = f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}"

@@ -51,6 +51,7 @@ WRITERS = {
     "config/access_log.py",  # the hash-chained access log
     "config/audit.py",  # the configuration audit: one record per change
     "config/db.py",  # the per-year reference counters
+    "config/session_store.py",  # the session store: one UPDATE a save
     "config/bench/data.py",  # the benchmark's data set, built with COPY
     "config/demo.py",
     "config/roles.py",  # the role groups, from a migration

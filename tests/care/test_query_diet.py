@@ -1,7 +1,7 @@
 """Query bounds of the hot paths (issue #25): opening a case through intake and the API, the
 case page of a realistic case for an operator and a supervisor, the intake page of a caller
-with two contracts and open cases. The counts include the test's savepoints (two around each
-access-log row, two around a session write) that production does not run."""
+with two contracts and open cases. The counts include the test's savepoints (two around the
+service's transaction) that production does not run."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,30 +16,26 @@ from tests.factories import EndUserFactory
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4 a tiny document\n%%EOF"
-# session, user, permissions (1); the contract with its versions and categories (3) and the
-# caller with their phones (2), no incident banner (no page is shown); then the service: the
-# calendar's rules and SLA targets (3), the caller, the duplicate guard, the reference, the
-# queue, the case, its event and the articles used at intake (2 savepoints); the access-log
-# row (4, 2 savepoints) and the session (1, 2 savepoints). The articles used at intake join
-# the case in its transaction (one UPDATE, counted here); before, a second transaction after
-# commit read the case back (four statements in production, none in tests, which do not run
-# what waits for a commit).
-CREATE_ON_PAGE = 29  # 40 before issue #25's diet
-# the lookup check; the contract and its terms (6), the caller, the duplicate guard, the
-# reference, the queue, the case, its event and the articles used (2 savepoints); the detail
-# answered from the case just written (its notes, events, hand-offs, the caller's phones and
-# the need-to-know scope: 5) and the access-log row (4, 2 savepoints). The tests' API client
-# is authenticated without a token query and its permissions were read by the lookup.
-CREATE_BY_API = 27  # 32 before
-# session, user, permissions (1), the case, notes, attachments, events, hand-offs, phones,
-# SLA targets, the need-to-know scope (1), the calendar's rules (2), the linked orders, the
-# unread count and the access-log row (4, 2 savepoints).
-CASE_PAGE = 23  # 24 before; 21 until the SLA transitions were read from their one record, 22
-# until the case facts named the queue (#19)
-# session, user, permissions (1), the contract with its versions and categories (3), the caller
-# and phones (2), the incident banner, the open cases, the unread count, the access-log row
-# (4, 2 savepoints).
-INTAKE_PAGE = 18  # 22 before
+# Issue #25 point 3: every hot path in at most 15 statements, the tests' savepoints counted.
+# session; the user with their permissions (1, `config.permissions`); the contract's versions
+# with the contract, its calendar's rules, categories and SLA targets joined (1); then the
+# service (2 savepoints): the caller locked with their phones, the duplicate guard, the
+# reference, the queues (the routing decision), the case, its event, the articles used at
+# intake; the access-log row (head and row: its index and the head's move are the database's,
+# no savepoint) and the session (one UPDATE).
+CREATE_ON_PAGE = 15  # 29 before #25's second diet, 40 before the first
+# the lookup check; the contract (1); the service as above (2 savepoints); the detail answered
+# from the case just written: its events and the need-to-know scope (2; no notes, hand-offs
+# or SLA transitions yet, the phones read with the caller); the access-log row (2).
+CREATE_BY_API = 15  # 27 before, 32 before the first diet
+# session, the user with permissions (1), the case with its calendar's rules, SLA targets and
+# caller's phones as JSON columns (1), notes, attachments, events, SLA transitions,
+# hand-offs, the queues' names, the need-to-know scope, the linked orders, the unread count,
+# the access-log row (2).
+CASE_PAGE = 14  # 23 before
+# session, the user with permissions (1), the contract (1), the caller with phones (1), the
+# incident banner, the open cases, the unread count, the access-log row (2).
+INTAKE_PAGE = 9  # 18 before, 22 before the first diet
 
 
 @pytest.fixture
