@@ -10,8 +10,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from care.models import OPEN_STATUSES, Case, Handoff, SlaState
+from reports import rollups
 from reports.forms import ReportFilters
-from reports.models import BacklogRow, BacklogSnapshot
+from reports.models import BacklogRow, BacklogSnapshot, DailyRollup
 from routing.models import OperatorProfile
 
 
@@ -64,24 +65,18 @@ def operators_visible_to(user) -> QuerySet:
 
 def daily_flow(filters: ReportFilters) -> list[dict]:
     """Cases opened and resolved per day of the period (Rome's days), one row per day."""
-    base = cases_in_scope(filters, period=False)
-    opened = dict(
-        base.filter(opened_at__gte=filters.start, opened_at__lt=filters.end)
-        .annotate(day=TruncDate("opened_at", tzinfo=timezone.get_default_timezone()))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
-    resolved = dict(
-        base.filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
-        .annotate(day=TruncDate("resolved_at", tzinfo=timezone.get_default_timezone()))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
+    counts = {
+        row["day"]: row
+        for row in fact_totals(filters, by=("day",), facts=("opened", "resolved_on_day"))
+    }
     days = (filters.date_to - filters.date_from).days + 1
+    empty = {"opened": 0, "resolved_on_day": 0}
     return [
-        {"day": day, "opened": opened.get(day, 0), "resolved": resolved.get(day, 0)}
+        {
+            "day": day,
+            "opened": counts.get(day, empty)["opened"],
+            "resolved": counts.get(day, empty)["resolved_on_day"],
+        }
         for day in (filters.date_from + timedelta(days=i) for i in range(days))
     ]
 
@@ -168,3 +163,48 @@ def handoffs_waiting(filters: ReportFilters) -> list[dict]:
         .annotate(waiting=Count("id"), unit_name=Max("unit_name"))
         .order_by("-waiting", "unit_code")
     )
+
+
+def fact_totals(
+    filters: ReportFilters, *, by: tuple[str, ...], facts: tuple[str, ...]
+) -> list[dict]:
+    """The rollup facts of the period summed by `by` (names of `rollups.DIMS`): the days
+    already final from the rollups (one grouped query), the others (today) counted live by
+    the same rule the rollups are written with. Every fact named is in each row (0 if none)."""
+    final = rollups.final_through()
+    totals: dict[tuple, dict] = {}
+    if final is not None and final >= filters.date_from:
+        rows = _rollup_filters(
+            DailyRollup.objects.filter(
+                day__gte=filters.date_from, day__lte=min(final, filters.date_to)
+            ),
+            filters,
+        )
+        for row in rows.values(*by).annotate(**{f: Sum(f) for f in facts}).order_by():
+            totals[tuple(row[name] for name in by)] = {f: row[f] or 0 for f in facts}
+    live_from = (
+        filters.date_from if final is None else max(filters.date_from, final + timedelta(days=1))
+    )
+    if live_from <= filters.date_to:
+        index = [rollups.DIMS.index(name) for name in by]
+        for key, values in rollups.live_groups(
+            [(live_from, filters.date_to)], filters, facts
+        ).items():
+            entry = totals.setdefault(tuple(key[i] for i in index), dict.fromkeys(facts, 0))
+            for fact in facts:
+                entry[fact] += values[fact]
+    return [dict(zip(by, key, strict=True)) | values for key, values in totals.items()]
+
+
+def _rollup_filters(rows: QuerySet, filters: ReportFilters) -> QuerySet:
+    if filters.client:
+        rows = rows.filter(client=filters.client)
+    if filters.contract:
+        rows = rows.filter(contract=filters.contract)
+    if filters.site:
+        rows = rows.filter(site=filters.site)
+    if filters.queue:
+        rows = rows.filter(queue_code=filters.queue.code)
+    if filters.priority:
+        rows = rows.filter(priority=filters.priority)
+    return rows
