@@ -81,16 +81,18 @@ def daily_flow(filters: ReportFilters) -> list[dict]:
     ]
 
 
-def backlog_trend(filters: ReportFilters, *, now: datetime) -> tuple[str, list[dict]]:
+def backlog_trend(
+    filters: ReportFilters, *, now: datetime, flow: list[dict] | None = None
+) -> tuple[str, list[dict]]:
     """The open cases at the end of each day of the period.
 
     From the backlog snapshots (the last one of each day) when there are any; otherwise
     estimated from live data: today's open cases minus what opened after each day plus what
-    was resolved after it."""
+    was resolved after it (`flow`: the period's `daily_flow`, if the caller has it)."""
     series = snapshot_series(filters)
     if series:
         return "snapshots", series
-    flow = daily_flow(filters)
+    flow = daily_flow(filters) if flow is None else flow
     open_now = cases_in_scope(filters, period=False).filter(status__in=OPEN_STATUSES).count()
     series, backlog = [], open_now
     for day in reversed(flow):  # days of the period, not cases
