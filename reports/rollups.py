@@ -23,11 +23,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 
 from care.models import Case, CaseCall, CaseEvent, Handoff, InboundMail, SlaState
 from config.db import try_advisory_xact_lock
@@ -67,6 +68,7 @@ MARGIN = timedelta(minutes=15)
 # pg_try_advisory_xact_lock key of the maintenance: "ROL1" in ASCII. Unique in the project.
 ADVISORY_LOCK_KEY = 0x524F4C31
 INSERT_BATCH = 2000
+LIST_LIMIT = 10_000
 
 Key = tuple
 Runs = list[tuple[date, date]]
@@ -288,7 +290,7 @@ def write_days(runs: Runs) -> int:
     day_filter = Q(pk__in=[])
     for first, last in runs:
         day_filter |= Q(day__gte=first, day__lte=last)
-    DailyRollup.objects.filter(day_filter).delete()
+    DailyRollup.objects.filter(day_filter, whole_month=False).delete()
     DailyRollup.objects.bulk_create(
         [
             DailyRollup(**dict(zip(DIMS, key, strict=True)), **facts)
@@ -296,12 +298,43 @@ def write_days(runs: Runs) -> int:
         ],
         batch_size=INSERT_BATCH,
     )
-    return len(groups)
+    months = {day.replace(day=1) for run in runs for day in run}
+    return len(groups) + write_months(months)
+
+
+def write_months(months: set[date]) -> int:
+    """Replace the `whole_month` rows of `months` (their 1st days) with the sums of their
+    days' rows: one grouped query, inside the caller's transaction."""
+    in_months = Q(pk__in=[])
+    for first in months:
+        in_months |= Q(day__gte=first, day__lte=_month_end(first))
+    DailyRollup.objects.filter(day__in=months, whole_month=True).delete()
+    sums = (
+        DailyRollup.objects.filter(in_months, whole_month=False)
+        .values(*DIMS[1:], month=TruncMonth("day"))
+        .annotate(**{fact: Sum(fact) for fact in FACTS})
+        .order_by()
+    )
+    rows = [_month_row(row) for row in sums]
+    DailyRollup.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+    return len(rows)
+
+
+def _month_row(row: dict) -> DailyRollup:
+    month = row.pop("month")
+    if isinstance(month, datetime):
+        month = month.date()
+    dims = {name: row.pop(name) for name in DIMS[1:]}
+    return DailyRollup(day=month, whole_month=True, **dims, **{f: v or 0 for f, v in row.items()})
 
 
 def changed_days(*, since: datetime) -> set[date]:
     """The days whose rows may have changed since `since` (see the module's docstring)."""
-    changed = Case.objects.filter(updated_at__gte=since).values("id")
+    # One scan of the cases for the stamp (a few hundred ids every 5 minutes; a calendar
+    # change stamps every open case, then the scan is repeated rather than a list sent).
+    stamped = Case.objects.filter(updated_at__gte=since).values("id")
+    ids = list(stamped.values_list("id", flat=True)[: LIST_LIMIT + 1])
+    changed: Any = stamped if len(ids) > LIST_LIMIT else ids
     days: set[date] = set()
 
     def dates(queryset, field: str) -> None:
@@ -416,6 +449,24 @@ def rebuild_rollups(
 def _month_end(day: date) -> date:
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - _DAY
+
+
+def stored_days(first: date, last: date, *, by_day: bool = False) -> Q:
+    """The rollup rows that add up the days from `first` to `last` once: the months wholly
+    inside by their `whole_month` rows, the days around them by their own (all by their
+    own rows when the figures are wanted `by_day`)."""
+    months: list[date] = []
+    start = first if first.day == 1 else _month_end(first) + _DAY
+    while not by_day and _month_end(start) <= last:
+        months.append(start)
+        start = _month_end(start) + _DAY
+    if not months:
+        return Q(whole_month=False, day__gte=first, day__lte=last)
+    return (
+        Q(whole_month=True, day__in=months)
+        | Q(whole_month=False, day__gte=first, day__lt=months[0])
+        | Q(whole_month=False, day__gt=_month_end(months[-1]), day__lte=last)
+    )
 
 
 def final_through() -> date | None:

@@ -178,7 +178,9 @@ def fact_totals(
     if final is not None and final >= filters.date_from:
         rows = _rollup_filters(
             DailyRollup.objects.filter(
-                day__gte=filters.date_from, day__lte=min(final, filters.date_to)
+                rollups.stored_days(
+                    filters.date_from, min(final, filters.date_to), by_day="day" in by
+                )
             ),
             filters,
         )
