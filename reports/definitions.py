@@ -66,6 +66,7 @@ from reports.formats import ColumnType as T
 from reports.forms import ReportFilters
 from reports.selectors import (
     cases_in_scope,
+    distinct_callers,
     fact_totals,
     handoffs_in_scope,
     operators_visible_to,
@@ -737,39 +738,26 @@ register(
 
 
 def integrity_rows(filters: ReportFilters, user, now: datetime) -> Rows:
-    """The counts from the rollups; the distinct callers (not a sum of days) counted live,
-    per contract, without joining anything."""
+    """The counts from the rollups; the distinct callers (not a sum of days) counted live
+    per contract (`selectors.distinct_callers`)."""
     facts = ("opened", "duplicates", "reopened", "reopenings", "merged")
-    callers = {
-        row["contract_id"]: row
-        for row in cases_in_scope(filters)
-        .values("contract_id")
-        .annotate(
-            end_users=Count("end_user", distinct=True),
-            referents=Count("referent", distinct=True),
-        )
-        .order_by()
-    }
-    source = []
-    for row in by_contract(filters, facts):
-        contract = callers.get(row["contract_id"], {})
-        source.append(
-            {
-                "client_name": row["client_name"],
-                "contract_code": row["contract_code"],
-                "cases": row["opened"],
-                "duplicates": row["duplicates"],
-                "reopened": row["reopened"],
-                "reopenings": row["reopenings"],
-                "merged": row["merged"],
-                "end_users": contract.get("end_users", 0),
-                "referents": contract.get("referents", 0),
-            }
-        )
+    callers = distinct_callers(filters)
+    source = [
+        {
+            "client_name": row["client_name"],
+            "contract_code": row["contract_code"],
+            "cases": row["opened"],
+            "duplicates": row["duplicates"],
+            "reopened": row["reopened"],
+            "reopenings": row["reopenings"],
+            "merged": row["merged"],
+            "callers": callers.get(row["contract_id"], 0),
+        }
+        for row in by_contract(filters, facts)
+    ]
 
     def transform(row: dict) -> dict:
-        callers = row.pop("end_users") + row.pop("referents")
-        row["callers"] = callers
+        callers = row["callers"]
         row["duplicate_rate"] = percent(row["duplicates"], row["cases"])
         row["reopen_rate"] = percent(row["reopened"], row["cases"])
         row["cases_per_caller"] = round(row["cases"] / callers, 2) if callers else None

@@ -5,6 +5,7 @@ whatever the number of cases."""
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -212,3 +213,23 @@ def _rollup_filters(rows: QuerySet, filters: ReportFilters) -> QuerySet:
     if filters.priority:
         rows = rows.filter(priority=filters.priority)
     return rows
+
+
+def distinct_callers(filters: ReportFilters) -> dict[int, int]:
+    """Per contract, the distinct end users plus the distinct referents of the cases opened
+    in the period (not a sum of days: counted live). Distinct pairs hashed in one statement,
+    cheaper than COUNT(DISTINCT) per group on a million cases."""
+    cases = cases_in_scope(filters).order_by()
+    parts, params = [], []
+    for field in ("end_user_id", "referent_id"):
+        pairs = cases.filter(**{f"{field}__isnull": False}).values("contract_id", field).distinct()
+        sql, values = pairs.query.sql_with_params()
+        parts.append(sql)
+        params.extend(values)
+    # The two selects are the ORM's (the filters travel as parameters).
+    users, referents = parts
+    union = f"SELECT * FROM ({users}) AS u UNION ALL SELECT * FROM ({referents}) AS r"  # noqa: S608
+    query = f"SELECT p.contract_id, COUNT(*) FROM ({union}) AS p GROUP BY p.contract_id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return dict(cursor.fetchall())

@@ -287,7 +287,10 @@ def live_by_contract(filters: ReportFilters) -> dict[tuple, dict]:
             reopened=Count("id", filter=Q(reopen_count__gt=0)),
             reopenings=Coalesce(Sum("reopen_count"), 0),
             merged=Count("id", filter=Q(merged_into__isnull=False)),
+            end_users=Count("end_user", distinct=True),
+            referents=Count("referent", distinct=True),
         )
+        .annotate(callers=F("end_users") + F("referents"))
         .order_by()
     }
 
@@ -387,7 +390,7 @@ def test_the_reports_on_rollups_give_the_live_numbers(
             assert sla[key]["res_open"] == expected["res_open"]
             for fact in ("cases", "resolved", "fcr"):
                 assert fcr[key][fact] == expected[fact], (filters, key, fact)
-            for fact in ("cases", "duplicates", "reopened", "reopenings", "merged"):
+            for fact in ("cases", "duplicates", "reopened", "reopenings", "merged", "callers"):
                 assert integrity[key][fact] == expected[fact], (filters, key, fact)
         assert selectors.daily_flow(filters) == live_flow(filters), filters
         workload = {
