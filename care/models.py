@@ -221,6 +221,12 @@ class Case(models.Model):
             models.Index(fields=["end_user", "status"], name="case_end_user_status"),
             models.Index(fields=["client", "status"], name="case_client_status"),
             models.Index(fields=["opened_at"], name="case_opened_at"),
+            # Reports and their daily rollups: the cases resolved on a day (today's, live).
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="case_resolved_at",
+            ),
             # Retention: per contract, the closed cases still naming an end user, oldest first.
             models.Index(
                 fields=["contract", "closed_at"],

@@ -52,6 +52,7 @@ from contracts.calendars import UNIT_TIME_ZONE
 from contracts.models import (
     CLOSED_ORDER_STATES,
     ClosingCode,
+    Contract,
     ContractOrder,
     EndUserPhone,
     LoyaltyItem,
@@ -66,12 +67,14 @@ from reports.formats import ColumnType as T
 from reports.forms import ReportFilters
 from reports.selectors import (
     cases_in_scope,
+    distinct_callers,
+    fact_totals,
     handoffs_in_scope,
     operators_visible_to,
     presence_operators_visible_to,
 )
 from routing.call_measures import ANSWERED, CallMeasures
-from routing.models import Assignment, Call, Callback, OperatorProfile, Queue
+from routing.models import Assignment, Call, Callback, OperatorProfile, Queue, Site
 from routing.presence import BUCKETS as PRESENCE_BUCKETS
 from routing.presence import Totals, presence_by_day, summed
 
@@ -278,22 +281,44 @@ register(
 # --- sla-compliance --------------------------------------------------------------------------
 
 
+def by_contract(filters: ReportFilters, facts: tuple[str, ...]) -> list[dict]:
+    """The rollup facts of the cases opened in the period per client and contract (named),
+    in the order of the names: the rows of the aggregate reports by contract."""
+    totals = [
+        row
+        for row in fact_totals(filters, by=("client_id", "contract_id"), facts=facts)
+        if row["opened"]
+    ]
+    names = {
+        contract: (client, code)
+        for contract, code, client in Contract.objects.filter(
+            id__in={row["contract_id"] for row in totals}
+        ).values_list("id", "code", "client__name")
+    }
+    rows = [
+        {
+            "client_name": names.get(row["contract_id"], ("", ""))[0],
+            "contract_code": names.get(row["contract_id"], ("", ""))[1],
+            **row,
+        }
+        for row in totals
+    ]
+    return sorted(rows, key=lambda row: (row["client_name"], row["contract_code"]))
+
+
+SLA_FACTS = ("fr_met", "fr_breached", "fr_open", "res_met", "res_breached", "res_open")
+
+
 def sla_compliance_rows(filters: ReportFilters, user, now: datetime) -> Rows:
-    open_states = [SlaState.OK, SlaState.AT_RISK]
-    source = list(
-        cases_in_scope(filters)
-        .values(client_name=F("client__name"), contract_code=F("contract__code"))
-        .annotate(
-            cases=Count("id"),
-            fr_met=Count("id", filter=Q(first_response_state=SlaState.MET)),
-            fr_breached=Count("id", filter=Q(first_response_state=SlaState.BREACHED)),
-            fr_open=Count("id", filter=Q(first_response_state__in=open_states)),
-            res_met=Count("id", filter=Q(resolution_state=SlaState.MET)),
-            res_breached=Count("id", filter=Q(resolution_state=SlaState.BREACHED)),
-            res_open=Count("id", filter=Q(resolution_state__in=open_states)),
-        )
-        .order_by("client_name", "contract_code")
-    )
+    source = [
+        {
+            "client_name": row["client_name"],
+            "contract_code": row["contract_code"],
+            "cases": row["opened"],
+            **{fact: row[fact] for fact in SLA_FACTS},
+        }
+        for row in by_contract(filters, ("opened", *SLA_FACTS))
+    ]
 
     def transform(row: dict) -> dict:
         row["fr_compliance"] = percent(row["fr_met"], row["fr_met"] + row["fr_breached"])
@@ -496,15 +521,26 @@ def workload_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             | {"resolved": 0},
         )
 
-    for row in cases.values(
-        site=F("assignee__operator_profile__site__name"), queue=F("queue_code")
-    ).annotate(**counts):
-        totals = group(row["site"], row["queue"])
-        totals["open"], totals["resolved"] = row["open"], row["resolved"]
-    for row in assignments.values(
-        site=F("operator__operator_profile__site__name"), queue=F("queue_code")
+    # Open now from the live cases; resolved and assigned in the period from the rollups.
+    open_now = cases_in_scope(filters, period=False).filter(status__in=OPEN_STATUSES)
+    site_names: dict = {None: ""}
+    for row in open_now.values(
+        site_id=F("assignee__operator_profile__site"),
+        site=F("assignee__operator_profile__site__name"),
+        queue=F("queue_code"),
     ).annotate(n=Count("id")):
-        group(row["site"], row["queue"])["assigned"] = row["n"]
+        site_names[row["site_id"]] = row["site"]
+        group(row["site"], row["queue"])["open"] += row["n"]
+    period = fact_totals(
+        filters, by=("site_id", "queue_code"), facts=("resolved_on_day", "assigned")
+    )
+    if unnamed := {row["site_id"] for row in period} - set(site_names):  # no open case there
+        site_names |= dict(Site.objects.filter(id__in=unnamed).values_list("id", "name"))
+    for row in period:
+        if row["resolved_on_day"] or row["assigned"]:
+            totals = group(site_names.get(row["site_id"]), row["queue_code"])
+            totals["resolved"] += row["resolved_on_day"]
+            totals["assigned"] += row["assigned"]
     by_site = sorted(groups.values(), key=lambda g: (g["site"] == "", g["site"], g["queue"]))
 
     visible = operators_visible_to(user).values("id")
@@ -582,34 +618,23 @@ register(
 
 def fcr_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     """With the calls the cases took (contacts per case: calls on which a case was opened or
-    updated), counted apart so that the join does not multiply the case counts."""
-    cases = cases_in_scope(filters)
-    calls: dict[tuple, dict] = {
-        (row["client_name"], row["contract_code"]): row
-        for row in CaseCall.objects.filter(case__in=cases.values("id"))
-        .values(client_name=F("case__client__name"), contract_code=F("case__contract__code"))
-        .annotate(calls=Count("id"), cases_on_calls=Count("case", distinct=True))
-        .order_by()
-    }
-    source = list(
-        cases.values(client_name=F("client__name"), contract_code=F("contract__code"))
-        .annotate(
-            cases=Count("id"),
-            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
-            fcr=Count("id", filter=Q(first_contact_resolution=True)),
+    updated); the rollups count them per case, so the calls do not multiply the cases."""
+    source = []
+    for row in by_contract(filters, ("opened", "resolved", "fcr", "calls", "cases_on_calls")):
+        handled = row["cases_on_calls"]
+        source.append(
+            {
+                "client_name": row["client_name"],
+                "contract_code": row["contract_code"],
+                "cases": row["opened"],
+                "resolved": row["resolved"],
+                "fcr": row["fcr"],
+                "fcr_rate": percent(row["fcr"], row["resolved"]),
+                "calls": row["calls"],
+                "calls_per_case": round(row["calls"] / handled, 2) if handled else None,
+            }
         )
-        .order_by("client_name", "contract_code")
-    )
-
-    def transform(row: dict) -> dict:
-        row["fcr_rate"] = percent(row["fcr"], row["resolved"])
-        on_calls = calls.get((row["client_name"], row["contract_code"]), {})
-        row["calls"] = on_calls.get("calls", 0)
-        handled = on_calls.get("cases_on_calls", 0)
-        row["calls_per_case"] = round(row["calls"] / handled, 2) if handled else None
-        return row
-
-    return Rows(source, transform)
+    return Rows(source)
 
 
 register(
@@ -717,24 +742,26 @@ register(
 
 
 def integrity_rows(filters: ReportFilters, user, now: datetime) -> Rows:
-    source = list(
-        cases_in_scope(filters)
-        .values(client_name=F("client__name"), contract_code=F("contract__code"))
-        .annotate(
-            cases=Count("id"),
-            duplicates=Count("id", filter=~Q(opening_reason="")),
-            reopened=Count("id", filter=Q(reopen_count__gt=0)),
-            reopenings=Coalesce(Sum("reopen_count"), 0),
-            merged=Count("id", filter=Q(merged_into__isnull=False)),
-            end_users=Count("end_user", distinct=True),
-            referents=Count("referent", distinct=True),
-        )
-        .order_by("client_name", "contract_code")
-    )
+    """The counts from the rollups; the distinct callers (not a sum of days) counted live
+    per contract (`selectors.distinct_callers`)."""
+    facts = ("opened", "duplicates", "reopened", "reopenings", "merged")
+    callers = distinct_callers(filters)
+    source = [
+        {
+            "client_name": row["client_name"],
+            "contract_code": row["contract_code"],
+            "cases": row["opened"],
+            "duplicates": row["duplicates"],
+            "reopened": row["reopened"],
+            "reopenings": row["reopenings"],
+            "merged": row["merged"],
+            "callers": callers.get(row["contract_id"], 0),
+        }
+        for row in by_contract(filters, facts)
+    ]
 
     def transform(row: dict) -> dict:
-        callers = row.pop("end_users") + row.pop("referents")
-        row["callers"] = callers
+        callers = row["callers"]
         row["duplicate_rate"] = percent(row["duplicates"], row["cases"])
         row["reopen_rate"] = percent(row["reopened"], row["cases"])
         row["cases_per_caller"] = round(row["cases"] / callers, 2) if callers else None

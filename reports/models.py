@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from care.models import CaseStatus
@@ -247,3 +249,109 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} {self.period_start}"
+
+
+class DailyRollup(models.Model):
+    """The counted facts of one Rome calendar day for one client, contract, queue, site and
+    priority (`reports.rollups` writes and reads them).
+
+    Facts of the cases opened that day (their state now): opened, resolved, met, breached
+    and running per SLA target, duplicates, re-openings, merges, first-contact resolutions,
+    hand-offs and their turnaround, calls and mails. Facts dated otherwise: the cases
+    resolved that day (`resolved_on_day`) and the assignments made that day (`assigned`). The
+    site is the assignee's for the case facts and the assigning operator's for the
+    assignments (what the live reports count); no site: not assigned. Rows marked
+    `whole_month` add up the days of their month."""
+
+    day = models.DateField(_("day"))
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("contract"),
+        db_index=False,  # rollup_contract_day
+    )
+    queue_code = models.CharField(_("queue"), max_length=50, blank=True)
+    site = models.ForeignKey(
+        "routing.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+        db_index=False,  # rollup_site_day
+    )
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    # The sum of the month's days (`day` is the 1st): a two-year report reads 24 of these per
+    # group instead of 730 days.
+    whole_month = models.BooleanField(_("whole month"), default=False)
+    opened = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    fcr = models.PositiveIntegerField(default=0)
+    fr_met = models.PositiveIntegerField(default=0)
+    fr_breached = models.PositiveIntegerField(default=0)
+    fr_open = models.PositiveIntegerField(default=0)
+    res_met = models.PositiveIntegerField(default=0)
+    res_breached = models.PositiveIntegerField(default=0)
+    res_open = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    reopenings = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    handoffs = models.PositiveIntegerField(default=0)
+    handoff_cases = models.PositiveIntegerField(default=0)
+    handoffs_answered = models.PositiveIntegerField(default=0)
+    handoff_seconds = models.FloatField(default=0)  # sum over the answered ones
+    calls = models.PositiveIntegerField(default=0)
+    cases_on_calls = models.PositiveIntegerField(default=0)
+    mails = models.PositiveIntegerField(default=0)
+    resolved_on_day = models.PositiveIntegerField(default=0)
+    assigned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "id"]
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        constraints = [
+            models.UniqueConstraint(
+                "day",
+                "client",
+                "contract",
+                "queue_code",
+                Coalesce("site", Value(0)),
+                "priority",
+                "whole_month",
+                name="rollup_once_per_group",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["day"], name="rollup_day"),
+            models.Index(fields=["client", "day"], name="rollup_client_day"),
+            models.Index(fields=["contract", "day"], name="rollup_contract_day"),
+            models.Index(fields=["site", "day"], name="rollup_site_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.contract_id} {self.queue_code} {self.priority}"
+
+
+class RollupRefresh(models.Model):
+    """A run of the rollup maintenance: the days it wrote. The latest run's `at` is the
+    watermark: cases changed after it mark their days to be counted again."""
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=10)  # "refresh" or "rebuild"
+    days = models.PositiveIntegerField(_("days written"), default=0)
+    rows = models.PositiveIntegerField(_("rows written"), default=0)
+    seconds = models.FloatField(_("seconds taken"), default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("rollup refresh")
+        verbose_name_plural = _("rollup refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}: {self.days} days"

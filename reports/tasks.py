@@ -6,6 +6,7 @@ from django.utils import timezone
 from reports import subscriptions
 from reports.exports import purge_expired_exports, resume_stalled_exports, run_export_job
 from reports.nightly import run_nightly_jobs_when_due
+from reports.rollups import refresh_rollups
 from reports.snapshots import take_backlog_snapshot
 
 logger = logging.getLogger(__name__)
@@ -13,8 +14,18 @@ logger = logging.getLogger(__name__)
 
 @shared_task(max_retries=3)
 def snapshot_backlog_task() -> dict:
-    """Beat sends this every 5 minutes; a second run in the same slot writes nothing."""
-    result = take_backlog_snapshot(now=timezone.now())
+    """Beat sends this every 5 minutes; a second run in the same slot writes nothing. The
+    daily rollups are refreshed with it (today, and the days changed since)."""
+    now = timezone.now()
+    result = take_backlog_snapshot(now=now)
+    rollup = refresh_rollups(now=now)
+    logger.info(
+        "rollups refreshed: %d days, %d rows, %.3f s, skipped=%s",
+        rollup.days,
+        rollup.rows,
+        rollup.seconds,
+        rollup.skipped,
+    )
     logger.info(
         "backlog snapshot %s: %d open cases, %d rows, created=%s, %.3f s",
         result.slot.isoformat(),

@@ -53,8 +53,8 @@ def dashboard(request):
         return render(request, "reports/dashboard.html", context, status=400)
     filters = form.filters()
     now = timezone.now()
-    source, trend = selectors.backlog_trend(filters, now=now)
     flow = selectors.daily_flow(filters)
+    source, trend = selectors.backlog_trend(filters, now=now, flow=flow)
     compliance = definitions.get("sla-compliance").rows(filters, request.user, now)
     by_client: dict[str, dict] = defaultdict(lambda: {"met": 0, "breached": 0, "cases": 0})
     for row in compliance:  # groups of client and contract, never cases

@@ -369,6 +369,8 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["case", "at"], name="assignment_case_at"),
             models.Index(fields=["operator", "at"], name="assignment_operator_at"),
+            # Reports and their daily rollups: the assignments made on a day (today's, live).
+            models.Index(fields=["at"], name="assignment_at"),
         ]
 
     def __str__(self) -> str:
