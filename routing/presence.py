@@ -3,11 +3,13 @@ each day (Rome's days), read from the append-only presence history (`PresenceCha
 
 Each change opens an interval in its new state that the next change of the same operator
 closes (SQL's LEAD over the changes per profile); the last interval stays open until `now`
-(or the end of the period). Before the first change of the period the operator was in the
-state the last earlier change left them in (one indexed look-up per profile), offline if there
-was none (a new profile's state). An interval that spans midnight is split between its days.
-One pass over the period's changes (the index on profile and time serves it); the number of
-queries does not grow with the number of operators or changes.
+(or the end of the period). Intervals that begin and end on the same Rome day are added up in
+SQL, per profile, day and state; only the few that cross a midnight, and the open ones, come
+back one by one to be split here. Before the first change of the period the operator was in
+the state the last earlier change left them in (one indexed look-up per profile), offline if
+there was none (a new profile's state). Two queries, whatever the number of operators or
+changes; the rows returned grow with the operators, days and states, not with the changes.
+Lengths are counted in integer microseconds and turned into seconds at the end.
 """
 
 from bisect import bisect_right
@@ -16,8 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Window
-from django.db.models.functions import Lead
+from django.db import connection
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Lead, TruncDate
 from django.utils import timezone
 
 from routing.models import OperatorProfile, PresenceChange, PresenceState
@@ -88,12 +99,12 @@ class _Days:
             day_start(date_from + timedelta(days=i)).astimezone(UTC) for i in range(count + 1)
         ]
 
-    def split(self, start: datetime, end: datetime) -> Iterable[tuple[date, float]]:
-        """[start, end) cut at Rome's midnights: (day, seconds) for each day it touches."""
+    def split(self, start: datetime, end: datetime) -> Iterable[tuple[date, timedelta]]:
+        """[start, end) cut at Rome's midnights: (day, length) for each day it touches."""
         i = bisect_right(self.bounds, start) - 1
         while start < end:
             piece_end = min(end, self.bounds[i + 1])
-            yield self.days[i], (piece_end - start).total_seconds()
+            yield self.days[i], piece_end - start
             start, i = piece_end, i + 1
 
 
@@ -104,47 +115,117 @@ def presence_by_day(
     Time after `now` is not counted: today's figures run up to now."""
     start = day_start(date_from).astimezone(UTC)
     end = min(day_start(date_to + timedelta(days=1)), now).astimezone(UTC)
-    totals: dict[int, dict[date, Totals]] = defaultdict(lambda: defaultdict(Totals))
     if end <= start:
         return {}
-    days = _Days(date_from, date_to)
+    in_period = PresenceChange.objects.filter(
+        profile_id=OuterRef("pk"), at__gte=start, at__lt=end
+    ).order_by("at", "id")
     before = PresenceChange.objects.filter(profile_id=OuterRef("pk"), at__lt=start).order_by(
         "-at", "-id"
     )
-    seeds = dict(
+    seeds = list(
         profiles.order_by()
-        .annotate(seed=Subquery(before.values("to_state")[:1]))
-        .values_list("id", "seed")
+        .annotate(
+            seed=Subquery(before.values("to_state")[:1]),
+            first=Subquery(in_period.values("at")[:1]),
+        )
+        .values_list("id", "seed", "first")
     )
     if not seeds:
         return {}
-    changes = (
+    days = _Days(date_from, date_to)
+    micros: dict[int, dict[date, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+    )
+    for profile_id, state, day, length, at, until in _intervals(profiles, start, end):
+        if at is None:  # summed in SQL: intervals that begin and end on the same day
+            micros[profile_id][_day(day)][BUCKET_OF.get(state, OFFLINE)] += _micros(length)
+        else:  # across midnight, or still open: cut here
+            closed = _instant(until) if until is not None else end
+            _count(micros[profile_id], days, state, _instant(at), closed)
+    for profile_id, seed, first in seeds:
+        _count(micros[profile_id], days, seed or OFFLINE, start, first or end)
+    return {
+        profile_id: {
+            day: Totals({bucket: value / 1_000_000 for bucket, value in buckets.items()})
+            for day, buckets in by_day.items()
+        }
+        for profile_id, by_day in micros.items()
+    }
+
+
+def _intervals(
+    profiles: QuerySet[OperatorProfile], start: datetime, end: datetime
+) -> Iterable[tuple]:
+    """The period's intervals, one query: each change lasts until the operator's next one
+    (LEAD); those that end on the Rome day they began are added up in SQL per profile, day
+    and state (`at` NULL, `length` the sum); the others (across midnight, or open at the end)
+    come one by one (`day` and `length` NULL, `until` NULL when open).
+
+    SQL cannot add up a window function directly: the window is computed in a common table
+    expression and summed over, on SQLite and PostgreSQL alike. Rome days come from the
+    ORM's `TruncDate(..., tzinfo=...)`, the lengths from its date subtraction (integer
+    microseconds on SQLite, an interval on PostgreSQL), so both are exact."""
+    rome = timezone.get_default_timezone()
+    until = Window(
+        Lead("at"), partition_by=[F("profile_id")], order_by=[F("at").asc(), F("id").asc()]
+    )
+    window = (
         PresenceChange.objects.filter(profile_id__in=profiles.order_by().values("id"))
         .filter(at__gte=start, at__lt=end)
-        .annotate(
-            until=Window(
-                Lead("at"), partition_by=[F("profile_id")], order_by=[F("at").asc(), F("id").asc()]
-            )
+        .order_by()
+        .values(
+            iv_profile=F("profile_id"),
+            iv_state=F("to_state"),
+            iv_at=F("at"),
+            iv_until=until,
+            iv_day=TruncDate("at", tzinfo=rome),
+            iv_until_day=TruncDate(until, tzinfo=rome),
+            iv_length=ExpressionWrapper(until - F("at"), output_field=DurationField()),
         )
-        .values_list("profile_id", "to_state", "at", "until")
     )
-    first_change: dict[int, datetime] = {}
-    for profile_id, state, at, until in changes.iterator(chunk_size=5000):
-        if profile_id not in first_change or at < first_change[profile_id]:
-            first_change[profile_id] = at
-        _count(totals[profile_id], days, state, at, until or end)
-    for profile_id, seed in seeds.items():
-        first = first_change.get(profile_id, end)
-        _count(totals[profile_id], days, seed or OFFLINE, start, first)
-    return {profile_id: dict(by_day) for profile_id, by_day in totals.items()}
+    sql, params = window.query.sql_with_params()
+    q = connection.ops.quote_name
+    profile, state, at, until_at, day, until_day, length = (
+        q(f"iv_{name}")
+        for name in ("profile", "state", "at", "until", "day", "until_day", "length")
+    )
+    # the inner query is the ORM's (its values bound), the names are our own aliases, quoted
+    query = (
+        f"WITH iv AS ({sql}) "  # noqa: S608
+        f"SELECT {profile}, {state}, {day}, SUM({length}), NULL, NULL FROM iv "
+        f"WHERE {until_day} = {day} GROUP BY {profile}, {day}, {state} "
+        "UNION ALL "
+        f"SELECT {profile}, {state}, NULL, NULL, {at}, {until_at} FROM iv "
+        f"WHERE {until_at} IS NULL OR {until_day} <> {day}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        yield from cursor
+
+
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _instant(value: datetime | str) -> datetime:
+    """A time as the database returns it from raw SQL (SQLite: text in UTC)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
+
+
+def _micros(length: timedelta | int) -> int:
+    """A summed length as the database returns it: an interval, or microseconds (SQLite)."""
+    return length // timedelta(microseconds=1) if isinstance(length, timedelta) else int(length)
 
 
 def _count(
-    by_day: dict[date, Totals], days: _Days, state: str, start: datetime, end: datetime
+    by_day: dict[date, dict[str, int]], days: _Days, state: str, start: datetime, end: datetime
 ) -> None:
     bucket = BUCKET_OF.get(state, OFFLINE)
-    for day, seconds in days.split(start, end):
-        by_day[day].seconds[bucket] += seconds
+    for day, length in days.split(start, end):
+        by_day[day][bucket] += length // timedelta(microseconds=1)
 
 
 def summed(days: dict[date, Totals]) -> Totals:
