@@ -20,15 +20,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import (
-    DurationField,
-    ExpressionWrapper,
     F,
     OuterRef,
     QuerySet,
     Subquery,
     Window,
 )
-from django.db.models.functions import Lead, TruncDate
+from django.db.models.functions import Lead
 from django.utils import timezone
 
 from routing.models import OperatorProfile, PresenceChange, PresenceState
@@ -137,9 +135,9 @@ def presence_by_day(
     micros: dict[int, dict[date, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
     )
-    for profile_id, state, day, length, at, until in _intervals(profiles, start, end):
-        if at is None:  # summed in SQL: intervals that begin and end on the same day
-            micros[profile_id][_day(day)][BUCKET_OF.get(state, OFFLINE)] += _micros(length)
+    for profile_id, state, day, one, length, at, until in _intervals(profiles, days, start, end):
+        if one is None:  # summed in SQL: intervals that begin and end on the same day
+            micros[profile_id][days.days[day]][BUCKET_OF.get(state, OFFLINE)] += _micros(length)
         else:  # across midnight, or still open: cut here
             closed = _instant(until) if until is not None else end
             _count(micros[profile_id], days, state, _instant(at), closed)
@@ -155,57 +153,69 @@ def presence_by_day(
 
 
 def _intervals(
-    profiles: QuerySet[OperatorProfile], start: datetime, end: datetime
+    profiles: QuerySet[OperatorProfile], days: _Days, start: datetime, end: datetime
 ) -> Iterable[tuple]:
     """The period's intervals, one query: each change lasts until the operator's next one
-    (LEAD); those that end on the Rome day they began are added up in SQL per profile, day
-    and state (`at` NULL, `length` the sum); the others (across midnight, or open at the end)
-    come one by one (`day` and `length` NULL, `until` NULL when open).
+    (LEAD). Rows of (profile id, state, day's index, one change's id or NULL, length, at,
+    until): with NULL, the sum (SUM) of the intervals in that state that end on the Rome day
+    they began; with an id, one interval that crosses a midnight or is still open at the end
+    (`until` NULL), to be cut by the caller.
 
-    SQL cannot add up a window function directly: the window is computed in a common table
-    expression and summed over, on SQLite and PostgreSQL alike. Rome days come from the
-    ORM's `TruncDate(..., tzinfo=...)`, the lengths from its date subtraction (integer
-    microseconds on SQLite, an interval on PostgreSQL), so both are exact."""
-    rome = timezone.get_default_timezone()
-    until = Window(
-        Lead("at"), partition_by=[F("profile_id")], order_by=[F("at").asc(), F("id").asc()]
-    )
+    SQL cannot add up a window function directly: the window is computed in a subquery
+    (the ORM's) and summed over, on SQLite and PostgreSQL alike. An instant's day is found
+    among the period's midnights (computed here, in Rome's time, so DST is right) by a
+    binary tree of CASE (a handful of comparisons per row, no time zone per row); lengths are
+    the ORM's own date subtraction (integer microseconds on SQLite, an interval on
+    PostgreSQL), so the sums are exact."""
     window = (
         PresenceChange.objects.filter(profile_id__in=profiles.order_by().values("id"))
         .filter(at__gte=start, at__lt=end)
         .order_by()
         .values(
+            iv_id=F("id"),
             iv_profile=F("profile_id"),
             iv_state=F("to_state"),
             iv_at=F("at"),
-            iv_until=until,
-            iv_day=TruncDate("at", tzinfo=rome),
-            iv_until_day=TruncDate(until, tzinfo=rome),
-            iv_length=ExpressionWrapper(until - F("at"), output_field=DurationField()),
+            iv_until=Window(
+                Lead("at"), partition_by=[F("profile_id")], order_by=[F("at").asc(), F("id").asc()]
+            ),
         )
     )
-    sql, params = window.query.sql_with_params()
-    q = connection.ops.quote_name
-    profile, state, at, until_at, day, until_day, length = (
-        q(f"iv_{name}")
-        for name in ("profile", "state", "at", "until", "day", "until_day", "length")
+    inner, inner_params = window.query.sql_with_params()
+    ops = connection.ops
+    change, profile, state, at, until, day, until_day, length, one = (
+        ops.quote_name(f"iv_{name}")
+        for name in ("id", "profile", "state", "at", "until", "day", "until_day", "length", "one")
     )
-    # the inner query is the ORM's (its values bound), the names are our own aliases, quoted
+    midnights = [ops.adapt_datetimefield_value(bound) for bound in days.bounds[1:-1]]
+    day_of_at, at_params = _day_index(at, midnights, 0)
+    day_of_until, until_params = _day_index(until, midnights, 0)
+    difference, _ = ops.subtract_temporals("DateTimeField", (until, []), (at, []))
+    # the inner query is the ORM's, the names are our own aliases (quoted), values are bound
     query = (
-        f"WITH iv AS ({sql}) "  # noqa: S608
-        f"SELECT {profile}, {state}, {day}, SUM({length}), NULL, NULL FROM iv "
-        f"WHERE {until_day} = {day} GROUP BY {profile}, {day}, {state} "
-        "UNION ALL "
-        f"SELECT {profile}, {state}, NULL, NULL, {at}, {until_at} FROM iv "
-        f"WHERE {until_at} IS NULL OR {until_day} <> {day}"
+        f"SELECT {profile}, {state}, {day}, {one}, SUM({length}), MIN({at}), MAX({until}) "  # noqa: S608
+        f"FROM (SELECT {profile}, {state}, {at}, {until}, {day}, {length}, CASE WHEN {until} "
+        f"IS NOT NULL AND {until_day} = {day} THEN NULL ELSE {change} END AS {one} FROM ("
+        f"SELECT iv.*, {day_of_at} AS {day}, {day_of_until} AS {until_day}, "
+        f"{difference} AS {length} FROM ({inner}) iv) by_day) intervals "
+        f"GROUP BY {profile}, {day}, {state}, {one}"
     )
+    params = (*at_params, *until_params, *inner_params)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         yield from cursor
 
 
-def _day(value: date | str) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+def _day_index(column: str, midnights: list, first: int) -> tuple[str, list]:
+    """SQL for the index (from `first`) of the day `column` falls in, `midnights` being the
+    days' bounds between them: nested CASE halving the list, and its parameters."""
+    if not midnights:
+        return str(first), []
+    middle = len(midnights) // 2
+    before, before_params = _day_index(column, midnights[:middle], first)
+    after, after_params = _day_index(column, midnights[middle + 1 :], first + middle + 1)
+    sql = f"CASE WHEN {column} < %s THEN {before} ELSE {after} END"
+    return sql, [midnights[middle], *before_params, *after_params]
 
 
 def _instant(value: datetime | str) -> datetime:

@@ -370,7 +370,9 @@ def random_history(rng: random.Random, date_from: date, date_to: date) -> list:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_the_sql_totals_equal_a_plain_reference_over_random_histories(seed, user_factory):
+def test_the_sql_totals_equal_a_plain_reference_over_random_histories(
+    seed, user_factory, django_assert_num_queries
+):
     rng = random.Random(seed)
     date_from, date_to = PERIODS[seed % len(PERIODS)]
     profiles = []
@@ -383,12 +385,13 @@ def test_the_sql_totals_equal_a_plain_reference_over_random_histories(seed, user
         profiles.append(profile.id)
     # `now` inside the last day (its figures run up to now) or after the period.
     now = midnight(date_to) + timedelta(seconds=rng.uniform(0, 2 * 86400))
-    got = presence.presence_by_day(
-        OperatorProfile.objects.filter(id__in=profiles),
-        date_from=date_from,
-        date_to=date_to,
-        now=now,
-    )
+    with django_assert_num_queries(2):  # the state before the period, then the intervals
+        got = presence.presence_by_day(
+            OperatorProfile.objects.filter(id__in=profiles),
+            date_from=date_from,
+            date_to=date_to,
+            now=now,
+        )
     expected = reference_by_day(profiles, date_from=date_from, date_to=date_to, now=now)
     assert set(got) == set(profiles)
     for profile_id in profiles:
