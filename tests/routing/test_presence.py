@@ -352,7 +352,8 @@ PERIODS = [
 
 def random_history(rng: random.Random, date_from: date, date_to: date) -> list:
     """Changes from two days before the period to a day after it: random instants (with
-    microseconds), some exactly at a Rome midnight, some at the same instant as the last."""
+    microseconds, some at a second's very end), some exactly at a Rome midnight, some at the
+    same instant as the last."""
     low = midnight(date_from - timedelta(days=2))
     span = (date_to - date_from).days + 4
     states = [choice for choice, _label in S.choices]
@@ -365,6 +366,8 @@ def random_history(rng: random.Random, date_from: date, date_to: date) -> list:
             pass  # two changes at the same instant: their order is the id's
         else:
             when = low + timedelta(seconds=rng.uniform(0, span * 86400))
+            if pick < 0.3:  # a fraction that rounds up to the next second in milliseconds
+                when = when.replace(microsecond=rng.choice([999_999, 999_500, 500, 1]))
         history.append((when, S.OFFLINE, rng.choice(states)))
     return history
 
