@@ -19,13 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import (
-    F,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Window,
-)
+from django.db.models import F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
