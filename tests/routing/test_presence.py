@@ -3,7 +3,8 @@ spanning midnight split between its days, the open interval counted to now), the
 supervisor's "who is signed in" limited to their sites, the operator's own days, and the
 managers' report (per site, per queue; per operator only for supervisors and admins)."""
 
-from datetime import date, datetime, timedelta
+import random
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -297,3 +298,112 @@ def test_the_report_page_takes_a_bounded_number_of_queries(
         response = client.get(url, {"from": "2026-11-25", "to": "2026-12-02"})
     assert response.status_code == 200
     assert len(response.context["table"]) == 2 + 1 + 2  # sites, the queue, the operators
+
+
+# --- The SQL totals against a plain reference over random histories ------------------------
+
+
+def midnight(day: date) -> datetime:
+    """The instant (UTC) a Rome day begins: aware arithmetic in UTC counts real seconds."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=ROME).astimezone(UTC)
+
+
+def reference_by_day(profile_ids, *, date_from, date_to, now) -> dict:
+    """The totals the plain way: every change of each operator in order, each interval walked
+    day by day over Rome's midnights (zoneinfo), seconds added as they come."""
+    start = midnight(date_from)
+    end = min(midnight(date_to + timedelta(days=1)), now.astimezone(UTC))
+    result: dict = {}
+    for profile_id in profile_ids:
+        changes = list(
+            PresenceChange.objects.filter(profile_id=profile_id)
+            .order_by("at", "id")
+            .values_list("at", "to_state")
+        )
+        state = S.OFFLINE
+        points = []
+        for when, new in changes:
+            if when < start:
+                state = new
+            elif when < end:
+                points.append((when, new))
+        intervals = [(start, points[0][0] if points else end, state)]
+        for i, (when, new) in enumerate(points):
+            intervals.append((when, points[i + 1][0] if i + 1 < len(points) else end, new))
+        by_day: dict = {}
+        for begin, finish, new in intervals:
+            while begin < finish:
+                day = begin.astimezone(ROME).date()
+                piece = min(finish, midnight(day + timedelta(days=1)))
+                seconds = by_day.setdefault(day, dict.fromkeys(presence.BUCKETS, 0.0))
+                seconds[presence.BUCKET_OF[new]] += (piece - begin).total_seconds()
+                begin = piece
+        result[profile_id] = by_day
+    return result
+
+
+# Periods around Rome's DST changes (a 25-hour and a 23-hour day) and an ordinary week.
+PERIODS = [
+    (date(2026, 10, 23), date(2026, 10, 27)),
+    (date(2027, 3, 26), date(2027, 3, 29)),
+    (date(2026, 11, 24), date(2026, 12, 1)),
+]
+
+
+def random_history(rng: random.Random, date_from: date, date_to: date) -> list:
+    """Changes from two days before the period to a day after it: random instants (with
+    microseconds, some at a second's very end), some exactly at a Rome midnight, some at the
+    same instant as the last."""
+    low = midnight(date_from - timedelta(days=2))
+    span = (date_to - date_from).days + 4
+    states = [choice for choice, _label in S.choices]
+    history, when = [], None
+    for _ in range(rng.randint(0, 80)):
+        pick = rng.random()
+        if pick < 0.1:
+            when = midnight(date_from + timedelta(days=rng.randint(-1, span - 2)))
+        elif pick > 0.95 and when is not None:
+            pass  # two changes at the same instant: their order is the id's
+        else:
+            when = low + timedelta(seconds=rng.uniform(0, span * 86400))
+            if pick < 0.3:  # a fraction that rounds up to the next second in milliseconds
+                when = when.replace(microsecond=rng.choice([999_999, 999_500, 500, 1]))
+        history.append((when, S.OFFLINE, rng.choice(states)))
+    return history
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_sql_totals_equal_a_plain_reference_over_random_histories(
+    seed, user_factory, django_assert_num_queries
+):
+    rng = random.Random(seed)
+    date_from, date_to = PERIODS[seed % len(PERIODS)]
+    profiles = []
+    for i in range(4):
+        profile = OperatorProfile.objects.create(user=user_factory(f"op{i}"))
+        PresenceChange.objects.bulk_create(
+            PresenceChange(profile=profile, at=when, from_state=old, to_state=new)
+            for when, old, new in random_history(rng, date_from, date_to)
+        )
+        profiles.append(profile.id)
+    # `now` inside the last day (its figures run up to now) or after the period.
+    now = midnight(date_to) + timedelta(seconds=rng.uniform(0, 2 * 86400))
+    with django_assert_num_queries(2):  # the state before the period, then the intervals
+        got = presence.presence_by_day(
+            OperatorProfile.objects.filter(id__in=profiles),
+            date_from=date_from,
+            date_to=date_to,
+            now=now,
+        )
+    expected = reference_by_day(profiles, date_from=date_from, date_to=date_to, now=now)
+    assert set(got) == set(profiles)
+    for profile_id in profiles:
+        days = {day: totals.seconds for day, totals in got[profile_id].items()}
+        expected_days = expected[profile_id]
+        assert set(days) == set(expected_days)
+        for day, seconds in expected_days.items():
+            assert days[day] == pytest.approx(seconds, abs=1e-6), (profile_id, day)
+        # A whole day adds up to its length (23 or 25 hours on a DST change), today to now.
+        for day, seconds in days.items():
+            ran = min(now, midnight(day + timedelta(days=1))) - midnight(day)
+            assert sum(seconds.values()) == pytest.approx(ran.total_seconds(), abs=1e-6)
