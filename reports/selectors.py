@@ -2,12 +2,12 @@
 dashboard's series. Every read is set-based: aggregates in SQL, a fixed number of queries
 whatever the number of cases."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from care.models import OPEN_STATUSES, Case, Handoff, SlaState
@@ -76,6 +76,17 @@ def presence_operators_visible_to(user) -> QuerySet:
     )
 
 
+# Periods longer than this many days show their flow and backlog trend by calendar month (a
+# month's rollups are one row per group: two years read about 24 months of them, not 730 days).
+DAILY_SERIES_MAX_DAYS = 92
+
+
+def series_unit(filters: ReportFilters) -> str:
+    """ "day" or "month": the step of the dashboard's series for the period."""
+    days = (filters.date_to - filters.date_from).days + 1
+    return "day" if days <= DAILY_SERIES_MAX_DAYS else "month"
+
+
 def daily_flow(filters: ReportFilters) -> list[dict]:
     """Cases opened and resolved per day of the period (Rome's days), one row per day."""
     counts = {
@@ -94,35 +105,67 @@ def daily_flow(filters: ReportFilters) -> list[dict]:
     ]
 
 
+def monthly_flow(filters: ReportFilters) -> list[dict]:
+    """Cases opened and resolved per calendar month of the period (the first and the last
+    month as far as the period covers them), one row per month; `day` is the month's first
+    day in the period. The sums of `daily_flow` by month, read from the months' own rows."""
+    months = {
+        month: {"day": max(month, filters.date_from), "opened": 0, "resolved": 0}
+        for month in _months(filters.date_from, filters.date_to)
+    }
+    facts = ("opened", "resolved_on_day")
+    for row in fact_totals(filters, by=("day",), facts=facts, whole_months=True):
+        entry = months[row["day"].replace(day=1)]
+        entry["opened"] += row["opened"]
+        entry["resolved"] += row["resolved_on_day"]
+    return list(months.values())
+
+
+def period_flow(filters: ReportFilters) -> list[dict]:
+    """The period's flow by `series_unit`: `daily_flow` or `monthly_flow`."""
+    return daily_flow(filters) if series_unit(filters) == "day" else monthly_flow(filters)
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
 def backlog_trend(
     filters: ReportFilters, *, now: datetime, flow: list[dict] | None = None
 ) -> tuple[str, list[dict]]:
-    """The open cases at the end of each day of the period.
+    """The open cases at the end of each day (or month, by `series_unit`) of the period.
 
-    From the backlog snapshots (the last one of each day) when there are any; otherwise
-    estimated from live data: today's open cases minus what opened after each day plus what
-    was resolved after it (`flow`: the period's `daily_flow`, if the caller has it)."""
+    From the backlog snapshots (the last one of each day or month) when there are any;
+    otherwise estimated from live data: today's open cases minus what opened after each
+    step plus what was resolved after it (`flow`: the period's `period_flow`, if the caller
+    has it)."""
     series = snapshot_series(filters)
     if series:
         return "snapshots", series
-    flow = daily_flow(filters) if flow is None else flow
+    flow = period_flow(filters) if flow is None else flow
     open_now = cases_in_scope(filters, period=False).filter(status__in=OPEN_STATUSES).count()
     series, backlog = [], open_now
-    for day in reversed(flow):  # days of the period, not cases
-        series.append({"day": day["day"], "open": max(backlog, 0)})
-        backlog = backlog - day["opened"] + day["resolved"]
+    for step in reversed(flow):  # days or months of the period, not cases
+        series.append({"day": step["day"], "open": max(backlog, 0)})
+        backlog = backlog - step["opened"] + step["resolved"]
     series.reverse()
     return "live", series
 
 
 def snapshot_series(filters: ReportFilters) -> list[dict]:
-    """Open cases at the last snapshot of each day of the period (two queries). Snapshots
-    know queue, client, contract and priority, not the site: with a site filter, nothing."""
+    """Open cases at the last snapshot of each day (or month, by `series_unit`) of the
+    period (two queries). Snapshots know queue, client, contract and priority, not the
+    site: with a site filter, nothing."""
     if filters.site:
         return []
+    trunc = TruncDate if series_unit(filters) == "day" else TruncMonth
     last_slots = list(
         BacklogSnapshot.objects.filter(slot__gte=filters.start, slot__lt=filters.end)
-        .annotate(day=TruncDate("slot", tzinfo=timezone.get_default_timezone()))
+        .annotate(day=trunc("slot", tzinfo=timezone.get_default_timezone()))
         .values("day")
         .annotate(last=Max("slot"))
         .values_list("day", "last")
@@ -141,7 +184,14 @@ def snapshot_series(filters: ReportFilters) -> list[dict]:
     totals = dict(
         rows.values("snapshot__slot").annotate(n=Sum("count")).values_list("snapshot__slot", "n")
     )
-    return [{"day": day, "open": totals.get(slot, 0)} for day, slot in sorted(last_slots)]
+    return [
+        {"day": max(_as_date(day), filters.date_from), "open": totals.get(slot, 0)}
+        for day, slot in sorted(last_slots)
+    ]
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def cases_at_risk(filters: ReportFilters, *, limit: int = 10) -> dict:
@@ -181,18 +231,26 @@ def handoffs_waiting(filters: ReportFilters) -> list[dict]:
 
 
 def fact_totals(
-    filters: ReportFilters, *, by: tuple[str, ...], facts: tuple[str, ...]
+    filters: ReportFilters,
+    *,
+    by: tuple[str, ...],
+    facts: tuple[str, ...],
+    whole_months: bool = False,
 ) -> list[dict]:
     """The rollup facts of the period summed by `by` (names of `rollups.DIMS`): the days
     already final from the rollups (one grouped query), the others (today) counted live by
-    the same rule the rollups are written with. Every fact named is in each row (0 if none)."""
+    the same rule the rollups are written with. Every fact named is in each row (0 if none).
+    By "day", each day is a row of its own unless `whole_months`: then the months wholly
+    in the period come as one row each, on their first day."""
     final = rollups.final_through()
     totals: dict[tuple, dict] = {}
     if final is not None and final >= filters.date_from:
         rows = _rollup_filters(
             DailyRollup.objects.filter(
                 rollups.stored_days(
-                    filters.date_from, min(final, filters.date_to), by_day="day" in by
+                    filters.date_from,
+                    min(final, filters.date_to),
+                    by_day="day" in by and not whole_months,
                 )
             ),
             filters,

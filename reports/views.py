@@ -53,8 +53,12 @@ def dashboard(request):
         return render(request, "reports/dashboard.html", context, status=400)
     filters = form.filters()
     now = timezone.now()
-    flow = selectors.daily_flow(filters)
+    unit = selectors.series_unit(filters)
+    flow = selectors.period_flow(filters)
     source, trend = selectors.backlog_trend(filters, now=now, flow=flow)
+    step_format = "SHORT_DATE_FORMAT" if unit == "day" else "YEAR_MONTH_FORMAT"
+    for row in (*trend, *flow):  # one label per day or month, formatted once
+        row["label"] = date_format(row["day"], step_format)
     compliance = definitions.get("sla-compliance").rows(filters, request.user, now)
     by_client: dict[str, dict] = defaultdict(lambda: {"met": 0, "breached": 0, "cases": 0})
     for row in compliance:  # groups of client and contract, never cases
@@ -84,12 +88,12 @@ def dashboard(request):
     handoffs = selectors.handoffs_waiting(filters)
     chart_data = {
         "trend": {
-            "labels": [date_format(d["day"], "SHORT_DATE_FORMAT") for d in trend],
+            "labels": [d["label"] for d in trend],
             "values": [d["open"] for d in trend],
             "label": str(_("Open cases")),
         },
         "flow": {
-            "labels": [date_format(d["day"], "SHORT_DATE_FORMAT") for d in flow],
+            "labels": [d["label"] for d in flow],
             "opened": [d["opened"] for d in flow],
             "resolved": [d["resolved"] for d in flow],
             "opened_label": str(_("Opened")),
@@ -120,6 +124,7 @@ def dashboard(request):
     context |= {
         "filters": filters,
         "trend_source": source,
+        "series_unit": unit,
         "trend": trend,
         "flow": flow,
         "sla": sla,

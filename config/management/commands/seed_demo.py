@@ -10,8 +10,8 @@ from care.demo_knowledge import seed_knowledge_demo
 from care.models import Case
 from config import roles
 from config.bench import back_office
-from config.bench import rollups as rollups_step
 from config.bench import data as bench_data
+from config.bench import rollups as rollups_step
 from config.demo import DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
 from contracts.orders.demo import seed_orders_demo
