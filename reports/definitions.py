@@ -307,6 +307,9 @@ def by_contract(filters: ReportFilters, facts: tuple[str, ...]) -> list[dict]:
 
 
 SLA_FACTS = ("fr_met", "fr_breached", "fr_open", "res_met", "res_breached", "res_open")
+# The rollup reads of sla-compliance and of workload's period (for `selectors.read_together`).
+SLA_SET = (("client_id", "contract_id"), ("opened", *SLA_FACTS), False)
+WORKLOAD_SET = (("site_id", "queue_code"), ("resolved_on_day", "assigned"), False)
 
 
 def sla_compliance_rows(filters: ReportFilters, user, now: datetime) -> Rows:
@@ -317,7 +320,7 @@ def sla_compliance_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             "cases": row["opened"],
             **{fact: row[fact] for fact in SLA_FACTS},
         }
-        for row in by_contract(filters, ("opened", *SLA_FACTS))
+        for row in by_contract(filters, SLA_SET[1])
     ]
 
     def transform(row: dict) -> dict:
@@ -531,9 +534,8 @@ def workload_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     ).annotate(n=Count("id")):
         site_names[row["site_id"]] = row["site"]
         group(row["site"], row["queue"])["open"] += row["n"]
-    period = fact_totals(
-        filters, by=("site_id", "queue_code"), facts=("resolved_on_day", "assigned")
-    )
+    by, facts, _whole_months = WORKLOAD_SET
+    period = fact_totals(filters, by=by, facts=facts)
     if unnamed := {row["site_id"] for row in period} - set(site_names):  # no open case there
         site_names |= dict(Site.objects.filter(id__in=unnamed).values_list("id", "name"))
     for row in period:

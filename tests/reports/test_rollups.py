@@ -415,6 +415,29 @@ def test_the_reports_on_rollups_give_the_live_numbers(
             if not row["operator"]
         }
         assert workload == live_workload(filters), filters
+        assert_read_together_gives_the_same(filters, manager, now)
+    today = timezone.localdate(now)
+    two_years = ReportFilters(date_from=today - timedelta(days=729), date_to=today)
+    assert selectors.series_unit(two_years) == "month"
+    assert selectors.monthly_flow(two_years) == live_monthly_flow(two_years)
+    assert_read_together_gives_the_same(two_years, manager, now)
+
+
+def assert_read_together_gives_the_same(filters, manager, now):
+    """The dashboard's shared read (one scan, GROUPING SETS on PostgreSQL) answers as the
+    separate reads do."""
+
+    def reads():
+        return (
+            selectors.period_flow(filters),
+            list(definitions.get("sla-compliance").rows(filters, manager, now)),
+            list(definitions.get("workload").rows(filters, manager, now)),
+        )
+
+    alone = reads()
+    wanted = [selectors.flow_set(filters), definitions.SLA_SET, definitions.WORKLOAD_SET]
+    with selectors.read_together(filters, wanted):
+        assert reads() == alone, filters
 
 
 def test_reports_before_any_rollup_count_live(history, now, manager, contract_with_handoff_units):
