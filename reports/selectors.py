@@ -308,9 +308,9 @@ def _fact_totals_sets(filters: ReportFilters, wanted: list[FactSet]) -> list[lis
         every_fact = tuple(dict.fromkeys(f for _by, facts, _w in wanted for f in facts))
         live = rollups.live_groups([(live_from, filters.date_to)], filters, every_fact)
         for (by, facts, _whole), into in zip(wanted, totals, strict=True):
-            index = [rollups.DIMS.index(name) for name in by]
+            positions = [rollups.DIMS.index(name) for name in by]
             for key, values in live.items():
-                entry = into.setdefault(tuple(key[i] for i in index), dict.fromkeys(facts, 0))
+                entry = into.setdefault(tuple(key[p] for p in positions), dict.fromkeys(facts, 0))
                 for fact in facts:
                     entry[fact] += values[fact]
     return [
