@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -51,6 +52,8 @@ from care.models import (
 from contracts.calendars import UNIT_TIME_ZONE
 from contracts.models import (
     CLOSED_ORDER_STATES,
+    Category,
+    Client,
     ClosingCode,
     Contract,
     ContractOrder,
@@ -307,6 +310,9 @@ def by_contract(filters: ReportFilters, facts: tuple[str, ...]) -> list[dict]:
 
 
 SLA_FACTS = ("fr_met", "fr_breached", "fr_open", "res_met", "res_breached", "res_open")
+# The rollup reads of sla-compliance and of workload's period (for `selectors.read_together`).
+SLA_SET = (("client_id", "contract_id"), ("opened", *SLA_FACTS), False)
+WORKLOAD_SET = (("site_id", "queue_code"), ("resolved_on_day", "assigned"), False)
 
 
 def sla_compliance_rows(filters: ReportFilters, user, now: datetime) -> Rows:
@@ -317,7 +323,7 @@ def sla_compliance_rows(filters: ReportFilters, user, now: datetime) -> Rows:
             "cases": row["opened"],
             **{fact: row[fact] for fact in SLA_FACTS},
         }
-        for row in by_contract(filters, ("opened", *SLA_FACTS))
+        for row in by_contract(filters, SLA_SET[1])
     ]
 
     def transform(row: dict) -> dict:
@@ -531,9 +537,8 @@ def workload_rows(filters: ReportFilters, user, now: datetime) -> Rows:
     ).annotate(n=Count("id")):
         site_names[row["site_id"]] = row["site"]
         group(row["site"], row["queue"])["open"] += row["n"]
-    period = fact_totals(
-        filters, by=("site_id", "queue_code"), facts=("resolved_on_day", "assigned")
-    )
+    by, facts, _whole_months = WORKLOAD_SET
+    period = fact_totals(filters, by=by, facts=facts)
     if unnamed := {row["site_id"] for row in period} - set(site_names):  # no open case there
         site_names |= dict(Site.objects.filter(id__in=unnamed).values_list("id", "name"))
     for row in period:
@@ -686,21 +691,39 @@ def closing_code_names(codes: Iterable[str]) -> dict[str, str]:
 
 
 def contact_reason_rows(filters: ReportFilters, user, now: datetime) -> Rows:
-    source = list(
+    """The cases are counted by ids first (a million cases over two years: grouping them by
+    the names of their client, contract and category took 1.5 s), then the few groups are
+    named and grouped by the names, in their order, as the report shows them."""
+    ids = (
         _resolved_in_period(filters)
-        .values(
-            client_name=F("client__name"),
-            contract_code=F("contract__code"),
-            category_code=F("category__code"),
-            category_name=F("category__name"),
-            closing_code=F("resolution_code"),
-        )
+        .values("client_id", "contract_id", "category_id", "resolution_code")
         .annotate(
             resolved=Count("id"),
             fcr=Count("id", filter=Q(first_contact_resolution=True)),
         )
-        .order_by("client_name", "contract_code", "category_code", "closing_code")
+        .order_by()
     )
+    inner, params = ids.query.sql_with_params()
+    client, contract, category = (model._meta.db_table for model in (Client, Contract, Category))
+    # The inner select is the ORM's (the filters travel as parameters); the outer one names
+    # its groups by joins on primary keys.
+    query = (
+        "SELECT cl.name, co.code, ca.code, ca.name, g.resolution_code, "  # noqa: S608
+        "CAST(SUM(g.resolved) AS BIGINT), CAST(SUM(g.fcr) AS BIGINT) "
+        f"FROM ({inner}) AS g "
+        f'JOIN "{client}" AS cl ON cl.id = g.client_id '
+        f'JOIN "{contract}" AS co ON co.id = g.contract_id '
+        f'JOIN "{category}" AS ca ON ca.id = g.category_id '
+        "GROUP BY cl.name, co.code, ca.code, ca.name, g.resolution_code "
+        "ORDER BY cl.name, co.code, ca.code, g.resolution_code"
+    )
+    keys = ("client_name", "contract_code", "category_code", "category_name", "closing_code")
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        source = [
+            dict(zip(keys, row[:5], strict=True)) | {"resolved": row[5], "fcr": row[6]}
+            for row in cursor.fetchall()
+        ]
     names = closing_code_names(row["closing_code"] for row in source)
 
     def transform(row: dict) -> dict:

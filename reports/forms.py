@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.inputs import FilterForm, InputForm
 from config.models import ConfigChange
+from config.widgets import FlatSelect
 from contracts.models import Client, Contract, Priority
 from reports.changes import ChangeFilters, target_choices
 from routing.models import Queue, Site
@@ -70,28 +71,37 @@ class ReportFilterForm(InputForm):
     date_from = forms.DateField(label=_("From"), required=False)
     date_to = forms.DateField(label=_("To"), required=False)
     client = forms.ModelChoiceField(
-        label=_("Client"), queryset=Client.objects.order_by("name"), required=False
+        label=_("Client"),
+        queryset=Client.objects.order_by("name"),
+        required=False,
+        widget=FlatSelect,
     )
     contract = forms.ModelChoiceField(
         label=_("Contract"),
         queryset=Contract.objects.order_by("code"),
         to_field_name="code",
         required=False,
+        widget=FlatSelect,
     )
     site = forms.ModelChoiceField(
         label=_("Site"),
         queryset=Site.objects.order_by("code"),
         to_field_name="code",
         required=False,
+        widget=FlatSelect,
     )
     queue = forms.ModelChoiceField(
         label=_("Queue"),
         queryset=Queue.objects.order_by("code"),
         to_field_name="code",
         required=False,
+        widget=FlatSelect,
     )
     priority = forms.ChoiceField(
-        label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False
+        label=_("Priority"),
+        choices=[("", "—"), *Priority.choices],
+        required=False,
+        widget=FlatSelect,
     )
 
     ALIASES = {"from": "date_from", "to": "date_to"}

@@ -140,9 +140,14 @@ def builder_version() -> int:
     return int(re.search(r"^BUILDER_VERSION = (\d+)", text, re.MULTILINE).group(1))
 
 
-def back_office_version() -> int:
-    text = (ROOT / "config" / "bench" / "back_office.py").read_text()
+def step_version(module: str) -> int:
+    """The version of an incremental data-set step (config/bench/MODULE.py)."""
+    text = (ROOT / "config" / "bench" / f"{module}.py").read_text()
     return int(re.search(r"^STEP_VERSION = (\d+)", text, re.MULTILINE).group(1))
+
+
+# step name in bench_dataset_step -> its module in config/bench
+DATASET_STEPS = {"back_office": "back_office", "rollups": "rollups"}
 
 
 def manage(*args: str, env: dict, quiet: bool = False) -> None:
@@ -185,14 +190,19 @@ def orchestrate(args) -> int:
     )
     if reuse:
         log(f"reusing data set {seed_db} (built {marker['built_at']} in {marker['seconds']:.0f}s)")
-        if read_step(args.server_url, seed_db) != back_office_version():
-            # An incremental step (config/bench/back_office.py): no rebuild of the rest.
-            log("adding the back-office orders and loyalty items to the data set")
+        missing = [
+            step
+            for step, module in DATASET_STEPS.items()
+            if read_step(args.server_url, seed_db, step) != step_version(module)
+        ]
+        if missing:
+            # Incremental steps (config/bench/back_office.py, rollups.py): no rebuild of the rest.
+            log(f"adding the steps {', '.join(missing)} to the data set")
             env = base_env | {"DATABASE_URL": db_url(args.server_url, seed_db), "DJANGO_DEBUG": "1"}
             t0 = time.perf_counter()
             manage("migrate", "--noinput", env=env, quiet=True)
             manage("seed_demo", "--scale", scale, "--seed", str(args.seed), env=env)
-            results["back_office_step_seconds"] = round(time.perf_counter() - t0, 1)
+            results["dataset_steps_seconds"] = round(time.perf_counter() - t0, 1)
             marker = read_marker(args.server_url, seed_db) or marker
         results["dataset"] = {"database": seed_db, "reused": True, **marker}
     else:
@@ -232,7 +242,7 @@ def orchestrate(args) -> int:
         manage("migrate", "--noinput", env=env, quiet=True)  # migrations newer than the data set
         with psycopg.connect(db_url(args.server_url, run_db), autocommit=True) as conn:
             rolled = conn.execute("SELECT EXISTS (SELECT 1 FROM reports_rolluprefresh)").fetchone()
-        if not rolled[0]:  # a data set built before the daily rollups: build them on the copy
+        if not rolled[0]:  # a data set without the rollups step: build them on the copy
             log("building the daily rollups on the copy")
             t0 = time.perf_counter()
             manage("rebuild_rollups", env=env, quiet=True)
@@ -298,15 +308,15 @@ def read_marker(server_url: str, name: str) -> dict | None:
     }
 
 
-def read_step(server_url: str, name: str) -> int | None:
-    """The version of the back-office step in the data set, or None."""
+def read_step(server_url: str, name: str, step: str) -> int | None:
+    """The version of an incremental step in the data set, or None."""
     import psycopg
 
     with psycopg.connect(db_url(server_url, name), autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('bench_dataset_step')").fetchone()[0] is None:
             return None
         row = conn.execute(
-            "SELECT max(version) FROM bench_dataset_step WHERE step = 'back_office'"
+            "SELECT max(version) FROM bench_dataset_step WHERE step = %s", [step]
         ).fetchone()
     return row[0] if row else None
 

@@ -84,8 +84,8 @@ ACTION_NOTES = [
 REQUESTERS = ["Ufficio acquisti", "Servizi generali", "Direzione IT", "Ufficio personale"]
 
 
-def read_step() -> dict | None:
-    """The step's marker in this database, or None."""
+def read_step(step: str = STEP) -> dict | None:
+    """A step's marker in this database (default: this one's), or None."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [STEPS_TABLE])
         if cursor.fetchone()[0] is None:
@@ -93,7 +93,7 @@ def read_step() -> dict | None:
         cursor.execute(
             f"SELECT version, built_at, seconds, counts FROM {STEPS_TABLE} "  # noqa: S608
             "WHERE step = %s ORDER BY built_at DESC LIMIT 1",
-            [STEP],
+            [step],
         )
         row = cursor.fetchone()
     if row is None:
@@ -102,9 +102,9 @@ def read_step() -> dict | None:
     return {"version": row[0], "built_at": row[1].isoformat(), "seconds": row[2], "counts": counts}
 
 
-def needed() -> bool:
-    step = read_step()
-    return step is None or step["version"] != STEP_VERSION
+def needed(step: str = STEP, version: int = STEP_VERSION) -> bool:
+    found = read_step(step)
+    return found is None or found["version"] != version
 
 
 def build_back_office(*, seed: int, progress: Progress | None = None) -> dict:
@@ -127,7 +127,7 @@ def build_back_office(*, seed: int, progress: Progress | None = None) -> dict:
         builder = _BackOffice(seed=seed, now=as_of, days=scale_of(marker["scale"]).days)
         counts = builder.run(progress)
         seconds = time.perf_counter() - started
-        _write_step(seconds=seconds, counts=counts)
+        write_step(STEP, STEP_VERSION, seconds=seconds, counts=counts)
     with connection.cursor() as cursor:
         for model in (ContractOrder, LoyaltyItem):
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')
@@ -135,7 +135,8 @@ def build_back_office(*, seed: int, progress: Progress | None = None) -> dict:
     return counts
 
 
-def _write_step(*, seconds: float, counts: dict) -> None:
+def write_step(step: str, version: int, *, seconds: float, counts: dict) -> None:
+    """Record that `step` (at `version`) ran on this data set, with the rows it added."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {STEPS_TABLE} (step text NOT NULL, version integer "
@@ -144,7 +145,7 @@ def _write_step(*, seconds: float, counts: dict) -> None:
         )
         cursor.execute(
             f"INSERT INTO {STEPS_TABLE} VALUES (%s, %s, now(), %s, %s)",  # noqa: S608
-            [STEP, STEP_VERSION, seconds, json.dumps(counts)],
+            [step, version, seconds, json.dumps(counts)],
         )
         # The data set's own marker lists every table's rows: the new ones too.
         cursor.execute(

@@ -46,7 +46,6 @@ from contracts.calendars import CalendarSpec, Interval
 from contracts.cards import render_card
 from contracts.demo import CARD, CATEGORIES, FIRST_NAMES, LAST_NAMES, _targets, _vat
 from contracts.models import BusinessCalendar, Category, Client, Contract
-from reports.rollups import rebuild_rollups
 from routing.services import queue_for
 
 # 2: past calls; 3: search documents of cases and notes (care 0018): nothing more to load,
@@ -426,8 +425,6 @@ def build(
         _write_marker(scale=scale, seed=seed, as_of=as_of, seconds=seconds, counts=counts)
     progress.say("VACUUM ANALYZE")
     builder.vacuum()
-    progress.say("daily rollups")
-    rebuild_rollups(now=as_of)
     seconds = time.perf_counter() - started
     progress.say(f"built {scale} (seed {seed}) in {seconds:.1f}s: {counts}")
     return {"scale": scale, "seed": seed, "seconds": seconds, "counts": counts}

@@ -22,6 +22,9 @@ from care import services
 from care.models import OPEN_STATUSES, Case, CaseStatus, Handoff, SlaState
 from care.sla import recompute_sla_states
 from config import roles
+from config.bench import back_office
+from config.bench import data as bench_data
+from config.bench import rollups as rollups_step
 from config.errors import PresidioError
 from reports import definitions, rollups, selectors
 from reports.forms import ReportFilters
@@ -314,6 +317,18 @@ def live_flow(filters: ReportFilters) -> list[dict]:
     ]
 
 
+def live_monthly_flow(filters: ReportFilters) -> list[dict]:
+    """`live_flow` summed by calendar month, each month on its first day in the period."""
+    months: dict[date, dict] = {}
+    for row in live_flow(filters):
+        entry = months.setdefault(
+            row["day"].replace(day=1), {"day": row["day"], "opened": 0, "resolved": 0}
+        )
+        entry["opened"] += row["opened"]
+        entry["resolved"] += row["resolved"]
+    return list(months.values())
+
+
 def live_workload(filters: ReportFilters) -> dict[tuple, dict]:
     in_period = Q(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
     groups: dict[tuple, dict] = {}
@@ -393,12 +408,36 @@ def test_the_reports_on_rollups_give_the_live_numbers(
             for fact in ("cases", "duplicates", "reopened", "reopenings", "merged", "callers"):
                 assert integrity[key][fact] == expected[fact], (filters, key, fact)
         assert selectors.daily_flow(filters) == live_flow(filters), filters
+        assert selectors.monthly_flow(filters) == live_monthly_flow(filters), filters
         workload = {
             (row["site"], row["queue_code"]): {k: row[k] for k in ("open", "resolved", "assigned")}
             for row in definitions.get("workload").rows(filters, manager, now)
             if not row["operator"]
         }
         assert workload == live_workload(filters), filters
+        assert_read_together_gives_the_same(filters, manager, now)
+    today = timezone.localdate(now)
+    two_years = ReportFilters(date_from=today - timedelta(days=729), date_to=today)
+    assert selectors.series_unit(two_years) == "month"
+    assert selectors.monthly_flow(two_years) == live_monthly_flow(two_years)
+    assert_read_together_gives_the_same(two_years, manager, now)
+
+
+def assert_read_together_gives_the_same(filters, manager, now):
+    """The dashboard's shared read (one scan, GROUPING SETS on PostgreSQL) answers as the
+    separate reads do."""
+
+    def reads():
+        return (
+            selectors.period_flow(filters),
+            list(definitions.get("sla-compliance").rows(filters, manager, now)),
+            list(definitions.get("workload").rows(filters, manager, now)),
+        )
+
+    alone = reads()
+    wanted = [selectors.flow_set(filters), definitions.SLA_SET, definitions.WORKLOAD_SET]
+    with selectors.read_together(filters, wanted):
+        assert reads() == alone, filters
 
 
 def test_reports_before_any_rollup_count_live(history, now, manager, contract_with_handoff_units):
@@ -426,6 +465,9 @@ def test_the_dashboard_reads_in_a_bounded_number_of_queries(
             response = client.get(url)
         assert response.status_code == 200
         assert sum(response.context["chart_data"]["flow"]["opened"]) == Case.objects.count()
+        assert response.context["series_unit"] == ("day" if days == 30 else "month")
+        assert len(response.context["flow"]) == len(response.context["trend"])
+        assert len(response.context["flow"]) <= (30 if days == 30 else 25)
 
 
 def test_rebuild_rollups_command_reports_progress_and_refuses_a_reversed_range(
@@ -441,3 +483,26 @@ def test_rebuild_rollups_command_reports_progress_and_refuses_a_reversed_range(
     assert rollup_rows() == whole
     with pytest.raises(CommandError):
         call_command("rebuild_rollups", "--since", str(today), "--until", str(date(2020, 1, 1)))
+
+
+@pytest.mark.postgres
+def test_the_bench_rollups_step_writes_the_rebuilt_rows_once(history, now):
+    """`config.bench.rollups`: the data set's rollups written once, recorded in the marker,
+    the same rows as `rebuild_rollups`."""
+    history(3, refresh=False)
+    bench_data._write_marker(scale="bench-small", seed=1, as_of=now, seconds=1.0, counts={})
+    quiet = bench_data.Progress(quiet=True)
+
+    counts = rollups_step.build_rollups(progress=quiet)
+
+    assert counts == {"reports.DailyRollup": DailyRollup.objects.count()}
+    assert counts["reports.DailyRollup"] > 0
+    assert (
+        bench_data.read_marker()["counts"]["reports.DailyRollup"] == counts["reports.DailyRollup"]
+    )
+    assert back_office.read_step(rollups_step.STEP)["version"] == rollups_step.STEP_VERSION
+    written = rollup_rows()
+    DailyRollup.objects.all().delete()
+    rollups.rebuild_rollups(now=now)
+    assert rollup_rows() == written
+    assert rollups_step.build_rollups(progress=quiet) == {}  # once per version

@@ -11,6 +11,7 @@ from care.models import Case
 from config import roles
 from config.bench import back_office
 from config.bench import data as bench_data
+from config.bench import rollups as rollups_step
 from config.demo import DEMO_USERS, seed_demo_users
 from contracts.demo import seed_contracts_demo
 from contracts.orders.demo import seed_orders_demo
@@ -107,6 +108,7 @@ class Command(BaseCommand):
                         f"Data set {scale} (seed {seed}) already built on {marker['built_at']}"
                     )
                     self._back_office(seed)
+                    self._rollups()
                     return
                 raise CommandError(
                     f"This database holds the {marker['scale']} data set (seed {marker['seed']}); "
@@ -121,6 +123,7 @@ class Command(BaseCommand):
             + bench_data.describe(result["counts"])
         )
         self._back_office(seed)
+        self._rollups()
         self.stdout.write(
             f"Benchmark logins: bench001..bench{bench_data.SCALES[scale].operators:03d}, "
             f"password {bench_data.BENCH_PASSWORD}"
@@ -136,3 +139,14 @@ class Command(BaseCommand):
             self.stdout.write("Back-office step: " + bench_data.describe(counts))
         else:
             self.stdout.write("Back-office step already there: nothing to do.")
+
+    def _rollups(self) -> None:
+        """The incremental rollups step (daily rollups written once on the data set)."""
+        try:
+            counts = rollups_step.build_rollups()
+        except bench_data.BuildError as error:
+            raise CommandError(str(error)) from error
+        if counts:
+            self.stdout.write("Rollups step: " + bench_data.describe(counts))
+        else:
+            self.stdout.write("Rollups step already there: nothing to do.")
