@@ -1,6 +1,7 @@
 """Browser tests: Debian's chromium, driven headless by Playwright, against a live server."""
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,13 +41,72 @@ def browser():
         browser.close()
 
 
+class RequestsInFlight:
+    """Counts the requests the live server is handling, so a test ends only once they are done.
+
+    A page may still be loading a panel or polling when its test's last check passes. Were
+    the database emptied meanwhile, that request would fail, or its transaction would
+    deadlock with the TRUNCATE and leave the next test a database that was not emptied.
+    Requests are counted, not connections: a client may keep a connection open for long.
+    """
+
+    def __init__(self, server):
+        self.count = 0
+        self.idle = threading.Condition()
+        app = server.get_app()
+        counter = self
+
+        class Counted:
+            """The response, until the server closes it (Django's request_finished)."""
+
+            def __init__(self, response):
+                self.response = response
+
+            def __iter__(self):
+                return iter(self.response)
+
+            def close(self):
+                try:
+                    if hasattr(self.response, "close"):
+                        self.response.close()
+                finally:
+                    counter.finished()
+
+        def counted(environ, start_response):
+            with self.idle:
+                self.count += 1
+            try:
+                return Counted(app(environ, start_response))
+            except BaseException:
+                self.finished()
+                raise
+
+        server.set_app(counted)
+
+    def finished(self) -> None:
+        with self.idle:
+            self.count -= 1
+            self.idle.notify_all()
+
+    def wait_until_idle(self, timeout: float = 15.0) -> None:
+        with self.idle:
+            if not self.idle.wait_for(lambda: self.count == 0, timeout=timeout):
+                raise AssertionError(f"{self.count} request(s) still open after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def requests_in_flight(live_server):
+    return RequestsInFlight(live_server.thread.httpd)
+
+
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, requests_in_flight):
     context = browser.new_context(locale="it-IT", base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
-    context.close()
+    context.close()  # the browser sends nothing more
+    requests_in_flight.wait_until_idle()
 
 
 @pytest.fixture
