@@ -299,7 +299,12 @@ def _fact_totals_sets(filters: ReportFilters, wanted: list[FactSet]) -> list[lis
                 continue
             for i in indexes:
                 by, facts, _whole = wanted[i]
-                for row in rows.values(*by).annotate(**{f: Sum(f) for f in facts}).order_by():
+                sums = {f: Sum(f) for f in facts}
+                if not by:  # one total: `values()` of nothing would group by every column
+                    found = rows.aggregate(**sums)
+                    totals[i][()] = {f: found[f] or 0 for f in facts}
+                    continue
+                for row in rows.values(*by).annotate(**sums).order_by():
                     totals[i][tuple(row[name] for name in by)] = {f: row[f] or 0 for f in facts}
     live_from = (
         filters.date_from if final is None else max(filters.date_from, final + timedelta(days=1))

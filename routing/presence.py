@@ -14,7 +14,7 @@ Lengths are counted in integer microseconds and turned into seconds at the end.
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -105,10 +105,63 @@ def presence_by_day(
 ) -> dict[int, dict[date, Totals]]:
     """Per profile id and day of [date_from, date_to], the time in each bucket (two queries).
     Time after `now` is not counted: today's figures run up to now."""
-    start = day_start(date_from).astimezone(UTC)
-    end = min(day_start(date_to + timedelta(days=1)), now).astimezone(UTC)
+    days = _Days(date_from, date_to)
+    micros: dict[int, dict[date, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+    )
+
+    def summed_in_sql(profile_id: int, day: int, bucket: str, length: int) -> None:
+        micros[profile_id][days.days[day]][bucket] += length
+
+    def one_interval(profile_id: int, bucket: str, start: datetime, end: datetime) -> None:
+        for day, length in days.split(start, end):
+            micros[profile_id][day][bucket] += length // timedelta(microseconds=1)
+
+    _walk(profiles, days, now, summed_in_sql, one_interval)
+    return {
+        profile_id: {day: _totals(buckets) for day, buckets in by_day.items()}
+        for profile_id, by_day in micros.items()
+    }
+
+
+def presence_totals(
+    profiles: QuerySet[OperatorProfile], *, date_from: date, date_to: date, now: datetime
+) -> dict[int, Totals]:
+    """Per profile id, the time in each bucket over the whole period: the intervals of
+    `presence_by_day`, not cut at midnights (a report of the period needs no days, and an
+    operator away for two years is one interval, not 730 days)."""
+    days = _Days(date_from, date_to)
+    micros: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+
+    def summed_in_sql(profile_id: int, day: int, bucket: str, length: int) -> None:
+        micros[profile_id][bucket] += length
+
+    def one_interval(profile_id: int, bucket: str, start: datetime, end: datetime) -> None:
+        micros[profile_id][bucket] += (end - start) // timedelta(microseconds=1)
+
+    _walk(profiles, days, now, summed_in_sql, one_interval)
+    return {profile_id: _totals(buckets) for profile_id, buckets in micros.items()}
+
+
+def _totals(micros: dict[str, int]) -> Totals:
+    return Totals({bucket: value / 1_000_000 for bucket, value in micros.items()})
+
+
+def _walk(
+    profiles: QuerySet[OperatorProfile],
+    days: _Days,
+    now: datetime,
+    summed_in_sql: Callable[[int, int, str, int], None],
+    one_interval: Callable[[int, str, datetime, datetime], None],
+) -> None:
+    """Every interval of the period, in two queries: those SQL added up per profile, day (an
+    index into `days`) and bucket, in microseconds; then one by one those that cross a
+    midnight, are still open, or come before the period's first change (the state the last
+    earlier change left, offline if none), each clipped to the period."""
+    start = days.bounds[0]
+    end = min(days.bounds[-1], now.astimezone(UTC))
     if end <= start:
-        return {}
+        return
     in_period = PresenceChange.objects.filter(
         profile_id=OuterRef("pk"), at__gte=start, at__lt=end
     ).order_by("at", "id")
@@ -124,26 +177,16 @@ def presence_by_day(
         .values_list("id", "seed", "first")
     )
     if not seeds:
-        return {}
-    days = _Days(date_from, date_to)
-    micros: dict[int, dict[date, dict[str, int]]] = defaultdict(
-        lambda: defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
-    )
+        return
     for profile_id, state, day, one, length, at, until in _intervals(profiles, days, start, end):
+        bucket = BUCKET_OF.get(state, OFFLINE)
         if one is None:  # summed in SQL: intervals that begin and end on the same day
-            micros[profile_id][days.days[day]][BUCKET_OF.get(state, OFFLINE)] += _micros(length)
-        else:  # across midnight, or still open: cut here
-            closed = _instant(until) if until is not None else end
-            _count(micros[profile_id], days, state, _instant(at), closed)
+            summed_in_sql(profile_id, day, bucket, _micros(length))
+        else:  # across midnight, or still open
+            closed = end if until is None else _instant(until)
+            one_interval(profile_id, bucket, _instant(at), closed)
     for profile_id, seed, first in seeds:
-        _count(micros[profile_id], days, seed or OFFLINE, start, first or end)
-    return {
-        profile_id: {
-            day: Totals({bucket: value / 1_000_000 for bucket, value in buckets.items()})
-            for day, buckets in by_day.items()
-        }
-        for profile_id, by_day in micros.items()
-    }
+        one_interval(profile_id, BUCKET_OF.get(seed or OFFLINE, OFFLINE), start, first or end)
 
 
 def _intervals(
@@ -237,14 +280,6 @@ def _instant(value: datetime | str) -> datetime:
 def _micros(length: timedelta | int) -> int:
     """A summed length as the database returns it: an interval, or microseconds (SQLite)."""
     return length // timedelta(microseconds=1) if isinstance(length, timedelta) else int(length)
-
-
-def _count(
-    by_day: dict[date, dict[str, int]], days: _Days, state: str, start: datetime, end: datetime
-) -> None:
-    bucket = BUCKET_OF.get(state, OFFLINE)
-    for day, length in days.split(start, end):
-        by_day[day][bucket] += length // timedelta(microseconds=1)
 
 
 def summed(days: dict[date, Totals]) -> Totals:

@@ -13,13 +13,21 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from care import services
-from care.models import OPEN_STATUSES, Case, CaseStatus, Handoff, SlaState
+from care.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Handoff,
+    Incident,
+    IncidentCase,
+    SlaState,
+)
 from care.sla import recompute_sla_states
 from config import roles
 from config.bench import back_office
@@ -389,7 +397,18 @@ def test_the_reports_on_rollups_give_the_live_numbers(
     assert rollups.final_through() == timezone.localdate(now) - timedelta(days=1)
     assert DailyRollup.objects.filter(day__lt=timezone.localdate(now)).exists()
     assert Case.objects.filter(opened_at__gte=now.replace(hour=0)).exists()  # today: live
+    # A few cases of past days and of today linked to an incident, one of them since unlinked.
+    start = now - timedelta(days=DAYS)
+    incident = Incident.objects.create(title="Guasto", started_at=start, opened_at=start)
+    for index, case in enumerate(Case.objects.order_by("opened_at")[:: max(1, DAYS)][:6]):
+        IncidentCase.objects.create(
+            incident=incident, case=case, linked_at=now, unlinked_at=now if index == 0 else None
+        )
+    linked_now = IncidentCase.objects.filter(case=OuterRef("pk"), unlinked_at__isnull=True)
     for filters in filter_sets(now, contract_with_handoff_units):
+        ordinary = list(definitions.get("incidents").rows(filters, manager, now))[-1]
+        live_ordinary = selectors.cases_in_scope(filters).exclude(Exists(linked_now)).count()
+        assert ordinary["cases_in_period"] == live_ordinary, filters
         live = live_by_contract(filters)
         sla, fcr, integrity = (
             {

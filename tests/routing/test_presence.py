@@ -407,3 +407,17 @@ def test_the_sql_totals_equal_a_plain_reference_over_random_histories(
         for day, seconds in days.items():
             ran = min(now, midnight(day + timedelta(days=1))) - midnight(day)
             assert sum(seconds.values()) == pytest.approx(ran.total_seconds(), abs=1e-6)
+    # The period's totals (what the report reads) are the days added up.
+    with django_assert_num_queries(2):
+        totals = presence.presence_totals(
+            OperatorProfile.objects.filter(id__in=profiles),
+            date_from=date_from,
+            date_to=date_to,
+            now=now,
+        )
+    for profile_id in profiles:
+        expected_total = dict.fromkeys(presence.BUCKETS, 0.0)
+        for seconds in expected[profile_id].values():
+            for bucket, value in seconds.items():
+                expected_total[bucket] += value
+        assert totals[profile_id].seconds == pytest.approx(expected_total, abs=1e-6)
