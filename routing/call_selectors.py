@@ -72,7 +72,8 @@ def wallboard(*, now: datetime, scope: SupervisorScope = NATIONAL) -> Wallboard:
     """Per queue of `scope`: calls waiting now and the longest wait; over the calls offered
     in the last 30 minutes: answered, abandoned, missed, the service level and the average
     handle time (defined in `routing.call_measures`); the operators of the scope's sites by
-    presence. Four queries."""
+    presence. An archived queue is shown only while it has calls waiting or in the window
+    (as on the supervisor console). Four queries."""
     since = now - WALLBOARD_WINDOW
     queues = {q.code: q for q in Queue.objects.filter(scope.queues_filter())}
     calls = Call.objects.all()
@@ -115,6 +116,12 @@ def wallboard(*, now: datetime, scope: SupervisorScope = NATIONAL) -> Wallboard:
         board.answered_in_time = measures.answered_in_time(row, board.code)
         board.service_level = measures.service_level(row, board.code)
         board.average_handle_seconds = measures.average_handle(row)
+    for code, queue in queues.items():
+        board = boards[code]
+        if queue.archived_at is not None and not (
+            board.waiting or board.answered or board.abandoned or board.missed
+        ):
+            del boards[code]
     for board in boards.values():
         if board.service_level is not None and board.service_level < board.target:
             board.alarms.append("service_level")

@@ -551,6 +551,19 @@ def test_the_wallboard_figures_match_a_hand_computed_call_set(now, line, on_duty
 
 
 @pytest.mark.django_db
+def test_an_archived_queue_leaves_the_wallboard_once_its_calls_are_done(now, line, on_duty):
+    quiet = Queue.objects.create(code="archiviata", name="Archiviata", archived_at=now)
+    line.queue.archived_at = now
+    line.queue.save(update_fields=["archived_at"])
+    _receive(("newCall", now - timedelta(seconds=50)), call_id="still-waiting")
+    codes = {q.code for q in call_selectors.wallboard(now=now).queues}
+    assert line.queue.code in codes  # a call still waits there
+    assert quiet.code not in codes
+    later = now + timedelta(hours=5)  # past the window; the waiting call is too old to count
+    assert line.queue.code not in {q.code for q in call_selectors.wallboard(now=later).queues}
+
+
+@pytest.mark.django_db
 def test_the_wallboard_page_is_for_supervisors(client, supervisor, operator, line):
     client.force_login(operator)
     assert client.get("/routing/wallboard/").status_code == 403
