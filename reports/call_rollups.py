@@ -10,7 +10,8 @@ filtered by client reads that client's rows, an unfiltered one the rows without 
 
 Maintenance, in the same run and transaction as the daily rollups:
 - the days of the calls changed since the previous run (`Call.updated_at`, with the same
-  margin), today and yesterday are written again, whole days (delete and insert);
+  margin: the days of their events, so a call a late event moved to another day leaves the
+  old one too), today and yesterday are written again, whole days (delete and insert);
 - the rows counted with a service-level threshold their queue no longer has are written
   again (their days, that queue), so the service level is the live one after a change; until
   that run the report reads the affected periods live (`stale`).
@@ -44,7 +45,7 @@ from reports import rollups as daily  # a module: `reports.rollups` imports this
 from reports.forms import ReportFilters
 from reports.models import CallRollup
 from routing.call_measures import CallMeasures
-from routing.models import Call, Queue
+from routing.models import Call, CallEvent, Queue
 
 ZONE = ZoneInfo(UNIT_TIME_ZONE)
 COUNTS = (
@@ -197,9 +198,12 @@ def refresh_call_rollups(*, since: datetime | None, today: date) -> tuple[int, i
             {first + timedelta(days=i) for i in range((today - first).days + 1)} if first else set()
         )
     else:
-        changed = Call.objects.filter(updated_at__gte=since)
+        # A call is offered at the instant of one of its events (its first, or the new
+        # call's): the days of the changed calls' events hold the day it was counted in before
+        # a late event moved it, and the day it is offered at now.
+        events = CallEvent.objects.filter(call__updated_at__gte=since)
         days = set(
-            changed.annotate(d=TruncDate("offered_at", tzinfo=ZONE))
+            events.annotate(d=TruncDate("at", tzinfo=ZONE))
             .values_list("d", flat=True)
             .distinct()
             .order_by()
@@ -275,7 +279,7 @@ def call_groups(filters: ReportFilters, final: date | None) -> Chained:
     last = min(final, filters.date_to) if final else None
     stored = CallRollup.objects.none()
     if last is not None and last >= filters.date_from:
-        period = Q(day__gte=filters.date_from, day__lte=last)
+        period = Q(half_hour__gte=filters.start, half_hour__lt=daily.start_of(last + _DAY))
         if CallRollup.objects.exists() and not _stale_rows().filter(period).exists():
             stored = CallRollup.objects.filter(period, client=filters.client)
         else:

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from config.bench import data as bench_data
+from config.bench import rollups as rollups_step
 from reports import call_rollups, definitions, rollups
 from reports.forms import ReportFilters
 from reports.models import CallRollup
@@ -24,6 +26,7 @@ from tests.routing.conftest import make_profile
 
 pytestmark = pytest.mark.django_db
 
+ZONE = call_rollups.ZONE
 START = datetime(2026, 10, 22, 0, 0, tzinfo=UTC)  # Thursday; summer time ends on Sunday 25
 END = datetime(2026, 10, 27, 11, 0, tzinfo=UTC)  # "today": Tuesday 27
 TODAY = date(2026, 10, 27)
@@ -77,7 +80,9 @@ def place_call(rng, n: int, at: datetime, world, time_machine) -> None:
     roll = rng.random()
     if roll < 0.55:
         operator = rng.choice(world["operators"])
-        send(call_id, Event("answer", at + timedelta(seconds=wait), operator=operator), time_machine)
+        send(
+            call_id, Event("answer", at + timedelta(seconds=wait), operator=operator), time_machine
+        )
         talk = timedelta(seconds=wait + rng.randint(20, 400))
         send(call_id, Event("hangup", at + talk, cause="normal"), time_machine)
     elif roll < 0.8:
@@ -168,9 +173,7 @@ def test_the_calls_report_on_the_rollup_gives_the_live_rows(seed, world, time_ma
 
 
 @pytest.mark.parametrize("seed", [4, 9])
-def test_the_calls_rollup_kept_incrementally_equals_the_rollup_rebuilt(
-    seed, world, time_machine
-):
+def test_the_calls_rollup_kept_incrementally_equals_the_rollup_rebuilt(seed, world, time_machine):
     run_history(seed, world, time_machine)
     incremental = stored_rows()
     assert incremental
@@ -216,13 +219,26 @@ def test_a_late_event_on_an_old_call_corrects_its_day(world, time_machine, manag
     calls.receive_event(answered, call_id="late-1", now=END + timedelta(minutes=2))
     ended = Event("hangup", old + timedelta(seconds=200), cause="normal")
     calls.receive_event(ended, call_id="late-1", now=END + timedelta(minutes=2))
+    # A call first known by its answer just after midnight (Rome, 24 October)...
+    midnight = datetime(2026, 10, 23, 22, 0, tzinfo=UTC)
+    answered = Event("answer", midnight + timedelta(seconds=2), operator="op.mi")
+    calls.receive_event(answered, call_id="late-2", now=END + timedelta(minutes=2))
     time_machine.move_to(END + timedelta(minutes=6))
     rollups.refresh_rollups(now=END + timedelta(minutes=6))
+    assert Call.objects.get(call_id="late-2").offered_at.astimezone(ZONE).day == 24
+    for filters in filter_sets(world):
+        assert_same_as_live(filters, manager)
+    # ... then its new-call event, from before midnight: it moves to the 23rd.
+    offered = Event("newCall", midnight - timedelta(seconds=10), queue="mobile")
+    calls.receive_event(offered, call_id="late-2", now=END + timedelta(minutes=7))
+    time_machine.move_to(END + timedelta(minutes=11))
+    rollups.refresh_rollups(now=END + timedelta(minutes=11))
+    assert Call.objects.get(call_id="late-2").offered_at.astimezone(ZONE).day == 23
     for filters in filter_sets(world):
         assert_same_as_live(filters, manager)
     incremental = stored_rows()
     CallRollup.objects.all().delete()
-    rollups.rebuild_rollups(now=END + timedelta(minutes=6))
+    rollups.rebuild_rollups(now=END + timedelta(minutes=11))
     assert stored_rows() == incremental
 
 
@@ -246,3 +262,20 @@ def test_a_call_counts_once_per_client_and_once_in_all(world, time_machine, mana
         assert_same_as_live(filters, manager)
     by_client = ReportFilters(date_from=at.date(), date_to=at.date(), client=comune)
     assert [row["abandoned"] for row in definitions.call_rows(by_client, manager, END)] == [2]
+
+
+@pytest.mark.postgres
+def test_the_bench_rollups_step_writes_the_calls_rollup(world, time_machine):
+    """`config.bench.rollups` (version 2) writes the calls rollup of the data set too: the
+    rows `rebuild_rollups` writes."""
+    run_history(2, world, time_machine, refresh=False)
+    bench_data._write_marker(scale="bench-small", seed=1, as_of=END, seconds=1.0, counts={})
+
+    counts = rollups_step.build_rollups(progress=bench_data.Progress(quiet=True))
+
+    assert counts["reports.CallRollup"] == CallRollup.objects.count() > 0
+    assert bench_data.read_marker()["counts"]["reports.CallRollup"] == counts["reports.CallRollup"]
+    written = stored_rows()
+    CallRollup.objects.all().delete()
+    rollups.rebuild_rollups(now=END)
+    assert stored_rows() == written
