@@ -6,7 +6,9 @@ whether the minute is 30 or more: `HALF_HOUR`), the measures are the wallboard's
 (`routing.call_measures.CallMeasures.sums`), and `_grouped` counts them for the writer and for
 the days the report reads live. Each call is counted once in the rows without a client (every
 call) and once in the rows of each client whose end users its caller matched: a report
-filtered by client reads that client's rows, an unfiltered one the rows without a client.
+filtered by client reads that client's rows, an unfiltered one the rows without a client. The
+rows of each site are added up in rows of all sites (`all_sites`), which a report not filtered
+by site reads.
 
 Maintenance, in the same run and transaction as the daily rollups:
 - the days of the calls changed since the previous run (`Call.updated_at`, with the same
@@ -150,19 +152,26 @@ def write_call_days(runs: Runs, queues: Iterable[str] | None = None) -> int:
         *_grouped(_per_client(calls), measures, "client_id", site_id=SITE).order_by(),
     ]
     rows = []
+    every_site: dict[tuple, CallRollup] = {}  # the sums of the sites' rows, added up here
     for row in groups:
         start = half_hour_start(row["hour"], row["late"])
-        rows.append(
-            CallRollup(
-                day=start.date(),
-                half_hour=start,
-                queue_code=row["queue_code"],
-                site_id=row["site_id"],
-                client_id=row.get("client_id"),
-                threshold=measures.thresholds.get(row["queue_code"]),
-                **_counts(row, measures),
-            )
-        )
+        counts = _counts(row, measures)
+        dims = {
+            "day": start.date(),
+            "half_hour": start,
+            "queue_code": row["queue_code"],
+            "client_id": row.get("client_id"),
+            "threshold": measures.thresholds.get(row["queue_code"]),
+        }
+        rows.append(CallRollup(site_id=row["site_id"], **dims, **counts))
+        key = (start, row["queue_code"], dims["client_id"])
+        summed = every_site.get(key)
+        if summed is None:
+            every_site[key] = CallRollup(all_sites=True, **dims, **counts)
+        else:
+            for name, value in counts.items():
+                setattr(summed, name, getattr(summed, name) + value)
+    rows += every_site.values()
     CallRollup.objects.bulk_create(rows, batch_size=INSERT_BATCH)
     return len(rows)
 
@@ -281,7 +290,9 @@ def call_groups(filters: ReportFilters, final: date | None) -> Chained:
     if last is not None and last >= filters.date_from:
         period = Q(half_hour__gte=filters.start, half_hour__lt=daily.start_of(last + _DAY))
         if CallRollup.objects.exists() and not _stale_rows().filter(period).exists():
-            stored = CallRollup.objects.filter(period, client=filters.client)
+            stored = CallRollup.objects.filter(
+                period, client=filters.client, all_sites=not filters.site
+            )
         else:
             last = None
     else:

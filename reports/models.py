@@ -345,8 +345,9 @@ class CallRollup(models.Model):
 
     The counts and sums give every column of the report: averages are sums over counts. The
     site is the answering operator's at the time of writing (no site: not answered by a
-    known operator). `threshold` is the queue's service-level threshold the `in_time` count
-    used: rows whose queue has another threshold now are written again."""
+    known operator); rows marked `all_sites` add up the sites' rows of their half hour.
+    `threshold` is the queue's service-level threshold the `in_time` count used: rows whose
+    queue has another threshold now are written again."""
 
     day = models.DateField(_("day"))
     half_hour = models.DateTimeField(_("half hour"))
@@ -369,6 +370,9 @@ class CallRollup(models.Model):
         verbose_name=_("client"),
         db_index=False,  # call_rollup_client_time
     )
+    # The sum of the half hour's rows of every site (`site` empty): what a report not
+    # filtered by site reads, a tenth of the rows.
+    all_sites = models.BooleanField(_("all sites"), default=False)
     threshold = models.PositiveIntegerField(_("service-level threshold (s)"), null=True)
     offered = models.PositiveIntegerField(default=0)
     answered = models.PositiveIntegerField(default=0)
@@ -388,7 +392,8 @@ class CallRollup(models.Model):
         indexes = [
             # The report reads every call (client empty) or one client's, in its order.
             models.Index(
-                fields=["client", "half_hour", "queue_code"], name="call_rollup_client_time"
+                fields=["client", "all_sites", "half_hour", "queue_code"],
+                name="call_rollup_client_time",
             ),
             models.Index(fields=["day"], name="call_rollup_day"),
             # Rows counted with a threshold their queue no longer has.
