@@ -338,6 +338,72 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.contract_id} {self.queue_code} {self.priority}"
 
 
+class CallRollup(models.Model):
+    """The calls of one Rome half hour (the calls report's `half_hour`) for one queue and
+    site, counted once for every call (`client` empty) and once more for each client whose
+    end users the caller matched (`reports.call_rollups` writes and reads them).
+
+    The counts and sums give every column of the report: averages are sums over counts. The
+    site is the answering operator's at the time of writing (no site: not answered by a
+    known operator); rows marked `all_sites` add up the sites' rows of their half hour.
+    `threshold` is the queue's service-level threshold the `in_time` count used: rows whose
+    queue has another threshold now are written again."""
+
+    day = models.DateField(_("day"))
+    half_hour = models.DateTimeField(_("half hour"))
+    queue_code = models.CharField(_("queue"), max_length=50, blank=True)
+    site = models.ForeignKey(
+        "routing.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+        db_index=False,  # call_rollup_client_time
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("client"),
+        db_index=False,  # call_rollup_client_time
+    )
+    # The sum of the half hour's rows of every site (`site` empty): what a report not
+    # filtered by site reads, a tenth of the rows.
+    all_sites = models.BooleanField(_("all sites"), default=False)
+    threshold = models.PositiveIntegerField(_("service-level threshold (s)"), null=True)
+    offered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    short_abandoned = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    in_time = models.PositiveIntegerField(default=0)
+    wait_sum = models.PositiveBigIntegerField(default=0)
+    wait_count = models.PositiveIntegerField(default=0)
+    handle_sum = models.PositiveBigIntegerField(default=0)
+    handle_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["half_hour", "id"]
+        verbose_name = _("calls rollup")
+        verbose_name_plural = _("calls rollups")
+        indexes = [
+            # The report reads every call (client empty) or one client's, in its order.
+            models.Index(
+                fields=["client", "all_sites", "half_hour", "queue_code"],
+                name="call_rollup_client_time",
+            ),
+            models.Index(fields=["day"], name="call_rollup_day"),
+            # Rows counted with a threshold their queue no longer has.
+            models.Index(fields=["queue_code", "threshold"], name="call_rollup_threshold"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.half_hour:%Y-%m-%d %H:%M} {self.queue_code}"
+
+
 class RollupRefresh(models.Model):
     """A run of the rollup maintenance: the days it wrote. The latest run's `at` is the
     watermark: cases changed after it mark their days to be counted again."""

@@ -16,6 +16,7 @@ Maintenance:
   ended, is final until such a change.
 - `rebuild_rollups` writes every day (or a range) from scratch, month by month: the same
   rows, since both call `live_groups`.
+The calls rollup of the calls report (`reports.call_rollups`) is written in the same runs.
 """
 
 import time
@@ -33,8 +34,9 @@ from django.db.models.functions import TruncDate, TruncMonth
 from care.models import Case, CaseCall, CaseEvent, Handoff, InboundMail, SlaState
 from config.db import try_advisory_xact_lock
 from contracts.calendars import UNIT_TIME_ZONE
+from reports import call_rollups
 from reports.models import DailyRollup, RollupRefresh
-from routing.models import Assignment
+from routing.models import Assignment, Call
 
 ZONE = ZoneInfo(UNIT_TIME_ZONE)
 DIMS = ("day", "client_id", "contract_id", "queue_code", "site_id", "priority")
@@ -89,7 +91,7 @@ def runs_of(days: Iterable[date]) -> Runs:
     return runs
 
 
-def _in_runs(field: str, runs: Runs) -> Q:
+def in_runs(field: str, runs: Runs) -> Q:
     found = Q(pk__in=[])
     for first, last in runs:
         found |= Q(**{f"{field}__gte": start_of(first), f"{field}__lt": start_of(last) + _DAY})
@@ -189,11 +191,11 @@ def live_groups(runs: Runs, filters=None, facts: Iterable[str] = FACTS) -> dict[
                 entry[fact] += value or 0
 
     def of_cases(model, field: str = "case__opened_at"):
-        return _dimension_filters(model.objects.filter(_in_runs(field, runs)), filters, "case__")
+        return _dimension_filters(model.objects.filter(in_runs(field, runs)), filters, "case__")
 
     if "opened" in needed:
         running = [SlaState.OK, SlaState.AT_RISK]
-        opened = _dimension_filters(Case.objects.filter(_in_runs("opened_at", runs)), filters)
+        opened = _dimension_filters(Case.objects.filter(in_runs("opened_at", runs)), filters)
         add(
             _case_dims(opened, "opened_at")
             .annotate(
@@ -244,11 +246,11 @@ def live_groups(runs: Runs, filters=None, facts: Iterable[str] = FACTS) -> dict[
             .order_by()
         )
     if "resolved" in needed:
-        resolved = _dimension_filters(Case.objects.filter(_in_runs("resolved_at", runs)), filters)
+        resolved = _dimension_filters(Case.objects.filter(in_runs("resolved_at", runs)), filters)
         add(_case_dims(resolved, "resolved_at").annotate(resolved_on_day=Count("id")).order_by())
     if "assigned" in needed:
         assignments = _dimension_filters(
-            Assignment.objects.filter(_in_runs("at", runs)),
+            Assignment.objects.filter(in_runs("at", runs)),
             filters,
             prefix="case__",
             site="operator__operator_profile__site",
@@ -387,8 +389,12 @@ def refresh_rollups(*, now: datetime) -> RollupResult:
         days |= {today - _DAY, today}
         runs = runs_of(day for day in days if day <= today)
         rows = write_days(runs)
+        call_days, call_rows = call_rollups.refresh_call_rollups(
+            since=previous.at - MARGIN if previous else None, today=today
+        )
+        rows += call_rows
         seconds = round(time.perf_counter() - started, 3)
-        day_count = sum((last - first).days + 1 for first, last in runs)
+        day_count = sum((last - first).days + 1 for first, last in runs) + call_days
         RollupRefresh.objects.create(
             at=now, kind="refresh", days=day_count, rows=rows, seconds=seconds
         )
@@ -406,6 +412,7 @@ def _first_day() -> date | None:
     found = [
         Case.objects.aggregate(first=Min("opened_at"))["first"],
         Assignment.objects.aggregate(first=Min("at"))["first"],
+        Call.objects.aggregate(first=Min("offered_at"))["first"],
     ]
     instants = [instant for instant in found if instant is not None]
     return min(instants).astimezone(ZONE).date() if instants else None
@@ -431,7 +438,7 @@ def rebuild_rollups(
     while first <= until:
         last = min(_month_end(first), until)
         with transaction.atomic(durable=True):
-            written = write_days([(first, last)])
+            written = write_days([(first, last)]) + call_rollups.write_call_days([(first, last)])
         rows += written
         days += (last - first).days + 1
         if progress:

@@ -9,7 +9,7 @@ plus after-call work of the ended answered calls.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, Avg, Count, F, Q
+from django.db.models import Aggregate, Avg, Count, F, Q, Sum
 
 from routing.models import CallOutcome
 
@@ -19,6 +19,8 @@ ANSWERED = Q(answered_at__isnull=False)
 ABANDONED = Q(outcome=CallOutcome.ABANDONED, wait_seconds__gte=SHORT_ABANDON_SECONDS)
 SHORT_ABANDONED = Q(outcome=CallOutcome.ABANDONED, wait_seconds__lt=SHORT_ABANDON_SECONDS)
 MISSED = Q(outcome=CallOutcome.MISSED)
+HANDLED = Q(outcome__in=[CallOutcome.ANSWERED, CallOutcome.TRANSFERRED])
+HANDLE = F("talk_seconds") + F("after_call_seconds")
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,25 @@ class CallMeasures:
             "abandoned": Count("id", filter=ABANDONED),
             "short_abandoned": Count("id", filter=SHORT_ABANDONED),
             "missed": Count("id", filter=MISSED),
-            "handle": Avg(
-                F("talk_seconds") + F("after_call_seconds"),
-                filter=Q(outcome__in=[CallOutcome.ANSWERED, CallOutcome.TRANSFERRED]),
-            ),
+            "handle": Avg(HANDLE, filter=HANDLED),
             **{
                 self._in_time_key(code): Count(
                     "id", filter=ANSWERED & Q(queue_code=code, wait_seconds__lte=seconds)
                 )
                 for code, seconds in self.thresholds.items()
             },
+        }
+
+    def sums(self) -> dict[str, Aggregate]:
+        """The same measures as counts and sums, which add up across groups (the calls
+        rollup, `reports.call_rollups`): averages are recomputed from the sums."""
+        counts = self.aggregates()
+        del counts["handle"]
+        return counts | {
+            "wait_sum": Sum("wait_seconds", filter=ANSWERED),
+            "wait_count": Count("wait_seconds", filter=ANSWERED),
+            "handle_sum": Sum(HANDLE, filter=HANDLED),
+            "handle_count": Count(HANDLE, filter=HANDLED),
         }
 
     def answered_in_time(self, row: Mapping, queue_code: str) -> int:

@@ -550,6 +550,8 @@ class Call(models.Model):
             ),
             # The sweep of calls whose hang-up never came reads only the open ones.
             models.Index(fields=["updated_at"], condition=Q(ended_at=None), name="call_open"),
+            # The calls rollup rewrites the days of the calls changed since its last run.
+            models.Index(fields=["updated_at"], name="call_updated"),
         ]
 
     def __str__(self) -> str:

@@ -192,7 +192,8 @@ def record_end_of_after_call_work(user_id: int, *, now: datetime) -> None:
         return
     call.wrap_up_ended_at = now
     call.after_call_seconds = max(0, int((now - call.ended_at).total_seconds()))
-    call.save(update_fields=["wrap_up_ended_at", "after_call_seconds"])
+    call.updated_at = now  # the calls rollup writes its day again (reports.call_rollups)
+    call.save(update_fields=["wrap_up_ended_at", "after_call_seconds", "updated_at"])
 
 
 def offer_waiting_after_commit(user_id: int) -> None:

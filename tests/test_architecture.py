@@ -82,6 +82,7 @@ WRITERS = {
     "reports/exports.py",
     "reports/formats.py",  # openpyxl's workbook.save: a file, not the database
     "reports/nightly.py",
+    "reports/call_rollups.py",  # the calls rollup: delete and insert per day
     "reports/rollups.py",  # the daily rollups: delete and insert per day
     "reports/snapshots.py",
     "reports/subscriptions.py",
