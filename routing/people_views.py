@@ -3,6 +3,9 @@ deactivate and onboard from a file; supervisors complete and change the operator
 of their sites (and create the profile of an operator who has none). Parse, fetch through
 `routing.people_selectors`, call one service, render."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -35,6 +38,24 @@ def _person_or_403(request, user_id: int):
         return people_selectors.person_for(request.user, user_id)
     except staff.OutsideYourSites:
         raise PermissionDenied from None
+
+
+def _submit(request, form, call: Callable[[], Any], message, *, user_id: int | None = None):
+    """Call one service when `form` is valid: a refusal outside the user's sites is 403, any
+    other refusal goes on `form` (None is returned, the caller shows the form again); done,
+    `message` (a text, or a function of what the service returned) and a redirect to the
+    person's page (`user_id`, else that of the person the service returned)."""
+    if not form.is_valid():
+        return None
+    try:
+        result = call()
+    except staff.OutsideYourSites:
+        raise PermissionDenied from None
+    except PresidioError as error:
+        add_service_errors(form, error)
+        return None
+    messages.success(request, message(result) if callable(message) else message)
+    return redirect("routing:person", user_id=user_id if user_id is not None else result.pk)
 
 
 def _account(data: dict, *, username: str = "") -> users.UserData:
@@ -84,21 +105,18 @@ def people(request):
 @require_http_methods(["GET", "POST"])
 def person_new(request):
     form = NewPersonForm(request.POST or None)
-    if form.is_valid():
-        try:
-            person = users.create_user(
-                actor=request.user, data=_account(form.cleaned_data), now=timezone.now()
-            )
-        except PresidioError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Account created: %(email)s has been sent a link to choose the password.")
-                % {"email": person.email},
-            )
-            return redirect("routing:person", user_id=person.pk)
-    return render(request, "routing/person_new.html", {"form": form}, status=_status(form))
+    done = _submit(
+        request,
+        form,
+        lambda: users.create_user(
+            actor=request.user, data=_account(form.cleaned_data), now=timezone.now()
+        ),
+        lambda person: (
+            _("Account created: %(email)s has been sent a link to choose the password.")
+            % {"email": person.email}
+        ),
+    )
+    return done or render(request, "routing/person_new.html", {"form": form}, status=_status(form))
 
 
 def _status(form) -> int:
@@ -115,20 +133,19 @@ def person(request, user_id: int):
 def person_account(request, user_id: int):
     person = _person_or_403(request, user_id)
     form = AccountForm(request.POST)
-    if form.is_valid():
-        try:
-            staff.change_person(
-                actor=request.user,
-                person=person,
-                account=_account(form.cleaned_data, username=person.get_username()),
-                now=timezone.now(),
-            )
-        except PresidioError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Account saved."))
-            return redirect("routing:person", user_id=user_id)
-    return _person_page(request, person, account_form=form, status=400)
+    done = _submit(
+        request,
+        form,
+        lambda: staff.change_person(
+            actor=request.user,
+            person=person,
+            account=_account(form.cleaned_data, username=person.get_username()),
+            now=timezone.now(),
+        ),
+        _("Account saved."),
+        user_id=user_id,
+    )
+    return done or _person_page(request, person, account_form=form, status=400)
 
 
 @capability_required("administer", "supervise")
@@ -136,22 +153,16 @@ def person_account(request, user_id: int):
 def person_profile(request, user_id: int):
     person = _person_or_403(request, user_id)
     form = ProfileForm(request.POST, user=request.user)
-    if form.is_valid():
-        try:
-            staff.change_person(
-                actor=request.user,
-                person=person,
-                profile_values=form.cleaned_data,
-                now=timezone.now(),
-            )
-        except staff.OutsideYourSites:
-            raise PermissionDenied from None
-        except PresidioError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Operator profile saved."))
-            return redirect("routing:person", user_id=user_id)
-    return _person_page(request, person, profile_form=form, status=400)
+    done = _submit(
+        request,
+        form,
+        lambda: staff.change_person(
+            actor=request.user, person=person, profile_values=form.cleaned_data, now=timezone.now()
+        ),
+        _("Operator profile saved."),
+        user_id=user_id,
+    )
+    return done or _person_page(request, person, profile_form=form, status=400)
 
 
 @capability_required("administer", "supervise")
@@ -162,22 +173,20 @@ def person_certification_add(request, user_id: int):
     profile = people_selectors.profile_of_person(person)
     if profile is None:
         form.add_error(None, str(staff.NoProfileYet.default_message))
-    elif form.is_valid():
-        try:
-            staff.add_certification(
-                actor=request.user,
-                profile=profile,
-                contract=form.cleaned_data["contract"],
-                client=form.cleaned_data["client"],
-                now=timezone.now(),
-            )
-        except staff.OutsideYourSites:
-            raise PermissionDenied from None
-        except PresidioError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Certification added."))
-            return redirect("routing:person", user_id=user_id)
+    elif done := _submit(
+        request,
+        form,
+        lambda: staff.add_certification(
+            actor=request.user,
+            profile=profile,
+            contract=form.cleaned_data["contract"],
+            client=form.cleaned_data["client"],
+            now=timezone.now(),
+        ),
+        _("Certification added."),
+        user_id=user_id,
+    ):
+        return done
     return _person_page(request, person, certification_form=form, status=400)
 
 
@@ -201,28 +210,23 @@ def person_certification_remove(request, user_id: int, certification_id: int):
 def person_deactivate(request, user_id: int):
     person = _person_or_403(request, user_id)
     form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            released = staff.deactivate_person(
-                actor=request.user,
-                user=person,
-                now=timezone.now(),
-                reason=form.cleaned_data["reason"],
+    done = _submit(
+        request,
+        form,
+        lambda: staff.deactivate_person(
+            actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
+        ),
+        lambda released: (
+            ngettext(
+                "Account deactivated: %(n)s open case went back to its queue.",
+                "Account deactivated: %(n)s open cases went back to their queues.",
+                len(released),
             )
-        except PresidioError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "Account deactivated: %(n)s open case went back to its queue.",
-                    "Account deactivated: %(n)s open cases went back to their queues.",
-                    len(released),
-                )
-                % {"n": len(released)},
-            )
-            return redirect("routing:person", user_id=user_id)
-    return _person_page(request, person, reason_form=form, status=400)
+            % {"n": len(released)}
+        ),
+        user_id=user_id,
+    )
+    return done or _person_page(request, person, reason_form=form, status=400)
 
 
 @capability_required("administer")
@@ -230,13 +234,16 @@ def person_deactivate(request, user_id: int):
 def person_reactivate(request, user_id: int):
     person = _person_or_403(request, user_id)
     form = ReasonForm(request.POST)
-    if form.is_valid():
-        staff.reactivate_person(
+    done = _submit(
+        request,
+        form,
+        lambda: staff.reactivate_person(
             actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
-        )
-        messages.success(request, _("Account reactivated."))
-        return redirect("routing:person", user_id=user_id)
-    return _person_page(request, person, reason_form=form, status=400)
+        ),
+        _("Account reactivated."),
+        user_id=user_id,
+    )
+    return done or _person_page(request, person, reason_form=form, status=400)
 
 
 @capability_required("administer")

@@ -40,6 +40,13 @@ def _optional_id(value: str) -> int | None:
     return int(value) if value else None
 
 
+def _supervisors_field() -> forms.TypedMultipleChoiceField:
+    """The supervisors of a site or a queue (the view offers the users who hold the role)."""
+    return forms.TypedMultipleChoiceField(
+        label=_("Supervisors"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
 class SiteForm(_SetupForm):
     code = forms.SlugField(label=_("Code"), max_length=20)
     name = forms.CharField(label=_("Name"), max_length=120)
@@ -53,9 +60,7 @@ class SiteForm(_SetupForm):
         required=False,
         help_text=_("When the site's supervisors are sent e-mail (else the morning digest)."),
     )
-    supervisors = forms.TypedMultipleChoiceField(
-        label=_("Supervisors"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    supervisors = _supervisors_field()
 
     @classmethod
     def initial_for(cls, site: Site) -> dict:
@@ -128,9 +133,7 @@ class QueueForm(_SetupForm):
         min_value=0,
         max_value=THRESHOLD_MAX["callback_minutes"],
     )
-    supervisors = forms.TypedMultipleChoiceField(
-        label=_("Supervisors"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    supervisors = _supervisors_field()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
