@@ -265,22 +265,37 @@ EXPIRED = "expired"
 
 def _record_expiry(queue: Queue, now: datetime) -> bool:
     """If the queue's emergency ran out, write its end ("emergency_off", reason "expired", at
-    the instant it ended, by whoever switched it on) and clear it. The queue row is locked by
-    the caller, so the end is written once however many runs race."""
+    the instant it ended, by whoever switched it on) and clear it, with its configuration
+    change (target "emergency", by the system: no actor, reason "expired") in the same
+    transaction. The queue row is locked by the caller and the end clears it, so the end is
+    written once however many runs race."""
     if queue.emergency_until is None or queue.emergency_until > now:
         return False
+    ended_at = queue.emergency_until
     started = queue.events.filter(kind=QueueEvent.Kind.EMERGENCY_ON).order_by("-at", "-id").first()
     if started is not None:  # an emergency is only ever switched on by set_emergency
         QueueEvent.objects.create(
             queue=queue,
             kind=QueueEvent.Kind.EMERGENCY_OFF,
             actor_id=started.actor_id,
-            at=queue.emergency_until,
-            until=queue.emergency_until,
+            at=ended_at,
+            until=ended_at,
             reason=EXPIRED,
         )
+    before = audit.snapshot(queue, EMERGENCY_FIELDS)
     queue.emergency_until, queue.emergency_reason = None, ""
     queue.save(update_fields=["emergency_until", "emergency_reason"])
+    audit.record_change(  # by the system (no actor), at the instant it ran out
+        actor=None,
+        now=ended_at,
+        target_type="emergency",
+        target_id=queue.code,
+        target_label=queue.name,
+        action=ConfigChange.Action.CHANGED,
+        before=before,
+        after=audit.snapshot(queue, EMERGENCY_FIELDS),
+        reason=EXPIRED,
+    )
     return True
 
 
