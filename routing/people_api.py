@@ -25,6 +25,7 @@ from routing.people_serializers import (
     PersonCreateInput,
     PersonSerializer,
     ReasonInput,
+    SessionsEndedSerializer,
 )
 
 ManagePeople = capability("administer", "supervise")
@@ -148,6 +149,23 @@ class PersonReactivateApi(APIView):
             actor=request.user, user=person, now=timezone.now(), reason=data["reason"]
         )
         return Response(_person(request, user_id))
+
+
+class PersonSessionsEndApi(APIView):
+    """POST `{"reason": "…"}` (required): every signed-in session of the person ends, each
+    on record; their browsers are signed out at their next request. Administrators only,
+    and not for their own sessions (`/api/v1/me/sessions/`)."""
+
+    permission_classes = [Administer]
+
+    @extend_schema(request=ReasonInput, responses=SessionsEndedSerializer)
+    def post(self, request, user_id: int):
+        person = people_selectors.person_for(request.user, user_id)
+        data = _valid(ReasonInput, request)
+        ended = users.end_sessions_of(
+            actor=request.user, user=person, now=timezone.now(), reason=data["reason"]
+        )
+        return Response({"user": person.pk, "sessions_ended": ended})
 
 
 class PersonPasswordLinkApi(APIView):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config import roles, users
+from config import roles, sessions, users
 from config.errors import PresidioError
 from config.forms import add_service_errors, service_error_message
 from config.permissions import capability_required
@@ -41,15 +41,16 @@ def _person_or_403(request, user_id: int):
 
 
 def _submit(request, form, call: Callable[[], Any], message, *, user_id: int | None = None):
-    """Call one service when `form` is valid: a refusal outside the user's sites is 403, any
-    other refusal goes on `form` (None is returned, the caller shows the form again); done,
-    `message` (a text, or a function of what the service returned) and a redirect to the
-    person's page (`user_id`, else that of the person the service returned)."""
+    """Call one service when `form` is valid: a refusal outside the user's sites (or on
+    one's own sessions) is 403, any other refusal goes on `form` (None is returned, the
+    caller shows the form again); done, `message` (a text, or a function of what the
+    service returned) and a redirect to the person's page (`user_id`, else that of the
+    person the service returned)."""
     if not form.is_valid():
         return None
     try:
         result = call()
-    except staff.OutsideYourSites:
+    except (staff.OutsideYourSites, users.OwnSessionsElsewhere):
         raise PermissionDenied from None
     except PresidioError as error:
         add_service_errors(form, error)
@@ -82,6 +83,8 @@ def _person_page(request, person, *, status: int = 200, **forms):
         or ProfileForm(initial=ProfileForm.initial_for(profile), user=request.user),
         "certification_form": forms.get("certification_form") or CertificationForm(),
         "reason_form": forms.get("reason_form") or ReasonForm(),
+        "sessions_form": forms.get("sessions_form") or sessions_form(),
+        "session_count": sessions.sessions_of(person).count() if administer else None,
     }
     return render(request, "routing/person.html", context, status=status)
 
@@ -227,6 +230,37 @@ def person_deactivate(request, user_id: int):
         user_id=user_id,
     )
     return done or _person_page(request, person, reason_form=form, status=400)
+
+
+def sessions_form(data=None) -> ReasonForm:
+    """The reason to end a person's sessions (its own ids: the page has a reason field
+    already, for deactivating)."""
+    return ReasonForm(data, auto_id="end-sessions-%s")
+
+
+@capability_required("administer")
+@require_POST
+def person_sessions_end(request, user_id: int):
+    """Every signed-in session of the person ends; their browsers are signed out."""
+    person = _person_or_403(request, user_id)
+    form = sessions_form(request.POST)
+    done = _submit(
+        request,
+        form,
+        lambda: users.end_sessions_of(
+            actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
+        ),
+        lambda ended: (
+            ngettext(
+                "%(n)s session ended: the person is signed out of it.",
+                "%(n)s sessions ended: the person is signed out of all of them.",
+                ended,
+            )
+            % {"n": ended}
+        ),
+        user_id=user_id,
+    )
+    return done or _person_page(request, person, sessions_form=form, status=400)
 
 
 @capability_required("administer")
