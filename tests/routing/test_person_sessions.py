@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.test import Client
 from django.urls import reverse
 
 from config.models import ConfigChange, UserSession
