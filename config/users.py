@@ -231,7 +231,6 @@ def set_active(*, actor, user, active: bool, now: datetime, reason: str = ""):
     return user
 
 
-
 def end_sessions_of(*, actor, user, now: datetime, reason: str) -> int:
     """An administrator signs `user` out of every browser (all their sessions end, each
     recorded with the reason, which is required). Not for one's own sessions: those are
