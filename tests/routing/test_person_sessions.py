@@ -82,7 +82,7 @@ def test_an_administrator_ends_every_session_of_a_person_from_the_page(
 def test_the_page_without_a_reason_says_so_and_ends_nothing(admin_client, operator, browsers):
     response = admin_client.post(page_url(operator), {"reason": "  "})
     assert response.status_code == 400
-    assert "Say why the sessions are ended." in response.content.decode()
+    assert "Indica perché chiudi le sessioni." in response.content.decode()
     assert not any(signed_out(browser) for browser in browsers)
     assert session_changes() == []
 
@@ -102,8 +102,8 @@ def test_an_administrator_ends_every_session_of_a_person_by_the_api(
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "Say why the sessions are ended."),
-        ({"reason": ""}, "Say why the sessions are ended."),
+        ({}, "Indica perché chiudi le sessioni."),
+        ({"reason": ""}, "Indica perché chiudi le sessioni."),
         ({"reason": "x" * 301}, None),
     ],
 )
@@ -198,3 +198,10 @@ def test_a_deactivation_without_a_reason_records_the_sessions_ended_as_deactivat
 ):
     staff.deactivate_person(actor=admin_user, user=operator, now=now)
     assert {row[2] for row in session_changes()} == {"deactivated"}
+
+
+def test_the_refusal_speaks_the_callers_language(admin_api, operator, browsers):
+    response = admin_api.post(
+        api_url(operator), {}, format="json", headers={"Accept-Language": "en"}
+    )
+    assert response.json()["fields"]["reason"] == ["Say why the sessions are ended."]
