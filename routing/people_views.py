@@ -208,17 +208,33 @@ def person_certification_remove(request, user_id: int, certification_id: int):
     return redirect("routing:person", user_id=user_id)
 
 
-@capability_required("administer")
-@require_POST
-def person_deactivate(request, user_id: int):
+def _with_reason(
+    request, user_id: int, service, message, *, make_form=ReasonForm, form_name="reason_form"
+):
+    """A person's account action that takes a reason (`service(actor=, user=, now=,
+    reason=)`): the form (`make_form`, shown again as `form_name` of the page on a refusal)
+    and the service through `_submit`."""
     person = _person_or_403(request, user_id)
-    form = ReasonForm(request.POST)
+    form = make_form(request.POST)
     done = _submit(
         request,
         form,
-        lambda: staff.deactivate_person(
+        lambda: service(
             actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
         ),
+        message,
+        user_id=user_id,
+    )
+    return done or _person_page(request, person, status=400, **{form_name: form})
+
+
+@capability_required("administer")
+@require_POST
+def person_deactivate(request, user_id: int):
+    return _with_reason(
+        request,
+        user_id,
+        staff.deactivate_person,
         lambda released: (
             ngettext(
                 "Account deactivated: %(n)s open case went back to its queue.",
@@ -227,9 +243,7 @@ def person_deactivate(request, user_id: int):
             )
             % {"n": len(released)}
         ),
-        user_id=user_id,
     )
-    return done or _person_page(request, person, reason_form=form, status=400)
 
 
 def sessions_form(data=None) -> ReasonForm:
@@ -242,14 +256,10 @@ def sessions_form(data=None) -> ReasonForm:
 @require_POST
 def person_sessions_end(request, user_id: int):
     """Every signed-in session of the person ends; their browsers are signed out."""
-    person = _person_or_403(request, user_id)
-    form = sessions_form(request.POST)
-    done = _submit(
+    return _with_reason(
         request,
-        form,
-        lambda: users.end_sessions_of(
-            actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
-        ),
+        user_id,
+        users.end_sessions_of,
         lambda ended: (
             ngettext(
                 "%(n)s session ended: the person is signed out of it.",
@@ -258,26 +268,15 @@ def person_sessions_end(request, user_id: int):
             )
             % {"n": ended}
         ),
-        user_id=user_id,
+        make_form=sessions_form,
+        form_name="sessions_form",
     )
-    return done or _person_page(request, person, sessions_form=form, status=400)
 
 
 @capability_required("administer")
 @require_POST
 def person_reactivate(request, user_id: int):
-    person = _person_or_403(request, user_id)
-    form = ReasonForm(request.POST)
-    done = _submit(
-        request,
-        form,
-        lambda: staff.reactivate_person(
-            actor=request.user, user=person, now=timezone.now(), reason=form.cleaned_data["reason"]
-        ),
-        _("Account reactivated."),
-        user_id=user_id,
-    )
-    return done or _person_page(request, person, reason_form=form, status=400)
+    return _with_reason(request, user_id, staff.reactivate_person, _("Account reactivated."))
 
 
 @capability_required("administer")

@@ -233,7 +233,6 @@ def set_emergency(
             ) % {"queue": queue.name}
             raise QueueNotInEmergency(message, fields={"queue": [message]})
         until = (now + timedelta(minutes=minutes)).astimezone(UTC) if minutes else None
-        before = audit.snapshot(queue, EMERGENCY_FIELDS)
         QueueEvent.objects.create(
             queue=queue,
             kind=QueueEvent.Kind.EMERGENCY_ON if until else QueueEvent.Kind.EMERGENCY_OFF,
@@ -242,25 +241,34 @@ def set_emergency(
             until=until,
             reason=reason,
         )
-        queue.emergency_until, queue.emergency_reason = until, reason
-        queue.save(update_fields=["emergency_until", "emergency_reason"])
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="emergency",
-            target_id=queue.code,
-            target_label=queue.name,
-            action=ConfigChange.Action.CHANGED,
-            before=before,
-            after=audit.snapshot(queue, EMERGENCY_FIELDS),
-            reason=reason,
-        )
+        _switch_emergency(queue, until=until, reason=reason, actor=actor, now=now)
         if until:  # front-office work may now use back-office shares
             _after_commit_offer_waiting_to(None)
     return queue
 
 
 EXPIRED = "expired"
+
+
+def _switch_emergency(
+    queue: Queue, *, until: datetime | None, reason: str, actor, now: datetime, why: str = ""
+) -> None:
+    """Set the queue's emergency (`until` None: off) and record the change, in the caller's
+    transaction; `why` (default: the emergency's own reason) is the record's reason."""
+    before = audit.snapshot(queue, EMERGENCY_FIELDS)
+    queue.emergency_until, queue.emergency_reason = until, reason
+    queue.save(update_fields=["emergency_until", "emergency_reason"])
+    audit.record_change(
+        actor=actor,
+        now=now,
+        target_type="emergency",
+        target_id=queue.code,
+        target_label=queue.name,
+        action=ConfigChange.Action.CHANGED,
+        before=before,
+        after=audit.snapshot(queue, EMERGENCY_FIELDS),
+        reason=why or reason,
+    )
 
 
 def _record_expiry(queue: Queue, now: datetime) -> bool:
@@ -282,20 +290,8 @@ def _record_expiry(queue: Queue, now: datetime) -> bool:
             until=ended_at,
             reason=EXPIRED,
         )
-    before = audit.snapshot(queue, EMERGENCY_FIELDS)
-    queue.emergency_until, queue.emergency_reason = None, ""
-    queue.save(update_fields=["emergency_until", "emergency_reason"])
-    audit.record_change(  # by the system (no actor), at the instant it ran out
-        actor=None,
-        now=ended_at,
-        target_type="emergency",
-        target_id=queue.code,
-        target_label=queue.name,
-        action=ConfigChange.Action.CHANGED,
-        before=before,
-        after=audit.snapshot(queue, EMERGENCY_FIELDS),
-        reason=EXPIRED,
-    )
+    # by the system (no actor), at the instant it ran out
+    _switch_emergency(queue, until=None, reason="", actor=None, now=ended_at, why=EXPIRED)
     return True
 
 
