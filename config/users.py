@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active")
 USERNAME_MAX = 150
-DEACTIVATED = "deactivated"  # why the sessions of a deactivated account ended, if none is given
-SESSIONS_REASON_MAX = 300
 NAME_MAX = 150
 DEACTIVATED = "deactivated"  # why the sessions of a deactivated account ended, if none is given
 SESSIONS_REASON_MAX = 300

@@ -565,6 +565,10 @@ def _record_closing_codes(*, actor, contract, version, previous) -> None:
             action = ConfigChange.Action.CREATED
         elif not after:
             action = ConfigChange.Action.DELETED
+        if before:
+            before |= {"contract": contract.code, "version": previous.number}
+        if after:
+            after |= {"contract": contract.code, "version": version.number}
         audit.record_change(
             actor=actor,
             now=now,
@@ -572,10 +576,8 @@ def _record_closing_codes(*, actor, contract, version, previous) -> None:
             target_id=f"{contract.code}/{code}"[:64],
             target_label=f"{contract.code}: {(after or before)['name_it']}",
             action=action,
-            before=before | {"contract": contract.code, "version": previous.number}
-            if before
-            else None,
-            after=after | {"contract": contract.code, "version": version.number} if after else None,
+            before=before,
+            after=after,
         )
 
 

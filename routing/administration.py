@@ -286,7 +286,6 @@ class _Change:
     to the record (to the values after; to those before for a deletion)."""
 
     instance: Site | Queue
-    fields: tuple[str, ...]
     before: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -310,7 +309,7 @@ def _audited(instance: Site | Queue, *, actor, now: datetime, action: str) -> It
     target_type, fields = _AUDITED[type(instance)]
     creating = action == ConfigChange.Action.CREATED
     deleting = action == ConfigChange.Action.DELETED
-    change = _Change(instance, fields, {} if creating else audit.snapshot(instance, fields))
+    change = _Change(instance, {} if creating else audit.snapshot(instance, fields))
     code, name = instance.code, instance.name
     yield change
     if not deleting:

@@ -24,8 +24,8 @@ from routing.people_serializers import (
     PersonChangeInput,
     PersonCreateInput,
     PersonSerializer,
+    PersonSessionsEndedSerializer,
     ReasonInput,
-    SessionsEndedSerializer,
 )
 
 ManagePeople = capability("administer", "supervise")
@@ -158,7 +158,7 @@ class PersonSessionsEndApi(APIView):
 
     permission_classes = [Administer]
 
-    @extend_schema(request=ReasonInput, responses=SessionsEndedSerializer)
+    @extend_schema(request=ReasonInput, responses=PersonSessionsEndedSerializer)
     def post(self, request, user_id: int):
         ended = _with_reason(request, user_id, users.end_sessions_of)
         return Response({"user": user_id, "sessions_ended": ended})

@@ -69,7 +69,7 @@ class ReasonInput(InputSerializer):
     reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
-class SessionsEndedSerializer(serializers.Serializer):
+class PersonSessionsEndedSerializer(serializers.Serializer):
     user = serializers.IntegerField()
     sessions_ended = serializers.IntegerField()
 
