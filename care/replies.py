@@ -2,6 +2,12 @@
 
 Bad input is refused whole, with every problem at once: an unknown variable in the text,
 a contract the author does not work, a queue they do not supervise.
+
+A team or contract reply is the unit's configuration: each write of one is kept in the
+configuration audit (`config.audit`, target "saved_reply") in its transaction, with the
+values before and after. A personal reply is its owner's alone (nobody else finds it): its
+writes are not recorded, and where a reply turns personal or stops being personal, the
+record says only "personal" and whose, never its title or text.
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +20,8 @@ from django.utils.translation import gettext as _
 from care import reply_selectors, reply_text
 from care.exceptions import InvalidSavedReply, SavedReplyNotAllowed
 from care.models import SavedReply
+from config import audit
+from config.models import ConfigChange
 from contracts.models import Contract
 
 Scope = SavedReply.Scope
@@ -97,6 +105,36 @@ def _checked(actor, values: dict) -> dict:
     return stored
 
 
+def _audited_values(values: dict) -> dict:
+    """What the audit keeps of a reply (`_current`'s values and its owner): a personal
+    reply's title and text stay private."""
+    if values["scope"] == Scope.PERSONAL:
+        return {"scope": Scope.PERSONAL, "owner": values["owner"]}
+    return {name: values[name] for name in FIELDS}
+
+
+def _values_of(reply: SavedReply) -> dict:
+    return _current(reply) | {"owner": reply.owner_id}
+
+
+def _record(*, actor, reply: SavedReply, action: str, before: dict, after: dict, now) -> None:
+    """Inside the write's transaction: its configuration change, unless the reply is
+    personal before and after (or was created or deleted personal)."""
+    if all(side.get("scope", Scope.PERSONAL) == Scope.PERSONAL for side in (before, after)):
+        return
+    shared = after if after.get("scope", Scope.PERSONAL) != Scope.PERSONAL else before
+    audit.record_change(
+        actor=actor,
+        now=now,
+        target_type="saved_reply",
+        target_id=reply.pk,
+        target_label=shared.get("title", ""),
+        action=action,
+        before=_audited_values(before) if before else None,
+        after=_audited_values(after) if after else None,
+    )
+
+
 def _locked(reply: SavedReply) -> SavedReply:
     # of=self: PostgreSQL locks no row of the (nullable) contract joined beside it.
     locked = SavedReply.objects.select_for_update(of=("self",)).select_related("contract")
@@ -108,7 +146,18 @@ def create_reply(*, actor, data: ReplyData, now: datetime | None = None) -> Save
     values = {name: getattr(data, name) for name in FIELDS}
     with transaction.atomic(durable=True):
         stored = _checked(actor, values)
-        return SavedReply.objects.create(**stored, created_by=actor, created_at=now, updated_at=now)
+        reply = SavedReply.objects.create(
+            **stored, created_by=actor, created_at=now, updated_at=now
+        )
+        _record(
+            actor=actor,
+            reply=reply,
+            action=ConfigChange.Action.CREATED,
+            before={},
+            after=_values_of(reply),
+            now=now,
+        )
+    return reply
 
 
 def update_reply(
@@ -121,18 +170,37 @@ def update_reply(
         reply = _locked(reply)
         if not reply_selectors.may_manage(actor, reply):
             raise SavedReplyNotAllowed
+        before = _values_of(reply)
         values = _current(reply) | {name: getattr(data, name) for name in data.given}
         stored = _checked(actor, values)
         for name, value in stored.items():
             setattr(reply, name, value)
         reply.updated_at = now
         reply.save(update_fields=[*stored, "updated_at"])
+        _record(
+            actor=actor,
+            reply=reply,
+            action=ConfigChange.Action.CHANGED,
+            before=before,
+            after=_values_of(reply),
+            now=now,
+        )
     return reply
 
 
-def delete_reply(*, actor, reply: SavedReply) -> None:
+def delete_reply(*, actor, reply: SavedReply, now: datetime | None = None) -> None:
+    now = now or timezone.now()
     with transaction.atomic(durable=True):
         reply = _locked(reply)
         if not reply_selectors.may_manage(actor, reply):
             raise SavedReplyNotAllowed
+        before = _values_of(reply)
+        _record(
+            actor=actor,
+            reply=reply,
+            action=ConfigChange.Action.DELETED,
+            before=before,
+            after={},
+            now=now,
+        )
         reply.delete()

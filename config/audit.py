@@ -25,6 +25,8 @@ TARGET_LABELS = {
     "emergency": _("emergency"),
     "token": _("API token"),
     "session": _("session"),
+    "saved_reply": _("saved reply"),
+    "closing_code": _("closing code"),
 }
 
 

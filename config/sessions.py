@@ -12,6 +12,7 @@ browser is signed out at its next request). The address is kept masked (an IPv4 
 import ipaddress
 from datetime import datetime
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import QuerySet
@@ -66,6 +67,21 @@ def sessions_of(user) -> QuerySet:
     return UserSession.objects.filter(user=user, session__expire_date__gt=timezone.now())
 
 
+def _unlisted_keys_of(user, now: datetime) -> list[str]:
+    """The keys of `user`'s live sessions that have no row yet (signed in before rows were
+    kept and not used since): read from the session data itself."""
+    unlisted = (
+        Session.objects.filter(expire_date__gt=now)
+        .exclude(session_key__in=UserSession.objects.values("session_id"))
+        .order_by("session_key")
+    )
+    return [
+        session.session_key
+        for session in unlisted.iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk)
+    ]
+
+
 def _end(*, actor, rows: list[UserSession], reason: str, now: datetime) -> int:
     for row in rows:
         record_change(
@@ -108,3 +124,27 @@ def end_other_sessions(*, actor, current_key: str | None, now: datetime) -> int:
             .order_by("pk")
         )
         return _end(actor=actor, rows=rows, reason="", now=now)
+
+
+def end_all_sessions(*, actor, user, reason: str, now: datetime) -> int:
+    """Inside the caller's transaction: end every session of `user` (each listed one with its
+    configuration change; those with no row yet, found in the session data, with one change
+    for all of them), so that every browser of theirs is signed out at its next request.
+    Who may: the caller decides (`config.users.end_sessions_of`, deactivation). Returns how
+    many sessions ended."""
+    rows = list(UserSession.objects.select_for_update().filter(user=user).order_by("pk"))
+    ended = _end(actor=actor, rows=rows, reason=reason, now=now)
+    keys = _unlisted_keys_of(user, now)
+    if keys:
+        record_change(
+            actor=actor,
+            now=now,
+            target_type="session",
+            target_id=f"user-{user.pk}",
+            target_label=str(user),
+            action=ConfigChange.Action.DELETED,
+            before={"user": user.pk, "sessions_without_details": len(keys)},
+            reason=reason,
+        )
+        Session.objects.filter(session_key__in=keys).delete()
+    return ended + len(keys)

@@ -150,6 +150,7 @@ GROUPS: dict[str, Group] = {
             "person-import",
             "person-deactivate",
             "person-reactivate",
+            "person-sessions-end",
             "person-password-link",
             "person-certification-list",
             "person-certification-detail",

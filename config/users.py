@@ -29,7 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config import roles
+from config import roles, sessions
 from config.audit import record_change, snapshot
 from config.errors import InvalidInput, PermissionDenied
 from config.models import ConfigChange
@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active")
 USERNAME_MAX = 150
 NAME_MAX = 150
+DEACTIVATED = "deactivated"  # why the sessions of a deactivated account ended, if none is given
+SESSIONS_REASON_MAX = 300
 
 
 class InvalidUserData(InvalidInput):
@@ -49,6 +51,13 @@ class InvalidUserData(InvalidInput):
 class AdministratorOnly(PermissionDenied):
     code = "administrator_only"
     default_message = gettext_lazy("Only an administrator can do this.")
+
+
+class OwnSessionsElsewhere(PermissionDenied):
+    code = "own_sessions_elsewhere"
+    default_message = gettext_lazy(
+        "Your own sessions are ended from your sessions page, not from here."
+    )
 
 
 @dataclass
@@ -215,7 +224,28 @@ def set_active(*, actor, user, active: bool, now: datetime, reason: str = ""):
             after=user_snapshot(user),
             reason=reason,
         )
+        if not active:  # a reactivation must not bring old browsers back
+            sessions.end_all_sessions(actor=actor, user=user, reason=reason or DEACTIVATED, now=now)
     return user
+
+
+def end_sessions_of(*, actor, user, now: datetime, reason: str) -> int:
+    """An administrator signs `user` out of every browser (all their sessions end, each
+    recorded with the reason, which is required). Not for one's own sessions: those are
+    ended from one's sessions page. Returns how many ended."""
+    require_administrator(actor)
+    if actor.pk == user.pk:
+        raise OwnSessionsElsewhere()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidUserData(fields={"reason": [_("Say why the sessions are ended.")]})
+    if len(reason) > SESSIONS_REASON_MAX:
+        raise InvalidUserData(
+            fields={"reason": [_("At most %(n)s characters.") % {"n": SESSIONS_REASON_MAX}]}
+        )
+    with _atomic():
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        return sessions.end_all_sessions(actor=actor, user=user, reason=reason, now=now)
 
 
 def resend_password_link(*, actor, user) -> None:

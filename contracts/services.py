@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import audit
 from config.errors import PermissionDenied
 from config.inputs import text_problem
+from config.models import ConfigChange
 from contracts import calendars, selectors, signals
 from contracts.cards import render_card
 from contracts.exceptions import InvalidContractData
@@ -543,7 +545,45 @@ def _check_closing_codes(
             )
 
 
-def _write_version(*, actor, contract, number, effective_from, terms, share) -> ContractVersion:
+CLOSING_CODE_FIELDS = ("code", "name_it", "name_en", "category_code")
+
+
+def _record_closing_codes(*, actor, contract, version, previous) -> None:
+    """The closing codes the new version adds, changes or drops against the version before
+    it (none for a new contract), each a configuration change (target "closing_code") in
+    the version's transaction. A version that lists none falls back on the national list."""
+    old = {c.code: c for c in previous.closing_codes.all()} if previous is not None else {}
+    new = {c.code: c for c in version.closing_codes.all()}
+    now = timezone.now()
+    for code in sorted({*old, *new}):
+        before = audit.snapshot(old.get(code), CLOSING_CODE_FIELDS)
+        after = audit.snapshot(new.get(code), CLOSING_CODE_FIELDS)
+        if before == after:
+            continue
+        action = ConfigChange.Action.CHANGED
+        if not before:
+            action = ConfigChange.Action.CREATED
+        elif not after:
+            action = ConfigChange.Action.DELETED
+        if before:
+            before |= {"contract": contract.code, "version": previous.number}
+        if after:
+            after |= {"contract": contract.code, "version": version.number}
+        audit.record_change(
+            actor=actor,
+            now=now,
+            target_type="closing_code",
+            target_id=f"{contract.code}/{code}"[:64],
+            target_label=f"{contract.code}: {(after or before)['name_it']}",
+            action=action,
+            before=before,
+            after=after,
+        )
+
+
+def _write_version(
+    *, actor, contract, number, effective_from, terms, share, previous=None
+) -> ContractVersion:
     version = ContractVersion.objects.create(
         contract=contract,
         number=number,
@@ -586,6 +626,7 @@ def _write_version(*, actor, contract, number, effective_from, terms, share) -> 
         )
         for c in terms.closing_codes
     )
+    _record_closing_codes(actor=actor, contract=contract, version=version, previous=previous)
     return version
 
 
@@ -689,6 +730,7 @@ def amend_contract(
         effective_from=effective_from,
         terms=terms,
         share=share,
+        previous=latest,
     )
     _audit(
         AuditEvent.Kind.CONTRACT_AMENDED,

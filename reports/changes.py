@@ -1,7 +1,8 @@
 """The configuration audit as admins and managers read it: `config.ConfigChange` (users and
-roles, profiles, certifications, sites, queues, emergencies, tokens, sessions) and the
-contracts' own trail (`contracts.AuditEvent`: clients, calendars, contracts) in one list,
-newest first, with the same filters on the page, in the API and in the exports.
+roles, profiles, certifications, sites, queues, emergencies, tokens, sessions, saved replies,
+closing codes) and the contracts' own trail (`contracts.AuditEvent`: clients, calendars,
+contracts) in one list, newest first, with the same filters on the page, in the API and in
+the exports.
 
 Both sources are merged in SQL (a UNION of their ids and times, ordered and sliced), then
 the rows of one page are read with two queries: a page costs the same whatever the length
@@ -26,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.authtoken.models import Token
 
+from care.models import SavedReply
 from config.audit import TARGET_LABELS
 from config.models import ConfigChange
-from contracts.models import AuditEvent, BusinessCalendar, Client, Contract
+from contracts.models import AuditEvent, BusinessCalendar, Client, ClosingCode, Contract
 from reports.formats import Column
 from reports.formats import ColumnType as T
 from routing.models import Certification, OperatorProfile, Queue, Site
@@ -63,6 +65,8 @@ TARGET_MODELS: dict[str, type[models.Model]] = {
     "emergency": Queue,
     "token": Token,
     "session": Session,
+    "saved_reply": SavedReply,
+    "closing_code": ClosingCode,
     "client": Client,
     "calendar": BusinessCalendar,
     "contract": Contract,

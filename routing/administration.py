@@ -16,8 +16,9 @@ gets its "queue changed" event, and the audit row says how many moved. Threshold
 apply to the next routing pass: take-next and auto-assign read them each time.
 """
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -276,6 +277,56 @@ def _assign(instance, values: Mapping[str, Any]) -> list[str]:
     return names
 
 
+# --- The audit of every write here ----------------------------------------------------------
+
+
+@dataclass
+class _Change:
+    """What `_audited` hands the block: the values before, and `extra` values the block adds
+    to the record (to the values after; to those before for a deletion)."""
+
+    instance: Site | Queue
+    before: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def now_differs(self, names: Collection[str]) -> bool:
+        """Whether any of `names` differs now from before the block."""
+        current = audit.snapshot(self.instance, names)
+        return any(self.before[name] != current[name] for name in names)
+
+
+_AUDITED: dict[type, tuple[str, tuple[str, ...]]] = {
+    Site: ("site", SITE_FIELDS),
+    Queue: ("queue", QUEUE_AUDITED),
+}
+
+
+@contextmanager
+def _audited(instance: Site | Queue, *, actor, now: datetime, action: str) -> Iterator[_Change]:
+    """Snapshot `instance` before the block (nothing for a creation), let the block change
+    it, snapshot it after (nothing for a deletion) and record the change, inside the
+    caller's transaction: the one audit path of every site and queue write."""
+    target_type, fields = _AUDITED[type(instance)]
+    creating = action == ConfigChange.Action.CREATED
+    deleting = action == ConfigChange.Action.DELETED
+    change = _Change(instance, {} if creating else audit.snapshot(instance, fields))
+    code, name = instance.code, instance.name
+    yield change
+    if not deleting:
+        code, name = instance.code, instance.name
+    after = {} if deleting else audit.snapshot(instance, fields) | change.extra
+    audit.record_change(
+        actor=actor,
+        now=now,
+        target_type=target_type,
+        target_id=code,
+        target_label=name,
+        action=action,
+        before=change.before | change.extra if deleting else change.before,
+        after=after,
+    )
+
+
 # --- Sites ----------------------------------------------------------------------------------
 
 
@@ -286,20 +337,14 @@ def create_site(*, actor, now: datetime, values: Mapping[str, Any]) -> Site:
     values = {"name": "", "province": "", "calendar": None, "supervisors": []} | values
     if errors := _site_errors(values, None):
         raise InvalidRoutingData(fields=errors)
-    with transaction.atomic(durable=True):
-        site = Site(code=values["code"])
+    site = Site(code=values["code"])
+    with (
+        transaction.atomic(durable=True),
+        _audited(site, actor=actor, now=now, action=ConfigChange.Action.CREATED),
+    ):
         _assign(site, {k: v for k, v in values.items() if k != "code"})
         site.save()
         site.supervisors.set(values["supervisors"])
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="site",
-            target_id=site.code,
-            target_label=site.name,
-            action=ConfigChange.Action.CREATED,
-            after=audit.snapshot(site, SITE_FIELDS),
-        )
     return site
 
 
@@ -311,21 +356,11 @@ def update_site(*, actor, site: Site, now: datetime, changes: Mapping[str, Any])
         raise InvalidRoutingData(fields=errors)
     with transaction.atomic(durable=True):
         site = Site.objects.select_for_update().get(id=site.id)
-        before = audit.snapshot(site, SITE_FIELDS)
-        if names := _assign(site, changes):
-            site.save(update_fields=names)
-        if "supervisors" in changes:
-            site.supervisors.set(changes["supervisors"])
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="site",
-            target_id=site.code,
-            target_label=site.name,
-            action=ConfigChange.Action.CHANGED,
-            before=before,
-            after=audit.snapshot(site, SITE_FIELDS),
-        )
+        with _audited(site, actor=actor, now=now, action=ConfigChange.Action.CHANGED):
+            if names := _assign(site, changes):
+                site.save(update_fields=names)
+            if "supervisors" in changes:
+                site.supervisors.set(changes["supervisors"])
     return site
 
 
@@ -340,18 +375,9 @@ def delete_site(*, actor, site: Site, now: datetime) -> None:
                 _("The site “%(site)s” has %(n)s operators: move them to another site first.")
                 % {"site": site.name, "n": operators}
             )
-        before = audit.snapshot(site, SITE_FIELDS)
-        site_id, code, name = site.id, site.code, site.name
-        site.delete()
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="site",
-            target_id=code,
-            target_label=name,
-            action=ConfigChange.Action.DELETED,
-            before=before | {"id": site_id},
-        )
+        with _audited(site, actor=actor, now=now, action=ConfigChange.Action.DELETED) as change:
+            change.extra["id"] = site.id
+            site.delete()
 
 
 # --- Queues ---------------------------------------------------------------------------------
@@ -400,10 +426,6 @@ def refile_waiting(*, actor, now: datetime, reason: str, exclude: str = "") -> i
     )
 
 
-def _queue_audit(queue: Queue) -> dict[str, Any]:
-    return audit.snapshot(queue, QUEUE_AUDITED)
-
-
 def create_queue(*, actor, now: datetime, values: Mapping[str, Any]) -> QueueChange:
     """A new queue (administrators and managers). Waiting cases its criteria now fit better
     move to it at once."""
@@ -412,21 +434,16 @@ def create_queue(*, actor, now: datetime, values: Mapping[str, Any]) -> QueueCha
     values = _QUEUE_DEFAULTS | {"code": ""} | values
     if errors := _queue_errors(values, None):
         raise InvalidRoutingData(fields=errors)
-    with transaction.atomic(durable=True):
-        queue = Queue(code=values["code"])
+    queue = Queue(code=values["code"])
+    with (
+        transaction.atomic(durable=True),
+        _audited(queue, actor=actor, now=now, action=ConfigChange.Action.CREATED) as change,
+    ):
         _assign(queue, {k: v for k, v in values.items() if k != "code"})
         queue.save()
         queue.supervisors.set(values["supervisors"])
         moved = refile_waiting(actor=actor, now=now, reason=f"queue_created:{queue.code}")
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="queue",
-            target_id=queue.code,
-            target_label=queue.name,
-            action=ConfigChange.Action.CREATED,
-            after=_queue_audit(queue) | {"waiting_cases_moved": moved},
-        )
+        change.extra["waiting_cases_moved"] = moved
     return QueueChange(queue, moved)
 
 
@@ -445,26 +462,15 @@ def update_queue(*, actor, queue: Queue, now: datetime, changes: Mapping[str, An
         raise InvalidRoutingData(fields=errors)
     with transaction.atomic(durable=True):
         queue = Queue.objects.select_for_update().get(id=queue.id)
-        before = _queue_audit(queue)
-        if names := _assign(queue, changes):
-            queue.save(update_fields=names)
-        if "supervisors" in changes:
-            queue.supervisors.set(changes["supervisors"])
-        after = _queue_audit(queue)
         moved = 0
-        if any(before[name] != after[name] for name in QUEUE_CRITERIA):
-            moved = refile_waiting(actor=actor, now=now, reason=f"queue_changed:{queue.code}")
-            after["waiting_cases_moved"] = moved
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="queue",
-            target_id=queue.code,
-            target_label=queue.name,
-            action=ConfigChange.Action.CHANGED,
-            before=before,
-            after=after,
-        )
+        with _audited(queue, actor=actor, now=now, action=ConfigChange.Action.CHANGED) as change:
+            if names := _assign(queue, changes):
+                queue.save(update_fields=names)
+            if "supervisors" in changes:
+                queue.supervisors.set(changes["supervisors"])
+            if change.now_differs(QUEUE_CRITERIA):
+                moved = refile_waiting(actor=actor, now=now, reason=f"queue_changed:{queue.code}")
+                change.extra["waiting_cases_moved"] = moved
     return QueueChange(queue, moved)
 
 
@@ -498,24 +504,15 @@ def archive_queue(*, actor, queue: Queue, now: datetime, refile: bool = False) -
                 % {"n": waiting, "queue": queue.name},
                 extra={"waiting": waiting},
             )
-        before = _queue_audit(queue)
-        queue.archived_at = now.astimezone(UTC)
-        queue.save(update_fields=["archived_at"])
-        moved = 0
-        if waiting:
-            moved = refile_waiting(
-                actor=actor, now=now, reason=f"queue_archived:{queue.code}", exclude=queue.code
-            )
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="queue",
-            target_id=queue.code,
-            target_label=queue.name,
-            action=ConfigChange.Action.ARCHIVED,
-            before=before,
-            after=_queue_audit(queue) | {"waiting_cases_moved": moved},
-        )
+        with _audited(queue, actor=actor, now=now, action=ConfigChange.Action.ARCHIVED) as change:
+            queue.archived_at = now.astimezone(UTC)
+            queue.save(update_fields=["archived_at"])
+            moved = 0
+            if waiting:
+                moved = refile_waiting(
+                    actor=actor, now=now, reason=f"queue_archived:{queue.code}", exclude=queue.code
+                )
+            change.extra["waiting_cases_moved"] = moved
     return QueueChange(queue, moved)
 
 
@@ -533,15 +530,5 @@ def delete_queue(*, actor, queue: Queue, now: datetime) -> None:
                 )
                 % {"queue": queue.name}
             )
-        before = _queue_audit(queue)
-        code, name = queue.code, queue.name
-        queue.delete()
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="queue",
-            target_id=code,
-            target_label=name,
-            action=ConfigChange.Action.DELETED,
-            before=before,
-        )
+        with _audited(queue, actor=actor, now=now, action=ConfigChange.Action.DELETED):
+            queue.delete()

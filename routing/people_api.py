@@ -24,6 +24,7 @@ from routing.people_serializers import (
     PersonChangeInput,
     PersonCreateInput,
     PersonSerializer,
+    PersonSessionsEndedSerializer,
     ReasonInput,
 )
 
@@ -121,19 +122,23 @@ class PersonDetailApi(APIView):
         return Response(_person(request, user_id))
 
 
+def _with_reason(request, user_id: int, service):
+    """Call `service(actor=, user=, now=, reason=)` on the person with the reason sent;
+    what it returned."""
+    person = people_selectors.person_for(request.user, user_id)
+    data = _valid(ReasonInput, request)
+    return service(actor=request.user, user=person, now=timezone.now(), reason=data["reason"])
+
+
 class PersonDeactivateApi(APIView):
     """The account stops working; the open cases the person holds go back to their
-    queues and their presence goes offline."""
+    queues, their presence goes offline and their sessions end."""
 
     permission_classes = [Administer]
 
     @extend_schema(request=ReasonInput, responses=PersonSerializer)
     def post(self, request, user_id: int):
-        person = people_selectors.person_for(request.user, user_id)
-        data = _valid(ReasonInput, request)
-        released = staff.deactivate_person(
-            actor=request.user, user=person, now=timezone.now(), reason=data["reason"]
-        )
+        released = _with_reason(request, user_id, staff.deactivate_person)
         return Response(_person(request, user_id) | {"cases_returned_to_queue": len(released)})
 
 
@@ -142,12 +147,21 @@ class PersonReactivateApi(APIView):
 
     @extend_schema(request=ReasonInput, responses=PersonSerializer)
     def post(self, request, user_id: int):
-        person = people_selectors.person_for(request.user, user_id)
-        data = _valid(ReasonInput, request)
-        staff.reactivate_person(
-            actor=request.user, user=person, now=timezone.now(), reason=data["reason"]
-        )
+        _with_reason(request, user_id, staff.reactivate_person)
         return Response(_person(request, user_id))
+
+
+class PersonSessionsEndApi(APIView):
+    """POST `{"reason": "…"}` (required): every signed-in session of the person ends, each
+    on record; their browsers are signed out at their next request. Administrators only,
+    and not for their own sessions (`/api/v1/me/sessions/`)."""
+
+    permission_classes = [Administer]
+
+    @extend_schema(request=ReasonInput, responses=PersonSessionsEndedSerializer)
+    def post(self, request, user_id: int):
+        ended = _with_reason(request, user_id, users.end_sessions_of)
+        return Response({"user": user_id, "sessions_ended": ended})
 
 
 class PersonPasswordLinkApi(APIView):

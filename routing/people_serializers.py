@@ -69,6 +69,11 @@ class ReasonInput(InputSerializer):
     reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
+class PersonSessionsEndedSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    sessions_ended = serializers.IntegerField()
+
+
 class PeopleImportInput(InputSerializer):
     file = serializers.FileField()
     dry_run = serializers.BooleanField(required=False, default=True)

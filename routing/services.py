@@ -234,7 +234,6 @@ def set_emergency(
             ) % {"queue": queue.name}
             raise QueueNotInEmergency(message, fields={"queue": [message]})
         until = (now + timedelta(minutes=minutes)).astimezone(UTC) if minutes else None
-        before = audit.snapshot(queue, EMERGENCY_FIELDS)
         QueueEvent.objects.create(
             queue=queue,
             kind=QueueEvent.Kind.EMERGENCY_ON if until else QueueEvent.Kind.EMERGENCY_OFF,
@@ -243,19 +242,7 @@ def set_emergency(
             until=until,
             reason=reason,
         )
-        queue.emergency_until, queue.emergency_reason = until, reason
-        queue.save(update_fields=["emergency_until", "emergency_reason"])
-        audit.record_change(
-            actor=actor,
-            now=now,
-            target_type="emergency",
-            target_id=queue.code,
-            target_label=queue.name,
-            action=ConfigChange.Action.CHANGED,
-            before=before,
-            after=audit.snapshot(queue, EMERGENCY_FIELDS),
-            reason=reason,
-        )
+        _switch_emergency(queue, until=until, reason=reason, actor=actor, now=now)
         if until:  # front-office work may now use back-office shares
             _after_commit_offer_waiting_to(None)
     return queue
@@ -264,24 +251,48 @@ def set_emergency(
 EXPIRED = "expired"
 
 
+def _switch_emergency(
+    queue: Queue, *, until: datetime | None, reason: str, actor, now: datetime, why: str = ""
+) -> None:
+    """Set the queue's emergency (`until` None: off) and record the change, in the caller's
+    transaction; `why` (default: the emergency's own reason) is the record's reason."""
+    before = audit.snapshot(queue, EMERGENCY_FIELDS)
+    queue.emergency_until, queue.emergency_reason = until, reason
+    queue.save(update_fields=["emergency_until", "emergency_reason"])
+    audit.record_change(
+        actor=actor,
+        now=now,
+        target_type="emergency",
+        target_id=queue.code,
+        target_label=queue.name,
+        action=ConfigChange.Action.CHANGED,
+        before=before,
+        after=audit.snapshot(queue, EMERGENCY_FIELDS),
+        reason=why or reason,
+    )
+
+
 def _record_expiry(queue: Queue, now: datetime) -> bool:
     """If the queue's emergency ran out, write its end ("emergency_off", reason "expired", at
-    the instant it ended, by whoever switched it on) and clear it. The queue row is locked by
-    the caller, so the end is written once however many runs race."""
+    the instant it ended, by whoever switched it on) and clear it, with its configuration
+    change (target "emergency", by the system: no actor, reason "expired") in the same
+    transaction. The queue row is locked by the caller and the end clears it, so the end is
+    written once however many runs race."""
     if queue.emergency_until is None or queue.emergency_until > now:
         return False
+    ended_at = queue.emergency_until
     started = queue.events.filter(kind=QueueEvent.Kind.EMERGENCY_ON).order_by("-at", "-id").first()
     if started is not None:  # an emergency is only ever switched on by set_emergency
         QueueEvent.objects.create(
             queue=queue,
             kind=QueueEvent.Kind.EMERGENCY_OFF,
             actor_id=started.actor_id,
-            at=queue.emergency_until,
-            until=queue.emergency_until,
+            at=ended_at,
+            until=ended_at,
             reason=EXPIRED,
         )
-    queue.emergency_until, queue.emergency_reason = None, ""
-    queue.save(update_fields=["emergency_until", "emergency_reason"])
+    # by the system (no actor), at the instant it ran out
+    _switch_emergency(queue, until=None, reason="", actor=None, now=ended_at, why=EXPIRED)
     return True
 
 

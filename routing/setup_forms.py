@@ -40,6 +40,18 @@ def _optional_id(value: str) -> int | None:
     return int(value) if value else None
 
 
+def _threshold(name: str, label) -> forms.IntegerField:
+    """A queue's threshold: a whole number from 0 to its bound in `THRESHOLD_MAX`."""
+    return forms.IntegerField(label=label, min_value=0, max_value=THRESHOLD_MAX[name])
+
+
+def _supervisors_field() -> forms.TypedMultipleChoiceField:
+    """The supervisors of a site or a queue (the view offers the users who hold the role)."""
+    return forms.TypedMultipleChoiceField(
+        label=_("Supervisors"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
 class SiteForm(_SetupForm):
     code = forms.SlugField(label=_("Code"), max_length=20)
     name = forms.CharField(label=_("Name"), max_length=120)
@@ -53,9 +65,7 @@ class SiteForm(_SetupForm):
         required=False,
         help_text=_("When the site's supervisors are sent e-mail (else the morning digest)."),
     )
-    supervisors = forms.TypedMultipleChoiceField(
-        label=_("Supervisors"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    supervisors = _supervisors_field()
 
     @classmethod
     def initial_for(cls, site: Site) -> dict:
@@ -95,42 +105,24 @@ class QueueForm(_SetupForm):
         required=False,
         help_text=_("Only operators who speak it are offered the queue's cases. Blank: any."),
     )
-    overflow_client_minutes = forms.IntegerField(
-        label=_("To the client's operators after (minutes)"),
-        min_value=0,
-        max_value=THRESHOLD_MAX["overflow_client_minutes"],
+    overflow_client_minutes = _threshold(
+        "overflow_client_minutes", _("To the client's operators after (minutes)")
     )
-    overflow_national_minutes = forms.IntegerField(
-        label=_("To skilled operators nationally after (minutes)"),
-        min_value=0,
-        max_value=THRESHOLD_MAX["overflow_national_minutes"],
+    overflow_national_minutes = _threshold(
+        "overflow_national_minutes", _("To skilled operators nationally after (minutes)")
     )
-    service_level_seconds = forms.IntegerField(
-        label=_("Answered within (seconds) counts for the service level"),
-        min_value=0,
-        max_value=THRESHOLD_MAX["service_level_seconds"],
+    service_level_seconds = _threshold(
+        "service_level_seconds", _("Answered within (seconds) counts for the service level")
     )
-    service_level_target = forms.IntegerField(
-        label=_("Service level target (%)"), min_value=0, max_value=100
+    service_level_target = _threshold("service_level_target", _("Service level target (%)"))
+    longest_wait_alarm_seconds = _threshold(
+        "longest_wait_alarm_seconds", _("Alarm when a caller waits longer than (seconds)")
     )
-    longest_wait_alarm_seconds = forms.IntegerField(
-        label=_("Alarm when a caller waits longer than (seconds)"),
-        min_value=0,
-        max_value=THRESHOLD_MAX["longest_wait_alarm_seconds"],
+    wrap_up_seconds = _threshold("wrap_up_seconds", _("After-call work allowed (seconds)"))
+    callback_minutes = _threshold(
+        "callback_minutes", _("Call back an abandoned caller within (business minutes)")
     )
-    wrap_up_seconds = forms.IntegerField(
-        label=_("After-call work allowed (seconds)"),
-        min_value=0,
-        max_value=THRESHOLD_MAX["wrap_up_seconds"],
-    )
-    callback_minutes = forms.IntegerField(
-        label=_("Call back an abandoned caller within (business minutes)"),
-        min_value=0,
-        max_value=THRESHOLD_MAX["callback_minutes"],
-    )
-    supervisors = forms.TypedMultipleChoiceField(
-        label=_("Supervisors"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    supervisors = _supervisors_field()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

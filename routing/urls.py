@@ -49,6 +49,11 @@ api_urlpatterns = [
         name="person-reactivate",
     ),
     path(
+        "people/<id:user_id>/sessions/end/",
+        people_api.PersonSessionsEndApi.as_view(),
+        name="person-sessions-end",
+    ),
+    path(
         "people/<id:user_id>/password-link/",
         people_api.PersonPasswordLinkApi.as_view(),
         name="person-password-link",
@@ -124,6 +129,11 @@ urlpatterns = [
         "people/<id:user_id>/password-link/",
         people_views.person_password_link,
         name="person-password-link",
+    ),
+    path(
+        "people/<id:user_id>/sessions/end/",
+        people_views.person_sessions_end,
+        name="person-sessions-end",
     ),
     path(
         "people/<id:user_id>/deactivate/",

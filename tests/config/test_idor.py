@@ -811,6 +811,9 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         Probe(ADMINISTRATION, "POST", OTHER_CERTIFICATION, data=EMPTY),
     ),
     "routing:person-deactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "routing:person-sessions-end": (
+        Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=payload(reason="Sonda IDOR")),
+    ),
     "routing:person-password-link": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
     "api:person-password-link": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
     "routing:person-reactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
@@ -824,6 +827,9 @@ CLASSIFIED: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     "api:person-deactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
+    "api:person-sessions-end": (
+        Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=payload(reason="Sonda IDOR")),
+    ),
     "api:person-reactivate": (Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=EMPTY),),
     "api:person-certification-list": (
         Probe(ADMINISTRATION, "POST", OTHER_OPERATOR, data=lambda u: {"client": u.client_b.pk}),
