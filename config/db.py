@@ -22,6 +22,9 @@ was 45 % of PostgreSQL's time. Use it for statements whose shape is fixed and wh
 plan does not depend on the values (an ordered index walk with a limit, a key lookup).
 Queries still go through Django's wrapper, so they are logged and counted like any other.
 
+`insert_unless_conflict(instance, *unique)`: an INSERT that gives way to an existing row
+(`ON CONFLICT DO NOTHING`) instead of raising, so the caller needs no savepoint around it.
+
 `JSONRows(queryset, *fields)` and `as_prefetched(instance, name, model, rows)`: a few small
 related rows (a calendar's hours, a version's SLA targets, a caller's phones) read as one
 JSON column of their parent's row instead of one more query each (`prefetch_related`), and
@@ -182,6 +185,35 @@ def next_in_yearly_sequence(sequence_model, *, year: int) -> int:
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return sequence.last
+
+
+def insert_unless_conflict(instance: Model, *unique: str, connection=default_connection) -> bool:
+    """INSERT the instance's row unless a row with the same `unique` columns exists: `ON
+    CONFLICT (…) DO NOTHING RETURNING` the new id (SQLite and PostgreSQL both say it), so
+    the transaction goes on either way, with no savepoint around an IntegrityError. True,
+    with the instance's primary key set, when it was inserted. The columns are the model's
+    own; the values are bound parameters."""
+    model = type(instance)
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True
 
 
 class JSONRows(Subquery):

@@ -7,16 +7,19 @@ or out-of-order events end in the same record. The caller's number is stored on 
 it never goes to a log.
 """
 
+import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.db import JSONRows, insert_unless_conflict
 from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts.models import Contract, EndUser, EndUserPhone
@@ -53,16 +56,48 @@ class Received:
     duplicate: bool
 
 
+@dataclass
+class _Names:
+    """The names an event carries, looked up once a request (most with the call's own row):
+    a line's queue code (None: no such line), whether a queue exists, and an operator's user
+    id by username or extension (None: nobody by that name)."""
+
+    lines: dict[str, str | None] = field(default_factory=dict)
+    queues: dict[str, bool] = field(default_factory=dict)
+    operators: dict[str, int | None] = field(default_factory=dict)
+
+
 def receive_event(
     event: Event, *, call_id: str, problems: tuple[str, ...] = (), now: datetime | None = None
 ) -> Received:
     """Store one telephony event (once) and bring its call, the operator's presence and the
     caller's callback up to date, in one transaction. `problems`: what the API could not
-    read in the event (a malformed number), said on the call."""
+    read in the event (a malformed number), said on the call.
+
+    A new call, the usual first event, is inserted with its facts at once (nothing to read
+    back); any other event locks its call, then reads the call's stored events (after the
+    lock, so that an event committed meanwhile is among them) and decides from them whether
+    it is a duplicate."""
     now = now or timezone.now()
+    names = _Names()
     with transaction.atomic(durable=True):
-        call, created = _locked_call(call_id, event, now)
-        if not created and CallEvent.objects.filter(call=call, key=event.key).exists():
+        call = created = None
+        if event.event == call_facts.NEW_CALL:
+            call = created = _inserted_call(call_id, event, problems, names, now)
+        if call is None:
+            call = _locked_call(call_id, event, names)
+        if call is None:  # an answer or a hang-up before its new call
+            call = created = _inserted_call(call_id, event, problems, names, now)
+        if created is not None:
+            before = (CallOutcome.WAITING, None)
+            _after(created, before, event, now, callbacks=bool(created.caller_number))
+            return Received(created, duplicate=False)
+        if call is None:  # the call's other event created it meanwhile
+            call = _locked_call(call_id, event, names)
+        if call is None:
+            raise Call.DoesNotExist(call_id)
+        stored, callbacks_waiting = _stored_events(call)
+        if event.key in {key for key, _event in stored}:
             return Received(call, duplicate=True)
         CallEvent.objects.create(
             call=call,
@@ -72,30 +107,114 @@ def receive_event(
             received_at=now,
             data=_without_number(event),
         )
-        events = [_as_event(row) for row in call.events.all()]
+        events = [stored_event for _key, stored_event in stored]
         events.append(event)  # the caller's number is not in the stored rows
         before = (call.outcome, call.operator_id)
-        _apply(call, call_facts.fold(events), now, problems)
-        _presence_after(call, before, event, now)
-        unanswered = call.outcome in (CallOutcome.ABANDONED, CallOutcome.MISSED)
-        if unanswered and before[0] != call.outcome:
-            _call_back_later(call, now)
-        elif call.answered_at is not None and before[0] == CallOutcome.WAITING:
-            _got_through(call, now)
+        had_number = call.caller_number
+        relinked = _place(call, call_facts.fold(events), now, names, problems)
+        call.save()
+        if relinked:
+            _match_end_users(call, had_number=bool(had_number))
+        _after(call, before, event, now, callbacks=callbacks_waiting or relinked)
     return Received(call, duplicate=False)
 
 
-def _locked_call(call_id: str, event: Event, now: datetime) -> tuple[Call, bool]:
-    """The call's row, locked; True when this event created it (it has no events yet)."""
-    call = Call.objects.select_for_update().filter(call_id=call_id).first()
-    if call is not None:
-        return call, False
-    try:
-        with transaction.atomic():
-            created = Call.objects.create(call_id=call_id, offered_at=event.at, updated_at=now)
-            return created, True
-    except IntegrityError:  # the same call's other event created it meanwhile
-        return Call.objects.select_for_update().get(call_id=call_id), False
+def _after(call: Call, before: tuple, event: Event, now: datetime, *, callbacks: bool) -> None:
+    """The operator's presence and the caller's callback after the call changed.
+    `callbacks`: whether a callback may be waiting for one of the call's end users (when
+    none is, a caller getting through has nothing to close)."""
+    _presence_after(call, before, event, now)
+    unanswered = call.outcome in (CallOutcome.ABANDONED, CallOutcome.MISSED)
+    if unanswered and before[0] != call.outcome:
+        _call_back_later(call, now)
+    elif call.answered_at is not None and before[0] == CallOutcome.WAITING and callbacks:
+        _got_through(call, now)
+
+
+def _inserted_call(
+    call_id: str, event: Event, problems: tuple[str, ...], names: _Names, now: datetime
+) -> Call | None:
+    """The call's first event: the call inserted with the facts of this one event, the event
+    stored, the caller's end users matched. None when the call exists already (this or
+    another of its events created it): nothing written."""
+    call = Call(call_id=call_id, offered_at=event.at, updated_at=now)
+    _place(call, call_facts.fold([event]), now, names, problems)
+    if not insert_unless_conflict(call, "call_id"):
+        return None
+    CallEvent.objects.create(
+        call=call,
+        key=event.key,
+        event=event.event,
+        at=event.at,
+        received_at=now,
+        data=_without_number(event),
+    )
+    if call.caller_number:
+        _match_end_users(call, had_number=False)
+    return call
+
+
+def _locked_call(call_id: str, event: Event, names: _Names) -> Call | None:
+    """The call's row, locked, with what the event names looked up in the same statement
+    (the operator, the line, the queue: configuration, which no call event changes)."""
+    lookups: dict = {}
+    if event.operator:
+        lookups["named_operator"] = Coalesce(
+            Subquery(
+                get_user_model()
+                .objects.filter(username=event.operator, is_active=True)
+                .order_by("id")
+                .values("id")[:1]
+            ),
+            Subquery(
+                OperatorProfile.objects.filter(extension=event.operator)
+                .order_by("user__username")
+                .values("user_id")[:1]
+            ),
+            output_field=BigIntegerField(),
+        )
+    if event.line:
+        lookups["line_queue"] = Subquery(
+            TelephonyLine.objects.filter(number=event.line).values("queue__code")[:1]
+        )
+    if event.queue:
+        lookups["queue_known"] = Exists(Queue.objects.filter(code=event.queue))
+    call = Call.objects.select_for_update(of=("self",)).filter(call_id=call_id)
+    found = call.annotate(**lookups).order_by("pk").first()
+    if found is not None:
+        if event.operator:
+            names.operators[event.operator] = found.named_operator
+        if event.line:
+            names.lines[event.line] = found.line_queue
+        if event.queue:
+            names.queues[event.queue] = found.queue_known
+    return found
+
+
+def _stored_events(call: Call) -> tuple[list[tuple[str, Event]], bool]:
+    """The call's stored events (key, event) and whether a callback is waiting for one of
+    its end users, in one statement (under the call's lock: nothing of this call changes
+    meanwhile)."""
+    links = Call.end_users.through.objects.filter(call_id=OuterRef("pk"))
+    waiting = Callback.objects.filter(
+        end_user_id=OuterRef("enduser_id"), status=Callback.Status.WAITING
+    )
+    rows, callbacks_waiting = (
+        Call.objects.filter(pk=call.pk)
+        .annotate(
+            stored=JSONRows(
+                CallEvent.objects.filter(call_id=OuterRef("pk")).order_by("at", "id"),
+                "key",
+                "event",
+                "at",
+                "data",
+            ),
+            callbacks_waiting=Exists(links.filter(Exists(waiting))),
+        )
+        .values_list("stored", "callbacks_waiting")
+        .get()
+    )
+    return [(row["key"], _as_event(row)) for row in rows or ()], bool(callbacks_waiting)
 
 
 def _without_number(event: Event) -> dict:
@@ -110,25 +229,34 @@ def _without_number(event: Event) -> dict:
     return {k: v for k, v in data.items() if v}
 
 
-def _as_event(row: CallEvent) -> Event:
-    return Event(event=row.event, at=row.at, **row.data)
+def _as_event(row: dict) -> Event:
+    """A stored event from its JSON row (`JSONRows`): the instant as the database wrote it
+    (UTC; SQLite's text has no offset), the data an object or, on SQLite, its text."""
+    at = datetime.fromisoformat(row["at"])
+    data = row["data"]
+    if isinstance(data, str):
+        data = json.loads(data)
+    return Event(event=row["event"], at=at if at.tzinfo else at.replace(tzinfo=UTC), **data)
 
 
-def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -> None:
-    """Write the facts on the call; the line, queue and operator are looked up again only
-    when the events changed them (most events change neither)."""
+def _place(
+    call: Call, facts: call_facts.CallFacts, now: datetime, names: _Names, noticed=()
+) -> bool:
+    """Write the facts on the call (the caller saves it); the line, queue and operator are
+    looked up again only when the events changed them (most events change neither). True
+    when the caller's number changed: its end users are to be matched again."""
     problems = set(call.problems) | set(noticed)
     number = facts.caller_number or call.caller_number
     placed = call.queue_code and facts.line == call.line
     if not placed or (facts.queue and facts.queue != call.queue_code):
         problems -= {"unknown_line", "unknown_queue"}
-        call.queue_code = _queue_of(facts, problems)
+        call.queue_code = _queue_of(facts, problems, names)
     if facts.operator[:150] != call.operator_ref:
         problems.discard("unknown_operator")
-        call.operator_id = _operator_named(facts.operator) if facts.operator else None
+        call.operator_id = _operator_named(facts.operator, names) if facts.operator else None
         if facts.operator and call.operator_id is None:
             problems.add("unknown_operator")
-    matched, had_number = number != call.caller_number, bool(call.caller_number)
+    matched = number != call.caller_number
     call.caller_number = number
     call.direction = facts.direction
     call.line = facts.line
@@ -144,38 +272,62 @@ def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -
     call.recording_ref = facts.recording[:300]
     call.problems = sorted(problems)
     call.updated_at = now
-    call.save()
-    if matched:  # the end users this number is (two queries, one for a call's first number)
-        links = Call.end_users.through
-        if had_number:
-            links.objects.filter(call=call).delete()
-        ids = EndUserPhone.objects.filter(number=number, end_user__is_active=True).values_list(
-            "end_user_id", flat=True
-        )
-        links.objects.bulk_create([links(call=call, enduser_id=i) for i in ids] if number else [])
+    return matched
 
 
-def _queue_of(facts: call_facts.CallFacts, problems: set[str]) -> str:
+def _match_end_users(call: Call, *, had_number: bool) -> None:
+    """The end users the call's number is: the links replaced by one INSERT … SELECT of the
+    active end users with that number (none for an empty number)."""
+    links = Call.end_users.through
+    if had_number:
+        links.objects.filter(call=call).delete()
+    if not call.caller_number:
+        return
+    phones = (
+        EndUserPhone.objects.filter(number=call.caller_number, end_user__is_active=True)
+        .order_by("id")
+        .values_list(Value(call.pk), "end_user_id")
+    )
+    select, params = phones.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(links._meta.get_field(f).column) for f in ("call", "enduser"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(links._meta.db_table)} ({columns}) {select}", params)
+
+
+def _queue_of(facts: call_facts.CallFacts, problems: set[str], names: _Names) -> str:
     """The queue the PBX named, else the line's; the default queue when neither is known."""
     queue_code = facts.queue
     if facts.line and not queue_code:
-        line = TelephonyLine.objects.select_related("queue").filter(number=facts.line).first()
-        if line is None:
+        if facts.line not in names.lines:
+            names.lines[facts.line] = (
+                TelephonyLine.objects.filter(number=facts.line)
+                .values_list("queue__code", flat=True)
+                .first()
+            )
+        line_queue = names.lines[facts.line]
+        if line_queue is None:
             problems.add("unknown_line")
         else:
-            return line.queue.code
-    if queue_code and not Queue.objects.filter(code=queue_code).exists():
-        problems.add("unknown_queue")
+            return line_queue
+    if queue_code:
+        if queue_code not in names.queues:
+            names.queues[queue_code] = Queue.objects.filter(code=queue_code).exists()
+        if not names.queues[queue_code]:
+            problems.add("unknown_queue")
     return queue_code or DEFAULT_QUEUE
 
 
-def _operator_named(name: str) -> int | None:
-    """The PBX names the operator by username or by extension."""
-    user = get_user_model().objects.filter(username=name, is_active=True).values("id").first()
-    if user is not None:
-        return user["id"]
-    profile = OperatorProfile.objects.filter(extension=name).values("user_id").first()
-    return profile["user_id"] if profile else None
+def _operator_named(name: str, names: _Names) -> int | None:
+    """The PBX names the operator by username or by extension (once a request)."""
+    if name not in names.operators:
+        user = get_user_model().objects.filter(username=name, is_active=True).values("id").first()
+        if user is not None:
+            names.operators[name] = user["id"]
+        else:
+            profile = OperatorProfile.objects.filter(extension=name).values("user_id").first()
+            names.operators[name] = profile["user_id"] if profile else None
+    return names.operators[name]
 
 
 def normalised_caller_number(raw: str) -> str | None:
@@ -208,19 +360,23 @@ def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> N
 def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
     """Out of a call into after-call work, unless the operator is already on another call
     (a transfer passed on while they took the next one, or a late or swept hang-up)."""
-    on_call = OperatorProfile.objects.select_for_update().filter(
-        user_id=user_id, presence=PresenceState.ON_CALL
+    # The queue's allowance comes with the locked profile (configuration: no event changes
+    # it); the other call is looked for after the lock, which its answer may have held.
+    allowance = Queue.objects.filter(code=call.queue_code).values("wrap_up_seconds")[:1]
+    profile = (
+        OperatorProfile.objects.select_for_update(of=("self",))
+        .filter(user_id=user_id, presence=PresenceState.ON_CALL)
+        .annotate(allowance=Subquery(allowance))
+        .order_by("pk")
+        .first()
     )
-    profile = on_call.first()
     if profile is None:
         return
     talking = Call.objects.filter(operator_id=user_id, answered_at__isnull=False, ended_at=None)
     if talking.exclude(id=call.id).exists():
         return
-    allowance = (
-        Queue.objects.filter(code=call.queue_code).values_list("wrap_up_seconds", flat=True).first()
-    )
-    until = ended_at + timedelta(seconds=60 if allowance is None else allowance)
+    seconds = profile.allowance  # type: ignore[attr-defined]
+    until = ended_at + timedelta(seconds=60 if seconds is None else seconds)
     if until > now:
         _set(user_id, PresenceState.WRAP_UP, now=now, until=until, locked=profile)
     else:
@@ -237,7 +393,9 @@ def _set(
 ) -> None:
     """Change the operator's presence, with its history; `locked`: the profile, already read
     under its row lock in this transaction."""
-    profile = locked or OperatorProfile.objects.select_for_update().filter(user_id=user_id).first()
+    profile = locked or (
+        OperatorProfile.objects.select_for_update().filter(user_id=user_id).order_by("pk").first()
+    )
     if profile is None or (profile.presence == state and profile.presence_until == until):
         return
     if profile.presence == PresenceState.WRAP_UP and state != PresenceState.WRAP_UP:
