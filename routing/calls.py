@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Value
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from config.db import JSONRows, insert_unless_conflict
+from config.db import insert_unless_conflict, instance_from_row
 from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts.models import Contract, EndUser, EndUserPhone
@@ -154,67 +154,66 @@ def _inserted_call(
     return call
 
 
+# The two reads of every event but a call's first, written once in SQL: through the ORM,
+# building them cost more than running them. Table and column names are the models' own;
+# values are always bound parameters (hence the `noqa: S608`).
+_CALL_COLUMNS = ", ".join(f'c."{f.column}"' for f in Call._meta.concrete_fields)
+_LOCK_CALL = f"""
+    SELECT {_CALL_COLUMNS},
+        COALESCE(
+            (SELECT u.id FROM {get_user_model()._meta.db_table} u
+             WHERE u.username = %s AND u.is_active ORDER BY u.id LIMIT 1),
+            (SELECT p.user_id FROM routing_operatorprofile p WHERE p.extension = %s LIMIT 1)
+        ),
+        (SELECT q.code FROM routing_telephonyline l JOIN routing_queue q ON q.id = l.queue_id
+         WHERE l.number = %s),
+        EXISTS (SELECT 1 FROM routing_queue q WHERE q.code = %s)
+    FROM routing_call c
+    WHERE c.call_id = %s
+"""  # noqa: S608
+_STORED_EVENTS = """
+    SELECT e."key", e.event, e.at, e.data,
+        EXISTS (SELECT 1 FROM routing_call_end_users l
+                JOIN routing_callback b ON b.end_user_id = l.enduser_id
+                WHERE l.call_id = e.call_id AND b.status = %s)
+    FROM routing_callevent e
+    WHERE e.call_id = %s
+    ORDER BY e.at, e.id
+"""
+
+
 def _locked_call(call_id: str, event: Event, names: _Names) -> Call | None:
     """The call's row, locked, with what the event names looked up in the same statement
-    (the operator, the line, the queue: configuration, which no call event changes)."""
-    lookups: dict = {}
+    (the operator by username or extension, the line's queue, whether the queue exists:
+    configuration, which no call event changes)."""
+    lock = " FOR UPDATE OF c" if connection.vendor == "postgresql" else ""
+    params = [event.operator or None] * 2 + [event.line or None, event.queue or None, call_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_CALL + lock, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(Call._meta.concrete_fields)
+    operator_id, line_queue, queue_known = row[width:]
     if event.operator:
-        lookups["named_operator"] = Coalesce(
-            Subquery(
-                get_user_model()
-                .objects.filter(username=event.operator, is_active=True)
-                .order_by("id")
-                .values("id")[:1]
-            ),
-            Subquery(
-                OperatorProfile.objects.filter(extension=event.operator)
-                .order_by("user__username")
-                .values("user_id")[:1]
-            ),
-            output_field=BigIntegerField(),
-        )
+        names.operators[event.operator] = operator_id
     if event.line:
-        lookups["line_queue"] = Subquery(
-            TelephonyLine.objects.filter(number=event.line).values("queue__code")[:1]
-        )
+        names.lines[event.line] = line_queue
     if event.queue:
-        lookups["queue_known"] = Exists(Queue.objects.filter(code=event.queue))
-    call = Call.objects.select_for_update(of=("self",)).filter(call_id=call_id)
-    found = call.annotate(**lookups).order_by("pk").first()
-    if found is not None:
-        if event.operator:
-            names.operators[event.operator] = found.named_operator
-        if event.line:
-            names.lines[event.line] = found.line_queue
-        if event.queue:
-            names.queues[event.queue] = found.queue_known
-    return found
+        names.queues[event.queue] = bool(queue_known)
+    return instance_from_row(Call, row[:width])
 
 
 def _stored_events(call: Call) -> tuple[list[tuple[str, Event]], bool]:
     """The call's stored events (key, event) and whether a callback is waiting for one of
     its end users, in one statement (under the call's lock: nothing of this call changes
-    meanwhile)."""
-    links = Call.end_users.through.objects.filter(call_id=OuterRef("pk"))
-    waiting = Callback.objects.filter(
-        end_user_id=OuterRef("enduser_id"), status=Callback.Status.WAITING
-    )
-    rows, callbacks_waiting = (
-        Call.objects.filter(pk=call.pk)
-        .annotate(
-            stored=JSONRows(
-                CallEvent.objects.filter(call_id=OuterRef("pk")).order_by("at", "id"),
-                "key",
-                "event",
-                "at",
-                "data",
-            ),
-            callbacks_waiting=Exists(links.filter(Exists(waiting))),
-        )
-        .values_list("stored", "callbacks_waiting")
-        .get()
-    )
-    return [(row["key"], _as_event(row)) for row in rows or ()], bool(callbacks_waiting)
+    meanwhile). A call with no stored event (made before events were kept) says a callback
+    may be waiting: the callback's own query decides."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STORED_EVENTS, [Callback.Status.WAITING.value, call.pk])
+        rows = cursor.fetchall()
+    stored = [(key, _as_event(kind, at, data)) for key, kind, at, data, _waiting in rows]
+    return stored, bool(rows[0][4]) if rows else True
 
 
 def _without_number(event: Event) -> dict:
@@ -229,14 +228,19 @@ def _without_number(event: Event) -> dict:
     return {k: v for k, v in data.items() if v}
 
 
-def _as_event(row: dict) -> Event:
-    """A stored event from its JSON row (`JSONRows`): the instant as the database wrote it
-    (UTC; SQLite's text has no offset), the data an object or, on SQLite, its text."""
-    at = datetime.fromisoformat(row["at"])
-    data = row["data"]
+def _as_event(kind: str, at, data) -> Event:
+    """A stored event from its row as the driver gives it (on SQLite the data is its JSON
+    text)."""
     if isinstance(data, str):
         data = json.loads(data)
-    return Event(event=row["event"], at=at if at.tzinfo else at.replace(tzinfo=UTC), **data)
+    return Event(event=kind, at=_instant(at), **data)
+
+
+def _instant(value) -> datetime:
+    """An instant as the driver gives it: aware on PostgreSQL, UTC text on SQLite."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _place(
@@ -357,26 +361,56 @@ def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> N
         _to_wrap_up(call.operator_id, call, ended_at=call.ended_at, now=now)
 
 
+@dataclass(frozen=True)
+class _Presence:
+    """An operator's presence as read under their profile's row lock, with the wrap-up
+    allowance of the queue asked for (configuration, read in the same statement)."""
+
+    id: int
+    presence: str
+    until: datetime | None
+    allowance: int | None
+
+
+_LOCK_PRESENCE = """
+    SELECT p.id, p.presence, p.presence_until,
+        (SELECT q.wrap_up_seconds FROM routing_queue q WHERE q.code = %s)
+    FROM routing_operatorprofile p
+    WHERE p.user_id = %s
+"""
+
+
+def _locked_presence(
+    user_id: int, *, queue_code: str | None = None, on_call_only: bool = False
+) -> _Presence | None:
+    """The operator's profile row locked until the end of the transaction (None without a
+    profile, or when `on_call_only` and they are not on a call)."""
+    sql, params = _LOCK_PRESENCE, [queue_code, user_id]
+    if on_call_only:
+        sql, params = f"{sql} AND p.presence = %s", [*params, PresenceState.ON_CALL.value]
+    if connection.vendor == "postgresql":
+        sql += " FOR UPDATE OF p"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    profile_id, presence, until, allowance = row
+    return _Presence(profile_id, presence, _instant(until) if until else None, allowance)
+
+
 def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
     """Out of a call into after-call work, unless the operator is already on another call
     (a transfer passed on while they took the next one, or a late or swept hang-up)."""
-    # The queue's allowance comes with the locked profile (configuration: no event changes
-    # it); the other call is looked for after the lock, which its answer may have held.
-    allowance = Queue.objects.filter(code=call.queue_code).values("wrap_up_seconds")[:1]
-    profile = (
-        OperatorProfile.objects.select_for_update(of=("self",))
-        .filter(user_id=user_id, presence=PresenceState.ON_CALL)
-        .annotate(allowance=Subquery(allowance))
-        .order_by("pk")
-        .first()
-    )
+    profile = _locked_presence(user_id, queue_code=call.queue_code, on_call_only=True)
     if profile is None:
         return
+    # Looked for after the lock, which the other call's answer may have held.
     talking = Call.objects.filter(operator_id=user_id, answered_at__isnull=False, ended_at=None)
     if talking.exclude(id=call.id).exists():
         return
-    seconds = profile.allowance  # type: ignore[attr-defined]
-    until = ended_at + timedelta(seconds=60 if seconds is None else seconds)
+    allowance = profile.allowance
+    until = ended_at + timedelta(seconds=60 if allowance is None else allowance)
     if until > now:
         _set(user_id, PresenceState.WRAP_UP, now=now, until=until, locked=profile)
     else:
@@ -389,23 +423,22 @@ def _set(
     *,
     now: datetime,
     until: datetime | None,
-    locked: OperatorProfile | None = None,
+    locked: _Presence | None = None,
 ) -> None:
-    """Change the operator's presence, with its history; `locked`: the profile, already read
-    under its row lock in this transaction."""
-    profile = locked or (
-        OperatorProfile.objects.select_for_update().filter(user_id=user_id).order_by("pk").first()
-    )
-    if profile is None or (profile.presence == state and profile.presence_until == until):
+    """Change the operator's presence, with its history; `locked`: their presence, already
+    read under the profile's row lock in this transaction."""
+    profile = locked or _locked_presence(user_id)
+    if profile is None or (profile.presence == state and profile.until == until):
         return
     if profile.presence == PresenceState.WRAP_UP and state != PresenceState.WRAP_UP:
-        services.record_end_of_after_call_work(profile.user_id, now=now)
+        services.record_end_of_after_call_work(user_id, now=now)
     if profile.presence != state:
         PresenceChange.objects.create(
-            profile=profile, from_state=profile.presence, to_state=state, at=now, actor=None
+            profile_id=profile.id, from_state=profile.presence, to_state=state, at=now, actor=None
         )
-    profile.presence, profile.presence_since, profile.presence_until = state, now, until
-    profile.save(update_fields=["presence", "presence_since", "presence_until"])
+    OperatorProfile.objects.filter(pk=profile.id).update(
+        presence=state, presence_since=now, presence_until=until
+    )
     if state == PresenceState.AVAILABLE:
         services.offer_waiting_after_commit(user_id)
 
@@ -420,10 +453,12 @@ def end_expired_wrap_ups(*, now: datetime | None = None, user_id: int | None = N
     ended = 0
     for uid in OperatorProfile.objects.filter(expired).values_list("user_id", flat=True)[:500]:
         with transaction.atomic():
-            profile = OperatorProfile.objects.select_for_update().get(user_id=uid)
-            if profile.presence != PresenceState.WRAP_UP or profile.presence_until > now:
+            profile = _locked_presence(uid)
+            if profile is None or profile.presence != PresenceState.WRAP_UP:
                 continue
-            _set(uid, PresenceState.AVAILABLE, now=now, until=None)
+            if profile.until is None or profile.until > now:
+                continue
+            _set(uid, PresenceState.AVAILABLE, now=now, until=None, locked=profile)
             ended += 1
     return ended
 
