@@ -22,8 +22,9 @@ was 45 % of PostgreSQL's time. Use it for statements whose shape is fixed and wh
 plan does not depend on the values (an ordered index walk with a limit, a key lookup).
 Queries still go through Django's wrapper, so they are logged and counted like any other.
 
-`insert_unless_conflict(instance, *unique)`: an INSERT that gives way to an existing row
-(`ON CONFLICT DO NOTHING`) instead of raising, so the caller needs no savepoint around it.
+`insert_row(instance, unless=(…))`: one INSERT written once per model; with `unless` it gives
+way to an existing row (`ON CONFLICT DO NOTHING`) instead of raising, so the caller needs no
+savepoint around it.
 
 `JSONRows(queryset, *fields)` and `as_prefetched(instance, name, model, rows)`: a few small
 related rows (a calendar's hours, a version's SLA targets, a caller's phones) read as one
@@ -187,33 +188,47 @@ def next_in_yearly_sequence(sequence_model, *, year: int) -> int:
     return sequence.last
 
 
-def insert_unless_conflict(instance: Model, *unique: str, connection=default_connection) -> bool:
-    """INSERT the instance's row unless a row with the same `unique` columns exists: `ON
-    CONFLICT (…) DO NOTHING RETURNING` the new id (SQLite and PostgreSQL both say it), so
-    the transaction goes on either way, with no savepoint around an IntegrityError. True,
-    with the instance's primary key set, when it was inserted. The columns are the model's
-    own; the values are bound parameters."""
-    model = type(instance)
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
+def insert_row(
+    instance: Model, *, unless: tuple[str, ...] = (), connection=default_connection
+) -> bool:
+    """INSERT the instance's row in one statement written once per model (`Model.save`
+    builds and compiles it each time), `RETURNING` its new id (SQLite and PostgreSQL both
+    say it). With `unless` (the fields of a unique constraint) it gives way to an existing
+    row, `ON CONFLICT (…) DO NOTHING`, so the transaction goes on either way, with no
+    savepoint around an IntegrityError. True, with the instance's primary key set, when the
+    row was inserted. The columns are the model's own; the values are bound parameters."""
+    meta = instance._meta
+    sql, fields = _insert_sql(type(instance), unless, connection)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:
         return False
-    instance.pk = row[0]
+    setattr(instance, meta.pk.attname, row[0])
     instance._state.adding, instance._state.db = False, connection.alias
     return True
+
+
+_insert_cache: dict = {}
+
+
+def _insert_sql(model, unless: tuple[str, ...], connection) -> tuple[str, list]:
+    key = (model, unless, connection.vendor)
+    if key not in _insert_cache:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        conflict = ", ".join(quote(meta.get_field(name).column) for name in unless)
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            + (f"ON CONFLICT ({conflict}) DO NOTHING " if unless else "")
+            + f"RETURNING {quote(meta.pk.column)}"
+        )
+        _insert_cache[key] = (sql, fields)
+    return _insert_cache[key]
 
 
 class JSONRows(Subquery):

@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Value
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.db import insert_unless_conflict, instance_from_row
+from config.db import insert_row, instance_from_row
 from contracts import calendars
 from contracts import selectors as contract_selectors
-from contracts.models import Contract, EndUser, EndUserPhone
+from contracts.models import Contract, EndUser
 from contracts.phones import InvalidPhoneNumber, normalise_phone
 from routing import call_facts, services
 from routing.call_facts import Event
@@ -37,7 +37,6 @@ from routing.models import (
     PresenceChange,
     PresenceState,
     Queue,
-    TelephonyLine,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,14 +98,7 @@ def receive_event(
         stored, callbacks_waiting = _stored_events(call)
         if event.key in {key for key, _event in stored}:
             return Received(call, duplicate=True)
-        CallEvent.objects.create(
-            call=call,
-            key=event.key,
-            event=event.event,
-            at=event.at,
-            received_at=now,
-            data=_without_number(event),
-        )
+        _store(event, call, now)
         events = [stored_event for _key, stored_event in stored]
         events.append(event)  # the caller's number is not in the stored rows
         before = (call.outcome, call.operator_id)
@@ -139,16 +131,9 @@ def _inserted_call(
     another of its events created it): nothing written."""
     call = Call(call_id=call_id, offered_at=event.at, updated_at=now)
     _place(call, call_facts.fold([event]), now, names, problems)
-    if not insert_unless_conflict(call, "call_id"):
+    if not insert_row(call, unless=("call_id",)):
         return None
-    CallEvent.objects.create(
-        call=call,
-        key=event.key,
-        event=event.event,
-        at=event.at,
-        received_at=now,
-        data=_without_number(event),
-    )
+    _store(event, call, now)
     if call.caller_number:
         _match_end_users(call, had_number=False)
     return call
@@ -157,6 +142,10 @@ def _inserted_call(
 # The two reads of every event but a call's first, written once in SQL: through the ORM,
 # building them cost more than running them. Table and column names are the models' own;
 # values are always bound parameters (hence the `noqa: S608`).
+_LINE_QUEUE = """
+    SELECT q.code FROM routing_telephonyline l JOIN routing_queue q ON q.id = l.queue_id
+    WHERE l.number = %s
+"""
 _CALL_COLUMNS = ", ".join(f'c."{f.column}"' for f in Call._meta.concrete_fields)
 _LOCK_CALL = f"""
     SELECT {_CALL_COLUMNS},
@@ -165,8 +154,7 @@ _LOCK_CALL = f"""
              WHERE u.username = %s AND u.is_active ORDER BY u.id LIMIT 1),
             (SELECT p.user_id FROM routing_operatorprofile p WHERE p.extension = %s LIMIT 1)
         ),
-        (SELECT q.code FROM routing_telephonyline l JOIN routing_queue q ON q.id = l.queue_id
-         WHERE l.number = %s),
+        ({_LINE_QUEUE}),
         EXISTS (SELECT 1 FROM routing_queue q WHERE q.code = %s)
     FROM routing_call c
     WHERE c.call_id = %s
@@ -214,6 +202,20 @@ def _stored_events(call: Call) -> tuple[list[tuple[str, Event]], bool]:
         rows = cursor.fetchall()
     stored = [(key, _as_event(kind, at, data)) for key, kind, at, data, _waiting in rows]
     return stored, bool(rows[0][4]) if rows else True
+
+
+def _store(event: Event, call: Call, now: datetime) -> None:
+    """The event kept, once per call (under the call's lock; the constraint holds it too)."""
+    insert_row(
+        CallEvent(
+            call=call,
+            key=event.key,
+            event=event.event,
+            at=event.at,
+            received_at=now,
+            data=_without_number(event),
+        )
+    )
 
 
 def _without_number(event: Event) -> dict:
@@ -279,24 +281,23 @@ def _place(
     return matched
 
 
+_LINK_END_USERS = """
+    INSERT INTO routing_call_end_users (call_id, enduser_id)
+    SELECT %s, p.end_user_id
+    FROM contracts_enduserphone p JOIN contracts_enduser u ON u.id = p.end_user_id
+    WHERE p.number = %s AND u.is_active
+    ORDER BY p.id
+"""
+
+
 def _match_end_users(call: Call, *, had_number: bool) -> None:
     """The end users the call's number is: the links replaced by one INSERT … SELECT of the
     active end users with that number (none for an empty number)."""
-    links = Call.end_users.through
     if had_number:
-        links.objects.filter(call=call).delete()
-    if not call.caller_number:
-        return
-    phones = (
-        EndUserPhone.objects.filter(number=call.caller_number, end_user__is_active=True)
-        .order_by("id")
-        .values_list(Value(call.pk), "end_user_id")
-    )
-    select, params = phones.query.sql_with_params()
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(links._meta.get_field(f).column) for f in ("call", "enduser"))
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(links._meta.db_table)} ({columns}) {select}", params)
+        Call.end_users.through.objects.filter(call=call).delete()
+    if call.caller_number:
+        with connection.cursor() as cursor:
+            cursor.execute(_LINK_END_USERS, [call.pk, call.caller_number])
 
 
 def _queue_of(facts: call_facts.CallFacts, problems: set[str], names: _Names) -> str:
@@ -304,11 +305,10 @@ def _queue_of(facts: call_facts.CallFacts, problems: set[str], names: _Names) ->
     queue_code = facts.queue
     if facts.line and not queue_code:
         if facts.line not in names.lines:
-            names.lines[facts.line] = (
-                TelephonyLine.objects.filter(number=facts.line)
-                .values_list("queue__code", flat=True)
-                .first()
-            )
+            with connection.cursor() as cursor:
+                cursor.execute(_LINE_QUEUE, [facts.line])
+                row = cursor.fetchone()
+            names.lines[facts.line] = row[0] if row else None
         line_queue = names.lines[facts.line]
         if line_queue is None:
             problems.add("unknown_line")
@@ -433,9 +433,10 @@ def _set(
     if profile.presence == PresenceState.WRAP_UP and state != PresenceState.WRAP_UP:
         services.record_end_of_after_call_work(user_id, now=now)
     if profile.presence != state:
-        PresenceChange.objects.create(
+        change = PresenceChange(
             profile_id=profile.id, from_state=profile.presence, to_state=state, at=now, actor=None
         )
+        insert_row(change)
     OperatorProfile.objects.filter(pk=profile.id).update(
         presence=state, presence_since=now, presence_until=until
     )

@@ -183,16 +183,18 @@ def set_presence(
 def record_end_of_after_call_work(user_id: int, *, now: datetime) -> None:
     """The operator's after-call work ended (by itself or early): its length goes on the
     call it followed, for handle time."""
-    call = (
+    found = (
         Call.objects.filter(operator_id=user_id, ended_at__isnull=False, wrap_up_ended_at=None)
         .order_by("-ended_at")
+        .values_list("id", "ended_at")
         .first()
     )
-    if call is None or call.ended_at is None:
+    if found is None:
         return
-    call.wrap_up_ended_at = now
-    call.after_call_seconds = max(0, int((now - call.ended_at).total_seconds()))
-    call.save(update_fields=["wrap_up_ended_at", "after_call_seconds"])
+    call_id, ended_at = found
+    Call.objects.filter(id=call_id).update(
+        wrap_up_ended_at=now, after_call_seconds=max(0, int((now - ended_at).total_seconds()))
+    )
 
 
 def offer_waiting_after_commit(user_id: int) -> None:
