@@ -24,7 +24,8 @@ Queries still go through Django's wrapper, so they are logged and counted like a
 
 `insert_row(instance, unless=(…))`: one INSERT written once per model; with `unless` it gives
 way to an existing row (`ON CONFLICT DO NOTHING`) instead of raising, so the caller needs no
-savepoint around it.
+savepoint around it. `update_row(instance, fields)`: the UPDATE of `save()`, written once per
+model and fields.
 
 `JSONRows(queryset, *fields)` and `as_prefetched(instance, name, model, rows)`: a few small
 related rows (a calendar's hours, a version's SLA targets, a caller's phones) read as one
@@ -229,6 +230,37 @@ def _insert_sql(model, unless: tuple[str, ...], connection) -> tuple[str, list]:
         )
         _insert_cache[key] = (sql, fields)
     return _insert_cache[key]
+
+
+def update_row(
+    instance: Model, fields: tuple[str, ...] = (), *, connection=default_connection
+) -> None:
+    """UPDATE the instance's row by its primary key, every column or `fields`, in one
+    statement written once per model and fields (what `save()` and `save(update_fields=…)`
+    send, without building and compiling it each time)."""
+    sql, targets = _update_sql(type(instance), fields, connection)
+    values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in targets]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk])
+
+
+_update_cache: dict = {}
+
+
+def _update_sql(model, fields: tuple[str, ...], connection) -> tuple[str, list]:
+    key = (model, fields, connection.vendor)
+    if key not in _update_cache:
+        meta = model._meta
+        targets = (
+            [meta.get_field(name) for name in fields]
+            if fields
+            else [f for f in meta.concrete_fields if not f.primary_key]
+        )
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+        _update_cache[key] = (sql, targets)
+    return _update_cache[key]
 
 
 class JSONRows(Subquery):

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.db import insert_row, instance_from_row
+from config.db import insert_row, instance_from_row, update_row
 from contracts import calendars
 from contracts import selectors as contract_selectors
 from contracts.models import Contract, EndUser
@@ -104,7 +104,7 @@ def receive_event(
         before = (call.outcome, call.operator_id)
         had_number = call.caller_number
         relinked = _place(call, call_facts.fold(events), now, names, problems)
-        call.save()
+        update_row(call)
         if relinked:
             _match_end_users(call, had_number=bool(had_number))
         _after(call, before, event, now, callbacks=callbacks_waiting or relinked)
@@ -437,9 +437,10 @@ def _set(
             profile_id=profile.id, from_state=profile.presence, to_state=state, at=now, actor=None
         )
         insert_row(change)
-    OperatorProfile.objects.filter(pk=profile.id).update(
-        presence=state, presence_since=now, presence_until=until
+    changed = OperatorProfile(
+        id=profile.id, presence=state, presence_since=now, presence_until=until
     )
+    update_row(changed, ("presence", "presence_since", "presence_until"))
     if state == PresenceState.AVAILABLE:
         services.offer_waiting_after_commit(user_id)
 

@@ -26,7 +26,7 @@ from care import wording
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
 from config import audit
-from config.db import AnyOf
+from config.db import AnyOf, update_row
 from config.models import ConfigChange
 from config.tasks import enqueue
 from routing import engine, selectors, sql
@@ -192,9 +192,9 @@ def record_end_of_after_call_work(user_id: int, *, now: datetime) -> None:
     if found is None:
         return
     call_id, ended_at = found
-    Call.objects.filter(id=call_id).update(
-        wrap_up_ended_at=now, after_call_seconds=max(0, int((now - ended_at).total_seconds()))
-    )
+    seconds = max(0, int((now - ended_at).total_seconds()))
+    ended = Call(id=call_id, wrap_up_ended_at=now, after_call_seconds=seconds)
+    update_row(ended, ("wrap_up_ended_at", "after_call_seconds"))
 
 
 def offer_waiting_after_commit(user_id: int) -> None:
