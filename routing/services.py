@@ -192,6 +192,8 @@ def record_end_of_after_call_work(user_id: int, *, now: datetime) -> None:
     if found is None:
         return
     call_id, ended_at = found
+    if ended_at is None:
+        return
     seconds = max(0, int((now - ended_at).total_seconds()))
     ended = Call(id=call_id, wrap_up_ended_at=now, after_call_seconds=seconds)
     update_row(ended, ("wrap_up_ended_at", "after_call_seconds"))
