@@ -22,6 +22,11 @@ was 45 % of PostgreSQL's time. Use it for statements whose shape is fixed and wh
 plan does not depend on the values (an ordered index walk with a limit, a key lookup).
 Queries still go through Django's wrapper, so they are logged and counted like any other.
 
+`insert_row(instance, unless=(…))`: one INSERT written once per model; with `unless` it gives
+way to an existing row (`ON CONFLICT DO NOTHING`) instead of raising, so the caller needs no
+savepoint around it. `update_row(instance, fields)`: the UPDATE of `save()`, written once per
+model and fields.
+
 `JSONRows(queryset, *fields)` and `as_prefetched(instance, name, model, rows)`: a few small
 related rows (a calendar's hours, a version's SLA targets, a caller's phones) read as one
 JSON column of their parent's row instead of one more query each (`prefetch_related`), and
@@ -182,6 +187,80 @@ def next_in_yearly_sequence(sequence_model, *, year: int) -> int:
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return sequence.last
+
+
+def insert_row(
+    instance: Model, *, unless: tuple[str, ...] = (), connection=default_connection
+) -> bool:
+    """INSERT the instance's row in one statement written once per model (`Model.save`
+    builds and compiles it each time), `RETURNING` its new id (SQLite and PostgreSQL both
+    say it). With `unless` (the fields of a unique constraint) it gives way to an existing
+    row, `ON CONFLICT (…) DO NOTHING`, so the transaction goes on either way, with no
+    savepoint around an IntegrityError. True, with the instance's primary key set, when the
+    row was inserted. The columns are the model's own; the values are bound parameters."""
+    meta = instance._meta
+    sql, fields = _insert_sql(type(instance), unless, connection)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    setattr(instance, meta.pk.attname, row[0])
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True
+
+
+_insert_cache: dict = {}
+
+
+def _insert_sql(model, unless: tuple[str, ...], connection) -> tuple[str, list]:
+    key = (model, unless, connection.vendor)
+    if key not in _insert_cache:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        conflict = ", ".join(quote(meta.get_field(name).column) for name in unless)
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            + (f"ON CONFLICT ({conflict}) DO NOTHING " if unless else "")
+            + f"RETURNING {quote(meta.pk.column)}"
+        )
+        _insert_cache[key] = (sql, fields)
+    return _insert_cache[key]
+
+
+def update_row(
+    instance: Model, fields: tuple[str, ...] = (), *, connection=default_connection
+) -> None:
+    """UPDATE the instance's row by its primary key, every column or `fields`, in one
+    statement written once per model and fields (what `save()` and `save(update_fields=…)`
+    send, without building and compiling it each time)."""
+    sql, targets = _update_sql(type(instance), fields, connection)
+    values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in targets]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk])
+
+
+_update_cache: dict = {}
+
+
+def _update_sql(model, fields: tuple[str, ...], connection) -> tuple[str, list]:
+    key = (model, fields, connection.vendor)
+    if key not in _update_cache:
+        meta = model._meta
+        targets = (
+            [meta.get_field(name) for name in fields]
+            if fields
+            else [f for f in meta.concrete_fields if not f.primary_key]
+        )
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+        _update_cache[key] = (sql, targets)
+    return _update_cache[key]
 
 
 class JSONRows(Subquery):

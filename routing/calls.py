@@ -7,19 +7,22 @@ or out-of-order events end in the same record. The caller's number is stored on 
 it never goes to a log.
 """
 
+import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from config.db import insert_row, instance_from_row, update_row
 from contracts import calendars
 from contracts import selectors as contract_selectors
-from contracts.models import Contract, EndUser, EndUserPhone
+from contracts.models import Contract, EndUser
 from contracts.phones import InvalidPhoneNumber, normalise_phone
 from routing import call_facts, services
 from routing.call_facts import Event
@@ -34,7 +37,6 @@ from routing.models import (
     PresenceChange,
     PresenceState,
     Queue,
-    TelephonyLine,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,18 +55,159 @@ class Received:
     duplicate: bool
 
 
+@dataclass
+class _Names:
+    """The names an event carries, looked up once a request (most with the call's own row):
+    a line's queue code (None: no such line), whether a queue exists, and an operator's user
+    id by username or extension (None: nobody by that name)."""
+
+    lines: dict[str, str | None] = field(default_factory=dict)
+    queues: dict[str, bool] = field(default_factory=dict)
+    operators: dict[str, int | None] = field(default_factory=dict)
+
+
 def receive_event(
     event: Event, *, call_id: str, problems: tuple[str, ...] = (), now: datetime | None = None
 ) -> Received:
     """Store one telephony event (once) and bring its call, the operator's presence and the
     caller's callback up to date, in one transaction. `problems`: what the API could not
-    read in the event (a malformed number), said on the call."""
+    read in the event (a malformed number), said on the call.
+
+    A new call, the usual first event, is inserted with its facts at once (nothing to read
+    back); any other event locks its call, then reads the call's stored events (after the
+    lock, so that an event committed meanwhile is among them) and decides from them whether
+    it is a duplicate."""
     now = now or timezone.now()
+    names = _Names()
     with transaction.atomic(durable=True):
-        call, created = _locked_call(call_id, event, now)
-        if not created and CallEvent.objects.filter(call=call, key=event.key).exists():
+        call = created = None
+        if event.event == call_facts.NEW_CALL:
+            call = created = _inserted_call(call_id, event, problems, names, now)
+        if call is None:
+            call = _locked_call(call_id, event, names)
+        if call is None:  # an answer or a hang-up before its new call
+            call = created = _inserted_call(call_id, event, problems, names, now)
+        if created is not None:
+            before = (CallOutcome.WAITING, None)
+            _after(created, before, event, now, callbacks=bool(created.caller_number))
+            return Received(created, duplicate=False)
+        if call is None:  # the call's other event created it meanwhile
+            call = _locked_call(call_id, event, names)
+        if call is None:
+            raise Call.DoesNotExist(call_id)
+        stored, callbacks_waiting = _stored_events(call)
+        if event.key in {key for key, _event in stored}:
             return Received(call, duplicate=True)
-        CallEvent.objects.create(
+        _store(event, call, now)
+        events = [stored_event for _key, stored_event in stored]
+        events.append(event)  # the caller's number is not in the stored rows
+        before = (call.outcome, call.operator_id)
+        had_number = call.caller_number
+        relinked = _place(call, call_facts.fold(events), now, names, problems)
+        update_row(call)
+        if relinked:
+            _match_end_users(call, had_number=bool(had_number))
+        _after(call, before, event, now, callbacks=callbacks_waiting or relinked)
+    return Received(call, duplicate=False)
+
+
+def _after(call: Call, before: tuple, event: Event, now: datetime, *, callbacks: bool) -> None:
+    """The operator's presence and the caller's callback after the call changed.
+    `callbacks`: whether a callback may be waiting for one of the call's end users (when
+    none is, a caller getting through has nothing to close)."""
+    _presence_after(call, before, event, now)
+    unanswered = call.outcome in (CallOutcome.ABANDONED, CallOutcome.MISSED)
+    if unanswered and before[0] != call.outcome:
+        _call_back_later(call, now)
+    elif call.answered_at is not None and before[0] == CallOutcome.WAITING and callbacks:
+        _got_through(call, now)
+
+
+def _inserted_call(
+    call_id: str, event: Event, problems: tuple[str, ...], names: _Names, now: datetime
+) -> Call | None:
+    """The call's first event: the call inserted with the facts of this one event, the event
+    stored, the caller's end users matched. None when the call exists already (this or
+    another of its events created it): nothing written."""
+    call = Call(call_id=call_id, offered_at=event.at, updated_at=now)
+    _place(call, call_facts.fold([event]), now, names, problems)
+    if not insert_row(call, unless=("call_id",)):
+        return None
+    _store(event, call, now)
+    if call.caller_number:
+        _match_end_users(call, had_number=False)
+    return call
+
+
+# The two reads of every event but a call's first, written once in SQL: through the ORM,
+# building them cost more than running them. Table and column names are the models' own;
+# values are always bound parameters (hence the `noqa: S608`).
+_LINE_QUEUE = """
+    SELECT q.code FROM routing_telephonyline l JOIN routing_queue q ON q.id = l.queue_id
+    WHERE l.number = %s
+"""
+_CALL_COLUMNS = ", ".join(f'c."{f.column}"' for f in Call._meta.concrete_fields)
+_LOCK_CALL = f"""
+    SELECT {_CALL_COLUMNS},
+        COALESCE(
+            (SELECT u.id FROM {get_user_model()._meta.db_table} u
+             WHERE u.username = %s AND u.is_active ORDER BY u.id LIMIT 1),
+            (SELECT p.user_id FROM routing_operatorprofile p WHERE p.extension = %s LIMIT 1)
+        ),
+        ({_LINE_QUEUE}),
+        EXISTS (SELECT 1 FROM routing_queue q WHERE q.code = %s)
+    FROM routing_call c
+    WHERE c.call_id = %s
+"""  # noqa: S608
+_STORED_EVENTS = """
+    SELECT e."key", e.event, e.at, e.data,
+        EXISTS (SELECT 1 FROM routing_call_end_users l
+                JOIN routing_callback b ON b.end_user_id = l.enduser_id
+                WHERE l.call_id = e.call_id AND b.status = %s)
+    FROM routing_callevent e
+    WHERE e.call_id = %s
+    ORDER BY e.at, e.id
+"""
+
+
+def _locked_call(call_id: str, event: Event, names: _Names) -> Call | None:
+    """The call's row, locked, with what the event names looked up in the same statement
+    (the operator by username or extension, the line's queue, whether the queue exists:
+    configuration, which no call event changes)."""
+    lock = " FOR UPDATE OF c" if connection.vendor == "postgresql" else ""
+    params = [event.operator or None] * 2 + [event.line or None, event.queue or None, call_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_CALL + lock, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(Call._meta.concrete_fields)
+    operator_id, line_queue, queue_known = row[width:]
+    if event.operator:
+        names.operators[event.operator] = operator_id
+    if event.line:
+        names.lines[event.line] = line_queue
+    if event.queue:
+        names.queues[event.queue] = bool(queue_known)
+    return instance_from_row(Call, row[:width])
+
+
+def _stored_events(call: Call) -> tuple[list[tuple[str, Event]], bool]:
+    """The call's stored events (key, event) and whether a callback is waiting for one of
+    its end users, in one statement (under the call's lock: nothing of this call changes
+    meanwhile). A call with no stored event (made before events were kept) says a callback
+    may be waiting: the callback's own query decides."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STORED_EVENTS, [Callback.Status.WAITING.value, call.pk])
+        rows = cursor.fetchall()
+    stored = [(key, _as_event(kind, at, data)) for key, kind, at, data, _waiting in rows]
+    return stored, bool(rows[0][4]) if rows else True
+
+
+def _store(event: Event, call: Call, now: datetime) -> None:
+    """The event kept, once per call (under the call's lock; the constraint holds it too)."""
+    insert_row(
+        CallEvent(
             call=call,
             key=event.key,
             event=event.event,
@@ -72,30 +215,7 @@ def receive_event(
             received_at=now,
             data=_without_number(event),
         )
-        events = [_as_event(row) for row in call.events.all()]
-        events.append(event)  # the caller's number is not in the stored rows
-        before = (call.outcome, call.operator_id)
-        _apply(call, call_facts.fold(events), now, problems)
-        _presence_after(call, before, event, now)
-        unanswered = call.outcome in (CallOutcome.ABANDONED, CallOutcome.MISSED)
-        if unanswered and before[0] != call.outcome:
-            _call_back_later(call, now)
-        elif call.answered_at is not None and before[0] == CallOutcome.WAITING:
-            _got_through(call, now)
-    return Received(call, duplicate=False)
-
-
-def _locked_call(call_id: str, event: Event, now: datetime) -> tuple[Call, bool]:
-    """The call's row, locked; True when this event created it (it has no events yet)."""
-    call = Call.objects.select_for_update().filter(call_id=call_id).first()
-    if call is not None:
-        return call, False
-    try:
-        with transaction.atomic():
-            created = Call.objects.create(call_id=call_id, offered_at=event.at, updated_at=now)
-            return created, True
-    except IntegrityError:  # the same call's other event created it meanwhile
-        return Call.objects.select_for_update().get(call_id=call_id), False
+    )
 
 
 def _without_number(event: Event) -> dict:
@@ -110,25 +230,39 @@ def _without_number(event: Event) -> dict:
     return {k: v for k, v in data.items() if v}
 
 
-def _as_event(row: CallEvent) -> Event:
-    return Event(event=row.event, at=row.at, **row.data)
+def _as_event(kind: str, at, data) -> Event:
+    """A stored event from its row as the driver gives it (on SQLite the data is its JSON
+    text)."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    return Event(event=kind, at=_instant(at), **data)
 
 
-def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -> None:
-    """Write the facts on the call; the line, queue and operator are looked up again only
-    when the events changed them (most events change neither)."""
+def _instant(value) -> datetime:
+    """An instant as the driver gives it: aware on PostgreSQL, UTC text on SQLite."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _place(
+    call: Call, facts: call_facts.CallFacts, now: datetime, names: _Names, noticed=()
+) -> bool:
+    """Write the facts on the call (the caller saves it); the line, queue and operator are
+    looked up again only when the events changed them (most events change neither). True
+    when the caller's number changed: its end users are to be matched again."""
     problems = set(call.problems) | set(noticed)
     number = facts.caller_number or call.caller_number
     placed = call.queue_code and facts.line == call.line
     if not placed or (facts.queue and facts.queue != call.queue_code):
         problems -= {"unknown_line", "unknown_queue"}
-        call.queue_code = _queue_of(facts, problems)
+        call.queue_code = _queue_of(facts, problems, names)
     if facts.operator[:150] != call.operator_ref:
         problems.discard("unknown_operator")
-        call.operator_id = _operator_named(facts.operator) if facts.operator else None
+        call.operator_id = _operator_named(facts.operator, names) if facts.operator else None
         if facts.operator and call.operator_id is None:
             problems.add("unknown_operator")
-    matched, had_number = number != call.caller_number, bool(call.caller_number)
+    matched = number != call.caller_number
     call.caller_number = number
     call.direction = facts.direction
     call.line = facts.line
@@ -144,38 +278,60 @@ def _apply(call: Call, facts: call_facts.CallFacts, now: datetime, noticed=()) -
     call.recording_ref = facts.recording[:300]
     call.problems = sorted(problems)
     call.updated_at = now
-    call.save()
-    if matched:  # the end users this number is (two queries, one for a call's first number)
-        links = Call.end_users.through
-        if had_number:
-            links.objects.filter(call=call).delete()
-        ids = EndUserPhone.objects.filter(number=number, end_user__is_active=True).values_list(
-            "end_user_id", flat=True
-        )
-        links.objects.bulk_create([links(call=call, enduser_id=i) for i in ids] if number else [])
+    return matched
 
 
-def _queue_of(facts: call_facts.CallFacts, problems: set[str]) -> str:
+_LINK_END_USERS = """
+    INSERT INTO routing_call_end_users (call_id, enduser_id)
+    SELECT %s, p.end_user_id
+    FROM contracts_enduserphone p JOIN contracts_enduser u ON u.id = p.end_user_id
+    WHERE p.number = %s AND u.is_active
+    ORDER BY p.id
+"""
+
+
+def _match_end_users(call: Call, *, had_number: bool) -> None:
+    """The end users the call's number is: the links replaced by one INSERT … SELECT of the
+    active end users with that number (none for an empty number)."""
+    if had_number:
+        Call.end_users.through.objects.filter(call=call).delete()
+    if call.caller_number:
+        with connection.cursor() as cursor:
+            cursor.execute(_LINK_END_USERS, [call.pk, call.caller_number])
+
+
+def _queue_of(facts: call_facts.CallFacts, problems: set[str], names: _Names) -> str:
     """The queue the PBX named, else the line's; the default queue when neither is known."""
     queue_code = facts.queue
     if facts.line and not queue_code:
-        line = TelephonyLine.objects.select_related("queue").filter(number=facts.line).first()
-        if line is None:
+        if facts.line not in names.lines:
+            with connection.cursor() as cursor:
+                cursor.execute(_LINE_QUEUE, [facts.line])
+                row = cursor.fetchone()
+            names.lines[facts.line] = row[0] if row else None
+        line_queue = names.lines[facts.line]
+        if line_queue is None:
             problems.add("unknown_line")
         else:
-            return line.queue.code
-    if queue_code and not Queue.objects.filter(code=queue_code).exists():
-        problems.add("unknown_queue")
+            return line_queue
+    if queue_code:
+        if queue_code not in names.queues:
+            names.queues[queue_code] = Queue.objects.filter(code=queue_code).exists()
+        if not names.queues[queue_code]:
+            problems.add("unknown_queue")
     return queue_code or DEFAULT_QUEUE
 
 
-def _operator_named(name: str) -> int | None:
-    """The PBX names the operator by username or by extension."""
-    user = get_user_model().objects.filter(username=name, is_active=True).values("id").first()
-    if user is not None:
-        return user["id"]
-    profile = OperatorProfile.objects.filter(extension=name).values("user_id").first()
-    return profile["user_id"] if profile else None
+def _operator_named(name: str, names: _Names) -> int | None:
+    """The PBX names the operator by username or by extension (once a request)."""
+    if name not in names.operators:
+        user = get_user_model().objects.filter(username=name, is_active=True).values("id").first()
+        if user is not None:
+            names.operators[name] = user["id"]
+        else:
+            profile = OperatorProfile.objects.filter(extension=name).values("user_id").first()
+            names.operators[name] = profile["user_id"] if profile else None
+    return names.operators[name]
 
 
 def normalised_caller_number(raw: str) -> str | None:
@@ -205,21 +361,55 @@ def _presence_after(call: Call, before: tuple, event: Event, now: datetime) -> N
         _to_wrap_up(call.operator_id, call, ended_at=call.ended_at, now=now)
 
 
+@dataclass(frozen=True)
+class _Presence:
+    """An operator's presence as read under their profile's row lock, with the wrap-up
+    allowance of the queue asked for (configuration, read in the same statement)."""
+
+    id: int
+    presence: str
+    until: datetime | None
+    allowance: int | None
+
+
+_LOCK_PRESENCE = """
+    SELECT p.id, p.presence, p.presence_until,
+        (SELECT q.wrap_up_seconds FROM routing_queue q WHERE q.code = %s)
+    FROM routing_operatorprofile p
+    WHERE p.user_id = %s
+"""
+
+
+def _locked_presence(
+    user_id: int, *, queue_code: str | None = None, on_call_only: bool = False
+) -> _Presence | None:
+    """The operator's profile row locked until the end of the transaction (None without a
+    profile, or when `on_call_only` and they are not on a call)."""
+    sql, params = _LOCK_PRESENCE, [queue_code, user_id]
+    if on_call_only:
+        sql, params = f"{sql} AND p.presence = %s", [*params, PresenceState.ON_CALL.value]
+    if connection.vendor == "postgresql":
+        sql += " FOR UPDATE OF p"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    profile_id, presence, until, allowance = row
+    return _Presence(profile_id, presence, _instant(until) if until else None, allowance)
+
+
 def _to_wrap_up(user_id: int, call: Call, *, ended_at: datetime, now: datetime) -> None:
     """Out of a call into after-call work, unless the operator is already on another call
     (a transfer passed on while they took the next one, or a late or swept hang-up)."""
-    on_call = OperatorProfile.objects.select_for_update().filter(
-        user_id=user_id, presence=PresenceState.ON_CALL
-    )
-    profile = on_call.first()
+    profile = _locked_presence(user_id, queue_code=call.queue_code, on_call_only=True)
     if profile is None:
         return
+    # Looked for after the lock, which the other call's answer may have held.
     talking = Call.objects.filter(operator_id=user_id, answered_at__isnull=False, ended_at=None)
     if talking.exclude(id=call.id).exists():
         return
-    allowance = (
-        Queue.objects.filter(code=call.queue_code).values_list("wrap_up_seconds", flat=True).first()
-    )
+    allowance = profile.allowance
     until = ended_at + timedelta(seconds=60 if allowance is None else allowance)
     if until > now:
         _set(user_id, PresenceState.WRAP_UP, now=now, until=until, locked=profile)
@@ -233,21 +423,24 @@ def _set(
     *,
     now: datetime,
     until: datetime | None,
-    locked: OperatorProfile | None = None,
+    locked: _Presence | None = None,
 ) -> None:
-    """Change the operator's presence, with its history; `locked`: the profile, already read
-    under its row lock in this transaction."""
-    profile = locked or OperatorProfile.objects.select_for_update().filter(user_id=user_id).first()
-    if profile is None or (profile.presence == state and profile.presence_until == until):
+    """Change the operator's presence, with its history; `locked`: their presence, already
+    read under the profile's row lock in this transaction."""
+    profile = locked or _locked_presence(user_id)
+    if profile is None or (profile.presence == state and profile.until == until):
         return
     if profile.presence == PresenceState.WRAP_UP and state != PresenceState.WRAP_UP:
-        services.record_end_of_after_call_work(profile.user_id, now=now)
+        services.record_end_of_after_call_work(user_id, now=now)
     if profile.presence != state:
-        PresenceChange.objects.create(
-            profile=profile, from_state=profile.presence, to_state=state, at=now, actor=None
+        change = PresenceChange(
+            profile_id=profile.id, from_state=profile.presence, to_state=state, at=now, actor=None
         )
-    profile.presence, profile.presence_since, profile.presence_until = state, now, until
-    profile.save(update_fields=["presence", "presence_since", "presence_until"])
+        insert_row(change)
+    changed = OperatorProfile(
+        id=profile.id, presence=state, presence_since=now, presence_until=until
+    )
+    update_row(changed, ("presence", "presence_since", "presence_until"))
     if state == PresenceState.AVAILABLE:
         services.offer_waiting_after_commit(user_id)
 
@@ -262,10 +455,12 @@ def end_expired_wrap_ups(*, now: datetime | None = None, user_id: int | None = N
     ended = 0
     for uid in OperatorProfile.objects.filter(expired).values_list("user_id", flat=True)[:500]:
         with transaction.atomic():
-            profile = OperatorProfile.objects.select_for_update().get(user_id=uid)
-            if profile.presence != PresenceState.WRAP_UP or profile.presence_until > now:
+            profile = _locked_presence(uid)
+            if profile is None or profile.presence != PresenceState.WRAP_UP:
                 continue
-            _set(uid, PresenceState.AVAILABLE, now=now, until=None)
+            if profile.until is None or profile.until > now:
+                continue
+            _set(uid, PresenceState.AVAILABLE, now=now, until=None, locked=profile)
             ended += 1
     return ended
 

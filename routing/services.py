@@ -26,7 +26,7 @@ from care import wording
 from care.exceptions import CaseChangedMeanwhile
 from care.models import OPEN_STATUSES, Case
 from config import audit
-from config.db import AnyOf
+from config.db import AnyOf, update_row
 from config.models import ConfigChange
 from config.tasks import enqueue
 from routing import engine, selectors, sql
@@ -183,17 +183,21 @@ def set_presence(
 def record_end_of_after_call_work(user_id: int, *, now: datetime) -> None:
     """The operator's after-call work ended (by itself or early): its length goes on the
     call it followed, for handle time."""
-    call = (
+    found = (
         Call.objects.filter(operator_id=user_id, ended_at__isnull=False, wrap_up_ended_at=None)
         .order_by("-ended_at")
+        .values_list("id", "ended_at")
         .first()
     )
-    if call is None or call.ended_at is None:
+    if found is None:
         return
-    call.wrap_up_ended_at = now
-    call.after_call_seconds = max(0, int((now - call.ended_at).total_seconds()))
-    call.updated_at = now  # the calls rollup writes its day again (reports.call_rollups)
-    call.save(update_fields=["wrap_up_ended_at", "after_call_seconds", "updated_at"])
+    call_id, ended_at = found
+    if ended_at is None:
+        return
+    seconds = max(0, int((now - ended_at).total_seconds()))
+    # updated_at: the calls rollup writes the call's day again (reports.call_rollups)
+    ended = Call(id=call_id, wrap_up_ended_at=now, after_call_seconds=seconds, updated_at=now)
+    update_row(ended, ("wrap_up_ended_at", "after_call_seconds", "updated_at"))
 
 
 def offer_waiting_after_commit(user_id: int) -> None:

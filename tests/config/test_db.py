@@ -1,6 +1,7 @@
 """config.db: `AnyOf` (one array parameter on PostgreSQL, IN elsewhere), the C reader of
 instants, which must give exactly the values Django's own loader gives, and the prepared
-cursor with `instance_from_row` that take-next uses on PostgreSQL."""
+cursor with `instance_from_row` that take-next uses on PostgreSQL; `insert_row` and
+`update_row`, the statements written once that telephony events use."""
 
 from datetime import UTC, datetime
 
@@ -9,7 +10,14 @@ from django.db import connection
 from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 
-from config.db import AnyOf, instance_from_row, prepared_cursor, read_instants_in_c
+from config.db import (
+    AnyOf,
+    insert_row,
+    instance_from_row,
+    prepared_cursor,
+    read_instants_in_c,
+    update_row,
+)
 from config.models import Heartbeat
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +122,31 @@ def test_elsewhere_the_loader_is_left_alone(db):
     if connection.vendor == "postgresql":
         pytest.skip("SQLite only")
     assert read_instants_in_c(connection=connection) is False
+
+
+def test_insert_row_inserts_once_and_gives_way_to_an_existing_row(db):
+    from routing.models import Site
+
+    fresh = Site(code="sede", name="Sede", province="PA")
+    assert insert_row(fresh, unless=("code",))
+    assert Site.objects.get(pk=fresh.pk).name == "Sede"
+    taken = Site(code="sede", name="Altra sede", province="RM")
+    with CaptureQueriesContext(connection) as ctx:
+        assert not insert_row(taken, unless=("code",))  # no error, no savepoint
+    assert len(ctx.captured_queries) == 1
+    assert taken.pk is None
+    # The transaction goes on (PostgreSQL would refuse every statement after an error).
+    assert list(Site.objects.values_list("name", flat=True)) == ["Sede"]
+    assert insert_row(Site(code="altra", name="Altra", province="RM"))
+
+
+def test_update_row_writes_the_fields_asked_as_save_would(db):
+    from routing.models import Site
+
+    site = Site.objects.create(code="sede", name="Sede", province="PA")
+    site.name, site.province = "Sede nuova", "RM"
+    update_row(site, ("name",))
+    stored = Site.objects.get(pk=site.pk)
+    assert (stored.name, stored.province) == ("Sede nuova", "PA")
+    update_row(site)
+    assert Site.objects.get(pk=site.pk).province == "RM"
