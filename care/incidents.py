@@ -532,7 +532,7 @@ def resolve_incident(*, actor, incident: Incident, now: datetime | None = None) 
             resolution_code=code,
         )
         _notices_handled(incident, now=now)
-        outbox.queue_incident_resolution(incident, now=now)  # the end users are told by mail
+        outbox.queue_incident_resolution(incident, case_ids, now=now)  # told by mail
         incident_id = incident.id
         transaction.on_commit(lambda: _announce(incident_id, case_ids), robust=True)
         # Their holders' capacity is free again: once per holder, not once per case.

@@ -1697,6 +1697,10 @@ class Measure:
             "queries": len(queries),
             "events_written": CaseEvent.objects.count() - events_before,
             "cases_copied_for_the_run": padded,
+            "slowest_statements": [
+                {"seconds": float(q["time"]), "sql": q["sql"][:160]}
+                for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:4]
+            ],
         }
 
     def _pad_open_cases(self, wanted: int) -> int:

@@ -265,6 +265,30 @@ def test_resolution_queries_do_not_grow_with_the_cases(
     assert counts[0] == counts[1]
 
 
+def test_the_resolution_mails_the_end_users_of_the_cases_it_resolves_and_only_those(
+    supervisor, operator, contract, open_case_for, now, monkeypatch
+):
+    from care import outbox
+    from care.models import OutboundMail
+    from tests.factories import EndUserFactory
+
+    monkeypatch.setattr(outbox, "IDS_PER_READ", 2)  # SQLite reads the ids a few at a time
+    incident = incidents.open_incident(actor=supervisor, data=_data(started_at=now), now=now)
+    told = [open_case_for(EndUserFactory(client=contract.client)) for _ in range(5)]
+    silent = open_case_for(EndUserFactory(client=contract.client, email=""))
+    earlier = open_case_for(EndUserFactory(client=contract.client))
+    cases = [*told, silent, earlier]
+    incidents.link_cases(
+        actor=supervisor, incident=incident, references=[c.reference for c in cases], now=now
+    )
+    services.transition_case(
+        actor=operator, case=earlier, to="resolved", resolution_code=CLOSING_CODE, now=now
+    )
+    incidents.resolve_incident(actor=supervisor, incident=incident, now=now)
+    mailed = OutboundMail.objects.filter(subject__endswith=incident.title)
+    assert sorted(mailed.values_list("case_id", flat=True)) == sorted(c.id for c in told)
+
+
 def test_the_resolution_announces_the_resolved_cases_after_commit(
     incident, open_cases, supervisor, now, django_capture_on_commit_callbacks
 ):
