@@ -171,10 +171,13 @@ def csv_row_formatter(columns: list[Column], dialect: CsvDialect = COMMA):
 
 def _csv_cell_of(column: Column, dialect: CsvDialect) -> Callable[[object], str]:
     if column.type == ColumnType.DATETIME:
+        # The zone read once per export: `timezone.localtime` looks it up per value (a
+        # context-local read), two thirds of a date's cost over a million rows.
+        zone = timezone.get_current_timezone()
 
         def datetime_cell(value) -> str:
             if value.__class__ is datetime and value.tzinfo is not None:
-                return timezone.localtime(value).isoformat(" ", "seconds")[:19]
+                return value.astimezone(zone).isoformat(" ", "seconds")[:19]
             return csv_cell(value, column, dialect)
 
         return datetime_cell
