@@ -18,6 +18,7 @@ from care.models import (
 )
 from care.wording import Names
 from config import people
+from config.db import JSONRows, as_prefetched
 from contracts import selectors as contract_selectors
 from contracts.models import ClosingCode
 
@@ -66,6 +67,8 @@ def case_by_reference(user, reference: str) -> Case:
     )
     if case is None:
         raise CaseNotFound()
+    for note in case.notes.all():  # their attachments came as a JSON column of each note
+        as_prefetched(note, "attachments", Attachment, note.attachment_rows)  # type: ignore[attr-defined]
     contract_selectors.keep_calendar_rules(case, case.contract.calendar)
     contract_selectors.keep_sla_targets(case.sla_target_rows, case.contract_version)
     if case.end_user is not None:
@@ -81,8 +84,16 @@ def _case_details() -> tuple:
         "linked_to",
         Prefetch(
             "notes",
-            queryset=Note.objects.select_related("author").prefetch_related(
-                Prefetch("attachments", queryset=Attachment.objects.all())
+            queryset=Note.objects.select_related("author").annotate(
+                attachment_rows=JSONRows(
+                    Attachment.objects.filter(note_id=OuterRef("pk")).order_by("id"),
+                    "id",
+                    "note_id",
+                    "file",
+                    "original_name",
+                    "content_type",
+                    "size",
+                )
             ),
         ),
         Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),

@@ -66,7 +66,9 @@ TARGETS = {
     "take_next": ("Take-next, 32 operators", ">= 300 /s, 0 doubles", "/s"),
     "sla_recompute_all_changing": (
         "SLA recompute, every state changes",
-        "< 1 s, <= 1.6x UPDATE",
+        # DESIGN.md §8 retired the absolute "< 1 s" on this 2-core machine (the bare UPDATE
+        # alone takes longer); issue #25 asks <= 1.6x the bare UPDATE.
+        "<= 1.6x UPDATE",
         "s",
     ),
     "sla_recompute_steady": ("SLA recompute, steady state", "<= 3x scan", "s"),
@@ -431,7 +433,7 @@ def summary(results: dict) -> list[dict]:
         add(
             "sla_recompute_all_changing",
             f"{s['median_s']:.2f} s = {s['ratio']}x UPDATE",
-            s["median_s"] < 1 and s["ratio"] <= 1.6,
+            s["ratio"] <= 1.6,
             f"{s['changed']:,} targets changed; bare UPDATE {s['reference_median_s']:.2f} s",
         )
     if not failed("sla_recompute_steady"):

@@ -29,10 +29,11 @@ CREATE_ON_PAGE = 15  # 29 before #25's second diet, 40 before the first
 # or SLA transitions yet, the phones read with the caller); the access-log row (2).
 CREATE_BY_API = 15  # 27 before, 32 before the first diet
 # session, the user with permissions (1), the case with its calendar's rules, SLA targets and
-# caller's phones as JSON columns (1), notes, attachments, events, SLA transitions,
-# hand-offs, the queues' names, the need-to-know scope, the linked orders, the unread count,
-# the access-log row (2).
-CASE_PAGE = 14  # 23 before
+# caller's phones as JSON columns (1), notes with their attachments as a JSON column, events,
+# SLA transitions, hand-offs, the queues' names, the need-to-know scope, the linked orders,
+# the unread count, the access-log row (2). A case that can be resolved adds its closing
+# codes (1); on PostgreSQL the access-log row's transaction adds BEGIN and COMMIT.
+CASE_PAGE = 13  # 14 before the attachments came with their notes, 23 before the diets
 # session, the user with permissions (1), the contract (1), the caller with phones (1), the
 # incident banner, the open cases, the unread count, the access-log row (2).
 INTAKE_PAGE = 9  # 18 before, 22 before the first diet
