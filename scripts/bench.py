@@ -43,7 +43,8 @@ GUNICORN = str(Path(PY).parent / "gunicorn")
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 QUICK_OUTPUT = ROOT / "bench" / "results-quick.json"  # a quick run never hides the national one
 QUICK_SCALE, FULL_SCALE = "bench-small", "national"
-CASE_PAGE_QUERIES = 15  # issue #25
+CASE_PAGE_QUERIES = 15  # issue #25: queries, not counting BEGIN/COMMIT (transaction control)
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 # Managers' pages (issue #25 point 4): the dashboard and every report, as a manager over the
 # whole request (middleware, view, template), at 30 days and at two years up to today.
 REPORT_RANGES = {"30d": 30, "2y": 730}
@@ -417,7 +418,8 @@ def summary(results: dict) -> list[dict]:
             "case_page",
             f"{c['p95_ms']} ms, {c['queries_max']} queries max",
             c["queries_max"] <= CASE_PAGE_QUERIES,
-            f"median {c['median_ms']} ms",
+            f"median {c['median_ms']} ms; {c.get('statements_max')} statements max with "
+            "BEGIN/COMMIT",
         )
     rows.extend(page_rows(m))
     if not failed("take_next"):
@@ -910,7 +912,11 @@ class Measure:
         client.force_login(operator)
         return client
 
-    def timed_pages(self, client, paths: list[str]) -> tuple[list[float], list[int]]:
+    def timed_pages(
+        self, client, paths: list[str], *, without_transaction_control: bool = False
+    ) -> tuple[list[float], list[int]]:
+        """Each page's time and statements (or, `without_transaction_control`, its queries:
+        the statements other than BEGIN, COMMIT and savepoints)."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -923,7 +929,10 @@ class Measure:
                 samples.append(time.perf_counter() - t0)
             if response.status_code != 200:
                 raise RuntimeError(f"GET {path} answered {response.status_code}: {body[:200]!r}")
-            queries.append(len(captured))
+            sent = [q["sql"] for q in captured.captured_queries]
+            if without_transaction_control:
+                sent = [sql for sql in sent if not sql.startswith(TRANSACTION_CONTROL)]
+            queries.append(len(sent))
         return samples, queries
 
     def queue_page(self) -> dict:
@@ -964,10 +973,13 @@ class Measure:
         refs = self.rng.sample(open_refs, min(reps // 2, len(open_refs))) + any_refs
         refs = refs[:reps]
         self.timed_pages(client, [f"/care/cases/{r}/" for r in refs[:3]])
-        samples, queries = self.timed_pages(client, [f"/care/cases/{r}/" for r in refs])
+        pages = [f"/care/cases/{r}/" for r in refs]
+        samples, queries = self.timed_pages(client, pages, without_transaction_control=True)
+        _samples, statements = self.timed_pages(client, pages[:10])
         return stats(samples) | {
             "queries_median": statistics.median(queries),
             "queries_max": max(queries),
+            "statements_max": max(statements),  # BEGIN and COMMIT included
         }
 
     # --- managers' pages: the dashboard and the reports (issue #25 point 4) ---
