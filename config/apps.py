@@ -22,6 +22,10 @@ class PresidioConfig(AppConfig):
 
         connection_created.connect(read_instants_in_c, dispatch_uid="presidio-c-instants")
 
+        from config.textsearch import define_fold
+
+        connection_created.connect(define_fold, dispatch_uid="presidio-sqlite-fold")
+
         from config.middleware import record_session_at_login, remember_login_time, say_goodbye
 
         user_logged_in.connect(remember_login_time, dispatch_uid="presidio-login-time")

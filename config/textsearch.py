@@ -179,17 +179,21 @@ def highlighted(fragment: str, mask: Callable[[str], str] | None = None) -> Safe
 
 
 class Folded(Func):
-    """`presidio_fold(text)` on SQLite: the text folded as `fold` does."""
+    """`presidio_fold(text)` on SQLite: the text folded as `fold` does (`define_fold`)."""
 
     function = "presidio_fold"
     output_field = TextField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):
-        connection.ensure_connection()
+
+def define_fold(sender=None, connection=None, **kwargs) -> None:
+    """`connection_created` receiver: on SQLite, `presidio_fold` is defined once, as the
+    connection opens. Defined while a query was compiled, it failed ("Error creating
+    function") whenever another thread ran a statement on the same connection (the browser
+    tests' live server shares the test's)."""
+    if connection is not None and connection.vendor == "sqlite":
         connection.connection.create_function(
             "presidio_fold", 1, lambda text: fold(text) if text else text, deterministic=True
         )
-        return self.as_sql(compiler, connection, **extra_context)
 
 
 def folded_contains(field: str | Expression, root: str) -> Contains:
