@@ -87,3 +87,15 @@ def test_pages_speak_italian_by_default_and_english_on_request(client):
 def test_pages_stay_italian_whatever_the_browser_language(client):
     page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Accedi a Presidio" in page
+
+
+@pytest.mark.django_db
+def test_drf_field_messages_its_italian_catalogue_lacks_come_in_italian(admin_api, operator):
+    """DRF's "Not a valid string." has no Italian of its own: ours gives it."""
+    url = reverse("api:person-sessions-end", args=[operator.pk])
+    answer = admin_api.post(url, {"reason": ["una lista"]}, format="json").json()
+    assert answer["fields"]["reason"] == ["Non è un testo valido."]
+    english = admin_api.post(
+        url, {"reason": ["a list"]}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+    assert english["fields"]["reason"] == ["Not a valid string."]
